@@ -1,0 +1,169 @@
+"""Driving strategies over the days: the engine owns time, strategies only see the past.
+
+``generate_targets`` runs one strategy over a market in its style (rule: once;
+online: day by day with ``learn`` after the fact; walk-forward: ``fit`` on retrain
+days, ``decide`` every day) and checks what comes back against the contract of
+:mod:`strategies.base`. Anything wrong raises :class:`StrategyError` naming the
+strategy, the day and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from feeds.errors import InputError, StrategyError
+from feeds.market import Market
+from strategies.base import Member, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
+from strategies.history import History
+
+Progress = Callable[[int, int], None]  # (days done, days in total)
+LEVERAGE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class StrategyTargets:
+    """Target weights of one strategy: shape (n_days, n_members, n_tickers), NaN rows = hold."""
+
+    label: str
+    members: tuple[Member, ...]
+    targets: np.ndarray
+
+
+def generate_targets(
+    strategy: Strategy,
+    market: Market,
+    seeds: tuple[int, ...],
+    *,
+    max_leverage: float = 1.0,
+    progress: Progress | None = None,
+) -> StrategyTargets:
+    """Run ``strategy`` over ``market`` and return its checked targets."""
+    label = strategy.label()
+    members = tuple(strategy.members(seeds))
+    shape = (market.n_days, len(members), len(market.tickers))
+    try:
+        if isinstance(strategy, RuleStrategy):
+            raw = np.asarray(strategy.target_weights(History(market), seeds), dtype=np.float64)
+            targets = raw[:, None, :] if raw.ndim == 2 and len(members) == 1 else raw
+            if progress:
+                progress(market.n_days, market.n_days)
+        elif isinstance(strategy, OnlineStrategy):
+            targets = _drive_online(strategy, market, seeds, shape, progress)
+        elif isinstance(strategy, WalkForwardStrategy):
+            targets = _drive_walk_forward(strategy, market, seeds, shape, progress)
+        else:
+            raise StrategyError(
+                f"strategy {label}: not a RuleStrategy, OnlineStrategy or WalkForwardStrategy"
+            )
+    except (StrategyError, InputError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise StrategyError(f"strategy {label} raised {type(exc).__name__}: {exc}") from exc
+    check_targets(label, targets, shape, market, strategy.frequency, max_leverage)
+    return StrategyTargets(label, members, targets)
+
+
+def _row(label: str, value: object, shape: tuple[int, int, int], day: np.datetime64) -> np.ndarray:
+    row = np.asarray(value, dtype=np.float64)
+    if row.shape == shape[2:] and shape[1] == 1:
+        row = row[None, :]
+    if row.shape != shape[1:]:
+        raise StrategyError(
+            f"strategy {label} returned weights of shape {row.shape} on {day}; "
+            f"expected {shape[1:]} (members x tickers)"
+        )
+    return row
+
+
+def _drive_online(
+    strategy: OnlineStrategy,
+    market: Market,
+    seeds: tuple[int, ...],
+    shape: tuple[int, int, int],
+    progress: Progress | None,
+) -> np.ndarray:
+    targets = np.full(shape, np.nan)
+    strategy.begin(History(market, 1), seeds)
+    label = strategy.label()
+    for t in range(market.n_days):
+        history = History(market, t + 1)
+        if t > 0:
+            strategy.learn(history)
+        targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
+        if progress and (t % 64 == 0 or t == market.n_days - 1):
+            progress(t + 1, market.n_days)
+    return targets
+
+
+def _drive_walk_forward(
+    strategy: WalkForwardStrategy,
+    market: Market,
+    seeds: tuple[int, ...],
+    shape: tuple[int, int, int],
+    progress: Progress | None,
+) -> np.ndarray:
+    targets = np.full(shape, np.nan)
+    label = strategy.label()
+    fitted = False
+    for t in range(market.n_days):
+        history = History(market, t + 1)
+        if strategy.is_retrain_day(history):
+            strategy.fit(history, seeds)
+            fitted = True
+        if fitted:
+            targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
+        if progress and (t % 64 == 0 or t == market.n_days - 1):
+            progress(t + 1, market.n_days)
+    return targets
+
+
+def check_targets(
+    label: str,
+    targets: np.ndarray,
+    shape: tuple[int, int, int],
+    market: Market,
+    frequency: str,
+    max_leverage: float,
+) -> None:
+    """Enforce the output contract; raise :class:`StrategyError` on the first violation."""
+    if targets.shape != shape:
+        raise StrategyError(
+            f"strategy {label} returned weights of shape {targets.shape}; expected {shape} "
+            "(days x members x tickers), one row per day of the data"
+        )
+    nan = np.isnan(targets)
+    all_nan = nan.all(axis=2)
+    partial = nan.any(axis=2) & ~all_nan
+    if partial.any():
+        t, j = np.argwhere(partial)[0]
+        raise StrategyError(
+            f"strategy {label}: weights on {market.dates[t]} mix NaN and numbers (member {j}); "
+            "a row must be all NaN (hold) or all finite"
+        )
+    if np.isinf(targets).any():
+        t = np.argwhere(np.isinf(targets))[0][0]
+        raise StrategyError(f"strategy {label}: infinite weight on {market.dates[t]}")
+    gross = np.where(all_nan, 0.0, np.abs(np.nan_to_num(targets)).sum(axis=2))
+    if (gross > max_leverage + LEVERAGE_TOLERANCE).any():
+        t, j = np.argwhere(gross > max_leverage + LEVERAGE_TOLERANCE)[0]
+        raise StrategyError(
+            f"strategy {label}: gross weight {gross[t, j]:.4g} on {market.dates[t]} exceeds the "
+            f"leverage limit {max_leverage:g}"
+        )
+    decided = ~all_nan.all(axis=1)
+    if frequency == "annual" and (decided & ~market.year_end).any():
+        t = np.flatnonzero(decided & ~market.year_end)[0]
+        raise StrategyError(
+            f"strategy {label} is annual but decided on {market.dates[t]}, which is not the "
+            "last trading day of its year"
+        )
+    no_price = np.isnan(market.close)[:, None, :] & ~nan & (targets != 0)
+    if no_price.any():
+        t, _, i = np.argwhere(no_price)[0]
+        raise StrategyError(
+            f"strategy {label}: weight on {market.tickers[i]} on {market.dates[t]}, "
+            "a day without a price for it"
+        )

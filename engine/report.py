@@ -1,0 +1,213 @@
+"""Terminal reports (rich) drawn from a run's JSON form, so `run`, `show` and `compare` agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.store import RunInfo
+
+
+def pct(value: float | None, signed: bool = False, digits: int = 2) -> str:
+    """A fraction as a percentage (0.1049 -> '10.49%'); '—' when undefined."""
+    if value is None:
+        return "—"
+    return f"{value * 100:+.{digits}f}%" if signed else f"{value * 100:.{digits}f}%"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _entries(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*payload["strategies"], *payload["benchmarks"]]
+
+
+def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True, seeds: bool = True) -> None:
+    """Comparison table, per-year yields and per-seed results of one run."""
+    period = payload["period"]
+    config = payload.get("config", {})
+    data = payload.get("data", {})
+    console.print(
+        f"[bold]run {payload['run_id']}[/bold]  data {data.get('spec')} "
+        f"({', '.join(data.get('tickers', [])[:6])}{'…' if len(data.get('tickers', [])) > 6 else ''})  "
+        f"period {period['start']} .. {period['end']} ({period['years']:.1f} years)  "
+        f"costs {config.get('cost_bps', 0):g} bps"
+        + (f" + slippage {config['slippage_bps']:g} bps" if config.get("slippage_bps") else "")
+    )
+    console.print(summary_table(payload))
+    if yearly:
+        console.print(yearly_table(payload))
+    if seeds:
+        for entry in payload["strategies"]:
+            if entry.get("seeds"):
+                console.print(seed_table(entry, payload["benchmark"]))
+    for note in payload.get("notes", []):
+        console.print(f"[dim]note: {note}[/dim]")
+
+
+def summary_table(payload: dict[str, Any]) -> Table:
+    entries = _entries(payload)
+    seeded = any(e.get("stochastic") for e in entries)
+    table = Table(
+        title="Strategy vs buy-and-hold (annual yield = CAGR from real dates)", title_justify="left"
+    )
+    columns = [("strategy", "left"), ("CAGR", "right")]
+    if seeded:
+        columns += [("± std", "right"), ("best", "right"), ("worst", "right")]
+    columns += [
+        ("Sharpe", "right"),
+        ("max DD", "right"),
+        ("vol", "right"),
+        ("in mkt", "right"),
+        ("trades", "right"),
+        ("vs B&H", "right"),
+    ]
+    if seeded:
+        columns.append(("seeds>B&H", "right"))
+    for col, justify in columns:
+        table.add_column(col, justify=justify, no_wrap=col == "strategy")
+    bench_cagr = payload["benchmark"]["cagr"]
+
+    def add(name: str, figures: dict[str, Any], agg: dict[str, Any] | None, benchmark: bool) -> None:
+        row = [f"[cyan]{name}[/cyan]" if benchmark else name, pct(figures["cagr"])]
+        if seeded:
+            row += (
+                [pct(agg["cagr_std"]), pct(agg["cagr_best"]), pct(agg["cagr_worst"])] if agg else ["", "", ""]
+            )
+        excess = None if figures["cagr"] is None or bench_cagr is None else figures["cagr"] - bench_cagr
+        row += [
+            num(figures["sharpe"]),
+            pct(figures["max_drawdown"]),
+            pct(figures["volatility"]),
+            pct(figures["exposure"], digits=0),
+            f"{figures['trades']:.0f}",
+            "" if benchmark else pct(excess, signed=True),
+        ]
+        if seeded:
+            row.append(f"{agg['share_beating_benchmark'] * 100:.0f}%" if agg else "")
+        table.add_row(*row)
+
+    for entry in entries:
+        stochastic = entry.get("stochastic")
+        agg = entry["aggregate"] if stochastic else None
+        name = entry["name"] + (f" (mean, {entry['aggregate']['n_seeds']} seeds)" if stochastic else "")
+        add(name, entry, agg, entry["role"] == "benchmark")
+        if entry.get("ensemble"):
+            add(f"{entry['name']} ensemble", entry["ensemble"], None, False)
+    return table
+
+
+def yearly_table(payload: dict[str, Any]) -> Table:
+    entries = _entries(payload)
+    table = Table(title="Yield per calendar year (mean over seeds where stochastic)", title_justify="left")
+    table.add_column("year")
+    for entry in entries:
+        table.add_column(entry["name"], justify="right")
+    partial = set(payload["benchmark"].get("partial_years", []))
+    years = list(payload["benchmark"]["yearly"])
+    for year in years:
+        label = f"{year}*" if int(year) in partial else year
+        table.add_row(label, *(pct(e["yearly"].get(year)) for e in entries))
+    if partial:
+        table.caption = "* partial year"
+    return table
+
+
+def seed_table(entry: dict[str, Any], benchmark: dict[str, Any]) -> Table:
+    table = Table(title=f"{entry['name']}: every seed", title_justify="left")
+    for col in ("seed", "CAGR", "Sharpe", "max DD", "vs B&H"):
+        table.add_column(col, justify="right")
+    for row in entry["seeds"]:
+        table.add_row(
+            str(row["seed"]),
+            pct(row["cagr"]),
+            num(row["sharpe"]),
+            pct(row["max_drawdown"]),
+            pct(row["cagr"] - benchmark["cagr"], signed=True),
+        )
+    agg = entry["aggregate"]
+    table.caption = (
+        f"mean {pct(agg['cagr_mean'])} ± {pct(agg['cagr_std'])} (std over seeds), median "
+        f"{pct(agg['cagr_median'])}, best {pct(agg['cagr_best'])}, worst {pct(agg['cagr_worst'])}; "
+        f"{agg['share_beating_benchmark'] * 100:.0f}% of seeds beat buy-and-hold ({pct(benchmark['cagr'])})"
+    )
+    return table
+
+
+def _short_data(spec: str) -> str:
+    scheme, sep, target = spec.partition(":")
+    return f"{scheme}:{target.rsplit('/', 1)[-1]}" if sep and scheme in ("csv", "parquet") else spec
+
+
+def runs_table(infos: Sequence[RunInfo]) -> Table:
+    table = Table(title="Runs (newest first)", title_justify="left")
+    for col in ("run", "status", "data", "strategies", "period", "CAGR (1st)", "B&H"):
+        table.add_column(col, no_wrap=col in ("run", "status", "period"), overflow="fold")
+    for info in infos:
+        m = info.manifest
+        headline = m.get("headline", {})
+        status = {"complete": "[green]complete[/green]", "failed": "[red]failed[/red]"}.get(
+            info.status, f"[yellow]{info.status}[/yellow]"
+        )
+        detail = f"\n[dim]{info.error[:70]}{'…' if len(info.error) > 70 else ''}[/dim]" if info.error else ""
+        table.add_row(
+            info.run_id,
+            status,
+            _short_data(str(m.get("config", {}).get("data", ""))),
+            ", ".join(m.get("strategies", [])) + detail,
+            headline.get("period", ""),
+            headline.get("cagr", ""),
+            headline.get("benchmark_cagr", ""),
+        )
+    return table
+
+
+def compare_table(payloads: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="Runs side by side", title_justify="left")
+    for col, justify in (
+        ("run", "left"),
+        ("strategy", "left"),
+        ("period", "left"),
+        ("CAGR", "right"),
+        ("± std", "right"),
+        ("Sharpe", "right"),
+        ("max DD", "right"),
+        ("vs B&H", "right"),
+        ("costs", "right"),
+    ):
+        table.add_column(col, justify=justify)
+    for payload in payloads:
+        period = f"{payload['period']['start']}..{payload['period']['end']}"
+        for entry in _entries(payload):
+            agg = entry["aggregate"]
+            table.add_row(
+                payload["run_id"],
+                entry["name"],
+                period,
+                pct(entry["cagr"]),
+                pct(agg["cagr_std"]) if entry.get("stochastic") else "",
+                num(entry["sharpe"]),
+                pct(entry["max_drawdown"]),
+                pct(entry["excess_cagr"], signed=True) if entry["role"] != "benchmark" else "",
+                f"{payload.get('config', {}).get('cost_bps', 0):g} bps",
+            )
+    return table
+
+
+def compare_yearly_table(payloads: Sequence[dict[str, Any]]) -> Table:
+    columns = []
+    for payload in payloads:
+        for entry in _entries(payload):
+            columns.append((f"{payload['run_id'][-6:]} {entry['name']}", entry["yearly"]))
+    years = sorted({y for _, yearly in columns for y in yearly})
+    table = Table(title="Yield per calendar year, side by side", title_justify="left")
+    table.add_column("year")
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for year in years:
+        table.add_row(year, *(pct(yearly.get(year)) for _, yearly in columns))
+    return table

@@ -1,0 +1,156 @@
+"""Results of a run: immutable objects, and the one JSON form they are stored and printed in.
+
+The JSON form (``RunResult.to_dict``) is what ``metrics.json`` holds, what
+``--json`` prints and what ``backtest show``, ``compare`` and the dashboard read,
+so every surface shows the same numbers. Fractions throughout (0.1 = 10%).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.metrics import MetricSet
+from strategies.base import ENSEMBLE, Member
+
+REPORTED = (
+    "cagr",
+    "total_return",
+    "final_value",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "exposure",
+    "avg_exposure",
+    "turnover",
+    "trades",
+    "hit_rate",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class StrategyResult:
+    """One strategy (or benchmark) over the run's trading period."""
+
+    name: str
+    role: str  # "strategy" or "benchmark"
+    params: dict[str, Any]
+    frequency: str
+    stochastic: bool
+    tickers: tuple[str, ...]
+    members: tuple[Member, ...]
+    metrics: MetricSet
+    equity: np.ndarray  # (n_period_days, n_members)
+    targets: np.ndarray  # (n_data_days, n_members, n_tickers), NaN rows = hold
+
+    @property
+    def seed_columns(self) -> list[int]:
+        """Columns that are seeds (for aggregates); the one column if deterministic."""
+        seeds = [i for i, m in enumerate(self.members) if isinstance(m, int)]
+        return seeds or [i for i, m in enumerate(self.members) if m != ENSEMBLE]
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """A finished run: config, data identity, trading period and every result."""
+
+    run_id: str
+    config: dict[str, Any]
+    data: dict[str, Any]
+    dates: np.ndarray  # trading period, datetime64[D]
+    data_dates: np.ndarray  # all days the strategies saw
+    strategies: tuple[StrategyResult, ...]
+    benchmarks: tuple[StrategyResult, ...]  # primary first
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        primary = self.benchmarks[0]
+        bench_cagr = float(primary.metrics.cagr[0])
+        start, end = self.dates[0], self.dates[-1]
+        days = int((end - start).astype(np.int64))
+        return clean(
+            {
+                "run_id": self.run_id,
+                "period": {
+                    "start": str(start),
+                    "end": str(end),
+                    "days": days,
+                    "years": days / 365.25,
+                    "trading_days": len(self.dates),
+                },
+                "data": self.data,
+                "config": self.config,
+                "strategies": [_entry(r, bench_cagr) for r in self.strategies],
+                "benchmark": _entry(primary, bench_cagr),
+                "benchmarks": [_entry(r, bench_cagr) for r in self.benchmarks],
+                "notes": list(self.notes),
+            }
+        )
+
+
+def _scalars(metrics: MetricSet, col: int) -> dict[str, Any]:
+    out: dict[str, Any] = {name: getattr(metrics, name)[col] for name in REPORTED}
+    out["yearly"] = {str(y): metrics.yearly[i, col] for i, y in enumerate(metrics.years)}
+    return out
+
+
+def _entry(result: StrategyResult, bench_cagr: float) -> dict[str, Any]:
+    metrics = result.metrics
+    cols = result.seed_columns
+    entry: dict[str, Any] = {
+        "name": result.name,
+        "role": result.role,
+        "params": result.params,
+        "frequency": result.frequency,
+        "stochastic": result.stochastic,
+        "tickers": list(result.tickers),
+    }
+    if result.stochastic:
+        # headline figures of a stochastic strategy are means over its seeds
+        top = {name: float(np.mean(getattr(metrics, name)[cols])) for name in REPORTED}
+        top["yearly"] = {str(y): float(np.mean(metrics.yearly[i, cols])) for i, y in enumerate(metrics.years)}
+        entry.update(top)
+        entry["seeds"] = [{"seed": result.members[c], **_scalars(metrics, c)} for c in cols]
+        if ENSEMBLE in result.members:
+            entry["ensemble"] = _scalars(metrics, result.members.index(ENSEMBLE))
+    else:
+        entry.update(_scalars(metrics, cols[0]))
+    entry["partial_years"] = metrics.partial_years
+    growth = metrics.cagr[cols]
+    entry["aggregate"] = {
+        "n_seeds": len(cols) if result.stochastic else 0,
+        "cagr_mean": float(np.mean(growth)),
+        "cagr_std": float(np.std(growth, ddof=1)) if len(cols) > 1 else 0.0,
+        "cagr_median": float(np.median(growth)),
+        "cagr_best": float(np.max(growth)),
+        "cagr_worst": float(np.min(growth)),
+        "sharpe_mean": float(np.mean(metrics.sharpe[cols])),
+        "max_drawdown_mean": float(np.mean(metrics.max_drawdown[cols])),
+        "share_beating_benchmark": float(np.mean(growth > bench_cagr)),
+    }
+    entry["excess_cagr"] = entry["cagr"] - bench_cagr
+    return entry
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars to Python, NaN/inf to None, dates to ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, (dt.date, np.datetime64)):
+        return str(value)
+    return value

@@ -1,0 +1,243 @@
+"""Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
+
+``execute`` is the whole pipeline for one :class:`RunConfig`; ``run_and_store`` adds
+the results store around it (partial folder first, atomic publish at the end, a
+``failed`` record with the message if anything breaks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from engine import timing
+from engine.config import DEFAULT_STRATEGIES, RunConfig
+from engine.drive import StrategyTargets, generate_targets
+from engine.metrics import compute_metrics
+from engine.results import RunResult, StrategyResult
+from engine.simulate import Costs, simulate
+from engine.store import RunStore, new_run_id
+from feeds.errors import InputError, StrategyError
+from feeds.market import Market
+from feeds.sources import DataSpec, load_market
+from strategies.base import Strategy
+from strategies.baselines import BuyAndHold
+from strategies.registry import resolve
+
+# (stage, done, total): e.g. ("lstm-stateful", 640, 8313)
+ProgressFn = Callable[[str, int, int], None]
+VERSIONED = ("stock-rnn", "numpy", "pandas", "polars", "vectorbt", "numba", "torch", "pydantic")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A config resolved against its data: the market panels and strategy instances."""
+
+    config: RunConfig
+    frequency: str
+    market: Market  # the universe the strategies trade
+    index_market: Market | None  # an index for an extra benchmark, on the universe's days
+    strategies: tuple[Strategy, ...]
+
+
+def prepare(config: RunConfig, *, cache_dir: Path | None = None, market: Market | None = None) -> Prepared:
+    """Load data and strategies for ``config``; bad input raises :class:`InputError`."""
+    names = [s.name for s in config.strategies]
+    classes = [resolve(name) for name in names]
+    frequency = _frequency(config.frequency, classes)
+    if not classes:
+        classes = [resolve(name) for name in DEFAULT_STRATEGIES[frequency]]
+    specs = config.strategies or ()
+    strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
+    if market is None:
+        market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
+    market = market.between(config.start, config.end)
+    universe = _universe(market, config.tickers, frequency)
+    traded = market.select(universe)
+    index = next((t for t in market.index_tickers if t not in universe), None)
+    index_market = market.select([index]).reindex(traded.dates) if index else None
+    return Prepared(config, frequency, traded, index_market, strategies)
+
+
+def _frequency(requested: str | None, classes: list[type[Strategy]]) -> str:
+    native = {cls.frequency for cls in classes}
+    if requested is None:
+        if len(native) > 1:
+            raise InputError(
+                "the strategies mix daily and annual signals; run them separately or pass --frequency"
+            )
+        return native.pop() if native else "daily"
+    wrong = [cls.label() for cls in classes if cls.frequency != requested]
+    if wrong:
+        raise InputError(
+            f"--frequency {requested}: strategy {', '.join(wrong)} makes "
+            f"{'annual' if requested == 'daily' else 'daily'} signals"
+        )
+    return requested
+
+
+def _universe(market: Market, tickers: tuple[str, ...], frequency: str) -> list[str]:
+    if tickers:
+        if len(market.tickers) == 1 and len(tickers) == 1:
+            return list(market.tickers)  # a one-ticker file: --ticker named it
+        return [t.strip() for t in tickers]
+    if len(market.tickers) == 1:
+        return list(market.tickers)
+    if frequency == "daily" and market.index_tickers:
+        return [market.index_tickers[0]]
+    return [t for t in market.tickers if t not in market.index_tickers]
+
+
+def execute(
+    prepared: Prepared,
+    *,
+    run_id: str = "",
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Generate, align, simulate and measure every strategy and benchmark."""
+    config = prepared.config
+    market = prepared.market
+    seeds = tuple(config.seeds)
+
+    def stage(label: str) -> Callable[[int, int], None] | None:
+        return (lambda done, total: progress(label, done, total)) if progress else None
+
+    generated: list[tuple[Strategy, StrategyTargets, str]] = []
+    for strategy in prepared.strategies:
+        targets = generate_targets(
+            strategy, market, seeds, max_leverage=config.max_leverage, progress=stage(strategy.label())
+        )
+        generated.append((strategy, targets, "strategy"))
+    benchmark_markets = [(market, "buy-and-hold")]
+    if prepared.index_market is not None:
+        benchmark_markets.append((prepared.index_market, f"buy-and-hold {prepared.index_market.tickers[0]}"))
+    benchmarks = []
+    for bench_market, label in benchmark_markets:
+        bench = BuyAndHold()
+        targets = generate_targets(bench, bench_market, seeds)
+        benchmarks.append((bench, StrategyTargets(label, targets.members, targets.targets), bench_market))
+
+    starts = {}
+    for strategy, targets, _ in generated:
+        first = timing.first_decision(targets.targets)
+        if first is None:
+            raise InputError(
+                f"strategy {strategy.label()} made no decision on the {market.n_days} days of data "
+                f"({market.dates[0]}..{market.dates[-1]}); it may need a longer history"
+            )
+        starts[strategy.label()] = first
+    start = max(starts.values(), default=0)
+    if start >= market.n_days - 1:
+        raise InputError(
+            f"no trading period left: strategies start trading on {market.dates[start]}, the last day of data"
+        )
+    dates = market.dates[start:]
+    costs = Costs(fee_bps=config.cost_bps, slippage_bps=config.slippage_bps)
+
+    def evaluate(strategy: Strategy, targets: StrategyTargets, role: str, on: Market) -> StrategyResult:
+        orders = timing.orders_for_period(targets.targets, start, config.execution_lag)
+        sim = simulate(on.close[start:], orders, dates, costs)
+        metrics = compute_metrics(
+            dates,
+            sim.equity,
+            exposure=sim.exposure,
+            traded_value=sim.traded_value,
+            fees=sim.fees,
+            position_pnl=sim.position_pnl,
+            n_orders=sim.n_orders,
+        )
+        return StrategyResult(
+            name=targets.label,
+            role=role,
+            params=strategy.params.model_dump(mode="json"),
+            frequency=strategy.frequency,
+            stochastic=strategy.stochastic,
+            tickers=on.tickers,
+            members=targets.members,
+            metrics=metrics,
+            equity=sim.equity,
+            targets=targets.targets,
+        )
+
+    strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
+    bench_results = tuple(evaluate(s, t, "benchmark", on) for s, t, on in benchmarks)
+    notes = []
+    if starts and start > 0:
+        late = max(starts, key=lambda k: starts[k])
+        notes.append(
+            f"trading period starts {dates[0]}: the first close on which every strategy has decided "
+            f"({late} needs {start} days of history); the benchmark covers the same period"
+        )
+    if config.execution_lag:
+        notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
+    return RunResult(
+        run_id=run_id,
+        config=config.model_dump(mode="json"),
+        data=data_identity(config, market),
+        dates=dates,
+        data_dates=market.dates,
+        strategies=strategy_results,
+        benchmarks=bench_results,
+        notes=tuple(notes),
+    )
+
+
+def data_identity(config: RunConfig, market: Market) -> dict[str, Any]:
+    return {
+        "spec": config.data,
+        "origin": market.origin,
+        "tickers": list(market.tickers),
+        "first": str(market.dates[0]),
+        "last": str(market.dates[-1]),
+        "days": int(market.n_days),
+        "fingerprint": market.fingerprint(),
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def run_and_store(
+    prepared: Prepared,
+    store: RunStore,
+    *,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Execute and store a run; on failure the run is recorded as failed and the error re-raised."""
+    run_id = new_run_id()
+    started = time.time()
+    manifest: dict[str, Any] = {
+        "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "config": prepared.config.model_dump(mode="json"),
+        "frequency": prepared.frequency,
+        "strategies": [s.label() for s in prepared.strategies],
+        "seeds": list(prepared.config.seeds),
+        "data": data_identity(prepared.config, prepared.market),
+        "versions": versions(),
+    }
+    store.begin(run_id, manifest)
+    try:
+        result = execute(prepared, run_id=run_id, progress=progress)
+    except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
+        message = str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
+        store.fail(run_id, {**manifest, "finished_at": _now(), "duration_s": time.time() - started}, message)
+        raise
+    store.commit(result, {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)})
+    return result
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")

@@ -1,0 +1,23 @@
+"""Errors and warnings about input data.
+
+``InputError`` is the one exception for bad input anywhere in the project (a file,
+a row, a field, an option): the CLI turns it into one clear line and exit code 2.
+``DataQuirkWarning`` flags known real-data oddities that are tolerated.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input from the user: the message names the file, row and field."""
+
+
+class DataQuirkWarning(UserWarning):
+    """A known real-data quirk that is tolerated (e.g. Open = 0 on old index rows)."""
+
+
+class StrategyError(RuntimeError):
+    """A strategy failed or broke the contract (bad shape, NaN weights, look-ahead...).
+
+    The message names the strategy and the problem; the run is recorded as failed.
+    """

@@ -1,0 +1,193 @@
+"""Price files: CSV or Parquet, in the Yahoo export layout or a long layout.
+
+Layouts (column names are case-insensitive; spaces, dashes and underscores are
+ignored, so ``Adj Close``, ``adj_close`` and ``AdjClose`` are the same column):
+
+- **Yahoo export**, one ticker per file: ``Date,Open,High,Low,Close,Adj Close,Volume``.
+  The ticker comes from the ``ticker`` argument, else from the file name
+  (``SPY.csv`` -> ``SPY``).
+- **Long**, many tickers: ``date,ticker,close[,open,high,low,volume]`` (``symbol``
+  is accepted for ``ticker``; ``adj close`` too).
+
+``Adj Close`` is preferred over ``Close`` where present; ``open``/``high``/``low``
+are then scaled by the same adjustment factor (adj close / close) so a bar stays
+self-consistent. A date may carry a time of day (``2020-01-02 00:00:00-05:00`` as
+yfinance writes it): the date part is the trading day. Several distinct times on
+one day mean intraday data, which is rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from feeds.errors import InputError
+from feeds.schema import ROW, validate_bars, where
+
+_ALIASES = {
+    "date": "date",
+    "datetime": "date",
+    "timestamp": "date",
+    "time": "date",
+    "ticker": "ticker",
+    "symbol": "ticker",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adjclose": "adj_close",
+    "adjustedclose": "adj_close",
+    "volume": "volume",
+}
+_NUMERIC = ("open", "high", "low", "close", "adj_close", "volume")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
+_NULL_WORDS = ("", "null", "nan", "na", "n/a", "none", "-")
+
+
+def canonical_name(column: str) -> str | None:
+    """Our name for a source column (``'Adj Close'`` -> ``'adj_close'``), or None."""
+    return _ALIASES.get(re.sub(r"[\s_\-]", "", column.strip().lower()))
+
+
+def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame:
+    """Read a CSV or Parquet price file into a validated bars frame (``BARS_SCHEMA``).
+
+    ``ticker`` names the instrument of a one-ticker (Yahoo layout) file; for a long
+    file it is ignored here (select tickers afterwards). Raises :class:`InputError`
+    naming file, row and field for anything that cannot be used.
+    """
+    path = Path(path)
+    origin = str(path)
+    if not path.is_file():
+        raise InputError(f"{origin}: no such file")
+    return parse_price_frame(_read_raw(path, origin), origin, ticker or _ticker_from_name(path))
+
+
+def parse_price_frame(raw: pl.DataFrame, origin: str, ticker: str) -> pl.DataFrame:
+    """Turn a frame read from a source into a validated bars frame.
+
+    ``raw`` has the source's own columns (any layout above, text or typed);
+    ``origin`` names the source in messages; ``ticker`` names a one-ticker frame.
+    """
+    fields: dict[str, str] = {}
+    for column in raw.columns:
+        ours = canonical_name(column)
+        if ours is not None and ours not in fields:
+            fields[ours] = column
+    missing = [c for c in ("date",) if c not in fields]
+    if "close" not in fields and "adj_close" not in fields:
+        missing.append("close (or adj close)")
+    if missing:
+        raise InputError(
+            f"{origin}: missing column {', '.join(repr(m) for m in missing)} "
+            f"(found: {', '.join(raw.columns) or 'no columns'})"
+        )
+    if raw.height == 0:
+        raise InputError(f"{origin}: no data rows")
+
+    frame = raw.select(pl.col(src).alias(ours) for ours, src in fields.items())
+    frame = frame.with_row_index(ROW, offset=1)
+    frame = _parse_dates(frame, origin, fields["date"])
+    for column in _NUMERIC:
+        if column in fields:
+            frame = _parse_number(frame, column, origin, fields[column])
+        else:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(column))
+    if "ticker" in fields:
+        frame = frame.with_columns(pl.col("ticker").cast(pl.String).str.strip_chars())
+        empty = frame.filter(pl.col("ticker").is_null() | (pl.col("ticker") == ""))
+        if empty.height:
+            raise InputError(f"{where(origin, empty[ROW][0], fields['ticker'])}: empty ticker")
+    else:
+        frame = frame.with_columns(pl.lit(ticker).alias("ticker"))
+
+    price_field = "close"
+    if "adj_close" in fields:
+        price_field = "adj_close"
+        factor = pl.col("adj_close") / pl.col("close")
+        frame = frame.with_columns(
+            (pl.col(c) * factor).alias(c) for c in ("open", "high", "low")
+        ).with_columns(pl.col("adj_close").alias("close"))
+    fields["close"] = fields[price_field]
+    return validate_bars(frame, origin, fields)
+
+
+def _ticker_from_name(path: Path) -> str:
+    return path.stem.upper() if len(path.stem) <= 12 else path.stem
+
+
+def _read_raw(path: Path, origin: str) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+        if path.stat().st_size == 0:
+            raise InputError(f"{origin}: empty file")
+        # Everything as text first, so that parsing errors can name their row.
+        return pl.read_csv(path, infer_schema=False, truncate_ragged_lines=False)
+    except InputError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{origin}: cannot read as {suffix.lstrip('.') or 'csv'}: {first}") from exc
+
+
+def _first_bad(frame: pl.DataFrame, mask: pl.Expr) -> dict | None:
+    bad = frame.filter(mask)
+    return bad.row(0, named=True) if bad.height else None
+
+
+def _parse_dates(frame: pl.DataFrame, origin: str, field: str) -> pl.DataFrame:
+    dtype = frame.schema["date"]
+    if dtype == pl.Date:
+        parsed, times = pl.col("date"), None
+    elif isinstance(dtype, pl.Datetime):
+        parsed, times = pl.col("date").dt.date(), pl.col("date").dt.time().cast(pl.String)
+    else:
+        text = pl.col("date").cast(pl.String).str.strip_chars()
+        iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]|$)", 1)
+        sample = frame.select(iso.is_not_null().mean()).item()
+        if sample and sample > 0.5:
+            parsed = iso.str.to_date("%Y-%m-%d", strict=False)
+            times = text.str.slice(10).str.strip_chars()
+        else:
+            best = max(
+                _DATE_FORMATS,
+                key=lambda f: frame.select(text.str.to_date(f, strict=False).is_not_null().sum()).item(),
+            )
+            parsed, times = text.str.to_date(best, strict=False), None
+    out = frame.with_columns(
+        parsed.alias("_date"), (times if times is not None else pl.lit(None)).alias("_time")
+    )
+    bad = _first_bad(out, pl.col("_date").is_null())
+    if bad is not None:
+        value = bad["date"]
+        what = (
+            "empty date"
+            if value is None or str(value).strip() == ""
+            else f"cannot parse {str(value)!r} as a date"
+        )
+        raise InputError(f"{where(origin, bad[ROW], field)}: {what}")
+    if times is not None:
+        intraday = out.group_by("_date").agg(pl.col("_time").n_unique().alias("n")).filter(pl.col("n") > 1)
+        if intraday.height:
+            raise InputError(
+                f"{origin}: several bars with different times on {intraday['_date'].min()} "
+                "(intraday data?); daily bars are required"
+            )
+    return out.drop("date", "_time").rename({"_date": "date"})
+
+
+def _parse_number(frame: pl.DataFrame, column: str, origin: str, field: str) -> pl.DataFrame:
+    if frame.schema[column].is_numeric():
+        return frame.with_columns(pl.col(column).cast(pl.Float64))
+    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(",", "")
+    is_null_word = text.is_null() | text.str.to_lowercase().is_in(list(_NULL_WORDS))
+    value = pl.when(is_null_word).then(None).otherwise(text).cast(pl.Float64, strict=False)
+    out = frame.with_columns(value.alias(f"_{column}"), is_null_word.alias("_nullword"))
+    bad = _first_bad(out, pl.col(f"_{column}").is_null() & ~pl.col("_nullword"))
+    if bad is not None:
+        raise InputError(f"{where(origin, bad[ROW], field)}: cannot parse {bad[column]!r} as a number")
+    return out.drop(column, "_nullword").rename({f"_{column}": column})

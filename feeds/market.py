@@ -1,0 +1,152 @@
+"""The market panel: aligned daily closes of the selected tickers, as numpy arrays.
+
+Array conventions (stated once here, used everywhere): dates are
+``datetime64[D]`` trading days, strictly increasing; price arrays have shape
+(n_days, n_tickers), row t is the close of ``dates[t]`` (16:00 New York), NaN
+where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
+embeddings) have shape (n_days, d) and row t holds what was known at t's close.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from feeds.calendar import year_end_mask
+from feeds.deltas import daily_deltas
+from feeds.errors import InputError
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Daily closes of a set of tickers, aligned on the union of their trading days."""
+
+    dates: np.ndarray
+    tickers: tuple[str, ...]
+    close: np.ndarray
+    origin: str = ""
+    features: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.close.shape != (len(self.dates), len(self.tickers)):
+            raise ValueError(
+                f"close has shape {self.close.shape}, expected ({len(self.dates)}, {len(self.tickers)})"
+            )
+        for name, values in self.features.items():
+            if len(values) != len(self.dates):
+                raise ValueError(f"feature {name!r} has {len(values)} rows for {len(self.dates)} days")
+        # Strategies get views of these arrays; make sure none can write into the data.
+        for array in (self.dates, self.close, *self.features.values()):
+            array.flags.writeable = False
+
+    @classmethod
+    def from_bars(cls, bars: pl.DataFrame, origin: str = "") -> Market:
+        """Pivot a validated bars frame (``BARS_SCHEMA``) into a panel."""
+        if bars.height == 0:
+            raise InputError(f"{origin or 'data'}: no rows")
+        wide = bars.pivot(on="ticker", index="date", values="close", aggregate_function=None)
+        wide = wide.sort("date")
+        tickers = tuple(sorted(c for c in wide.columns if c != "date"))
+        close = wide.select(tickers).to_numpy().astype(np.float64)
+        dates = wide["date"].to_numpy().astype("datetime64[D]")
+        return cls(dates=dates, tickers=tickers, close=close, origin=origin)
+
+    @property
+    def n_days(self) -> int:
+        return len(self.dates)
+
+    @cached_property
+    def deltas(self) -> np.ndarray:
+        """Daily deltas, shape (n_days, n_tickers); see :mod:`feeds.deltas`."""
+        deltas = daily_deltas(self.close)
+        deltas.flags.writeable = False
+        return deltas
+
+    @cached_property
+    def year_end(self) -> np.ndarray:
+        """Bool mask (n_days,): the last trading day of each calendar year (see :mod:`feeds.calendar`)."""
+        mask = year_end_mask(self.dates)
+        mask.flags.writeable = False
+        return mask
+
+    @property
+    def index_tickers(self) -> tuple[str, ...]:
+        """Tickers that are indices (Yahoo convention: a leading ``^``)."""
+        return tuple(t for t in self.tickers if t.startswith("^"))
+
+    def select(self, tickers: Sequence[str]) -> Market:
+        """The panel restricted to ``tickers`` (in that order), dropping days none of them traded."""
+        missing = [t for t in tickers if t not in self.tickers]
+        if missing:
+            raise InputError(
+                f"ticker {', '.join(missing)} has no rows in {self.origin or 'the data'} "
+                f"(available: {', '.join(self.tickers)})"
+            )
+        cols = [self.tickers.index(t) for t in tickers]
+        close = self.close[:, cols]
+        keep = ~np.all(np.isnan(close), axis=1)
+        return replace(
+            self,
+            dates=self.dates[keep],
+            tickers=tuple(tickers),
+            close=close[keep],
+            features={k: v[keep] for k, v in self.features.items()},
+        )
+
+    def between(self, start: dt.date | None, end: dt.date | None) -> Market:
+        """The days in [start, end] (both inclusive; None = open)."""
+        lo = 0 if start is None else int(np.searchsorted(self.dates, np.datetime64(start, "D")))
+        hi = (
+            self.n_days
+            if end is None
+            else int(np.searchsorted(self.dates, np.datetime64(end, "D"), side="right"))
+        )
+        if hi - lo < 2:
+            first, last = self.dates[0], self.dates[-1]
+            raise InputError(
+                f"fewer than 2 trading days between {start or 'the start'} and {end or 'the end'} "
+                f"in {self.origin or 'the data'} (it covers {first}..{last})"
+            )
+        return self.head(hi, start=lo)
+
+    def head(self, n: int, start: int = 0) -> Market:
+        """Rows [start, n) as a new panel (the data as known at the close of row n-1)."""
+        return replace(
+            self,
+            dates=self.dates[start:n],
+            close=self.close[start:n],
+            features={k: v[start:n] for k, v in self.features.items()},
+        )
+
+    def reindex(self, dates: np.ndarray) -> Market:
+        """The panel on other trading days: rows of ``dates`` absent here are NaN."""
+        pos = np.searchsorted(self.dates, dates)
+        pos = np.clip(pos, 0, max(self.n_days - 1, 0))
+        found = self.dates[pos] == dates
+        close = np.where(found[:, None], self.close[pos], np.nan)
+        feats = {
+            k: np.where(found.reshape(-1, *([1] * (v.ndim - 1))), v[pos], np.nan)
+            for k, v in self.features.items()
+        }
+        return replace(self, dates=np.asarray(dates), close=close, features=feats)
+
+    def with_prices(self, close: np.ndarray) -> Market:
+        """The same panel with other closes (used by the look-ahead audit)."""
+        return replace(self, close=close)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of dates, tickers, closes and features: identifies the data of a run."""
+        digest = hashlib.sha256()
+        digest.update(self.dates.astype("datetime64[D]").astype(np.int64).tobytes())
+        digest.update("\0".join(self.tickers).encode())
+        digest.update(np.ascontiguousarray(self.close).tobytes())
+        for name in sorted(self.features):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(self.features[name]).tobytes())
+        return digest.hexdigest()

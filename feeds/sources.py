@@ -1,0 +1,81 @@
+"""Data specs: the ``--data`` strings that name where prices come from.
+
+- ``sample``: the bundled sample (:mod:`feeds.sample`), the default everywhere;
+- ``csv:PATH`` / ``parquet:PATH``: a price file (:mod:`feeds.files`); a bare path
+  ending in ``.csv`` or ``.parquet`` works too;
+- ``yahoo:TICKER[,TICKER...]``: tickers from the Yahoo cache (:mod:`feeds.yahoo`),
+  filled beforehand by ``backtest data fetch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from feeds import files, sample, yahoo
+from feeds.errors import InputError
+from feeds.market import Market
+
+SCHEMES = ("sample", "csv", "parquet", "yahoo")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A parsed ``--data`` string."""
+
+    scheme: str
+    target: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> DataSpec:
+        text = text.strip()
+        if text == "sample":
+            return cls("sample")
+        scheme, sep, target = text.partition(":")
+        if sep and scheme in SCHEMES and target:
+            return cls(scheme, target)
+        suffix = Path(text).suffix.lower()
+        if suffix in (".csv", ".parquet", ".pq"):
+            return cls("csv" if suffix == ".csv" else "parquet", text)
+        raise InputError(f"--data {text!r}: expected sample, csv:PATH, parquet:PATH or yahoo:TICKER[,TICKER]")
+
+    def __str__(self) -> str:
+        return self.scheme if self.scheme == "sample" else f"{self.scheme}:{self.target}"
+
+
+def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | None = None) -> pl.DataFrame:
+    """Bars (``BARS_SCHEMA``) for a data spec.
+
+    ``tickers`` names the instrument of a one-ticker file (a single name), and is
+    otherwise applied later by :meth:`Market.select`. ``cache_dir`` is the cache
+    root for ``yahoo:`` specs.
+    """
+    if spec.scheme == "sample":
+        return sample.read_sample()
+    if spec.scheme in ("csv", "parquet"):
+        path = Path(spec.target).expanduser()
+        if spec.scheme == "csv" and path.suffix.lower() in (".parquet", ".pq"):
+            raise InputError(f"--data csv:{spec.target}: this is a Parquet file; use parquet:PATH")
+        frame = files.read_price_file(path, ticker=tickers[0] if len(tickers) == 1 else None)
+        return frame
+    if spec.scheme == "yahoo":
+        if cache_dir is None:
+            raise ValueError("cache_dir is required for yahoo: data")
+        names = [t.strip().upper() for t in spec.target.split(",") if t.strip()]
+        return pl.concat([yahoo.read_cached(cache_dir, t) for t in names])
+    raise InputError(f"unknown data scheme {spec.scheme!r}")
+
+
+def load_market(
+    spec: DataSpec,
+    *,
+    tickers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+) -> Market:
+    """The full market panel of a data spec (all its tickers, all its days)."""
+    bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir)
+    origin = spec.target if spec.scheme in ("csv", "parquet") else str(spec)
+    return Market.from_bars(bars, origin=origin)

@@ -1,0 +1,88 @@
+"""Typed strategy parameters: defaults, validation, and friendly errors.
+
+A strategy declares its parameters as a pydantic model (``class Params(StrategyParams)``)
+with typed fields, defaults and constraints, e.g.::
+
+    class Params(StrategyParams):
+        window: int = Field(200, ge=2, description="moving-average length [trading days]")
+
+Values from the CLI (``--param window=50``) arrive as text and are coerced by pydantic;
+unknown names are rejected with a "did you mean ...?" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from feeds.errors import InputError
+
+
+class StrategyParams(BaseModel):
+    """Base class of every strategy's parameters: frozen, unknown names forbidden."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter as shown in ``backtest strategies`` and the dashboard form."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+    constraints: str
+
+
+def build_params(model: type[StrategyParams], values: Mapping[str, Any], owner: str) -> StrategyParams:
+    """Validate ``values`` against ``model``; :class:`InputError` names the bad parameter."""
+    known = list(model.model_fields)
+    for key in values:
+        if key not in known:
+            hint = difflib.get_close_matches(key, known, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            choices = f" (parameters: {', '.join(known)})" if known else " (it takes no parameters)"
+            raise InputError(f"strategy {owner}: unknown parameter {key!r}{suggestion}{choices}")
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "?"
+        got = err.get("input")
+        raise InputError(f"strategy {owner}, parameter {field!r}: {err['msg']} (got {got!r})") from exc
+
+
+def describe_params(model: type[StrategyParams]) -> list[ParamInfo]:
+    """Name, type, default, description and constraints of each parameter."""
+    infos = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        constraints = ", ".join(
+            f"{k} {v}"
+            for meta in field.metadata
+            for k, v in (
+                (op, getattr(meta, attr))
+                for op, attr in ((">=", "ge"), (">", "gt"), ("<=", "le"), ("<", "lt"))
+                if getattr(meta, attr, None) is not None
+            )
+        )
+        infos.append(ParamInfo(name, type_name, field.default, field.description or "", constraints))
+    return infos
+
+
+def parse_assignments(items: list[str]) -> list[tuple[str | None, str, str]]:
+    """Parse ``--param`` values: ``[strategy.]name=value`` -> (strategy or None, name, value)."""
+    parsed = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item!r}: expected NAME=VALUE or STRATEGY.NAME=VALUE")
+        owner, dot, name = key.strip().rpartition(".")
+        parsed.append((owner if dot else None, name, value.strip()))
+    return parsed

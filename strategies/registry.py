@@ -1,0 +1,131 @@
+"""Finding strategies: entry points, ``module:Class`` and ``path/file.py:Class``.
+
+Every strategy, the built-ins included, is registered under the entry-point group
+``stockrnn.strategies`` (see ``pyproject.toml``); a third-party package does the
+same in its own ``pyproject.toml``. Loading is lazy: listing names imports nothing,
+and a plugin that fails to import is reported as broken without hiding the others.
+Two packages registering the same name is a clash, reported rather than resolved.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+
+from feeds.errors import InputError
+from strategies.base import API_VERSION, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
+
+ENTRY_POINT_GROUP = "stockrnn.strategies"
+STYLES = (RuleStrategy, OnlineStrategy, WalkForwardStrategy)
+
+
+@dataclass(frozen=True)
+class StrategyEntry:
+    """A registered strategy name and where it comes from (not yet imported)."""
+
+    name: str
+    target: str  # "module:Class"
+    source: str  # the distribution that registered it
+
+    def load(self) -> type[Strategy]:
+        return _load_target(self.target, origin=f"{self.name} ({self.source})", name=self.name)
+
+
+def entries() -> dict[str, list[StrategyEntry]]:
+    """All registered names -> their entries (more than one entry = a clash)."""
+    found: dict[str, list[StrategyEntry]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, []).append(StrategyEntry(ep.name, ep.value, _dist_name(ep)))
+    # The same distribution can be seen twice (e.g. an editable install and a build dir).
+    return {
+        name: list({(e.target, e.source): e for e in items}.values()) for name, items in sorted(found.items())
+    }
+
+
+def resolve(spec: str) -> type[Strategy]:
+    """The strategy class for a registered name, ``module:Class`` or ``path/file.py:Class``."""
+    if ":" in spec:
+        return _load_target(spec, origin=spec, name=None)
+    registered = entries()
+    if spec not in registered:
+        hint = difflib.get_close_matches(spec, list(registered), n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise InputError(
+            f"unknown strategy {spec!r}{suggestion} (available: {', '.join(registered)}; "
+            "or give module:Class or path/file.py:Class)"
+        )
+    options = registered[spec]
+    if len(options) > 1:
+        sources = "; ".join(f"{e.target} from {e.source}" for e in options)
+        raise InputError(
+            f"strategy name {spec!r} is registered more than once ({sources}); "
+            "uninstall one, or use module:Class to choose"
+        )
+    return options[0].load()
+
+
+def _dist_name(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else "unknown package"
+
+
+def _load_target(target: str, *, origin: str, name: str | None) -> type[Strategy]:
+    module_part, _, attr = target.rpartition(":")
+    if not module_part or not attr:
+        raise InputError(f"strategy {target!r}: expected module:Class or path/file.py:Class")
+    try:
+        if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+            module = _import_file(Path(module_part))
+        else:
+            module = importlib.import_module(module_part)
+        cls = getattr(module, attr)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"strategy {origin}: cannot load {target}: {type(exc).__name__}: {exc}") from exc
+    return check_class(cls, origin=origin, name=name)
+
+
+def _import_file(path: Path) -> object:
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise InputError(f"strategy file {path}: no such file")
+    module_name = f"stockrnn_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def check_class(cls: object, *, origin: str, name: str | None) -> type[Strategy]:
+    """Check that ``cls`` follows the contract; give it its registry name."""
+    if not (isinstance(cls, type) and issubclass(cls, STYLES)):
+        raise InputError(
+            f"strategy {origin}: {cls!r} is not a subclass of RuleStrategy, OnlineStrategy "
+            "or WalkForwardStrategy"
+        )
+    if cls.api_version != API_VERSION:
+        raise InputError(
+            f"strategy {origin}: written for plugin API version {cls.api_version}, "
+            f"this engine speaks version {API_VERSION}"
+        )
+    if cls.frequency not in ("daily", "annual"):
+        raise InputError(f"strategy {origin}: frequency must be 'daily' or 'annual', got {cls.frequency!r}")
+    if name and cls.name != name:
+        # Registered under another name than the class declares: the registry name wins.
+        cls = type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__})
+    return cls
