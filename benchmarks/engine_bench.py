@@ -85,7 +85,10 @@ def cold_run_seconds() -> float:
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "engine.cli", "run", "--strategy", "buy-and-hold", "--json"],
-            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         return time.perf_counter() - start
 
@@ -112,8 +115,10 @@ def main() -> None:
     print(f"raw vectorbt (from_orders + 4 metrics): best {best_raw:6.2f} s  runs {timings['raw']}")
     print(f"ratio ours / raw vectorbt: {best_ours / best_raw:.2f}x (wanted <= 1.20x)")
     cold = [cold_run_seconds() for _ in range(2)]
-    print(f"cold `backtest run --strategy buy-and-hold` (fresh process): {min(cold):.2f} s "
-          f"(runs: {', '.join(f'{c:.2f}' for c in cold)})")
+    print(
+        f"cold `backtest run --strategy buy-and-hold` (fresh process): {min(cold):.2f} s "
+        f"(runs: {', '.join(f'{c:.2f}' for c in cold)})"
+    )
 
 
 if __name__ == "__main__":

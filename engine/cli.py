@@ -271,6 +271,43 @@ def audit(
 
 
 @app.command()
+def update(
+    run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
+    data: Annotated[str | None, typer.Option("--data", help="data spec [default: the run's own]")] = None,
+    end: EndOpt = None,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a run over the days after its last one, from its checkpoint (stored as a new run).
+
+    Online strategies take one update per new day, in order; the result equals a
+    run done in one go over the longer data.
+    """
+    from engine.store import RunStore
+    from engine.update import update_run
+
+    settings = _settings(runs_dir, cache_dir)
+    with _progress() as progress:
+        result, message = update_run(
+            RunStore(settings.runs_dir),
+            run_id,
+            data=data,
+            end=end.date() if end else None,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+        )
+    if as_json:
+        print(json.dumps(result.to_dict() if result else {"message": message}, indent=2))
+        return
+    err.print(message)
+    if result is not None:
+        from engine.report import render_run
+
+        render_run(result.to_dict(), out)
+
+
+@app.command()
 def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
     """List stored runs with their status and key figures."""
     from engine.report import runs_table

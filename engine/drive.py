@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +26,25 @@ LEVERAGE_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class StrategyTargets:
-    """Target weights of one strategy: shape (n_days, n_members, n_tickers), NaN rows = hold."""
+    """Target weights of one strategy: shape (n_days, n_members, n_tickers), NaN rows = hold.
+
+    ``state``: an online strategy's ``state_dict()`` after the last day (for
+    checkpoints), None when it has none.
+    """
 
     label: str
     members: tuple[Member, ...]
+    targets: np.ndarray
+    state: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an online strategy continues: its state after row ``next_day - 1`` and the
+    targets it decided on rows [0, next_day)."""
+
+    state: dict[str, Any]
+    next_day: int
     targets: np.ndarray
 
 
@@ -39,11 +55,19 @@ def generate_targets(
     *,
     max_leverage: float = 1.0,
     progress: Progress | None = None,
+    resume: Resume | None = None,
 ) -> StrategyTargets:
-    """Run ``strategy`` over ``market`` and return its checked targets."""
+    """Run ``strategy`` over ``market`` and return its checked targets.
+
+    ``resume`` continues an online strategy from a checkpoint instead of day 0;
+    the result is the same as one run over the whole market.
+    """
     label = strategy.label()
     members = tuple(strategy.members(seeds))
     shape = (market.n_days, len(members), len(market.tickers))
+    state = None
+    if resume is not None and not isinstance(strategy, OnlineStrategy):
+        raise StrategyError(f"strategy {label}: only online strategies continue from checkpoints")
     try:
         if isinstance(strategy, RuleStrategy):
             raw = np.asarray(strategy.target_weights(History(market), seeds), dtype=np.float64)
@@ -51,7 +75,7 @@ def generate_targets(
             if progress:
                 progress(market.n_days, market.n_days)
         elif isinstance(strategy, OnlineStrategy):
-            targets = _drive_online(strategy, market, seeds, shape, progress)
+            targets, state = _drive_online(strategy, market, seeds, shape, progress, resume)
         elif isinstance(strategy, WalkForwardStrategy):
             targets = _drive_walk_forward(strategy, market, seeds, shape, progress)
         else:
@@ -63,7 +87,7 @@ def generate_targets(
     except Exception as exc:
         raise StrategyError(f"strategy {label} raised {type(exc).__name__}: {exc}") from exc
     check_targets(label, targets, shape, market, strategy.frequency, max_leverage)
-    return StrategyTargets(label, members, targets)
+    return StrategyTargets(label, members, targets, state or None)
 
 
 def _row(label: str, value: object, shape: tuple[int, int, int], day: np.datetime64) -> np.ndarray:
@@ -84,18 +108,28 @@ def _drive_online(
     seeds: tuple[int, ...],
     shape: tuple[int, int, int],
     progress: Progress | None,
-) -> np.ndarray:
+    resume: Resume | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
     targets = np.full(shape, np.nan)
     strategy.begin(History(market, 1), seeds)
+    first = 0
+    if resume is not None:
+        strategy.load_state_dict(resume.state)
+        first = resume.next_day
+        targets[:first] = resume.targets[:first]
     label = strategy.label()
-    for t in range(market.n_days):
-        history = History(market, t + 1)
-        if t > 0:
-            strategy.learn(history)
-        targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
-        if progress and (t % 64 == 0 or t == market.n_days - 1):
-            progress(t + 1, market.n_days)
-    return targets
+    try:
+        for t in range(first, market.n_days):
+            history = History(market, t + 1)
+            if t > 0:
+                strategy.learn(history)
+            targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
+            if progress and (t % 64 == 0 or t == market.n_days - 1):
+                progress(t + 1, market.n_days)
+        state = strategy.state_dict()
+    finally:
+        strategy.end()
+    return targets, state
 
 
 def _drive_walk_forward(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -53,57 +54,63 @@ def summary_table(payload: dict[str, Any]) -> Table:
     entries = _entries(payload)
     seeded = any(e.get("stochastic") for e in entries)
     table = Table(
-        title="Strategy vs buy-and-hold (annual yield = CAGR from real dates)", title_justify="left"
+        title="Strategy vs buy-and-hold, same period (CAGR from real dates)",
+        title_justify="left",
+        caption_justify="left",
+        box=box.SIMPLE_HEAVY,
+        pad_edge=False,
     )
-    columns = [("strategy", "left"), ("CAGR", "right")]
+    columns = [("strategy", "left"), ("CAGR", "right"), ("vs B&H", "right")]
     if seeded:
-        columns += [("± std", "right"), ("best", "right"), ("worst", "right")]
-    columns += [
-        ("Sharpe", "right"),
-        ("max DD", "right"),
-        ("vol", "right"),
-        ("in mkt", "right"),
-        ("trades", "right"),
-        ("vs B&H", "right"),
-    ]
-    if seeded:
-        columns.append(("seeds>B&H", "right"))
+        columns += [("± std", "right"), ("worst .. best", "right"), ("beat B&H", "right")]
+    columns += [("Sharpe", "right"), ("max DD", "right"), ("vol", "right"), ("in mkt", "right")]
     for col, justify in columns:
-        table.add_column(col, justify=justify, no_wrap=col == "strategy")
+        table.add_column(col, justify=justify, no_wrap=True)
     bench_cagr = payload["benchmark"]["cagr"]
 
     def add(name: str, figures: dict[str, Any], agg: dict[str, Any] | None, benchmark: bool) -> None:
-        row = [f"[cyan]{name}[/cyan]" if benchmark else name, pct(figures["cagr"])]
+        excess = None if figures["cagr"] is None or bench_cagr is None else figures["cagr"] - bench_cagr
+        row = [
+            f"[cyan]{name}[/cyan]" if benchmark else name,
+            pct(figures["cagr"]),
+            "" if benchmark else pct(excess, signed=True),
+        ]
         if seeded:
             row += (
-                [pct(agg["cagr_std"]), pct(agg["cagr_best"]), pct(agg["cagr_worst"])] if agg else ["", "", ""]
+                [
+                    pct(agg["cagr_std"]),
+                    f"{pct(agg['cagr_worst'])} .. {pct(agg['cagr_best'])}",
+                    f"{agg['share_beating_benchmark'] * 100:.0f}%",
+                ]
+                if agg
+                else ["", "", ""]
             )
-        excess = None if figures["cagr"] is None or bench_cagr is None else figures["cagr"] - bench_cagr
         row += [
             num(figures["sharpe"]),
             pct(figures["max_drawdown"]),
             pct(figures["volatility"]),
             pct(figures["exposure"], digits=0),
-            f"{figures['trades']:.0f}",
-            "" if benchmark else pct(excess, signed=True),
         ]
-        if seeded:
-            row.append(f"{agg['share_beating_benchmark'] * 100:.0f}%" if agg else "")
         table.add_row(*row)
 
     for entry in entries:
         stochastic = entry.get("stochastic")
         agg = entry["aggregate"] if stochastic else None
-        name = entry["name"] + (f" (mean, {entry['aggregate']['n_seeds']} seeds)" if stochastic else "")
-        add(name, entry, agg, entry["role"] == "benchmark")
+        add(entry["name"], entry, agg, entry["role"] == "benchmark")
         if entry.get("ensemble"):
             add(f"{entry['name']} ensemble", entry["ensemble"], None, False)
+    if seeded:
+        counts = ", ".join(f"{e['name']} {e['aggregate']['n_seeds']}" for e in entries if e.get("stochastic"))
+        table.caption = (
+            f"seeded strategies show means over their seeds ({counts}); "
+            "'beat B&H' = share of seeds; ensemble = trading the seeds' mean prediction"
+        )
     return table
 
 
 def yearly_table(payload: dict[str, Any]) -> Table:
     entries = _entries(payload)
-    table = Table(title="Yield per calendar year (mean over seeds where stochastic)", title_justify="left")
+    table = Table(title="Yield per calendar year", title_justify="left", caption_justify="left")
     table.add_column("year")
     for entry in entries:
         table.add_column(entry["name"], justify="right")
@@ -112,13 +119,15 @@ def yearly_table(payload: dict[str, Any]) -> Table:
     for year in years:
         label = f"{year}*" if int(year) in partial else year
         table.add_row(label, *(pct(e["yearly"].get(year)) for e in entries))
-    if partial:
-        table.caption = "* partial year"
+    notes = ["* partial year"] if partial else []
+    if any(e.get("stochastic") for e in entries):
+        notes.append("mean over seeds for seeded strategies")
+    table.caption = "; ".join(notes) or None
     return table
 
 
 def seed_table(entry: dict[str, Any], benchmark: dict[str, Any]) -> Table:
-    table = Table(title=f"{entry['name']}: every seed", title_justify="left")
+    table = Table(title=f"{entry['name']}: every seed", title_justify="left", caption_justify="left")
     for col in ("seed", "CAGR", "Sharpe", "max DD", "vs B&H"):
         table.add_column(col, justify="right")
     for row in entry["seeds"]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.checkpoints import Checkpoint
 from engine.metrics import MetricSet
 from strategies.base import ENSEMBLE, Member
 
@@ -48,6 +49,7 @@ class StrategyResult:
     metrics: MetricSet
     equity: np.ndarray  # (n_period_days, n_members)
     targets: np.ndarray  # (n_data_days, n_members, n_tickers), NaN rows = hold
+    checkpoint: Checkpoint | None = None  # online strategies: state to continue from
 
     @property
     def seed_columns(self) -> list[int]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import timing
+from engine.checkpoints import Checkpoint
 from engine.config import DEFAULT_STRATEGIES, RunConfig
-from engine.drive import StrategyTargets, generate_targets
+from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.metrics import compute_metrics
 from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
@@ -94,26 +95,61 @@ def _universe(market: Market, tickers: tuple[str, ...], frequency: str) -> list[
     return [t for t in market.tickers if t not in market.index_tickers]
 
 
+def _resume_point(label: str, checkpoint: Checkpoint, market: Market) -> Resume:
+    """Check that ``market`` extends the data the checkpoint was computed on."""
+    last = checkpoint.last_day
+    if last >= market.n_days or str(market.dates[last]) != checkpoint.last_date:
+        raise InputError(
+            f"strategy {label}: the data do not contain the checkpoint's last day {checkpoint.last_date} "
+            f"at the same position; run afresh instead of updating"
+        )
+    if market.head(last + 1).fingerprint() != checkpoint.data_fingerprint:
+        raise InputError(
+            f"strategy {label}: the data up to {checkpoint.last_date} differ from those the run was "
+            "computed on (revised prices?); run afresh instead of updating"
+        )
+    return Resume(checkpoint.state, last + 1, checkpoint.targets)
+
+
 def execute(
     prepared: Prepared,
     *,
     run_id: str = "",
     progress: ProgressFn | None = None,
+    resume: dict[str, Checkpoint] | None = None,
 ) -> RunResult:
-    """Generate, align, simulate and measure every strategy and benchmark."""
+    """Generate, align, simulate and measure every strategy and benchmark.
+
+    ``resume`` maps strategy labels to checkpoints of an earlier run over a prefix
+    of the same data: those strategies continue from there (``backtest update``).
+    """
     config = prepared.config
     market = prepared.market
     seeds = tuple(config.seeds)
+    resume = resume or {}
 
     def stage(label: str) -> Callable[[int, int], None] | None:
         return (lambda done, total: progress(label, done, total)) if progress else None
 
     generated: list[tuple[Strategy, StrategyTargets, str]] = []
     for strategy in prepared.strategies:
+        label = strategy.label()
         targets = generate_targets(
-            strategy, market, seeds, max_leverage=config.max_leverage, progress=stage(strategy.label())
+            strategy,
+            market,
+            seeds,
+            max_leverage=config.max_leverage,
+            progress=stage(label),
+            resume=_resume_point(label, resume[label], market) if label in resume else None,
         )
         generated.append((strategy, targets, "strategy"))
+    checkpoint_of = {
+        t.label: Checkpoint(
+            t.label, t.state, market.n_days - 1, str(market.dates[-1]), market.fingerprint(), t.targets
+        )
+        for _, t, _ in generated
+        if t.state is not None
+    }
     benchmark_markets = [(market, "buy-and-hold")]
     if prepared.index_market is not None:
         benchmark_markets.append((prepared.index_market, f"buy-and-hold {prepared.index_market.tickers[0]}"))
@@ -163,6 +199,7 @@ def execute(
             metrics=metrics,
             equity=sim.equity,
             targets=targets.targets,
+            checkpoint=checkpoint_of.get(targets.label) if role == "strategy" else None,
         )
 
     strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
@@ -215,8 +252,13 @@ def run_and_store(
     store: RunStore,
     *,
     progress: ProgressFn | None = None,
+    resume: dict[str, Checkpoint] | None = None,
+    parent: str | None = None,
 ) -> RunResult:
-    """Execute and store a run; on failure the run is recorded as failed and the error re-raised."""
+    """Execute and store a run; on failure the run is recorded as failed and the error re-raised.
+
+    ``resume``/``parent``: continue online strategies from an earlier run's checkpoints.
+    """
     run_id = new_run_id()
     started = time.time()
     manifest: dict[str, Any] = {
@@ -228,9 +270,11 @@ def run_and_store(
         "data": data_identity(prepared.config, prepared.market),
         "versions": versions(),
     }
+    if parent:
+        manifest["parent"] = parent
     store.begin(run_id, manifest)
     try:
-        result = execute(prepared, run_id=run_id, progress=progress)
+        result = execute(prepared, run_id=run_id, progress=progress, resume=resume)
     except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
         message = str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
         store.fail(run_id, {**manifest, "finished_at": _now(), "duration_s": time.time() - started}, message)

@@ -6,6 +6,7 @@ Layout of ``<runs_dir>/<run_id>/``::
     metrics.json     the run's results in their one JSON form (engine.results)
     equity.parquet   date, strategy, role, member, equity   (trading period)
     weights.parquet  date, strategy, role, member, ticker, weight   (decision rows only)
+    checkpoint/      online strategies' state, to continue the run (engine.checkpoints)
 
 Atomicity: a run is written in ``<run_id>.partial/`` and renamed to ``<run_id>/``
 only when every file is on disk, so a killed run never looks complete; its
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from engine import checkpoints
 from engine.results import RunResult, clean
 from feeds.errors import InputError
 
@@ -85,6 +87,7 @@ class RunStore:
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
         _write_frames(folder, result)
+        checkpoints.save(folder, [r.checkpoint for r in result.strategies if r.checkpoint is not None])
         write_json_atomic(folder / "metrics.json", payload)
         write_json_atomic(
             folder / "manifest.json",
@@ -181,6 +184,10 @@ class RunStore:
         """Decision rows of a complete run: date, strategy, role, member, ticker, weight."""
         info = self.find(ref)
         return pl.read_parquet(info.path / "weights.parquet")
+
+    def load_checkpoints(self, ref: str) -> dict[str, checkpoints.Checkpoint]:
+        """Checkpoints of a complete run's online strategies, by strategy label."""
+        return checkpoints.load(self.find(ref).path)
 
     def remove(self, ref: str) -> Path:
         info = self.find(ref)

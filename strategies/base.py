@@ -103,6 +103,9 @@ class OnlineStrategy(Strategy):
     def decide(self, history: History) -> np.ndarray:
         """Targets at the close of ``history.today``: shape (n_members, n_tickers), NaN = hold."""
 
+    def end(self) -> None:
+        """Called after the last day (also after a failure): release big resources here."""
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue later (checkpoints); empty if not supported."""
         return {}

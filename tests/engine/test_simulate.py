@@ -123,7 +123,14 @@ def test_curves_agree_with_vectorbt_value():
     pf = vbt.Portfolio.from_orders(
         pd.DataFrame(np.tile(close, (1, 2)), index=pd.DatetimeIndex(dates.astype("datetime64[ns]"))),
         size=np.where(np.isnan(np.tile(close, (1, 2))), np.nan, w.reshape(200, 4)),
-        size_type="targetpercent", fees=7e-4, slippage=3e-4, init_cash=1.0, min_size=0.0, freq="1D",
-        group_by=[0, 0, 1, 1], cash_sharing=True, call_seq="auto",
+        size_type="targetpercent",
+        fees=7e-4,
+        slippage=3e-4,
+        init_cash=1.0,
+        min_size=0.0,
+        freq="1D",
+        group_by=[0, 0, 1, 1],
+        cash_sharing=True,
+        call_seq="auto",
     )
     np.testing.assert_allclose(sim.equity, pf.value().to_numpy(), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,272 @@
+"""Stock-RNN: LSTMs that predict the next day's delta and learn online, one step per day.
+
+``lstm-stateful`` carries its hidden state from day to day (never reset);
+``lstm-stateless`` sees only a window of the last W days from a zero state. Both
+follow the classic online protocol, driven by the engine:
+
+- at day t's close (``decide``): build the input from what is known at t (the last
+  ``lags`` deltas and any extra feature rows, scaled by running statistics of the
+  past), run the model, turn the predicted delta of (t, t+1] into target weights,
+  and keep the step's activations;
+- at day t+1's close (``learn``): the realized delta of t+1 is known; take one
+  optimizer step on (input at t -> delta of t+1), back-propagating through the
+  kept activations (``bptt`` steps for the stateful model, the whole window for
+  the stateless one). The hidden state carried forward is the one computed at t,
+  so predicting and training share one forward pass ("save state, predict,
+  restore, fit one step, save state" without the recomputation).
+
+All seeds train together in one :class:`BatchedLSTM`. During the warm-up (default
+the first 5 years of the data) the models learn but do not trade. Targets are the
+deltas divided by their running standard deviation (not centered, so the sign is
+kept); predictions are scaled back to delta units before the signal threshold.
+With several seeds an ``ensemble`` member trades on the mean of their predictions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from strategies.base import ENSEMBLE, Member, OnlineStrategy
+from strategies.history import History
+from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.gradients import apply_gradient_mode
+from strategies.nn.losses import get_loss
+from strategies.nn.normalize import RunningNorm
+from strategies.nn.optim import make_optimizer
+from strategies.nn.signals import predictions_to_weights
+from strategies.params import StrategyParams
+
+
+class LstmParams(StrategyParams):
+    hidden: int = Field(64, ge=1, le=1024, description="hidden units per layer")
+    layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
+    lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
+    features: str = Field("all", description="extra feature columns: all, none, or names separated by commas")
+    lr: float = Field(1e-3, gt=0, le=1, description="learning rate")
+    optimizer: Literal["adam", "rmsprop"] = Field("adam", description="optimizer")
+    loss: Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"] = Field(
+        "mse", description="loss of e = prediction - target"
+    )
+    grad_mode: Literal["scale", "clip", "none"] = Field("scale", description="gradient handling per step")
+    grad_norm: float = Field(1.0, gt=0, description="norm c for grad_mode scale/clip (e.g. 0.618)")
+    activation: Literal["tanh", "phi_tanh"] = Field("tanh", description="cell activation")
+    signal: Literal["long_flat", "long_short", "confidence"] = Field(
+        "long_flat", description="how predictions become weights"
+    )
+    threshold: float = Field(0.0, description="predicted delta above which to be long [fraction]")
+    warmup_years: float = Field(5.0, ge=0, le=50, description="train without trading for this long [years]")
+    ensemble: bool = Field(True, description="add an ensemble member trading the mean prediction")
+
+
+class StatefulParams(LstmParams):
+    bptt: int = Field(1, ge=1, le=250, description="truncated-BPTT length [days]")
+
+
+class StatelessParams(LstmParams):
+    window: int = Field(20, ge=1, le=500, description="days the model sees, from a zero state")
+
+
+class _OnlineLstm(OnlineStrategy):
+    """Shared machinery; subclasses say how a day's forward pass is built."""
+
+    stochastic = True
+    params: LstmParams
+
+    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
+        extra = (ENSEMBLE,) if self.params.ensemble and len(seeds) > 1 else ()
+        return (*seeds, *extra)
+
+    # --- set-up -----------------------------------------------------------------------
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        p = self.params
+        # one intra-op thread: results independent of the core count, and fastest for
+        # tensors this small; restored in end()
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        self.seeds = tuple(seeds)
+        self.feature_names = self._feature_names(history)
+        self.n_tickers = len(history.tickers)
+        widths = [history.feature(n).reshape(history.n_days, -1).shape[1] for n in self.feature_names]
+        self.n_features = int(sum(widths))
+        self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
+        self.optim = make_optimizer(p.optimizer, self.model.params, p.lr)
+        self.loss = get_loss(p.loss)
+        self.delta_norm = RunningNorm(self.n_tickers)
+        self.feature_norm = RunningNorm(self.n_features)
+        first = history.dates[0].astype(dt.date)
+        self.trade_from = np.datetime64(first + dt.timedelta(days=round(p.warmup_years * 365.25)), "D")
+        self.pending: list[StepCache] = []  # activations awaiting their target
+        self.pending_scale: np.ndarray | None = None
+        self.day = -1
+        self._observe(history)
+
+    def _feature_names(self, history: History) -> list[str]:
+        spec = self.params.features.strip()
+        if spec == "none":
+            return []
+        if spec == "all":
+            return list(history.feature_names)
+        names = [n.strip() for n in spec.split(",") if n.strip()]
+        missing = [n for n in names if n not in history.feature_names]
+        if missing:
+            raise ValueError(
+                f"features {missing} are not in the data (available: {list(history.feature_names)})"
+            )
+        return names
+
+    def _observe(self, history: History) -> None:
+        """Add the newest day to the running statistics (its values are known at its close)."""
+        self.day = history.n_days - 1
+        self.delta_norm.update(history.deltas[-1])
+        if self.n_features:
+            self.feature_norm.update(self._feature_row(history, -1))
+
+    def _feature_row(self, history: History, t: int) -> np.ndarray:
+        return np.concatenate([history.feature(n)[t].reshape(-1) for n in self.feature_names]).astype(
+            np.float64
+        )
+
+    def _inputs(self, history: History, first: int, last: int) -> torch.Tensor:
+        """Inputs for rows first..last: (T, n_tickers, lags + n_features), scaled by today's statistics."""
+        lags = self.params.lags
+        lo = first - lags + 1
+        rows = history.deltas[max(lo, 0) : last + 1]
+        if lo < 0:
+            rows = np.vstack([np.full((-lo, self.n_tickers), np.nan), rows])
+        scaled = self.delta_norm.transform(rows)  # (T + lags - 1, tickers)
+        steps = last - first + 1
+        windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[:steps]  # (T, tickers, lags)
+        if self.n_features:
+            feats = np.stack([self._feature_row(history, t) for t in range(first, last + 1)])
+            feats = self.feature_norm.transform(feats)
+            windows = np.concatenate(
+                [windows, np.broadcast_to(feats[:, None, :], (steps, self.n_tickers, self.n_features))],
+                axis=2,
+            )
+        return torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
+
+    # --- the online protocol ----------------------------------------------------------
+    def learn(self, history: History) -> None:
+        if self.pending and self.pending_scale is not None:
+            realized = history.deltas[-1]
+            target = realized / self.pending_scale
+            known = ~np.isnan(target)
+            if known.any():
+                y = self.pending[-1].output
+                e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
+                dy = self.loss.derivative(e) * torch.from_numpy(known.astype(np.float32)) / float(known.sum())
+                grad = self.model.backward(self.pending, dy)
+                apply_gradient_mode(grad, self.params.grad_mode, self.params.grad_norm)
+                self.optim.step(grad)
+        self._observe(history)
+
+    def decide(self, history: History) -> np.ndarray:
+        scale = self.delta_norm.std
+        y = self._forward(history)  # (seeds, tickers), in units of the running std
+        self.pending_scale = scale
+        predicted = y.numpy().astype(np.float64) * scale
+        if self.params.ensemble and len(self.seeds) > 1:
+            predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
+        weights = predictions_to_weights(predicted, scale, self.params.signal, self.params.threshold)
+        if history.today < self.trade_from:
+            weights[:] = np.nan  # warm-up: learn, do not trade
+        return weights
+
+    def _forward(self, history: History) -> torch.Tensor:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        torch.set_num_threads(self._threads)
+
+    # --- checkpoints ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.model.params.clone(),
+            "optimizer": self.optim.state_dict(),
+            "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
+            "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
+            "pending": [_cache_to_dict(c) for c in self.pending],
+            "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
+            "day": self.day,
+            "extra": self._extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.params.copy_(state["params"])
+        self.optim.load_state_dict(state["optimizer"])
+        self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
+        self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
+        self.pending = [_cache_from_dict(c) for c in state["pending"]]
+        scale = state["pending_scale"]
+        self.pending_scale = None if scale is None else scale.numpy().copy()
+        self.day = int(state["day"])
+        self._load_extra_state(state["extra"])
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class LstmStateful(_OnlineLstm):
+    """Hidden state carried over all days; truncated BPTT over the last ``bptt`` days."""
+
+    name = "lstm-stateful"
+    summary = "stateful LSTM, next-day delta, online one step per day (the user's model)"
+    Params = StatefulParams
+    params: StatefulParams
+
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        super().begin(history, seeds)
+        self.h, self.c = self.model.zero_state(self.n_tickers)
+        self.window: deque[StepCache] = deque(maxlen=self.params.bptt)
+
+    def _forward(self, history: History) -> torch.Tensor:
+        t = history.n_days - 1
+        ys, self.h, self.c, caches = self.model.forward(self._inputs(history, t, t), self.h, self.c)
+        self.window.append(caches[0])
+        self.pending = list(self.window)
+        return ys[-1]
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"h": [t.clone() for t in self.h], "c": [t.clone() for t in self.c]}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.h = [t.clone() for t in state["h"]]
+        self.c = [t.clone() for t in state["c"]]
+        self.window = deque(self.pending, maxlen=self.params.bptt)
+
+
+class LstmStateless(_OnlineLstm):
+    """Each day a fresh zero state over the last ``window`` days; BPTT through the window."""
+
+    name = "lstm-stateless"
+    summary = "stateless LSTM over a window of the last W days, online one step per day"
+    Params = StatelessParams
+    params: StatelessParams
+
+    def _forward(self, history: History) -> torch.Tensor:
+        t = history.n_days - 1
+        first = max(0, t - self.params.window + 1)
+        h, c = self.model.zero_state(self.n_tickers)
+        ys, _, _, self.pending = self.model.forward(self._inputs(history, first, t), h, c)
+        return ys[-1]
+
+
+def _cache_to_dict(cache: StepCache) -> dict[str, Any]:
+    return {
+        "layers": [vars(layer).copy() for layer in cache.layers],
+        "top": cache.top,
+        "output": cache.output,
+    }
+
+
+def _cache_from_dict(state: dict[str, Any]) -> StepCache:
+    return StepCache([LayerCache(**layer) for layer in state["layers"]], state["top"], state["output"])

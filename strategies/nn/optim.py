@@ -1,0 +1,98 @@
+"""Adam and RMSprop over one flat parameter tensor of shape (n_seeds, n_params).
+
+Both are elementwise, so each seed's parameters evolve exactly as if trained
+alone. Adam uses torch's fused kernel (one pass over parameters, gradient and
+moments); RMSprop is written out with in-place ops.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+
+Optimizer = Literal["adam", "rmsprop"]
+
+
+class FlatOptimizer:
+    """Base: holds the parameter tensor and its per-element state."""
+
+    def __init__(self, params: torch.Tensor, lr: float) -> None:
+        self.params = params
+        self.lr = lr
+
+    def step(self, grad: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class Adam(FlatOptimizer):
+    def __init__(
+        self, params: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
+        super().__init__(params, lr)
+        self.betas, self.eps = betas, eps
+        self.exp_avg = torch.zeros_like(params)
+        self.exp_avg_sq = torch.zeros_like(params)
+        self.steps = torch.zeros((), dtype=torch.float32)
+
+    def step(self, grad: torch.Tensor) -> None:
+        self.steps.add_(1.0)
+        torch._fused_adam_(
+            [self.params],
+            [grad],
+            [self.exp_avg],
+            [self.exp_avg_sq],
+            [],
+            [self.steps],
+            lr=self.lr,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            weight_decay=0.0,
+            eps=self.eps,
+            amsgrad=False,
+            maximize=False,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "exp_avg": self.exp_avg.clone(),
+            "exp_avg_sq": self.exp_avg_sq.clone(),
+            "steps": self.steps.clone(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.exp_avg.copy_(state["exp_avg"])
+        self.exp_avg_sq.copy_(state["exp_avg_sq"])
+        self.steps.copy_(state["steps"])
+
+
+class RMSprop(FlatOptimizer):
+    def __init__(self, params: torch.Tensor, lr: float, alpha: float = 0.99, eps: float = 1e-8) -> None:
+        super().__init__(params, lr)
+        self.alpha, self.eps = alpha, eps
+        self.square_avg = torch.zeros_like(params)
+
+    def step(self, grad: torch.Tensor) -> None:
+        self.square_avg.mul_(self.alpha).addcmul_(grad, grad, value=1.0 - self.alpha)
+        self.params.addcdiv_(grad, self.square_avg.sqrt().add_(self.eps), value=-self.lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"square_avg": self.square_avg.clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.square_avg.copy_(state["square_avg"])
+
+
+def make_optimizer(name: Optimizer, params: torch.Tensor, lr: float) -> FlatOptimizer:
+    """``adam`` or ``rmsprop`` over ``params`` (n_seeds, n_params)."""
+    if name == "adam":
+        return Adam(params, lr)
+    if name == "rmsprop":
+        return RMSprop(params, lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose adam or rmsprop")

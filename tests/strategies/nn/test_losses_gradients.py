@@ -1,0 +1,79 @@
+"""Each loss against its formula, derivatives against autograd, numerical safety, gradient modes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from strategies.nn.gradients import apply_gradient_mode, seed_norms
+from strategies.nn.losses import EXP_LIMIT, LOSSES, get_loss
+
+ERRORS = [-3.0, -1.5, -1.0, -0.3, 0.0, 0.2, 0.9, 1.0, 1.7, 4.0]
+
+
+def formula(name: str, e: float) -> float:
+    """The user's formulas, written independently in plain Python."""
+    if name == "mse":
+        return e * e
+    if name == "smooth_l1":
+        return abs(e) if abs(e) > 1 else e * e
+    if name == "exp_or_log":
+        return math.log(1 + e) if e > 0 else math.exp(-e) - 1
+    if name == "smooth_l1_or_l2":
+        return abs(e) if e > 1 else e * e
+    if name == "linex":
+        return math.exp(-e) + e - 1
+    if name == "huber":
+        return e * e / 2 if abs(e) <= 1 else abs(e) - 0.5
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_loss_values_match_the_formulas(name):
+    loss = get_loss(name)
+    e = torch.tensor(ERRORS, dtype=torch.float64)
+    got = loss.value(e)
+    for i, x in enumerate(ERRORS):
+        assert got[i].item() == pytest.approx(formula(name, x), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_derivatives_match_autograd(name):
+    loss = get_loss(name)
+    e = torch.tensor([x + 1e-3 for x in ERRORS], dtype=torch.float64, requires_grad=True)
+    loss.value(e).sum().backward()
+    torch.testing.assert_close(loss.derivative(e.detach()), e.grad, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["exp_or_log", "linex"])
+def test_exponential_losses_never_overflow(name):
+    loss = get_loss(name)
+    e = torch.tensor([-1e6, -1e3, -EXP_LIMIT - 1, -EXP_LIMIT, 1e6], dtype=torch.float32, requires_grad=True)
+    value = loss.value(e)
+    value.sum().backward()
+    assert torch.isfinite(value).all() and torch.isfinite(e.grad).all()
+    assert torch.isfinite(loss.derivative(e.detach())).all()
+    assert (e.grad[:3] < 0).all()  # still pushes the prediction up
+    below, at = loss.value(torch.tensor([-EXP_LIMIT - 1e-6, -EXP_LIMIT], dtype=torch.float64))
+    assert below.item() == pytest.approx(at.item(), rel=1e-5)  # continuous at the limit
+
+
+def test_scale_sets_each_seeds_norm_to_c():
+    grad = torch.randn(4, 1000) * torch.tensor([[1e-4], [1.0], [30.0], [2.0]])
+    apply_gradient_mode(grad, "scale", 0.618)
+    torch.testing.assert_close(seed_norms(grad).squeeze(1), torch.full((4,), 0.618), rtol=1e-5, atol=0)
+
+
+def test_clip_only_shrinks_and_none_leaves_alone():
+    grad = torch.randn(2, 500) * torch.tensor([[1e-3], [50.0]])
+    before = seed_norms(grad).squeeze(1).clone()
+    untouched = grad.clone()
+    apply_gradient_mode(untouched, "none", 1.0)
+    clipped = grad.clone()
+    apply_gradient_mode(clipped, "clip", 1.0)
+    after = seed_norms(clipped).squeeze(1)
+    assert torch.equal(untouched, grad)
+    assert after[0] == pytest.approx(before[0].item(), rel=1e-6)
+    assert after[1] == pytest.approx(1.0, rel=1e-5)
