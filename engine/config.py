@@ -36,6 +36,11 @@ class RunConfig(BaseModel):
     slippage_bps: float = Field(0.0, ge=0, le=10_000, description="fill price moved against the trade [bps]")
     execution_lag: int = Field(0, ge=0, le=5, description="closes between decision and fill")
     max_leverage: float = Field(1.0, gt=0, le=10, description="largest allowed sum of |weights|")
+    headlines: str | None = Field(None, description="headline source added as daily features (csv:PATH, ...)")
+    headline_model: str = Field("default", description="sentence-transformers model for headlines")
+    headline_date_only: Literal["next", "same"] = Field(
+        "next", description="date-only headlines count from the next trading day (or the same day's close)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

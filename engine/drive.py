@@ -1,8 +1,8 @@
 """Driving strategies over the days: the engine owns time, strategies only see the past.
 
 ``generate_targets`` runs one strategy over a market in its style (rule: once;
-online: day by day with ``learn`` after the fact; walk-forward: ``fit`` on retrain
-days, ``decide`` every day) and checks what comes back against the contract of
+online and walk-forward: day by day, ``learn`` after the fact, walk-forward ``fit``
+on retrain days, ``decide`` every day) and checks what comes back against the contract of
 :mod:`strategies.base`. Anything wrong raises :class:`StrategyError` naming the
 strategy, the day and the problem.
 """
@@ -66,18 +66,18 @@ def generate_targets(
     members = tuple(strategy.members(seeds))
     shape = (market.n_days, len(members), len(market.tickers))
     state = None
-    if resume is not None and not isinstance(strategy, OnlineStrategy):
-        raise StrategyError(f"strategy {label}: only online strategies continue from checkpoints")
+    if resume is not None and isinstance(strategy, RuleStrategy):
+        raise StrategyError(
+            f"strategy {label}: rule strategies are recomputed, not continued from checkpoints"
+        )
     try:
         if isinstance(strategy, RuleStrategy):
             raw = np.asarray(strategy.target_weights(History(market), seeds), dtype=np.float64)
             targets = raw[:, None, :] if raw.ndim == 2 and len(members) == 1 else raw
             if progress:
                 progress(market.n_days, market.n_days)
-        elif isinstance(strategy, OnlineStrategy):
-            targets, state = _drive_online(strategy, market, seeds, shape, progress, resume)
-        elif isinstance(strategy, WalkForwardStrategy):
-            targets = _drive_walk_forward(strategy, market, seeds, shape, progress)
+        elif isinstance(strategy, (OnlineStrategy, WalkForwardStrategy)):
+            targets, state = _drive_days(strategy, market, seeds, shape, progress, resume)
         else:
             raise StrategyError(
                 f"strategy {label}: not a RuleStrategy, OnlineStrategy or WalkForwardStrategy"
@@ -102,56 +102,43 @@ def _row(label: str, value: object, shape: tuple[int, int, int], day: np.datetim
     return row
 
 
-def _drive_online(
-    strategy: OnlineStrategy,
+def _drive_days(
+    strategy: OnlineStrategy | WalkForwardStrategy,
     market: Market,
     seeds: tuple[int, ...],
     shape: tuple[int, int, int],
     progress: Progress | None,
     resume: Resume | None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Online and walk-forward strategies: one call sequence per day, in order."""
     targets = np.full(shape, np.nan)
+    walk_forward = isinstance(strategy, WalkForwardStrategy)
     strategy.begin(History(market, 1), seeds)
     first = 0
+    fitted = not walk_forward
     if resume is not None:
         strategy.load_state_dict(resume.state)
         first = resume.next_day
         targets[:first] = resume.targets[:first]
+        if walk_forward:  # retrain days depend on the calendar only
+            fitted = any(strategy.is_retrain_day(History(market, t + 1)) for t in range(first))
     label = strategy.label()
     try:
         for t in range(first, market.n_days):
             history = History(market, t + 1)
             if t > 0:
                 strategy.learn(history)
-            targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
+            if walk_forward and strategy.is_retrain_day(history):
+                strategy.fit(history, seeds)
+                fitted = True
+            if fitted:
+                targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
             if progress and (t % 64 == 0 or t == market.n_days - 1):
                 progress(t + 1, market.n_days)
         state = strategy.state_dict()
     finally:
         strategy.end()
     return targets, state
-
-
-def _drive_walk_forward(
-    strategy: WalkForwardStrategy,
-    market: Market,
-    seeds: tuple[int, ...],
-    shape: tuple[int, int, int],
-    progress: Progress | None,
-) -> np.ndarray:
-    targets = np.full(shape, np.nan)
-    label = strategy.label()
-    fitted = False
-    for t in range(market.n_days):
-        history = History(market, t + 1)
-        if strategy.is_retrain_day(history):
-            strategy.fit(history, seeds)
-            fitted = True
-        if fitted:
-            targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
-        if progress and (t % 64 == 0 or t == market.n_days - 1):
-            progress(t + 1, market.n_days)
-    return targets
 
 
 def check_targets(

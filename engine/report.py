@@ -46,6 +46,10 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         for entry in payload["strategies"]:
             if entry.get("seeds"):
                 console.print(seed_table(entry, payload["benchmark"]))
+    if yearly:
+        for entry in payload["strategies"]:
+            if entry.get("picks"):
+                console.print(picks_table(entry))
     for note in payload.get("notes", []):
         console.print(f"[dim]note: {note}[/dim]")
 
@@ -147,6 +151,36 @@ def seed_table(entry: dict[str, Any], benchmark: dict[str, Any]) -> Table:
     return table
 
 
+def picks_table(entry: dict[str, Any]) -> Table:
+    """Tickers held each year by an annual strategy, and how many beat the universe's median stock."""
+    main = (
+        "ensemble"
+        if entry.get("ensemble")
+        else ("seed " + str(entry["seeds"][0]["seed"]) if entry.get("seeds") else "")
+    )
+    title = f"{entry['name']}: picks per year held" + (f" ({main})" if main else "")
+    table = Table(title=title, title_justify="left", caption_justify="left")
+    table.add_column("year")
+    table.add_column("picks")
+    table.add_column("beat median", justify="right")
+    by_seed = entry.get("picks_by_seed") or {}
+    if by_seed:
+        table.add_column("most picked over seeds (count)")
+    beat = entry.get("picks_beat_median", {})
+    for year, tickers in entry["picks"].items():
+        row = [year, " ".join(tickers), pct(beat.get("by_year", {}).get(year), digits=0)]
+        if by_seed:
+            row.append(" ".join(f"{t}({c})" for t, c in list(by_seed.get(year, {}).items())[:6]))
+        table.add_row(*row)
+    caption = "share of picks beating the universe's median stock over the year held: " + pct(
+        beat.get("share"), digits=1
+    )
+    if beat.get("share_mean_over_seeds") is not None and by_seed:
+        caption += f" (mean over seeds {pct(beat['share_mean_over_seeds'], digits=1)})"
+    table.caption = caption
+    return table
+
+
 def _short_data(spec: str) -> str:
     scheme, sep, target = spec.partition(":")
     return f"{scheme}:{target.rsplit('/', 1)[-1]}" if sep and scheme in ("csv", "parquet") else spec
@@ -219,4 +253,55 @@ def compare_yearly_table(payloads: Sequence[dict[str, Any]]) -> Table:
         table.add_column(name, justify="right")
     for year in years:
         table.add_row(year, *(pct(yearly.get(year)) for _, yearly in columns))
+    return table
+
+
+def ablation(with_payload: dict[str, Any], without_payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per strategy and seed: CAGR with and without headlines and the difference (same seeds)."""
+    rows = []
+    others = {e["name"]: e for e in without_payload["strategies"]}
+    for entry in with_payload["strategies"]:
+        other = others.get(entry["name"])
+        if other is None:
+            continue
+        pairs = (
+            [(s["seed"], s["cagr"], o["cagr"]) for s, o in zip(entry["seeds"], other["seeds"], strict=True)]
+            if entry.get("seeds")
+            else [("-", entry["cagr"], other["cagr"])]
+        )
+        for seed, a, b in pairs:
+            rows.append(
+                {
+                    "strategy": entry["name"],
+                    "seed": seed,
+                    "with": a,
+                    "without": b,
+                    "difference": None if a is None or b is None else a - b,
+                }
+            )
+    return rows
+
+
+def ablation_table(with_payload: dict[str, Any], without_payload: dict[str, Any]) -> Table:
+    rows = ablation(with_payload, without_payload)
+    table = Table(
+        title="Headlines ablation: CAGR per seed, same seeds and period",
+        title_justify="left",
+        caption_justify="left",
+    )
+    for col in ("strategy", "seed", "with headlines", "without", "difference"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for r in rows:
+        table.add_row(
+            r["strategy"], str(r["seed"]), pct(r["with"]), pct(r["without"]), pct(r["difference"], True)
+        )
+    diffs = [r["difference"] for r in rows if r["difference"] is not None]
+    if diffs:
+        import numpy as np
+
+        table.caption = (
+            f"mean difference {pct(float(np.mean(diffs)), True)} ± "
+            f"{pct(float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0)}"
+            f" (std over seeds); headlines helped in {sum(d > 0 for d in diffs)} of {len(diffs)}"
+        )
     return table

@@ -49,7 +49,8 @@ class StrategyResult:
     metrics: MetricSet
     equity: np.ndarray  # (n_period_days, n_members)
     targets: np.ndarray  # (n_data_days, n_members, n_tickers), NaN rows = hold
-    checkpoint: Checkpoint | None = None  # online strategies: state to continue from
+    checkpoint: Checkpoint | None = None  # online/walk-forward strategies: state to continue from
+    picks: dict[str, Any] | None = None  # annual strategies: see engine.picks.annual_picks
 
     @property
     def seed_columns(self) -> list[int]:
@@ -137,6 +138,8 @@ def _entry(result: StrategyResult, bench_cagr: float) -> dict[str, Any]:
         "share_beating_benchmark": float(np.mean(growth > bench_cagr)),
     }
     entry["excess_cagr"] = entry["cagr"] - bench_cagr
+    if result.picks is not None:
+        entry.update(result.picks)
     return entry
 
 

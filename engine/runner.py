@@ -16,11 +16,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import timing
 from engine.checkpoints import Checkpoint
 from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.metrics import compute_metrics
+from engine.picks import annual_picks
 from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
@@ -45,10 +48,21 @@ class Prepared:
     market: Market  # the universe the strategies trade
     index_market: Market | None  # an index for an extra benchmark, on the universe's days
     strategies: tuple[Strategy, ...]
+    headlines: dict[str, Any] | None = None  # what --headlines added (counts, cache hits)
 
 
-def prepare(config: RunConfig, *, cache_dir: Path | None = None, market: Market | None = None) -> Prepared:
-    """Load data and strategies for ``config``; bad input raises :class:`InputError`."""
+def prepare(
+    config: RunConfig,
+    *,
+    cache_dir: Path | None = None,
+    market: Market | None = None,
+    progress: ProgressFn | None = None,
+) -> Prepared:
+    """Load data and strategies for ``config``; bad input raises :class:`InputError`.
+
+    With ``config.headlines`` the headlines are embedded (through the cache in
+    ``cache_dir``) and joined to the market as daily feature columns.
+    """
     names = [s.name for s in config.strategies]
     classes = [resolve(name) for name in names]
     frequency = _frequency(config.frequency, classes)
@@ -59,11 +73,35 @@ def prepare(config: RunConfig, *, cache_dir: Path | None = None, market: Market 
     if market is None:
         market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
     market = market.between(config.start, config.end)
+    headlines = None
+    if config.headlines:
+        market, headlines = _with_headlines(config, market, cache_dir, progress)
     universe = _universe(market, config.tickers, frequency)
     traded = market.select(universe)
     index = next((t for t in market.index_tickers if t not in universe), None)
     index_market = market.select([index]).reindex(traded.dates) if index else None
-    return Prepared(config, frequency, traded, index_market, strategies)
+    return Prepared(config, frequency, traded, index_market, strategies, headlines)
+
+
+def _with_headlines(
+    config: RunConfig, market: Market, cache_dir: Path | None, progress: ProgressFn | None
+) -> tuple[Market, dict[str, Any]]:
+    from dataclasses import replace
+
+    from engine.settings import Settings
+    from feeds.headline_sources import headline_features
+
+    assert config.headlines is not None
+    found = headline_features(
+        config.headlines,
+        market.dates,
+        cache_dir or Settings.resolve().cache_dir,
+        model=config.headline_model,
+        date_only_rule=config.headline_date_only,
+        progress=(lambda done, total: progress("embedding headlines", done, total)) if progress else None,
+    )
+    info = {"spec": config.headlines, "model": config.headline_model, **found.info()}
+    return replace(market, features={**market.features, **found.features}), info
 
 
 def _frequency(requested: str | None, classes: list[type[Strategy]]) -> str:
@@ -200,6 +238,9 @@ def execute(
             equity=sim.equity,
             targets=targets.targets,
             checkpoint=checkpoint_of.get(targets.label) if role == "strategy" else None,
+            picks=annual_picks(targets.targets, targets.members, on.tickers, on.dates, on.close, start)
+            if role == "strategy" and prepared.frequency == "annual"
+            else None,
         )
 
     strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
@@ -211,18 +252,38 @@ def execute(
             f"trading period starts {dates[0]}: the first close on which every strategy has decided "
             f"({late} needs {start} days of history); the benchmark covers the same period"
         )
+    if prepared.frequency == "annual" and len(market.tickers) > 1 and not np.isnan(market.close[-1]).any():
+        notes.append(
+            "survivorship: every ticker of this universe trades to the end of the data, as a fixed list of "
+            "today's members does (the bundled 20 stocks are); stocks that were dropped or delisted are "
+            "missing, which flatters stock picking and the equal-weight benchmark alike"
+        )
+    if prepared.headlines:
+        h = prepared.headlines
+        notes.append(
+            f"headlines {h['spec']}: {h['assigned']} of {h['headlines']} on "
+            f"{h['days_with_headlines']} trading days "
+            f"({h['rejected']} rows rejected), known by each day's 16:00 New York close"
+        )
     if config.execution_lag:
         notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
     return RunResult(
         run_id=run_id,
         config=config.model_dump(mode="json"),
-        data=data_identity(config, market),
+        data={**data_identity(config, market), **_headline_identity(prepared.headlines)},
         dates=dates,
         data_dates=market.dates,
         strategies=strategy_results,
         benchmarks=bench_results,
         notes=tuple(notes),
     )
+
+
+def _headline_identity(info: dict[str, Any] | None) -> dict[str, Any]:
+    """What the headlines contributed, without the cache statistics (which differ run to run)."""
+    if not info:
+        return {}
+    return {"headlines": {k: v for k, v in info.items() if k not in ("cache_hits", "embedded")}}
 
 
 def data_identity(config: RunConfig, market: Market) -> dict[str, Any]:

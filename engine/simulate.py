@@ -6,6 +6,8 @@ Array conventions: ``close`` has shape (n_days, n_tickers), adjusted closes (NaN
 member's portfolio value) to trade to at the close of row t, NaN = no order. Each
 member is one portfolio with its own cash, starting with 1.0 in cash before row
 0; within a member, tickers share that cash (sells are executed before buys).
+A ticker whose prices end before the last row is sold (target 0) at its last
+close in every member.
 
 Costs: ``fee_bps`` is charged on the traded value (bps of |shares x price|);
 ``slippage_bps`` moves each fill price against the trade. A buy that cash cannot
@@ -65,6 +67,11 @@ def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Co
             t, _, j = np.argwhere(bad)[0]
             raise ValueError(f"a non-zero target on day {dates[t]} for ticker column {j}, which has no price")
         orders = np.where(no_price[:, None, :], np.nan, orders)
+        # A ticker that stops trading before the data end is sold at its last close
+        # (delisting, merger): its value goes to cash instead of freezing in place.
+        last = n - 1 - np.argmax(~no_price[::-1], axis=0)
+        for j in np.flatnonzero((last < n - 1) & ~no_price.all(axis=0)):
+            orders[last[j], :, j] = 0.0
 
     columns = m * k
     close_cols = np.tile(close, (1, m)) if m > 1 else close

@@ -1,8 +1,8 @@
 """``backtest update``: continue a stored run over new days from its checkpoints.
 
-The daily routine: yesterday's run holds each online strategy's full state after
-its last day. ``update_run`` loads the same config over the new data, checks that
-the data up to that day are exactly those the run saw, continues the online
+The daily routine: yesterday's run holds each online or walk-forward strategy's full
+state after its last day. ``update_run`` loads the same config over the new data, checks that
+the data up to that day are exactly those the run saw, continues those
 strategies one update per new day, in order (a missed week is caught up by one
 call), recomputes rule strategies and benchmarks over the longer data, and stores
 the result as a new run whose ``parent`` is the old one. The outcome equals a run
@@ -22,7 +22,7 @@ from engine.results import RunResult
 from engine.runner import ProgressFn, prepare, run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
-from strategies.base import OnlineStrategy
+from strategies.base import OnlineStrategy, WalkForwardStrategy
 
 
 def update_run(
@@ -39,8 +39,8 @@ def update_run(
     saved = store.load_checkpoints(info.run_id)
     if not saved:
         raise InputError(
-            f"run {info.run_id} has no checkpoint: only runs of online strategies (e.g. lstm-stateful) "
-            "can be updated; run the others again instead"
+            f"run {info.run_id} has no checkpoint: only runs of online and walk-forward strategies "
+            "(e.g. lstm-stateful, transformer) can be updated; run the others again instead"
         )
     old = RunConfig.model_validate(info.manifest["config"])
     config = old.model_copy(update={"data": data or old.data, "end": end})
@@ -48,7 +48,7 @@ def update_run(
     last_date = max(cp.last_date for cp in saved.values())
     if str(prepared.market.dates[-1]) <= last_date:
         return None, f"run {info.run_id} is up to date: the data end on {prepared.market.dates[-1]}"
-    online = {s.label() for s in prepared.strategies if isinstance(s, OnlineStrategy)}
+    online = {s.label() for s in prepared.strategies if isinstance(s, (OnlineStrategy, WalkForwardStrategy))}
     missing = sorted(online - set(saved))
     if missing:
         raise InputError(f"run {info.run_id} has no checkpoint for {', '.join(missing)}")

@@ -89,19 +89,14 @@ class RuleStrategy(Strategy):
         """
 
 
-class OnlineStrategy(Strategy):
-    """Driven day by day, carrying state; learns from each realized delta after the fact."""
+class _DayByDay(Strategy):
+    """What the engine's day-by-day driver calls besides ``decide`` (online and walk-forward)."""
 
-    @abstractmethod
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        """Set up state (models, optimizers) before the first day; ``history`` holds day 0 only."""
+        """Set up before the first day; ``history`` holds day 0 only."""
 
     def learn(self, history: History) -> None:
         """The delta of ``history.today`` is now known: update state (called before ``decide``)."""
-
-    @abstractmethod
-    def decide(self, history: History) -> np.ndarray:
-        """Targets at the close of ``history.today``: shape (n_members, n_tickers), NaN = hold."""
 
     def end(self) -> None:
         """Called after the last day (also after a failure): release big resources here."""
@@ -111,12 +106,29 @@ class OnlineStrategy(Strategy):
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned (called right after ``begin``)."""
         raise NotImplementedError(f"{self.label()} does not support checkpoints")
 
 
-class WalkForwardStrategy(Strategy):
-    """Fit on the past at each retrain day, predict every day until the next."""
+class OnlineStrategy(_DayByDay):
+    """Driven day by day, carrying state; learns from each realized delta after the fact."""
+
+    @abstractmethod
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        """Set up state (models, optimizers) before the first day; ``history`` holds day 0 only."""
+
+    @abstractmethod
+    def decide(self, history: History) -> np.ndarray:
+        """Targets at the close of ``history.today``: shape (n_members, n_tickers), NaN = hold."""
+
+
+class WalkForwardStrategy(_DayByDay):
+    """Fit on the past at each retrain day, predict every day until the next.
+
+    Per day t the engine calls ``learn`` (t > 0; optional fine-tuning on the newly
+    realized delta), then ``fit`` if t is a retrain day, then ``decide`` once the
+    strategy has been fitted at least once.
+    """
 
     def is_retrain_day(self, history: History) -> bool:
         """Whether to (re)fit at the close of ``history.today``; default: the last close of each year."""

@@ -32,36 +32,28 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from strategies.base import ENSEMBLE, Member, OnlineStrategy
+from strategies.base import Member, OnlineStrategy
 from strategies.history import History
+from strategies.learning import (
+    FeatureParams,
+    LearningParams,
+    SignalParams,
+    Trainer,
+    feature_names,
+    feature_rows,
+    members_of,
+    weights_for,
+)
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
-from strategies.nn.gradients import apply_gradient_mode
-from strategies.nn.losses import get_loss
 from strategies.nn.normalize import RunningNorm
-from strategies.nn.optim import make_optimizer
-from strategies.nn.signals import predictions_to_weights
-from strategies.params import StrategyParams
 
 
-class LstmParams(StrategyParams):
+class LstmParams(LearningParams, SignalParams, FeatureParams):
     hidden: int = Field(64, ge=1, le=1024, description="hidden units per layer")
     layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
     lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
-    features: str = Field("all", description="extra feature columns: all, none, or names separated by commas")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate")
-    optimizer: Literal["adam", "rmsprop"] = Field("adam", description="optimizer")
-    loss: Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"] = Field(
-        "mse", description="loss of e = prediction - target"
-    )
-    grad_mode: Literal["scale", "clip", "none"] = Field("scale", description="gradient handling per step")
-    grad_norm: float = Field(1.0, gt=0, description="norm c for grad_mode scale/clip (e.g. 0.618)")
     activation: Literal["tanh", "phi_tanh"] = Field("tanh", description="cell activation")
-    signal: Literal["long_flat", "long_short", "confidence"] = Field(
-        "long_flat", description="how predictions become weights"
-    )
-    threshold: float = Field(0.0, description="predicted delta above which to be long [fraction]")
     warmup_years: float = Field(5.0, ge=0, le=50, description="train without trading for this long [years]")
-    ensemble: bool = Field(True, description="add an ensemble member trading the mean prediction")
 
 
 class StatefulParams(LstmParams):
@@ -79,8 +71,7 @@ class _OnlineLstm(OnlineStrategy):
     params: LstmParams
 
     def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
-        extra = (ENSEMBLE,) if self.params.ensemble and len(seeds) > 1 else ()
-        return (*seeds, *extra)
+        return members_of(seeds, self.params.ensemble)
 
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
@@ -90,13 +81,12 @@ class _OnlineLstm(OnlineStrategy):
         self._threads = torch.get_num_threads()
         torch.set_num_threads(1)
         self.seeds = tuple(seeds)
-        self.feature_names = self._feature_names(history)
+        self.feature_names = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
         widths = [history.feature(n).reshape(history.n_days, -1).shape[1] for n in self.feature_names]
         self.n_features = int(sum(widths))
         self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
-        self.optim = make_optimizer(p.optimizer, self.model.params, p.lr)
-        self.loss = get_loss(p.loss)
+        self.trainer = Trainer(p, self.model.params)
         self.delta_norm = RunningNorm(self.n_tickers)
         self.feature_norm = RunningNorm(self.n_features)
         first = history.dates[0].astype(dt.date)
@@ -106,20 +96,6 @@ class _OnlineLstm(OnlineStrategy):
         self.day = -1
         self._observe(history)
 
-    def _feature_names(self, history: History) -> list[str]:
-        spec = self.params.features.strip()
-        if spec == "none":
-            return []
-        if spec == "all":
-            return list(history.feature_names)
-        names = [n.strip() for n in spec.split(",") if n.strip()]
-        missing = [n for n in names if n not in history.feature_names]
-        if missing:
-            raise ValueError(
-                f"features {missing} are not in the data (available: {list(history.feature_names)})"
-            )
-        return names
-
     def _observe(self, history: History) -> None:
         """Add the newest day to the running statistics (its values are known at its close)."""
         self.day = history.n_days - 1
@@ -128,9 +104,7 @@ class _OnlineLstm(OnlineStrategy):
             self.feature_norm.update(self._feature_row(history, -1))
 
     def _feature_row(self, history: History, t: int) -> np.ndarray:
-        return np.concatenate([history.feature(n)[t].reshape(-1) for n in self.feature_names]).astype(
-            np.float64
-        )
+        return feature_rows(history, self.feature_names, np.array([t]))[0]
 
     def _inputs(self, history: History, first: int, last: int) -> torch.Tensor:
         """Inputs for rows first..last: (T, n_tickers, lags + n_features), scaled by today's statistics."""
@@ -143,8 +117,9 @@ class _OnlineLstm(OnlineStrategy):
         steps = last - first + 1
         windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[:steps]  # (T, tickers, lags)
         if self.n_features:
-            feats = np.stack([self._feature_row(history, t) for t in range(first, last + 1)])
-            feats = self.feature_norm.transform(feats)
+            feats = self.feature_norm.transform(
+                feature_rows(history, self.feature_names, slice(first, last + 1))
+            )
             windows = np.concatenate(
                 [windows, np.broadcast_to(feats[:, None, :], (steps, self.n_tickers, self.n_features))],
                 axis=2,
@@ -160,20 +135,19 @@ class _OnlineLstm(OnlineStrategy):
             if known.any():
                 y = self.pending[-1].output
                 e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
-                dy = self.loss.derivative(e) * torch.from_numpy(known.astype(np.float32)) / float(known.sum())
-                grad = self.model.backward(self.pending, dy)
-                apply_gradient_mode(grad, self.params.grad_mode, self.params.grad_norm)
-                self.optim.step(grad)
+                dy = (
+                    self.trainer.loss.derivative(e)
+                    * torch.from_numpy(known.astype(np.float32))
+                    / float(known.sum())
+                )
+                self.trainer.step(self.model.backward(self.pending, dy))
         self._observe(history)
 
     def decide(self, history: History) -> np.ndarray:
         scale = self.delta_norm.std
         y = self._forward(history)  # (seeds, tickers), in units of the running std
         self.pending_scale = scale
-        predicted = y.numpy().astype(np.float64) * scale
-        if self.params.ensemble and len(self.seeds) > 1:
-            predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
-        weights = predictions_to_weights(predicted, scale, self.params.signal, self.params.threshold)
+        weights = weights_for(y.numpy().astype(np.float64) * scale, scale, self.params)
         if history.today < self.trade_from:
             weights[:] = np.nan  # warm-up: learn, do not trade
         return weights
@@ -188,7 +162,7 @@ class _OnlineLstm(OnlineStrategy):
     def state_dict(self) -> dict[str, Any]:
         return {
             "params": self.model.params.clone(),
-            "optimizer": self.optim.state_dict(),
+            "optimizer": self.trainer.optimizer.state_dict(),
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
             "pending": [_cache_to_dict(c) for c in self.pending],
@@ -199,7 +173,7 @@ class _OnlineLstm(OnlineStrategy):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.params.copy_(state["params"])
-        self.optim.load_state_dict(state["optimizer"])
+        self.trainer.optimizer.load_state_dict(state["optimizer"])
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
         self.pending = [_cache_from_dict(c) for c in state["pending"]]

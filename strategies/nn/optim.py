@@ -41,6 +41,7 @@ class Adam(FlatOptimizer):
         self.exp_avg_sq = torch.zeros_like(params)
         self.steps = torch.zeros((), dtype=torch.float32)
 
+    @torch.no_grad()
     def step(self, grad: torch.Tensor) -> None:
         self.steps.add_(1.0)
         torch._fused_adam_(
@@ -78,6 +79,7 @@ class RMSprop(FlatOptimizer):
         self.alpha, self.eps = alpha, eps
         self.square_avg = torch.zeros_like(params)
 
+    @torch.no_grad()
     def step(self, grad: torch.Tensor) -> None:
         self.square_avg.mul_(self.alpha).addcmul_(grad, grad, value=1.0 - self.alpha)
         self.params.addcdiv_(grad, self.square_avg.sqrt().add_(self.eps), value=-self.lr)

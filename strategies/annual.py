@@ -1,0 +1,262 @@
+"""Annual stock picking with a learned model: ``lstm-annual`` and ``transformer-annual``.
+
+At the last close of each year (year end T), every stock with a price at T and a
+year before is described by a sequence of its last 12 months (21 trading days
+each, oldest first): the month's return and the volatility of its daily deltas
+(plus the month's mean of any extra feature columns, e.g. headline embeddings).
+One model across all tickers predicts each stock's delta over the next calendar
+year; the strategy holds the top ``top_k`` for that year, equal-weight or weighted
+by predicted delta.
+
+Walk-forward, year by year: the model fitted at year end T_k learns from pairs
+(features at T_j -> delta from T_j to T_{j+1}) for every earlier year end with
+T_{j+1} <= T_k, so it never sees the year it predicts. Inputs are standardized
+with statistics of those training pairs only; targets are divided by their
+training std. The first picks come once ``min_years`` years of pairs exist. The
+first fit takes ``steps`` optimizer steps from each seed's initialization; later
+fits continue from the previous year's weights (``warm_start``, with a fresh
+optimizer) for ``update_steps`` steps, or start afresh. Each step uses a
+mini-batch of ``batch`` pairs (all of them when fewer), drawn by a generator
+seeded with the fit's date, so a seed trains the same alone or among others and
+after a resume. With several seeds an ``ensemble`` member picks by the seeds'
+mean prediction.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from strategies.base import Member, WalkForwardStrategy
+from strategies.history import History
+from strategies.learning import (
+    FeatureParams,
+    LearningParams,
+    Trainer,
+    feature_names,
+    feature_rows,
+    members_of,
+)
+from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.transformer import BatchedTransformer, TransformerShape
+
+MONTH_DAYS = 21
+
+
+class AnnualParams(LearningParams, FeatureParams):
+    top_k: int = Field(5, ge=1, description="stocks held for the next year")
+    weighting: Literal["equal", "score"] = Field(
+        "equal", description="equal weights, or by positive predicted delta"
+    )
+    months: int = Field(12, ge=2, le=60, description="months of history describing a stock")
+    min_years: int = Field(3, ge=1, le=50, description="years of training pairs before the first picks")
+    steps: int = Field(100, ge=1, le=10_000, description="training steps of the first fit")
+    update_steps: int = Field(25, ge=1, le=10_000, description="training steps of each later fit")
+    warm_start: bool = Field(True, description="later fits continue from the previous year's weights")
+    batch: int = Field(128, ge=8, le=100_000, description="training pairs per step (mini-batch)")
+    ensemble: bool = Field(True, description="add an ensemble member picking by the mean prediction")
+
+
+def monthly_features(
+    history: History, t: int, months: int, extra: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every ticker at year end row ``t``: (months, tickers, 2 + F), and eligibility (tickers,).
+
+    Month m (0 = oldest) covers rows ``t - (months - m) * 21 + 1 .. t - (months - m - 1) * 21``.
+    """
+    close, deltas = history.close, history.deltas
+    k = close.shape[1]
+    n_extra = feature_rows(history, extra, np.array([t])).shape[1]
+    out = np.zeros((months, k, 2 + n_extra))
+    start = t - months * MONTH_DAYS
+    if start < 0:
+        return out, np.zeros(k, dtype=bool)
+    eligible = ~np.isnan(close[t]) & ~np.isnan(close[start])
+    for m in range(months):
+        lo, hi = start + m * MONTH_DAYS, start + (m + 1) * MONTH_DAYS
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # months before a ticker starts: NaN, zeroed
+            out[m, :, 0] = close[hi] / close[lo] - 1.0
+            out[m, :, 1] = np.nanstd(deltas[lo + 1 : hi + 1], axis=0)
+        if n_extra:
+            out[m, :, 2:] = feature_rows(history, extra, slice(lo + 1, hi + 1)).mean(axis=0)
+    return np.nan_to_num(out), eligible
+
+
+class _AnnualPicker(WalkForwardStrategy):
+    frequency = "annual"
+    stochastic = True
+    Params = AnnualParams
+    params: AnnualParams
+
+    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
+        return members_of(seeds, self.params.ensemble)
+
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        self.seeds = tuple(seeds)
+        self.extra = feature_names(self.params.features, history)
+        self.n_inputs = 2 + feature_rows(history, self.extra, np.array([0])).shape[1]
+        self.built = False
+
+    def end(self) -> None:
+        torch.set_num_threads(self._threads)
+
+    def training_pairs(self, history: History) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(inputs (n, months, F), targets (n,), year-end rows used) from year ends before today."""
+        ends = np.flatnonzero(history.year_end)
+        xs, ys, used = [], [], []
+        for j in range(len(ends) - 1):
+            t, nxt = ends[j], ends[j + 1]  # nxt <= today: the target is known
+            feats, ok = monthly_features(history, t, self.params.months, self.extra)
+            ok &= ~np.isnan(history.close[nxt])
+            if not ok.any():
+                continue
+            xs.append(feats[:, ok].transpose(1, 0, 2))
+            ys.append(history.close[nxt, ok] / history.close[t, ok] - 1.0)
+            used.append(int(t))
+        if not xs:
+            return np.zeros((0, self.params.months, self.n_inputs)), np.zeros(0), []
+        return np.concatenate(xs), np.concatenate(ys), used
+
+    def is_retrain_day(self, history: History) -> bool:
+        if not history.year_end[-1]:
+            return False
+        ends = np.flatnonzero(history.year_end)
+        return len(ends) - 1 >= self.params.min_years + (self.params.months * MONTH_DAYS > ends[0])
+
+    def fit(self, history: History, seeds: tuple[int, ...]) -> None:
+        x, y, used = self.training_pairs(history)
+        self.last_training_years = used
+        if len(y) == 0:
+            return
+        flat = x.reshape(-1, x.shape[2])
+        self.mean, self.std = flat.mean(axis=0), np.maximum(flat.std(axis=0, ddof=1), 1e-8)
+        self.y_std = max(float(y.std(ddof=1)), 1e-8) if len(y) > 1 else 1.0
+        inputs = torch.from_numpy(((x - self.mean) / self.std).astype(np.float32))
+        targets = torch.from_numpy((y / self.y_std).astype(np.float32))
+        p = self.params
+        first = not (p.warm_start and self.built)
+        if first:
+            self._build()
+        self.trainer = Trainer(p, self.model.params)
+        sampler = torch.Generator().manual_seed(int(history.today.astype(np.int64)))
+        for _ in range(p.steps if first else p.update_steps):
+            if len(targets) > p.batch:
+                pick = torch.randperm(len(targets), generator=sampler)[: p.batch]
+                self._step(inputs[pick], targets[pick])
+            else:
+                self._step(inputs, targets)
+
+    def decide(self, history: History) -> np.ndarray:
+        n_members = len(self.members(self.seeds))
+        k = len(history.tickers)
+        if not history.year_end[-1]:
+            return np.full((n_members, k), np.nan)
+        feats, ok = monthly_features(history, history.n_days - 1, self.params.months, self.extra)
+        weights = np.zeros((n_members, k))
+        if not ok.any():
+            return weights
+        inputs = torch.from_numpy(
+            ((feats[:, ok].transpose(1, 0, 2) - self.mean) / self.std).astype(np.float32)
+        )
+        predicted = self._predict(inputs).astype(np.float64) * self.y_std  # (seeds, eligible)
+        if self.params.ensemble and len(self.seeds) > 1:
+            predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
+        columns = np.flatnonzero(ok)
+        for row, scores in enumerate(predicted):
+            order = np.argsort(-scores, kind="stable")[: self.params.top_k]
+            picks = columns[order]
+            if self.params.weighting == "score" and np.any(scores[order] > 0):
+                positive = np.clip(scores[order], 0.0, None)
+                weights[row, picks] = positive / positive.sum()
+            else:
+                weights[row, picks] = 1.0 / len(picks)
+        return weights
+
+    def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """One optimizer step on (pairs, months, F) inputs and (pairs,) scaled targets."""
+        raise NotImplementedError
+
+    def _predict(self, inputs: torch.Tensor) -> np.ndarray:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"fitted": self.built}
+        if self.built:
+            state.update(
+                mean=torch.from_numpy(self.mean),
+                std=torch.from_numpy(self.std),
+                y_std=self.y_std,
+                model=self._model_state(),
+            )
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["fitted"]:
+            self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()
+            self.y_std = float(state["y_std"])
+            self._load_model_state(state["model"])
+
+    def _model_state(self) -> torch.Tensor:
+        return self.model.params.detach().clone()
+
+    def _load_model_state(self, params: torch.Tensor) -> None:
+        self._build()
+        with torch.no_grad():
+            self.model.params.copy_(params)
+
+    def _build(self) -> None:
+        """A fresh model (each seed's initialization) in ``self.model``."""
+        raise NotImplementedError
+
+
+class LstmAnnual(_AnnualPicker):
+    """An LSTM over each stock's last 12 months; see the module docstring."""
+
+    name = "lstm-annual"
+    summary = "LSTM over 12 monthly rows per stock, picks the top-k for next year"
+
+    def _build(self) -> None:
+        self.model = BatchedLSTM(self.seeds, self.n_inputs, hidden=32)
+        self.built = True
+
+    def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        xs = inputs.transpose(0, 1).contiguous()  # (months, pairs, F)
+        ys, _, _, caches = self.model.forward(xs, *self.model.zero_state(len(targets)))
+        dy = self.trainer.loss.derivative(ys[-1] - targets) / len(targets)
+        self.trainer.step(self.model.backward(caches, dy))
+
+    def _predict(self, inputs: torch.Tensor) -> np.ndarray:
+        ys, _, _, _ = self.model.forward(
+            inputs.transpose(0, 1).contiguous(), *self.model.zero_state(len(inputs))
+        )
+        return ys[-1].numpy()
+
+
+class TransformerAnnual(_AnnualPicker):
+    """A causal transformer over each stock's last 12 months; see the module docstring."""
+
+    name = "transformer-annual"
+    summary = "transformer over 12 monthly rows per stock, picks the top-k for next year"
+
+    def _build(self) -> None:
+        shape = TransformerShape(self.n_inputs, self.params.months, d_model=32, layers=2, heads=4, ffn=64)
+        self.model = BatchedTransformer(self.seeds, shape)
+        self.built = True
+
+    def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        pred = self.model.forward(inputs)
+        loss = self.trainer.loss.value(pred - targets).mean(dim=1).sum()
+        self.model.params.grad = None
+        loss.backward()
+        self.trainer.step(self.model.params.grad)
+
+    @torch.no_grad()
+    def _predict(self, inputs: torch.Tensor) -> np.ndarray:
+        return self.model.forward(inputs).numpy()

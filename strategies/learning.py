@@ -1,0 +1,101 @@
+"""What the learned strategies share: parameter blocks, feature columns, predictions to weights.
+
+``lstm-*``, ``transformer`` and the annual pickers, and plugins that want the same
+knobs, compose their parameters from these blocks (pydantic models combine by
+inheritance) and use the helpers below, so a loss, a gradient mode or a signal
+means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from strategies.base import ENSEMBLE, Member
+from strategies.history import History
+from strategies.nn.gradients import apply_gradient_mode
+from strategies.nn.losses import get_loss
+from strategies.nn.optim import FlatOptimizer, make_optimizer
+from strategies.nn.signals import predictions_to_weights
+from strategies.params import StrategyParams
+
+LossName = Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"]
+
+
+class LearningParams(StrategyParams):
+    """Optimizer, loss and gradient handling (the user's training options)."""
+
+    lr: float = Field(1e-3, gt=0, le=1, description="learning rate")
+    optimizer: Literal["adam", "rmsprop"] = Field("adam", description="optimizer")
+    loss: LossName = Field("mse", description="loss of e = prediction - target")
+    grad_mode: Literal["scale", "clip", "none"] = Field("scale", description="gradient handling per step")
+    grad_norm: float = Field(1.0, gt=0, description="norm c for grad_mode scale/clip (e.g. 0.618)")
+
+
+class SignalParams(StrategyParams):
+    """How predicted deltas become weights."""
+
+    signal: Literal["long_flat", "long_short", "confidence"] = Field(
+        "long_flat", description="how predictions become weights"
+    )
+    threshold: float = Field(0.0, description="predicted delta above which to be long [fraction]")
+    ensemble: bool = Field(True, description="add an ensemble member trading the mean prediction")
+
+
+class FeatureParams(StrategyParams):
+    """Which extra per-day feature columns (e.g. headline embeddings) feed the model."""
+
+    features: str = Field("all", description="extra feature columns: all, none, or names separated by commas")
+
+
+def feature_names(spec: str, history: History) -> list[str]:
+    """Resolve a ``features`` parameter against the columns the data has."""
+    spec = spec.strip()
+    if spec == "none":
+        return []
+    if spec == "all":
+        return list(history.feature_names)
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    missing = [n for n in names if n not in history.feature_names]
+    if missing:
+        raise ValueError(f"features {missing} are not in the data (available: {list(history.feature_names)})")
+    return names
+
+
+def feature_rows(history: History, names: list[str], rows: slice | np.ndarray) -> np.ndarray:
+    """Feature columns ``names`` on ``rows`` (a slice or indices of the history), concatenated:
+    (n_rows, n_features) float64."""
+    index = np.arange(history.n_days)[rows]
+    if not names:
+        return np.zeros((len(index), 0))
+    parts = [history.feature(n)[index].reshape(len(index), -1) for n in names]
+    return np.concatenate(parts, axis=1).astype(np.float64)
+
+
+def members_of(seeds: tuple[int, ...], ensemble: bool) -> tuple[Member, ...]:
+    """Seeds, plus ``"ensemble"`` when asked for and there are several seeds."""
+    return (*seeds, *((ENSEMBLE,) if ensemble and len(seeds) > 1 else ()))
+
+
+def weights_for(predicted: np.ndarray, scale: np.ndarray, params: SignalParams) -> np.ndarray:
+    """Weights (members, tickers) from predicted deltas (seeds, tickers), ensemble row last."""
+    if params.ensemble and len(predicted) > 1:
+        predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
+    return predictions_to_weights(predicted, scale, params.signal, params.threshold)
+
+
+class Trainer:
+    """Loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
+
+    def __init__(self, params: LearningParams, weights: torch.Tensor) -> None:
+        self.loss = get_loss(params.loss)
+        self.optimizer: FlatOptimizer = make_optimizer(params.optimizer, weights, params.lr)
+        self.grad_mode, self.grad_norm = params.grad_mode, params.grad_norm
+
+    def step(self, grad: torch.Tensor) -> None:
+        """Apply the gradient mode per seed, then one optimizer step (``grad`` is modified)."""
+        apply_gradient_mode(grad, self.grad_mode, self.grad_norm)
+        self.optimizer.step(grad)

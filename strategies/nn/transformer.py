@@ -1,0 +1,176 @@
+"""A small causal transformer encoder with a leading seed dimension, trained by autograd.
+
+S independently initialized models (one per seed) live in one flat parameter
+tensor ``params`` of shape (S, P), so gradient modes and the flat optimizers of
+this package apply unchanged, and every seed's forward pass is one batched
+computation (``torch.matmul`` broadcasting over the seed axis).
+
+Architecture (pre-LayerNorm, no dropout, deterministic):
+input rows (W, F) -> linear embedding to d_model -> + positions (sinusoidal, or
+learned) -> L x [x + causal multi-head self-attention(LN(x)); x + FFN(LN(x))] ->
+LN -> the last position -> linear head -> one prediction. Causal: position i
+attends to positions <= i only.
+
+Shapes: S seeds, N samples, W window rows, F features, D = d_model. Inputs may be
+shared by all seeds (N, W, F) or per seed (S, N, W, F) (each seed samples its own
+mini-batches). As in :mod:`.batched_lstm`, a single seed runs beside a shadow copy
+so that seed k gives the same bits alone or among others, and D is rounded up to
+a multiple of ``ALIGN`` by the caller's choice of sizes (d_model 32 or 64).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from strategies.nn.seeding import seed_generator
+
+Positions = Literal["sinusoidal", "learned"]
+
+
+@dataclass(frozen=True)
+class TransformerShape:
+    n_features: int
+    window: int
+    d_model: int = 32
+    layers: int = 2
+    heads: int = 4
+    ffn: int = 64
+    positions: Positions = "sinusoidal"
+
+
+def _sinusoidal(window: int, d_model: int) -> torch.Tensor:
+    pos = torch.arange(window, dtype=torch.float64)[:, None]
+    i = torch.arange(0, d_model, 2, dtype=torch.float64)
+    angles = pos / (10000.0 ** (i / d_model))
+    out = torch.zeros(window, d_model, dtype=torch.float64)
+    out[:, 0::2] = torch.sin(angles)
+    out[:, 1::2] = torch.cos(angles[:, : d_model // 2])
+    return out.float()
+
+
+class BatchedTransformer:
+    """S causal transformer regressors sharing a shape, one flat parameter tensor."""
+
+    def __init__(self, seeds: tuple[int, ...], shape: TransformerShape) -> None:
+        if shape.d_model % shape.heads:
+            raise ValueError(f"d_model {shape.d_model} is not divisible by heads {shape.heads}")
+        self.seeds = tuple(seeds)
+        self._rows = self.seeds if len(self.seeds) > 1 else self.seeds * 2
+        self.shape = shape
+        d, f, w = shape.d_model, shape.n_features, shape.window
+        spec: list[tuple[str, tuple[int, ...], str]] = [
+            ("embed_w", (f, d), "linear"),
+            ("embed_b", (d,), "zero"),
+        ]
+        if shape.positions == "learned":
+            spec.append(("pos", (w, d), "normal"))
+        for layer in range(shape.layers):
+            spec += [
+                (f"ln1_g{layer}", (d,), "one"),
+                (f"ln1_b{layer}", (d,), "zero"),
+                (f"qkv_w{layer}", (d, 3 * d), "linear"),
+                (f"qkv_b{layer}", (3 * d,), "zero"),
+                (f"out_w{layer}", (d, d), "linear"),
+                (f"out_b{layer}", (d,), "zero"),
+                (f"ln2_g{layer}", (d,), "one"),
+                (f"ln2_b{layer}", (d,), "zero"),
+                (f"ff1_w{layer}", (d, shape.ffn), "linear"),
+                (f"ff1_b{layer}", (shape.ffn,), "zero"),
+                (f"ff2_w{layer}", (shape.ffn, d), "linear"),
+                (f"ff2_b{layer}", (d,), "zero"),
+            ]
+        spec += [
+            ("lnf_g", (d,), "one"),
+            ("lnf_b", (d,), "zero"),
+            ("head_w", (d, 1), "linear"),
+            ("head_b", (1,), "zero"),
+        ]
+        self._spec = spec
+        total = sum(math.prod(s) for _, s, _ in spec)
+        total = -(-total // 64) * 64  # pad rows (see batched_lstm: aligned per-seed blocks)
+        self.params = torch.zeros(len(self._rows), total)
+        for row, seed in enumerate(self._rows):
+            self._init_row(row, seed_generator(seed))
+        self.params.requires_grad_(True)
+        self._mask = torch.full((w, w), float("-inf")).triu(1)
+        self._pos = _sinusoidal(w, d) if shape.positions == "sinusoidal" else None
+
+    def _init_row(self, row: int, gen: torch.Generator) -> None:
+        offset = 0
+        for _, shape, kind in self._spec:
+            n = math.prod(shape)
+            block = self.params[row, offset : offset + n]
+            if kind == "linear":  # like nn.Linear: uniform in +-1/sqrt(fan_in)
+                bound = 1.0 / math.sqrt(shape[0])
+                block.copy_((torch.rand(n, generator=gen) * 2 - 1) * bound)
+            elif kind == "normal":
+                block.copy_(torch.randn(n, generator=gen) * 0.02)
+            elif kind == "one":
+                block.fill_(1.0)
+            offset += n
+
+    def views(self) -> dict[str, torch.Tensor]:
+        """Named views (S, ...) into ``params`` (they carry autograd)."""
+        out, offset = {}, 0
+        for name, shape, _ in self._spec:
+            n = math.prod(shape)
+            out[name] = self.params[:, offset : offset + n].view(len(self._rows), *shape)
+            offset += n
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predictions (S, N) for inputs (N, W, F) shared by all seeds, or (S, N, W, F) per seed.
+
+        Linear maps are one ``baddbmm`` per seed over all N*W rows (no broadcast
+        copies of the weights); attention is batched over seeds, samples and heads.
+        """
+        p = self.views()
+        s_count = len(self._rows)
+        if x.dim() == 3:
+            x = x.unsqueeze(0).expand(s_count, -1, -1, -1)
+        elif x.shape[0] != s_count:  # per-seed inputs for a lone seed: feed its shadow the same
+            x = x.expand(s_count, -1, -1, -1)
+        sh = self.shape
+        d, heads = sh.d_model, sh.heads
+        dh = d // heads
+        n, w = x.shape[1], x.shape[2]
+
+        def linear(a: torch.Tensor, weight: str, bias: str) -> torch.Tensor:
+            return torch.baddbmm(p[bias][:, None], a, p[weight])
+
+        h = linear(x.reshape(s_count, n * w, -1), "embed_w", "embed_b")  # (S, N*W, D)
+        pos = self._pos[:w] if self._pos is not None else p["pos"][:, :w]
+        h = (h.view(s_count, n, w, d) + pos.view(-1, 1, w, d)).view(s_count, n * w, d)
+        for layer in range(sh.layers):
+            final = layer == sh.layers - 1
+            a = self._layer_norm(h, p[f"ln1_g{layer}"], p[f"ln1_b{layer}"])
+            qkv = linear(a, f"qkv_w{layer}", f"qkv_b{layer}").view(s_count * n, w, 3, heads, dh)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, s_count * n * heads, w, dh)
+            if final:  # only the last position feeds the head: attend from it alone
+                q, h = q[:, -1:], h.view(s_count, n, w, d)[:, :, -1]
+                mask = self._mask[w - 1 : w, :w]
+            else:
+                mask = self._mask[:w, :w]
+            rows = q.shape[1]
+            # scores transposed, (S*N*heads, keys, rows): torch's CPU softmax over a short last
+            # axis is several times slower than over a middle one
+            scores = torch.baddbmm(mask.T, k, q.transpose(1, 2), alpha=1.0 / math.sqrt(dh))
+            att = torch.bmm(torch.softmax(scores, dim=1).transpose(1, 2), v)  # (S*N*heads, rows, dh)
+            att = att.view(s_count * n, heads, rows, dh).transpose(1, 2).reshape(s_count, n * rows, d)
+            h = h + linear(att, f"out_w{layer}", f"out_b{layer}")
+            b = self._layer_norm(h, p[f"ln2_g{layer}"], p[f"ln2_b{layer}"])
+            ff = torch.nn.functional.gelu(linear(b, f"ff1_w{layer}", f"ff1_b{layer}"))
+            h = h + linear(ff, f"ff2_w{layer}", f"ff2_b{layer}")
+        last = h  # (S, N, D): the last position after the final layer
+        last = self._layer_norm(last, p["lnf_g"], p["lnf_b"])
+        y = torch.baddbmm(p["head_b"][:, None], last, p["head_w"])
+        return y.squeeze(-1)[: len(self.seeds)]
+
+    @staticmethod
+    def _layer_norm(h: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """LayerNorm over the last axis of (S, rows, D) with per-seed gain and bias (S, D)."""
+        return torch.addcmul(bias[:, None], torch.nn.functional.layer_norm(h, h.shape[-1:]), gain[:, None])

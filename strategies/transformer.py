@@ -1,0 +1,211 @@
+"""``transformer``: a causal transformer over the last W days, trained walk-forward.
+
+At each retrain day (default: the last close of each year, once ``min_train_years``
+of data exist) the model is fitted on the past: windows of W daily feature rows
+(the day's delta and any extra feature columns, per ticker) ending at day e,
+paired with the delta of day e+1, for every e whose target is known by the retrain
+close. The training window expands from the first day (default) or rolls over the
+last ``train_years``. Normalization (mean and std per column) is fitted on the
+training window only and frozen until the next retrain; targets are deltas over
+their training std (not centered). Each retrain draws up to ``max_samples``
+windows per seed (each seed with its own generator) for ``epochs`` passes of
+mini-batches, warm-starting from the previous fit by default.
+
+Every day until the next retrain, the window ending at today's close gives each
+seed's predicted delta for (t, t+1], mapped to weights like the LSTM's (signals,
+threshold, ensemble). With ``finetune`` the model also takes one step per day on
+the newest (window -> realized delta) pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from strategies.base import Member, WalkForwardStrategy
+from strategies.history import History
+from strategies.learning import (
+    FeatureParams,
+    LearningParams,
+    SignalParams,
+    Trainer,
+    feature_names,
+    feature_rows,
+    members_of,
+    weights_for,
+)
+from strategies.nn.seeding import seed_generator
+from strategies.nn.transformer import BatchedTransformer, TransformerShape
+
+TRADING_DAYS_PER_YEAR = 252
+
+
+class TransformerParams(LearningParams, SignalParams, FeatureParams):
+    window: int = Field(60, ge=2, le=500, description="days of feature rows the model sees")
+    d_model: int = Field(32, ge=8, le=256, description="model width")
+    layers: int = Field(2, ge=1, le=8, description="encoder layers")
+    heads: int = Field(4, ge=1, le=16, description="attention heads (divide d_model)")
+    ffn: int = Field(64, ge=8, le=1024, description="feed-forward width")
+    positions: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="position encoding")
+    train_window: Literal["expanding", "rolling"] = Field("expanding", description="training window")
+    train_years: float = Field(10.0, gt=0, description="length of a rolling training window [years]")
+    min_train_years: float = Field(5.0, ge=0, description="history needed before the first fit [years]")
+    epochs: int = Field(1, ge=1, le=100, description="passes over the sampled windows per retrain")
+    max_samples: int = Field(512, ge=16, description="training windows drawn per retrain and seed")
+    batch: int = Field(64, ge=1, le=4096, description="mini-batch size")
+    warm_start: bool = Field(True, description="continue from the previous fit instead of re-initializing")
+    finetune: bool = Field(False, description="one extra step per day on the newest realized delta")
+
+
+class Transformer(WalkForwardStrategy):
+    name = "transformer"
+    summary = "causal transformer over the last 60 days, walk-forward yearly retrain"
+    stochastic = True
+    Params = TransformerParams
+    params: TransformerParams
+
+    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
+        return members_of(seeds, self.params.ensemble)
+
+    # --- set-up -----------------------------------------------------------------------
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        p = self.params
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # see strategies.nn.seeding: bitwise, and fastest for small tensors
+        self.seeds = tuple(seeds)
+        self.features = feature_names(p.features, history)
+        self.n_tickers = len(history.tickers)
+        self.n_inputs = 1 + feature_rows(history, self.features, np.array([0])).shape[1]
+        self.shape = TransformerShape(
+            self.n_inputs, p.window, p.d_model, p.layers, p.heads, p.ffn, p.positions
+        )
+        self._new_model()
+        self.samplers = [torch.Generator().manual_seed(seed_generator(s).initial_seed() + 17) for s in seeds]
+        first = history.dates[0].astype(dt.date)
+        # first fit on the last close of the year in which min_train_years of data are complete
+        # (within a week: a year of data starting Jan 2 is complete on Dec 31)
+        self.fit_from = np.datetime64(first + dt.timedelta(days=round(p.min_train_years * 365.25) - 7), "D")
+        self.mean = np.zeros(self.n_inputs)
+        self.std = np.ones(self.n_inputs)
+        self.delta_std = np.ones(self.n_tickers)
+        self.fitted = False
+
+    def _new_model(self) -> None:
+        self.model = BatchedTransformer(self.seeds, self.shape)
+        self.trainer = Trainer(self.params, self.model.params)
+
+    def end(self) -> None:
+        torch.set_num_threads(self._threads)
+
+    # --- data -------------------------------------------------------------------------
+    def _raw(self, history: History, lo: int, hi: int) -> np.ndarray:
+        """Feature rows lo..hi-1 per ticker: (rows, tickers, 1 + n_features), unscaled (NaN kept)."""
+        deltas = history.deltas[lo:hi][:, :, None]
+        extra = feature_rows(history, self.features, slice(lo, hi))
+        extra = np.broadcast_to(extra[:, None, :], (hi - lo, self.n_tickers, extra.shape[1]))
+        return np.concatenate([deltas, extra], axis=2)
+
+    def _scaled(self, raw: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.nan_to_num((raw - self.mean) / self.std).astype(np.float32))
+
+    # --- walk-forward -----------------------------------------------------------------
+    def is_retrain_day(self, history: History) -> bool:
+        return (
+            bool(history.year_end[-1])
+            and history.today >= self.fit_from
+            and history.n_days > self.params.window + 1
+        )
+
+    def fit(self, history: History, seeds: tuple[int, ...]) -> None:
+        p = self.params
+        t = history.n_days - 1
+        lo = (
+            0
+            if p.train_window == "expanding"
+            else max(0, t + 1 - round(p.train_years * TRADING_DAYS_PER_YEAR))
+        )
+        raw = self._raw(history, lo, t + 1)  # rows lo..t
+        # the split: inputs from rows lo..t-1, newest target the delta of day t (close t-1 -> t)
+        self.train_span = (history.dates[lo], history.dates[t])
+        flat = raw.reshape(-1, self.n_inputs)
+        self.mean = np.nanmean(flat, axis=0)
+        self.std = np.maximum(np.nanstd(flat, axis=0, ddof=1), 1e-6)
+        self.mean[0] = 0.0  # deltas: scale only, keep the sign
+        self.std[0] = max(float(np.nanstd(raw[:, :, 0], ddof=1)), 1e-6)
+        self.delta_std = np.full(self.n_tickers, self.std[0])
+        z = self._scaled(raw)  # (rows, tickers, F)
+        ends = np.arange(p.window - 1, len(raw) - 1)  # window end e, target = delta of row e + 1
+        target_raw = raw[ends + 1, :, 0]  # (n_ends, tickers)
+        e_idx, b_idx = np.nonzero(~np.isnan(target_raw))
+        if e_idx.size == 0:
+            return
+        targets = torch.from_numpy((target_raw[e_idx, b_idx] / self.std[0]).astype(np.float32))
+        ends_t = torch.from_numpy(ends[e_idx])
+        tickers_t = torch.from_numpy(b_idx)
+        if not p.warm_start and self.fitted:
+            self._new_model()
+        offsets = torch.arange(-p.window + 1, 1)
+        n = min(p.max_samples, len(targets))
+        for _ in range(p.epochs):
+            order = torch.stack([torch.randperm(len(targets), generator=g)[:n] for g in self.samplers])
+            for start in range(0, n, p.batch):
+                pick = order[:, start : start + p.batch]  # (S, N)
+                rows = ends_t[pick][..., None] + offsets  # (S, N, W)
+                x = z[rows, tickers_t[pick][..., None]]  # (S, N, W, F)
+                self._step(x, targets[pick])
+        self.fitted = True
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        pred = self.model.forward(x)
+        loss = self.trainer.loss.value(pred - y[: len(pred)]).mean(dim=1).sum()
+        self.model.params.grad = None
+        loss.backward()
+        self.trainer.step(self.model.params.grad)
+
+    def learn(self, history: History) -> None:
+        if not (self.params.finetune and self.fitted) or history.n_days < self.params.window + 1:
+            return
+        t = history.n_days - 1
+        raw = self._raw(history, t - self.params.window, t + 1)
+        target = raw[-1, :, 0]
+        known = ~np.isnan(target)
+        if not known.any():
+            return
+        x = self._scaled(raw[:-1])[:, known].permute(1, 0, 2)  # (tickers, W, F)
+        y = torch.from_numpy((target[known] / self.std[0]).astype(np.float32))
+        self._step(x, y.expand(len(self.seeds), -1))
+
+    @torch.no_grad()
+    def decide(self, history: History) -> np.ndarray:
+        t = history.n_days - 1
+        window = self.params.window
+        raw = self._raw(history, max(0, t + 1 - window), t + 1)
+        x = self._scaled(raw).permute(1, 0, 2)  # (tickers, W, F)
+        y = self.model.forward(x).numpy().astype(np.float64)  # (seeds, tickers), in training std units
+        return weights_for(y * self.delta_std, self.delta_std, self.params)
+
+    # --- checkpoints ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.model.params.detach().clone(),
+            "optimizer": self.trainer.optimizer.state_dict(),
+            "samplers": [g.get_state() for g in self.samplers],
+            "mean": torch.from_numpy(self.mean.copy()),
+            "std": torch.from_numpy(self.std.copy()),
+            "delta_std": torch.from_numpy(self.delta_std.copy()),
+            "fitted": self.fitted,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with torch.no_grad():
+            self.model.params.copy_(state["params"])
+        self.trainer.optimizer.load_state_dict(state["optimizer"])
+        for g, s in zip(self.samplers, state["samplers"], strict=True):
+            g.set_state(s)
+        self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()
+        self.delta_std = state["delta_std"].numpy().copy()
+        self.fitted = bool(state["fitted"])
