@@ -38,6 +38,10 @@ data_app = typer.Typer(
     help="Market data: fetch from Yahoo into the cache, inspect sources.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+headlines_app = typer.Typer(
+    help="News headlines: import and check a source, fill the embedding cache.", no_args_is_help=True
+)
+app.add_typer(headlines_app, name="headlines")
 
 # Piped output gets 120 columns (rich would use 80) so tables stay readable in logs.
 _WIDTH = int(os.environ.get("COLUMNS", "0") or 0) or (None if sys.stdout.isatty() else 120)
@@ -78,6 +82,26 @@ CacheDirOpt = Annotated[
     Path | None, typer.Option("--cache-dir", help="cache directory [env STOCKRNN_CACHE_DIR]")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")]
+HeadlinesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--headlines",
+        help="headlines as daily features: csv:PATH | parquet:PATH | rss:PATH_OR_URL | yahoo-news:TICKER",
+    ),
+]
+HeadlineModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--headline-model", help="sentence-transformers model: default (all-MiniLM-L6-v2) or a path"
+    ),
+]
+DateOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--date-only-same-day",
+        help="date-only headlines count as known at that day's close [default: from the next trading day]",
+    ),
+]
 
 
 def _settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN202
@@ -142,10 +166,22 @@ def _config(**kwargs: Any) -> Any:
 
 
 @contextmanager
-def _progress(enabled: bool = True) -> Iterator[Any]:
-    """A progress callback (stage, done, total) drawing bars on stderr."""
+def _progress(enabled: bool = True, file: Path | None = None) -> Iterator[Any]:
+    """A progress callback (stage, done, total) drawing bars on stderr, or writing ``file``.
+
+    ``file`` (the dashboard's worker runs): the latest {stage, done, total} as JSON,
+    replaced atomically, so a reader never sees half a line.
+    """
     if not enabled:
         yield None
+        return
+    if file is not None:
+        from engine.store import write_json_atomic
+
+        def record(stage: str, done: int, total: int) -> None:
+            write_json_atomic(file, {"stage": stage, "done": done, "total": total})
+
+        yield record
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
@@ -177,9 +213,19 @@ def run(
     ] = 0,
     frequency: FrequencyOpt = None,
     param: ParamOpt = None,
+    headlines: HeadlinesOpt = None,
+    headline_model: HeadlineModelOpt = "default",
+    date_only_same_day: DateOnlyOpt = False,
+    ablate_headlines: Annotated[
+        bool,
+        typer.Option("--ablate-headlines", help="also run without the headlines (same seeds); print both"),
+    ] = False,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
+    progress_file: Annotated[
+        Path | None, typer.Option("--progress-file", hidden=True, help="write progress as JSON here")
+    ] = None,
 ) -> None:
     """Run strategies against buy-and-hold and store the run.
 
@@ -202,12 +248,49 @@ def run(
         cost_bps=cost_bps,
         slippage_bps=slippage_bps,
         execution_lag=lag,
+        headlines=headlines,
+        headline_model=headline_model,
+        headline_date_only="same" if date_only_same_day else "next",
     )
-    prepared = prepare(config, cache_dir=settings.cache_dir)
+    if ablate_headlines and not headlines:
+        raise InputError("--ablate-headlines needs --headlines SOURCE")
     store = RunStore(settings.runs_dir)
-    with _progress() as progress:
+    with _progress(file=progress_file) as progress:
+        prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
+        if prepared.headlines:
+            h = prepared.headlines
+            err.print(
+                f"embeddings: {h['headlines']} headlines, {h['cache_hits']} from the cache, "
+                f"{h['embedded']} computed"
+            )
         result = run_and_store(prepared, store, progress=progress)
+        without = None
+        if ablate_headlines:
+            plain = prepare(config.model_copy(update={"headlines": None}), cache_dir=settings.cache_dir)
+            without = run_and_store(plain, store, progress=progress)
     payload = result.to_dict()
+    if without is not None:
+        from engine.report import ablation, ablation_table
+
+        other = without.to_dict()
+        if as_json:
+            print(
+                json.dumps(
+                    {"with": payload, "without": other, "ablation": ablation(payload, other)}, indent=2
+                )
+            )
+            return
+        from engine.report import render_run
+
+        out.print("[bold]with headlines[/bold]")
+        render_run(payload, out, yearly=False)
+        out.print("[bold]without headlines (same seeds)[/bold]")
+        render_run(other, out, yearly=False)
+        out.print(ablation_table(payload, other))
+        out.print(
+            f"[dim]stored: {settings.runs_dir / result.run_id} and {settings.runs_dir / without.run_id}[/dim]"
+        )
+        return
     if as_json:
         print(json.dumps(payload, indent=2))
         return
@@ -229,6 +312,9 @@ def audit(
     end: EndOpt = None,
     param: ParamOpt = None,
     cuts: Annotated[int, typer.Option("--cuts", min=1, help="number of cut dates")] = 4,
+    headlines: HeadlinesOpt = None,
+    headline_model: HeadlineModelOpt = "default",
+    date_only_same_day: DateOnlyOpt = False,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -248,8 +334,12 @@ def audit(
         seeds=tuple(range(seeds)),
         start=start.date() if start else None,
         end=end.date() if end else None,
+        headlines=headlines,
+        headline_model=headline_model,
+        headline_date_only="same" if date_only_same_day else "next",
     )
-    prepared = prepare(config, cache_dir=settings.cache_dir)
+    with _progress() as progress:
+        prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
     instance = prepared.strategies[0]
     cls, params = type(instance), instance.params
     with err.status("auditing") as status:
@@ -472,6 +562,112 @@ def data_fetch(
         )
     if failures:
         raise typer.Exit(2)
+
+
+def _headline_report(frame: Any, report: Any, rows: Any, dates: Any, label: str) -> None:
+    import numpy as np
+
+    for line in report.lines():
+        out.print(line)
+    if frame.height == 0:
+        return
+    stamps = frame["published_at"]
+    out.print(
+        f"published {stamps.min():%Y-%m-%d %H:%M} .. {stamps.max():%Y-%m-%d %H:%M} UTC; "
+        f"{int(frame['date_only'].sum())} date-only (used from the next trading day's close unless "
+        "--date-only-same-day)"
+    )
+    assigned = rows >= 0
+    days = np.unique(rows[assigned])
+    out.print(
+        f"aligned to {label} ({dates[0]}..{dates[-1]}): {int(assigned.sum())} headlines on {days.size} of "
+        f"{len(dates)} trading days; {int((~assigned).sum())} outside the data's dates"
+    )
+
+
+@headlines_app.command("import")
+def headlines_import(
+    source: Annotated[
+        str, typer.Argument(help="csv:PATH | parquet:PATH | rss:PATH_OR_URL | yahoo-news:TICKER")
+    ],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="write cleaned rows with trading_day (.parquet or .csv)")
+    ] = None,
+    data: DataOpt = "sample",
+    date_only_same_day: DateOnlyOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Parse, clean and align headlines to trading days; report what was kept and rejected."""
+    from feeds.headline_sources import dump_rows, load_headlines
+    from feeds.headlines import assign_trading_days
+    from feeds.sources import DataSpec, load_market
+
+    frame, report = load_headlines(source)
+    market = load_market(DataSpec.parse(data), cache_dir=_settings(cache_dir=cache_dir).cache_dir)
+    rows = assign_trading_days(
+        frame["published_at"].to_numpy(),
+        frame["date_only"].to_numpy(),
+        market.dates,
+        date_only_rule="same" if date_only_same_day else "next",
+    )
+    _headline_report(frame, report, rows, market.dates, data)
+    if out_path is not None:
+        dump_rows(frame, rows, market.dates, out_path)
+        out.print(f"wrote {frame.height} rows to {out_path}")
+
+
+@headlines_app.command("embed")
+def headlines_embed(
+    source: Annotated[
+        str, typer.Argument(help="csv:PATH | parquet:PATH | rss:PATH_OR_URL | yahoo-news:TICKER")
+    ],
+    headline_model: HeadlineModelOpt = "default",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="texts per model batch")] = 64,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Embed a source's headlines into the cache ahead of time (each text once, ever)."""
+    from feeds.embeddings import Embedder
+    from feeds.headline_sources import load_headlines
+
+    frame, report = load_headlines(source)
+    for line in report.lines():
+        out.print(line)
+    settings = _settings(cache_dir=cache_dir)
+    embedder = Embedder(settings.cache_dir, headline_model, batch_size=batch_size)
+    try:
+        with _progress() as progress:
+            _, stats = embedder.embed(
+                frame["headline"].to_list(),
+                progress=(lambda d, t: progress("embedding", d, t)) if progress else None,
+            )
+    finally:
+        embedder.close()
+    out.print(stats.line() + f" -> {settings.cache_dir / 'embeddings.sqlite'}")
+
+
+@headlines_app.command("info")
+def headlines_info(
+    source: Annotated[str | None, typer.Argument(help="a headline source to summarize (optional)")] = None,
+    data: DataOpt = "sample",
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """What the embedding cache holds; with SOURCE, also that source's headlines and alignment."""
+    from feeds.embeddings import EmbeddingCache
+
+    settings = _settings(cache_dir=cache_dir)
+    path = settings.cache_dir / "embeddings.sqlite"
+    if path.exists():
+        cache = EmbeddingCache(path)
+        models = cache.models()
+        cache.close()
+        for model, dim, count in models:
+            out.print(f"cache {path}: {model}: {count} texts x {dim} dims")
+        if not models:
+            out.print(f"cache {path} is empty")
+    else:
+        out.print(f"no embedding cache yet at {path}")
+    if source:
+        headlines_import(source, None, data, False, cache_dir)
 
 
 @data_app.command("list")

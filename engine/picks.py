@@ -41,6 +41,8 @@ def annual_picks(
     ``targets``: (n_days, n_members, n_tickers); ``close``: (n_days, n_tickers);
     ``dates``: datetime64[D] of the rows. Returns the JSON-ready block stored as
     ``picks`` (main member: the ensemble when there is one, else the first),
+    ``pick_returns`` (year -> ticker -> return over the year held, a fraction) with
+    ``universe_median_return`` (year -> the median stock's return),
     ``picks_by_seed`` (year -> ticker -> number of seed members that picked it)
     and ``picks_beat_median`` (share of main picks that beat the universe's median
     stock over the year held, overall and per year; mean over members too).
@@ -50,6 +52,8 @@ def annual_picks(
     seed_cols = [i for i, m in enumerate(members) if m != ENSEMBLE]
     n = len(dates)
     picks: dict[str, list[str]] = {}
+    pick_returns: dict[str, dict[str, float]] = {}
+    medians: dict[str, float] = {}
     by_seed: dict[str, dict[str, int]] = {}
     beat_by_year: dict[str, float] = {}
     beats_main: list[bool] = []
@@ -65,6 +69,8 @@ def annual_picks(
         row = targets[t]
         chosen = [np.flatnonzero(np.nan_to_num(row[c]) > 0) for c in range(len(members))]
         picks[year] = [tickers[j] for j in chosen[main]]
+        pick_returns[year] = {tickers[j]: float(ret[j]) for j in chosen[main]}
+        medians[year] = median
         counts: dict[str, int] = {}
         for c in seed_cols:
             for j in chosen[c]:
@@ -79,6 +85,8 @@ def annual_picks(
     share = [float(np.mean(b)) if b else np.nan for b in beats_all]
     return {
         "picks": picks,
+        "pick_returns": pick_returns,
+        "universe_median_return": medians,
         "picks_by_seed": by_seed if len(seed_cols) > 1 else {},
         "picks_beat_median": {
             "share": float(np.mean(beats_main)) if beats_main else None,

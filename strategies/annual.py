@@ -3,7 +3,8 @@
 At the last close of each year (year end T), every stock with a price at T and a
 year before is described by a sequence of its last 12 months (21 trading days
 each, oldest first): the month's return and the volatility of its daily deltas
-(plus the month's mean of any extra feature columns, e.g. headline embeddings).
+(plus the month's mean of any extra feature columns, e.g. headline embeddings,
+optionally reduced to ``pca`` principal components fitted on the training pairs).
 One model across all tickers predicts each stock's delta over the next calendar
 year; the strategy holds the top ``top_k`` for that year, equal-weight or weighted
 by predicted delta.
@@ -34,8 +35,9 @@ from pydantic import Field
 from strategies.base import Member, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import (
-    FeatureParams,
+    CausalPCA,
     LearningParams,
+    ReducedFeatureParams,
     Trainer,
     feature_names,
     feature_rows,
@@ -47,7 +49,7 @@ from strategies.nn.transformer import BatchedTransformer, TransformerShape
 MONTH_DAYS = 21
 
 
-class AnnualParams(LearningParams, FeatureParams):
+class AnnualParams(LearningParams, ReducedFeatureParams):
     top_k: int = Field(5, ge=1, description="stocks held for the next year")
     weighting: Literal["equal", "score"] = Field(
         "equal", description="equal weights, or by positive predicted delta"
@@ -101,7 +103,11 @@ class _AnnualPicker(WalkForwardStrategy):
         torch.set_num_threads(1)
         self.seeds = tuple(seeds)
         self.extra = feature_names(self.params.features, history)
-        self.n_inputs = 2 + feature_rows(history, self.extra, np.array([0])).shape[1]
+        n_extra = feature_rows(history, self.extra, np.array([0])).shape[1]
+        d = self.params.pca
+        self.pca = CausalPCA(n_extra, d) if d and n_extra > d else None
+        self.n_raw = 2 + n_extra
+        self.n_inputs = 2 + (d if self.pca else n_extra)
         self.built = False
 
     def end(self) -> None:
@@ -121,7 +127,7 @@ class _AnnualPicker(WalkForwardStrategy):
             ys.append(history.close[nxt, ok] / history.close[t, ok] - 1.0)
             used.append(int(t))
         if not xs:
-            return np.zeros((0, self.params.months, self.n_inputs)), np.zeros(0), []
+            return np.zeros((0, self.params.months, self.n_raw)), np.zeros(0), []
         return np.concatenate(xs), np.concatenate(ys), used
 
     def is_retrain_day(self, history: History) -> bool:
@@ -135,6 +141,9 @@ class _AnnualPicker(WalkForwardStrategy):
         self.last_training_years = used
         if len(y) == 0:
             return
+        if self.pca is not None:  # components from the training pairs only
+            self.pca.fit(x[..., 2:].reshape(-1, self.n_raw - 2))
+        x = self._reduce(x)
         flat = x.reshape(-1, x.shape[2])
         self.mean, self.std = flat.mean(axis=0), np.maximum(flat.std(axis=0, ddof=1), 1e-8)
         self.y_std = max(float(y.std(ddof=1)), 1e-8) if len(y) > 1 else 1.0
@@ -153,6 +162,12 @@ class _AnnualPicker(WalkForwardStrategy):
             else:
                 self._step(inputs, targets)
 
+    def _reduce(self, x: np.ndarray) -> np.ndarray:
+        """(..., 2 + F) monthly rows -> (..., n_inputs): the extra columns through the PCA, if any."""
+        if self.pca is None:
+            return x
+        return np.concatenate([x[..., :2], self.pca.transform(x[..., 2:])], axis=-1)
+
     def decide(self, history: History) -> np.ndarray:
         n_members = len(self.members(self.seeds))
         k = len(history.tickers)
@@ -162,9 +177,8 @@ class _AnnualPicker(WalkForwardStrategy):
         weights = np.zeros((n_members, k))
         if not ok.any():
             return weights
-        inputs = torch.from_numpy(
-            ((feats[:, ok].transpose(1, 0, 2) - self.mean) / self.std).astype(np.float32)
-        )
+        rows = self._reduce(feats[:, ok].transpose(1, 0, 2))
+        inputs = torch.from_numpy(((rows - self.mean) / self.std).astype(np.float32))
         predicted = self._predict(inputs).astype(np.float64) * self.y_std  # (seeds, eligible)
         if self.params.ensemble and len(self.seeds) > 1:
             predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
@@ -195,12 +209,21 @@ class _AnnualPicker(WalkForwardStrategy):
                 y_std=self.y_std,
                 model=self._model_state(),
             )
+            if self.pca is not None:
+                state.update(
+                    pca_mean=torch.from_numpy(self.pca.mean), pca=torch.from_numpy(self.pca.components)
+                )
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["fitted"]:
             self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()
             self.y_std = float(state["y_std"])
+            if self.pca is not None:
+                self.pca.mean, self.pca.components = (
+                    state["pca_mean"].numpy().copy(),
+                    state["pca"].numpy().copy(),
+                )
             self._load_model_state(state["model"])
 
     def _model_state(self) -> torch.Tensor:

@@ -51,6 +51,44 @@ class FeatureParams(StrategyParams):
     features: str = Field("all", description="extra feature columns: all, none, or names separated by commas")
 
 
+class ReducedFeatureParams(FeatureParams):
+    """Extra features, optionally reduced by PCA fitted at each fit (strategies with a training window)."""
+
+    pca: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="reduce extra features to d principal components fitted at each fit (0 = off)",
+    )
+
+
+class CausalPCA:
+    """Principal components of feature rows, fitted on the rows a fit may use (never later ones).
+
+    ``fit`` centers the rows and takes the top ``d`` right singular vectors (float64,
+    each component's sign fixed so its largest entry is positive: deterministic).
+    ``transform`` maps (..., F) rows to (..., d). Before any fit it is the identity
+    truncated/padded to ``d`` zeros, so shapes never change.
+    """
+
+    def __init__(self, n_features: int, d: int) -> None:
+        self.d = d
+        self.mean = np.zeros(n_features)
+        self.components = np.zeros((n_features, d))
+
+    def fit(self, rows: np.ndarray) -> None:
+        rows = np.nan_to_num(np.asarray(rows, dtype=np.float64))
+        self.mean = rows.mean(axis=0)
+        _, _, vt = np.linalg.svd(rows - self.mean, full_matrices=False)
+        comps = vt[: self.d].T  # (F, k), k <= d
+        signs = np.sign(comps[np.abs(comps).argmax(axis=0), np.arange(comps.shape[1])])
+        self.components = np.zeros((rows.shape[1], self.d))
+        self.components[:, : comps.shape[1]] = comps * np.where(signs == 0, 1.0, signs)
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        return (np.nan_to_num(rows) - self.mean) @ self.components
+
+
 def feature_names(spec: str, history: History) -> list[str]:
     """Resolve a ``features`` parameter against the columns the data has."""
     spec = spec.strip()

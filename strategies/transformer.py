@@ -6,7 +6,8 @@ of data exist) the model is fitted on the past: windows of W daily feature rows
 paired with the delta of day e+1, for every e whose target is known by the retrain
 close. The training window expands from the first day (default) or rolls over the
 last ``train_years``. Normalization (mean and std per column) is fitted on the
-training window only and frozen until the next retrain; targets are deltas over
+training window only and frozen until the next retrain (so is the optional PCA
+of the extra feature columns, ``pca=d``); targets are deltas over
 their training std (not centered). Each retrain draws up to ``max_samples``
 windows per seed (each seed with its own generator) for ``epochs`` passes of
 mini-batches, warm-starting from the previous fit by default.
@@ -29,8 +30,9 @@ from pydantic import Field
 from strategies.base import Member, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import (
-    FeatureParams,
+    CausalPCA,
     LearningParams,
+    ReducedFeatureParams,
     SignalParams,
     Trainer,
     feature_names,
@@ -44,7 +46,7 @@ from strategies.nn.transformer import BatchedTransformer, TransformerShape
 TRADING_DAYS_PER_YEAR = 252
 
 
-class TransformerParams(LearningParams, SignalParams, FeatureParams):
+class TransformerParams(LearningParams, SignalParams, ReducedFeatureParams):
     window: int = Field(60, ge=2, le=500, description="days of feature rows the model sees")
     d_model: int = Field(32, ge=8, le=256, description="model width")
     layers: int = Field(2, ge=1, le=8, description="encoder layers")
@@ -79,7 +81,9 @@ class Transformer(WalkForwardStrategy):
         self.seeds = tuple(seeds)
         self.features = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
-        self.n_inputs = 1 + feature_rows(history, self.features, np.array([0])).shape[1]
+        n_extra = feature_rows(history, self.features, np.array([0])).shape[1]
+        self.pca = CausalPCA(n_extra, p.pca) if p.pca and n_extra > p.pca else None
+        self.n_inputs = 1 + (p.pca if self.pca else n_extra)
         self.shape = TransformerShape(
             self.n_inputs, p.window, p.d_model, p.layers, p.heads, p.ffn, p.positions
         )
@@ -106,6 +110,8 @@ class Transformer(WalkForwardStrategy):
         """Feature rows lo..hi-1 per ticker: (rows, tickers, 1 + n_features), unscaled (NaN kept)."""
         deltas = history.deltas[lo:hi][:, :, None]
         extra = feature_rows(history, self.features, slice(lo, hi))
+        if self.pca is not None:
+            extra = self.pca.transform(extra)
         extra = np.broadcast_to(extra[:, None, :], (hi - lo, self.n_tickers, extra.shape[1]))
         return np.concatenate([deltas, extra], axis=2)
 
@@ -128,6 +134,8 @@ class Transformer(WalkForwardStrategy):
             if p.train_window == "expanding"
             else max(0, t + 1 - round(p.train_years * TRADING_DAYS_PER_YEAR))
         )
+        if self.pca is not None:  # components from the training window only
+            self.pca.fit(feature_rows(history, self.features, slice(lo, t + 1)))
         raw = self._raw(history, lo, t + 1)  # rows lo..t
         # the split: inputs from rows lo..t-1, newest target the delta of day t (close t-1 -> t)
         self.train_span = (history.dates[lo], history.dates[t])
@@ -198,6 +206,11 @@ class Transformer(WalkForwardStrategy):
             "std": torch.from_numpy(self.std.copy()),
             "delta_std": torch.from_numpy(self.delta_std.copy()),
             "fitted": self.fitted,
+            **(
+                {"pca_mean": torch.from_numpy(self.pca.mean), "pca": torch.from_numpy(self.pca.components)}
+                if self.pca is not None
+                else {}
+            ),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -209,3 +222,5 @@ class Transformer(WalkForwardStrategy):
         self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()
         self.delta_std = state["delta_std"].numpy().copy()
         self.fitted = bool(state["fitted"])
+        if self.pca is not None:
+            self.pca.mean, self.pca.components = state["pca_mean"].numpy().copy(), state["pca"].numpy().copy()

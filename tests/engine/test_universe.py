@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.config import RunConfig, StrategySpec
 from engine.picks import annual_picks
@@ -93,6 +94,8 @@ def test_picks_and_share_beating_the_median_by_hand():
     targets[1] = [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
     picks = annual_picks(targets, (0, 1), ("A", "B", "C", "D"), dates, close, start=0)
     assert picks["picks"] == {"2020": ["A", "B"]}
+    assert picks["pick_returns"]["2020"] == pytest.approx({"A": 0.2, "B": -0.2})
+    assert picks["universe_median_return"]["2020"] == pytest.approx(0.15)
     assert picks["picks_by_seed"] == {"2020": {"A": 1, "B": 1, "C": 1, "D": 1}}
     # returns to 2021-06-30: A +20%, B -20%, C +10%, D +20%; median +15%
     assert picks["picks_beat_median"]["share"] == 0.5

@@ -100,3 +100,17 @@ def test_seeds_bitwise_alone_or_among_and_ensemble(market, cls):
 def test_annual_strategies_pass_the_audit(market, make):
     report = audit(make, market, SEEDS, cuts=2)
     assert report.passed, report.problems
+
+
+def test_pca_of_extra_features_is_fitted_on_training_pairs_only(market):
+    from dataclasses import replace
+
+    rng = np.random.default_rng(2)
+    fed = replace(market, features={"news": rng.normal(size=(market.n_days, 6))})
+    params = {**SMALL, "pca": 2}
+    strategy = LstmAnnual(params)
+    result = generate_targets(strategy, fed, SEEDS)
+    assert strategy.n_inputs == 4 and strategy.pca is not None
+    assert not np.isnan(result.targets).all()
+    report = audit(lambda: LstmAnnual(params), fed, SEEDS, cuts=2)
+    assert report.passed, report.problems

@@ -112,3 +112,16 @@ def test_update_equals_one_go_bit_for_bit(tmp_path, market):
         payload.pop("run_id")
         payload.pop("config")
     assert got == want
+
+
+def test_pca_of_headline_like_features_passes_the_audit(market):
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    fed = replace(market, features={"news": rng.normal(size=(market.n_days, 12))})
+    params = {**SMALL, "pca": 3}
+    strategy = Transformer(params)
+    generate_targets(strategy, fed, (0,))
+    assert strategy.n_inputs == 4
+    report = audit(lambda: Transformer(params), fed, (0,), cuts=2)
+    assert report.passed, report.problems

