@@ -195,6 +195,22 @@ def _progress(enabled: bool = True, file: Path | None = None) -> Iterator[Any]:
         yield update
 
 
+@app.callback()
+def _options(
+    plugins_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--plugins-dir", help="also load strategies from the *.py files here (repeatable)"),
+    ] = None,
+) -> None:
+    """Backtest machine-learned stock strategies honestly against buy-and-hold."""
+    if plugins_dir:
+        from strategies.registry import PLUGINS_ENV
+
+        # an environment variable, so dashboard worker runs see the same plugins
+        present = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
+        os.environ[PLUGINS_ENV] = os.pathsep.join([*(str(p.resolve()) for p in plugins_dir), *present])
+
+
 @app.command()
 def run(
     data: DataOpt = "sample",
@@ -293,11 +309,15 @@ def run(
         return
     if as_json:
         print(json.dumps(payload, indent=2))
-        return
-    from engine.report import render_run
+    else:
+        from engine.report import render_run
 
-    render_run(payload, out)
-    out.print(f"[dim]stored: {settings.runs_dir / result.run_id}[/dim]")
+        render_run(payload, out)
+        out.print(f"[dim]stored: {settings.runs_dir / result.run_id}[/dim]")
+    if result.failures:
+        for label, message in result.failures:
+            err.print(f"[red]strategy {label} failed:[/red] {message}", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -707,6 +727,21 @@ def data_info(data: DataOpt = "sample", cache_dir: CacheDirOpt = None) -> None:
     out.print(table)
 
 
+@app.command("new-strategy")
+def new_strategy(
+    name: Annotated[str, typer.Argument(help="strategy name, e.g. my-momentum")],
+    directory: Annotated[Path, typer.Option("--dir", help="where to create the package")] = Path("."),
+) -> None:
+    """Write a plugin package (pyproject entry point, strategy module, test) to start from."""
+    from engine.scaffold import scaffold
+
+    folder = scaffold(name, directory)
+    out.print(f"created {folder}")
+    out.print(
+        f"next: pip install -e {folder} --no-deps && backtest strategies && python -m pytest {folder}/tests"
+    )
+
+
 @app.command()
 def dashboard(
     port: Annotated[int, typer.Option("--port", help="port to serve on")] = 8501,
@@ -715,10 +750,13 @@ def dashboard(
 ) -> None:
     """Start the Streamlit dashboard (headless) on http://HOST:PORT."""
     app_path = Path(__file__).resolve().parent.parent / "app.py"
-    if not app_path.is_file():
-        import app as app_module  # installed as a top-level module
+    if not app_path.is_file():  # a non-editable install: app.py is a top-level module
+        import importlib.util
 
-        app_path = Path(app_module.__file__)
+        spec = importlib.util.find_spec("app")  # find it without running the Streamlit script
+        if spec is None or spec.origin is None:
+            raise InputError("app.py is not installed with this package")
+        app_path = Path(spec.origin)
     env = dict(os.environ)
     if runs_dir:
         env["STOCKRNN_RUNS_DIR"] = str(runs_dir)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from feeds.errors import InputError, StrategyError
 from feeds.market import Market
@@ -72,7 +73,7 @@ def generate_targets(
         )
     try:
         if isinstance(strategy, RuleStrategy):
-            raw = np.asarray(strategy.target_weights(History(market), seeds), dtype=np.float64)
+            raw = _rule_array(label, strategy.target_weights(History(market), seeds), market)
             targets = raw[:, None, :] if raw.ndim == 2 and len(members) == 1 else raw
             if progress:
                 progress(market.n_days, market.n_days)
@@ -88,6 +89,36 @@ def generate_targets(
         raise StrategyError(f"strategy {label} raised {type(exc).__name__}: {exc}") from exc
     check_targets(label, targets, shape, market, strategy.frequency, max_leverage)
     return StrategyTargets(label, members, targets, state or None)
+
+
+def _rule_array(label: str, value: object, market: Market) -> np.ndarray:
+    """A rule strategy's weights as an array; a frame (polars or pandas) with a ``date`` column
+    and one column per ticker is checked against the market's days, in order, and tickers."""
+    if hasattr(value, "columns") and not isinstance(value, np.ndarray):
+        frame = value if isinstance(value, pl.DataFrame) else pl.from_pandas(value.reset_index())  # type: ignore[attr-defined]
+        if "date" not in frame.columns:
+            raise StrategyError(f"strategy {label} returned a frame without a 'date' column")
+        dates = frame["date"].cast(pl.Date).to_numpy().astype("datetime64[D]")
+        if len(dates) != market.n_days or not np.array_equal(dates, market.dates):
+            order = np.diff(dates.astype(np.int64))
+            if (order <= 0).any():
+                i = int(np.flatnonzero(order <= 0)[0])
+                raise StrategyError(f"strategy {label}: dates out of order at row {i + 1} ({dates[i + 1]})")
+            extra = np.setdiff1d(dates, market.dates)
+            where = f"e.g. {extra[0]} is not a day of the data" if extra.size else "some days are missing"
+            raise StrategyError(
+                f"strategy {label} returned {len(dates)} dated rows for {market.n_days} days "
+                f"of data ({where})"
+            )
+        missing = [t for t in market.tickers if t not in frame.columns]
+        unknown = [c for c in frame.columns if c != "date" and c not in market.tickers]
+        if missing or unknown:
+            raise StrategyError(
+                f"strategy {label}: frame columns do not match the tickers "
+                f"(missing {missing}, unknown {unknown})"
+            )
+        return frame.select(list(market.tickers)).to_numpy().astype(np.float64)
+    return np.asarray(value, dtype=np.float64)
 
 
 def _row(label: str, value: object, shape: tuple[int, int, int], day: np.datetime64) -> np.ndarray:

@@ -71,6 +71,7 @@ class RunResult:
     strategies: tuple[StrategyResult, ...]
     benchmarks: tuple[StrategyResult, ...]  # primary first
     notes: tuple[str, ...] = field(default_factory=tuple)
+    failures: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (strategy, error) that failed
 
     def to_dict(self) -> dict[str, Any]:
         primary = self.benchmarks[0]
@@ -93,6 +94,7 @@ class RunResult:
                 "benchmark": _entry(primary, bench_cagr),
                 "benchmarks": [_entry(r, bench_cagr) for r in self.benchmarks],
                 "notes": list(self.notes),
+                "failed_strategies": [{"name": n, "error": e} for n, e in self.failures],
             }
         )
 

@@ -170,17 +170,25 @@ def execute(
         return (lambda done, total: progress(label, done, total)) if progress else None
 
     generated: list[tuple[Strategy, StrategyTargets, str]] = []
+    failures: list[tuple[str, str]] = []
     for strategy in prepared.strategies:
         label = strategy.label()
-        targets = generate_targets(
-            strategy,
-            market,
-            seeds,
-            max_leverage=config.max_leverage,
-            progress=stage(label),
-            resume=_resume_point(label, resume[label], market) if label in resume else None,
-        )
+        try:
+            targets = generate_targets(
+                strategy,
+                market,
+                seeds,
+                max_leverage=config.max_leverage,
+                progress=stage(label),
+                resume=_resume_point(label, resume[label], market) if label in resume else None,
+            )
+        except StrategyError as exc:
+            # one broken strategy (a plugin, say) must not take the others down: record it, go on
+            failures.append((label, str(exc)))
+            continue
         generated.append((strategy, targets, "strategy"))
+    if failures and not generated:
+        raise StrategyError("; ".join(message for _, message in failures))
     checkpoint_of = {
         t.label: Checkpoint(
             t.label, t.state, market.n_days - 1, str(market.dates[-1]), market.fingerprint(), t.targets
@@ -267,6 +275,7 @@ def execute(
         )
     if config.execution_lag:
         notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
+    notes.extend(f"FAILED {label}: {message}" for label, message in failures)
     return RunResult(
         run_id=run_id,
         config=config.model_dump(mode="json"),
@@ -276,6 +285,7 @@ def execute(
         strategies=strategy_results,
         benchmarks=bench_results,
         notes=tuple(notes),
+        failures=tuple(failures),
     )
 
 
@@ -340,7 +350,10 @@ def run_and_store(
         message = str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
         store.fail(run_id, {**manifest, "finished_at": _now(), "duration_s": time.time() - started}, message)
         raise
-    store.commit(result, {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)})
+    finished = {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)}
+    if result.failures:
+        finished["error"] = "; ".join(f"{label} failed: {message}" for label, message in result.failures)
+    store.commit(result, finished)
     return result
 
 

@@ -5,14 +5,21 @@ Every strategy, the built-ins included, is registered under the entry-point grou
 same in its own ``pyproject.toml``. Loading is lazy: listing names imports nothing,
 and a plugin that fails to import is reported as broken without hiding the others.
 Two packages registering the same name is a clash, reported rather than resolved.
+
+Loose plugin files: every ``*.py`` in the directories of ``STOCKRNN_PLUGINS_DIR``
+(``os.pathsep``-separated; the CLI's ``--plugins-dir`` sets it) is scanned without
+importing it: a top-level class that subclasses a style by name and declares
+``name = "..."`` is registered as ``path/file.py:Class``.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -42,6 +49,8 @@ def entries() -> dict[str, list[StrategyEntry]]:
     found: dict[str, list[StrategyEntry]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, []).append(StrategyEntry(ep.name, ep.value, _dist_name(ep)))
+    for entry in _plugin_files():
+        found.setdefault(entry.name, []).append(entry)
     # The same distribution can be seen twice (e.g. an editable install and a build dir).
     return {
         name: list({(e.target, e.source): e for e in items}.values()) for name, items in sorted(found.items())
@@ -68,6 +77,44 @@ def resolve(spec: str) -> type[Strategy]:
             "uninstall one, or use module:Class to choose"
         )
     return options[0].load()
+
+
+PLUGINS_ENV = "STOCKRNN_PLUGINS_DIR"
+_STYLE_NAMES = {"RuleStrategy", "OnlineStrategy", "WalkForwardStrategy"}
+
+
+def _plugin_files() -> list[StrategyEntry]:
+    """Strategies declared in ``*.py`` files of the plugin directories (found by reading, not importing)."""
+    out = []
+    for folder in filter(None, os.environ.get(PLUGINS_ENV, "").split(os.pathsep)):
+        for path in sorted(Path(folder).expanduser().glob("*.py")):
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except (OSError, SyntaxError, ValueError) as exc:
+                out.append(StrategyEntry(path.stem, f"{path}:?", f"plugins dir (unreadable: {exc})"))
+                continue
+            for node in tree.body:
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+                if not bases & _STYLE_NAMES:
+                    continue
+                for item in node.body:
+                    if (
+                        isinstance(item, ast.Assign | ast.AnnAssign)
+                        and any(getattr(t, "id", None) == "name" for t in _targets(item))
+                        and isinstance(item.value, ast.Constant)
+                        and isinstance(item.value.value, str)
+                        and item.value.value
+                    ):
+                        out.append(
+                            StrategyEntry(item.value.value, f"{path}:{node.name}", f"plugins dir {folder}")
+                        )
+    return out
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return list(node.targets) if isinstance(node, ast.Assign) else [node.target]
 
 
 def _dist_name(ep: EntryPoint) -> str:

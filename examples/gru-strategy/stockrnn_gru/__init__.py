@@ -1,0 +1,1 @@
+"""Example Stock-RNN plugin: ``gru-online``."""
