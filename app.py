@@ -97,6 +97,16 @@ def show_run(run_id: str, key: str) -> None:
             st.plotly_chart(distribution, width="stretch", key=f"{key}-seeds")
         else:
             st.plotly_chart(views.drawdown_figure(equity), width="stretch", key=f"{key}-dd-alt")
+    evidence = views.evidence_text(payload)
+    if evidence:
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Is it a fluke?**")
+            st.code("\n".join(evidence[1:]), language=None, wrap_lines=True)
+        ranks = views.rank_figure(payload)
+        if ranks is not None:
+            with right:
+                st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")
     if distribution is not None:
         st.plotly_chart(views.drawdown_figure(equity), width="stretch", key=f"{key}-dd")
     entries = views.entries(payload)

@@ -40,6 +40,8 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         + (f" + slippage {config['slippage_bps']:g} bps" if config.get("slippage_bps") else "")
     )
     console.print(summary_table(payload))
+    for line in evidence_lines(payload):
+        console.print(line, highlight=False)
     if yearly:
         console.print(yearly_table(payload))
     if seeds:
@@ -110,6 +112,43 @@ def summary_table(payload: dict[str, Any]) -> Table:
             "'beat B&H' = share of seeds; ensemble = trading the seeds' mean prediction"
         )
     return table
+
+
+def evidence_lines(payload: dict[str, Any]) -> list[str]:
+    """The short 'is it a fluke?' block under the comparison table (see engine.evidence)."""
+    blocks = payload.get("evidence") or {}
+    if not blocks:
+        return []
+    bench = payload["benchmark"]["name"]
+    lines = [f"[bold]Evidence vs {bench}[/bold] (same days; daily returns)"]
+    for name, ev in blocks.items():
+        low, high = ev["mean_excess_ci95"]
+        seeds = len(ev["excess_cagr_by_seed"])
+        text = (
+            f"  {name}: mean excess CAGR {pct(ev['mean_excess_cagr'], True)}, 95% CI "
+            f"[{pct(low, True)}, {pct(high, True)}], P(excess > 0) {ev['p_mean_excess_positive']:.2f}"
+        )
+        if seeds > 1:
+            text += f"; {ev['share_seeds_beating'] * 100:.0f}% of {seeds} seeds beat it"
+            if "paired_t" in ev:
+                text += f" (paired t across seeds p = {ev['paired_t']['p_value']:.3g})"
+        lines.append(text)
+        best = ev["best_seed"]
+        who = f"best seed {best['seed']}" if seeds > 1 else "its"
+        lines.append(
+            f"    {who}: excess Sharpe {best['excess_sharpe_annual']:.2f}/yr, PSR {best['psr']:.2f}, "
+            f"DSR {best['dsr']:.2f} over {best['trials']} trial(s) (chance alone reaches Sharpe "
+            f"{best['expected_max_sharpe_annual']:.2f}): {best['verdict']}"
+        )
+        ranks = ev.get("regression_to_mean")
+        if ranks and ranks.get("rank_correlation") is not None:
+            lines.append(
+                f"    seed ranks, first vs second half: Spearman {ranks['rank_correlation']:+.2f}; the best "
+                f"first-half seed ranks {ranks['best_first_fold_rank_later']} of {seeds} in the second"
+            )
+    first = next(iter(blocks.values()))
+    lines.append(f"[dim]  method: {first['method']}[/dim]")
+    return lines
 
 
 def yearly_table(payload: dict[str, Any]) -> Table:

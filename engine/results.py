@@ -72,6 +72,7 @@ class RunResult:
     benchmarks: tuple[StrategyResult, ...]  # primary first
     notes: tuple[str, ...] = field(default_factory=tuple)
     failures: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (strategy, error) that failed
+    evidence: dict[str, Any] = field(default_factory=dict)  # strategy name -> engine.evidence block
 
     def to_dict(self) -> dict[str, Any]:
         primary = self.benchmarks[0]
@@ -95,6 +96,7 @@ class RunResult:
                 "benchmarks": [_entry(r, bench_cagr) for r in self.benchmarks],
                 "notes": list(self.notes),
                 "failed_strategies": [{"name": n, "error": e} for n, e in self.failures],
+                "evidence": self.evidence,
             }
         )
 

@@ -253,6 +253,7 @@ def execute(
 
     strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
     bench_results = tuple(evaluate(s, t, "benchmark", on) for s, t, on in benchmarks)
+    evidence = _evidence(strategy_results, bench_results[0], dates)
     notes = []
     if starts and start > 0:
         late = max(starts, key=lambda k: starts[k])
@@ -286,7 +287,33 @@ def execute(
         benchmarks=bench_results,
         notes=tuple(notes),
         failures=tuple(failures),
+        evidence=evidence,
     )
+
+
+def _evidence(
+    results: tuple[StrategyResult, ...], benchmark: StrategyResult, dates: np.ndarray
+) -> dict[str, Any]:
+    """engine.evidence for every strategy against the primary benchmark; trials = all seeds of the run."""
+    from engine.evidence import daily_returns, sharpe_moments, strategy_evidence
+
+    bench = daily_returns(benchmark.equity)[:, 0]
+    sharpes = [
+        sharpe_moments(daily_returns(r.equity)[:, c] - bench)[0] for r in results for c in r.seed_columns
+    ]
+    out = {}
+    for r in results:
+        block = strategy_evidence(
+            r.equity,
+            benchmark.equity,
+            r.seed_columns,
+            dates,
+            trials=len(sharpes),
+            trial_sharpes=np.array(sharpes),
+        )
+        block["best_seed"]["seed"] = r.members[r.seed_columns[block["best_seed"].pop("column")]]
+        out[r.name] = block
+    return out
 
 
 def _headline_identity(info: dict[str, Any] | None) -> dict[str, Any]:

@@ -275,3 +275,45 @@ def compare_yearly_rows(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     columns = [(f"{p['run_id'][-6:]} {e['name']}", e["yearly"]) for p in payloads for e in entries(p)]
     years = sorted({y for _, yearly in columns for y in yearly})
     return [{"year": y, **{name: _pct(yearly.get(y)) for name, yearly in columns}} for y in years]
+
+
+def evidence_text(payload: dict[str, Any]) -> list[str]:
+    """The evidence block of ``backtest show`` as plain lines (rich markup removed)."""
+    import re
+
+    from engine.report import evidence_lines
+
+    return [re.sub(r"\[/?[a-z ]+\]", "", line) for line in evidence_lines(payload)]
+
+
+def rank_figure(payload: dict[str, Any]) -> go.Figure | None:
+    """Each seed's CAGR in the first half against the second (regression to the mean made visible)."""
+    fig = go.Figure()
+    shown = False
+    for i, (name, ev) in enumerate((payload.get("evidence") or {}).items()):
+        ranks = ev.get("regression_to_mean")
+        if not ranks:
+            continue
+        entry = next(e for e in payload["strategies"] if e["name"] == name)
+        first = [_pct(f[0]) for f in ranks["cagr_by_fold"]]
+        second = [_pct(f[1]) for f in ranks["cagr_by_fold"]]
+        fig.add_trace(
+            go.Scatter(
+                x=first,
+                y=second,
+                mode="markers+text",
+                text=[str(s["seed"]) for s in entry["seeds"]],
+                textposition="top center",
+                name=f"{name} (Spearman {ranks['rank_correlation']:+.2f})",
+                marker={"size": 10, "color": COLORS[i % len(COLORS)]},
+            )
+        )
+        shown = True
+    if not shown:
+        return None
+    fig.update_xaxes(title="CAGR % in the first half")
+    fig.update_yaxes(title="CAGR % in the second half")
+    fig.update_layout(
+        title="Do seed ranks persist? (each point a seed)", height=380, margin={"t": 50, "b": 30}
+    )
+    return fig

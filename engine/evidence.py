@@ -1,0 +1,208 @@
+"""Is it a fluke? Statistical evidence for a strategy against buy-and-hold over the same days.
+
+All figures use the daily returns of the stored equity curves over the run's
+trading period (row t: equity[t] / equity[t-1] - 1, t >= 1).
+
+1. **Excess CAGR, block bootstrap.** CAGR here is annualized geometric growth,
+   exp(sum log(1 + r) * P / n) - 1, with P = trading days per calendar year of
+   the period (n days over the period's real years). The mean over seeds of
+   (CAGR_seed - CAGR_benchmark) is resampled with a circular block bootstrap
+   (Politis and Romano 1992; Kuensch 1989): ceil(n / L) blocks of L consecutive
+   days (default L = 20, about a trading month, to keep volatility clustering
+   and short autocorrelation), the same day indices for every seed and the
+   benchmark, so their dependence is kept. B = 2,000 resamples from a fixed
+   seed; the interval is the 2.5% and 97.5% percentiles, and
+   ``p_mean_excess_positive`` is the share of resamples with a positive mean
+   excess. Assumes stationarity within the period.
+2. **Paired test across seeds**: a one-sample t-test of the seeds' excess CAGRs
+   against zero. All seeds trade the same market path, so it asks whether the
+   result is robust to the initialization, not whether the market was lucky.
+3. **Probabilistic Sharpe Ratio** (Bailey and Lopez de Prado 2012) of the best
+   seed: PSR(SR*) = Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))
+   with SR the per-day Sharpe ratio of the seed's daily returns in excess of the
+   benchmark's (r_seed - r_benchmark: an information ratio, so "SR > 0" means
+   "beats buy-and-hold"), g3 the skewness and g4 the (non-excess) kurtosis of
+   those excess returns, SR* = 0. **Deflated Sharpe Ratio** (Bailey and Lopez de Prado 2014): the PSR
+   with SR* = sqrt(V) ((1 - gamma) Phi^-1(1 - 1/N) + gamma Phi^-1(1 - 1/(N e))),
+   the Sharpe ratio the best of N unskilled trials would reach by chance, where
+   V is the variance of the N trials' per-day Sharpe ratios and gamma the
+   Euler-Mascheroni constant. N counts every trial the best was chosen from
+   (seeds x strategies of the run; a sweep passes all its cells). DSR < 0.95
+   means the best result is within what chance gives for that many trials.
+4. **Regression to the mean**: the period is split into ``folds`` contiguous
+   parts; each seed's CAGR in one part against the next, and the Spearman rank
+   correlation of the seeds between consecutive parts (near 0: the ranking of
+   seeds does not persist; the best seed of the first half is not expected to
+   stay best).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+EULER_GAMMA = 0.5772156649015329
+BLOCK_DAYS = 20
+RESAMPLES = 2000
+BOOTSTRAP_SEED = 20240229
+
+
+def daily_returns(equity: np.ndarray) -> np.ndarray:
+    """(n - 1, members) simple returns of equity curves (n, members)."""
+    equity = np.asarray(equity, dtype=np.float64)
+    return equity[1:] / equity[:-1] - 1.0
+
+
+def annual_growth(log_sum: np.ndarray, n: int, periods_per_year: float) -> np.ndarray:
+    """exp(sum of log returns * P / n) - 1: CAGR from n daily log returns."""
+    return np.expm1(log_sum * periods_per_year / n)
+
+
+def block_bootstrap_excess(
+    strategy: np.ndarray,
+    benchmark: np.ndarray,
+    periods_per_year: float,
+    *,
+    block: int = BLOCK_DAYS,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> np.ndarray:
+    """Resampled mean excess CAGR (resamples,) of ``strategy`` (n, seeds) over ``benchmark`` (n,).
+
+    Circular block bootstrap with the same indices for every column; see the module docstring.
+    """
+    logs = np.log1p(np.column_stack([strategy, benchmark]))  # (n, seeds + 1)
+    n = len(logs)
+    block = max(1, min(block, n))
+    # sum of the L returns starting at each day, wrapping around the end
+    wrapped = np.vstack([logs, logs[: block - 1]])
+    cumulative = np.vstack([np.zeros((1, logs.shape[1])), np.cumsum(wrapped, axis=0)])
+    block_sums = cumulative[block : block + n] - cumulative[:n]  # (n starts, cols)
+    n_blocks = math.ceil(n / block)
+    length = n_blocks * block
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for lo in range(0, resamples, 250):  # chunks keep memory small
+        starts = rng.integers(0, n, size=(min(250, resamples - lo), n_blocks))
+        sums = block_sums[starts].sum(axis=1)  # (chunk, cols)
+        growth = annual_growth(sums, length, periods_per_year)
+        out[lo : lo + len(growth)] = growth[:, :-1].mean(axis=1) - growth[:, -1]
+    return out
+
+
+def sharpe_moments(returns: np.ndarray) -> tuple[float, float, float]:
+    """Per-period Sharpe ratio, skewness, non-excess kurtosis of one return series."""
+    r = np.asarray(returns, dtype=np.float64)
+    sd = r.std(ddof=1)
+    sr = float(r.mean() / sd) if sd > 0 else 0.0
+    return sr, float(stats.skew(r)), float(stats.kurtosis(r, fisher=False))
+
+
+def probabilistic_sharpe(sr: float, n: int, skew: float, kurt: float, sr_star: float = 0.0) -> float:
+    """PSR: the probability that the true per-period Sharpe exceeds ``sr_star`` (module docstring, 3)."""
+    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr**2
+    if n < 2 or denom <= 0:
+        return float("nan")
+    return float(stats.norm.cdf((sr - sr_star) * math.sqrt(n - 1) / math.sqrt(denom)))
+
+
+def expected_max_sharpe(trials: int, variance: float) -> float:
+    """SR* of the DSR: the expected best per-period Sharpe of ``trials`` unskilled trials."""
+    if trials < 2 or variance <= 0:
+        return 0.0
+    a = stats.norm.ppf(1.0 - 1.0 / trials)
+    b = stats.norm.ppf(1.0 - 1.0 / (trials * math.e))
+    return float(math.sqrt(variance) * ((1.0 - EULER_GAMMA) * a + EULER_GAMMA * b))
+
+
+def deflated_sharpe(sr: float, n: int, skew: float, kurt: float, trials: int, variance: float) -> float:
+    """DSR: the PSR against the best Sharpe that ``trials`` trials would reach by chance."""
+    return probabilistic_sharpe(sr, n, skew, kurt, expected_max_sharpe(trials, variance))
+
+
+def fold_ranks(strategy: np.ndarray, periods_per_year: float, folds: int = 2) -> dict[str, Any]:
+    """Per-seed CAGR in each of ``folds`` contiguous parts and the rank correlation of consecutive parts."""
+    logs = np.log1p(strategy)
+    parts = np.array_split(np.arange(len(logs)), folds)
+    growth = np.array([annual_growth(logs[p].sum(axis=0), len(p), periods_per_year) for p in parts])
+    correlations = []
+    for i in range(folds - 1):
+        rho = stats.spearmanr(growth[i], growth[i + 1]).statistic if strategy.shape[1] >= 3 else np.nan
+        correlations.append(float(rho))
+    return {
+        "folds": folds,
+        "cagr_by_fold": growth.T.tolist(),  # per seed: [fold 1, fold 2, ...]
+        "rank_correlation": float(np.nanmean(correlations)) if correlations else None,
+        "best_first_fold_rank_later": int(np.argsort(np.argsort(-growth[-1]))[int(np.argmax(growth[0]))]) + 1,
+    }
+
+
+def strategy_evidence(
+    strategy_equity: np.ndarray,
+    benchmark_equity: np.ndarray,
+    seed_columns: list[int],
+    dates: np.ndarray,
+    *,
+    trials: int,
+    trial_sharpes: np.ndarray,
+    folds: int = 2,
+) -> dict[str, Any]:
+    """The evidence block of one strategy against one benchmark (see the module docstring).
+
+    ``strategy_equity`` (n, members) and ``benchmark_equity`` (n, 1) over the same
+    days ``dates``; ``seed_columns`` pick the seed members; ``trials`` and
+    ``trial_sharpes`` (per-day Sharpe ratios of every trial) feed the DSR.
+    """
+    seeds = daily_returns(strategy_equity)[:, seed_columns]
+    bench = daily_returns(benchmark_equity)[:, 0]
+    n = len(bench)
+    years = float((dates[-1] - dates[0]).astype(np.int64)) / 365.25
+    per_year = n / years if years > 0 else 252.0
+    logs = np.log1p(np.column_stack([seeds, bench]))
+    growth = annual_growth(logs.sum(axis=0), n, per_year)
+    excess = growth[:-1] - growth[-1]
+    boot = block_bootstrap_excess(seeds, bench, per_year)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    out: dict[str, Any] = {
+        "method": (
+            f"circular block bootstrap of daily returns, blocks of {BLOCK_DAYS} days, {RESAMPLES} resamples, "
+            f"same days for seeds and benchmark; CAGR annualized with {per_year:.1f} trading days a year; "
+            "PSR/DSR (Bailey & Lopez de Prado) on daily returns in excess of the benchmark"
+        ),
+        "excess_cagr_by_seed": excess.tolist(),
+        "mean_excess_cagr": float(excess.mean()),
+        "mean_excess_ci95": [float(low), float(high)],
+        "p_mean_excess_positive": float(np.mean(boot > 0)),
+        "share_seeds_beating": float(np.mean(excess > 0)),
+    }
+    if len(excess) >= 2 and np.std(excess) > 0:
+        test = stats.ttest_1samp(excess, 0.0)
+        out["paired_t"] = {"t": float(test.statistic), "p_value": float(test.pvalue), "seeds": len(excess)}
+    best = int(np.argmax(growth[:-1]))
+    sr, skew, kurt = sharpe_moments(seeds[:, best] - bench)
+    variance = float(np.var(trial_sharpes, ddof=1)) if len(trial_sharpes) >= 2 else 0.0
+    psr = probabilistic_sharpe(sr, n, skew, kurt)
+    dsr = deflated_sharpe(sr, n, skew, kurt, trials, variance)
+    out["best_seed"] = {
+        "column": best,
+        "cagr": float(growth[best]),
+        "excess_sharpe_daily": sr,
+        "excess_sharpe_annual": sr * math.sqrt(per_year),
+        "skew": skew,
+        "kurtosis": kurt,
+        "psr": psr,
+        "dsr": dsr,
+        "trials": trials,
+        "expected_max_sharpe_annual": expected_max_sharpe(trials, variance) * math.sqrt(per_year),
+        "verdict": (
+            "within what chance gives for that many trials"
+            if not dsr >= 0.95
+            else "unlikely to be the luck of the best of that many trials (DSR >= 0.95)"
+        ),
+    }
+    if seeds.shape[1] >= 3:
+        out["regression_to_mean"] = fold_ranks(seeds, per_year, folds)
+    return out
