@@ -322,11 +322,45 @@ def compare_runs() -> None:
     )
 
 
+def sweeps_view() -> None:
+    """The sweep report of ``backtest sweep-report``: a table per cell and the chart."""
+    from engine.sweep_report import sweep_figure, sweep_rows
+
+    names = sorted({i.manifest["sweep"] for i in store.list() if i.manifest.get("sweep")})
+    if not names:
+        st.info("No sweeps yet: `backtest sweep SPEC.toml` (see docs/scaling.md).")
+        return
+    chosen = st.selectbox("sweep", names, key="sweep")
+    rows = sweep_rows(store, chosen)
+    table = [
+        {
+            "cell": r["cell"],
+            "status": r["status"],
+            "CAGR mean %": views._pct(r.get("cagr_mean")),
+            "± std %": views._pct(r.get("cagr_std")),
+            "seeds beating B&H %": views._pct(r.get("share_beating"), 0),
+            "Sharpe": None if r.get("sharpe_mean") is None else round(r["sharpe_mean"], 2),
+            "B&H %": views._pct(r.get("benchmark_cagr")),
+            "PSR best": None if r.get("psr") is None else round(r["psr"], 2),
+            "DSR best": None if r.get("dsr") is None else round(r["dsr"], 2),
+            "run": r["run"],
+            "error": r.get("error", ""),
+        }
+        for r in rows
+    ]
+    st.dataframe(pl.DataFrame(table), hide_index=True, width="stretch")
+    trials = next((r["trials"] for r in rows if "trials" in r), 0)
+    st.caption(f"DSR deflated for {trials} trials (every seed of every cell); < 0.95: within chance")
+    st.plotly_chart(sweep_figure(rows, chosen), width="stretch", key="sweep-chart")
+
+
 st.title("Stock-RNN: learned strategies vs buy-and-hold")
-run_tab, runs_tab, compare_tab = st.tabs(["Run", "Runs", "Compare"])
+run_tab, runs_tab, compare_tab, sweeps_tab = st.tabs(["Run", "Runs", "Compare", "Sweeps"])
 with run_tab:
     run_panel()
 with runs_tab:
     runs_browser()
 with compare_tab:
     compare_runs()
+with sweeps_tab:
+    sweeps_view()

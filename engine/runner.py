@@ -51,17 +51,35 @@ class Prepared:
     headlines: dict[str, Any] | None = None  # what --headlines added (counts, cache hits)
 
 
+def load_data(
+    config: RunConfig, *, cache_dir: Path | None = None, progress: ProgressFn | None = None
+) -> tuple[Market, dict[str, Any] | None]:
+    """The market of ``config`` over its dates, with headline features when it has ``headlines``.
+
+    What :func:`prepare` loads when it is not given a market; sweeps load it once
+    per distinct data and share it (``prepare(config, market=..., loaded=...)``).
+    """
+    market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
+    market = market.between(config.start, config.end)
+    if config.headlines:
+        return _with_headlines(config, market, cache_dir, progress)
+    return market, None
+
+
 def prepare(
     config: RunConfig,
     *,
     cache_dir: Path | None = None,
     market: Market | None = None,
     progress: ProgressFn | None = None,
+    loaded: tuple[Market, dict[str, Any] | None] | None = None,
 ) -> Prepared:
     """Load data and strategies for ``config``; bad input raises :class:`InputError`.
 
     With ``config.headlines`` the headlines are embedded (through the cache in
-    ``cache_dir``) and joined to the market as daily feature columns.
+    ``cache_dir``) and joined to the market as daily feature columns. ``market``:
+    use these prices instead of loading ``config.data`` (dates and headlines are
+    still applied); ``loaded``: what :func:`load_data` returned for this config.
     """
     names = [s.name for s in config.strategies]
     classes = [resolve(name) for name in names]
@@ -70,12 +88,14 @@ def prepare(
         classes = [resolve(name) for name in DEFAULT_STRATEGIES[frequency]]
     specs = config.strategies or ()
     strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
-    if market is None:
-        market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
-    market = market.between(config.start, config.end)
-    headlines = None
-    if config.headlines:
-        market, headlines = _with_headlines(config, market, cache_dir, progress)
+    if loaded is not None:
+        market, headlines = loaded
+    elif market is not None:
+        market, headlines = market.between(config.start, config.end), None
+        if config.headlines:
+            market, headlines = _with_headlines(config, market, cache_dir, progress)
+    else:
+        market, headlines = load_data(config, cache_dir=cache_dir, progress=progress)
     universe = _universe(market, config.tickers, frequency)
     traded = market.select(universe)
     index = next((t for t in market.index_tickers if t not in universe), None)
@@ -359,6 +379,21 @@ def run_and_store(
     """
     run_id = new_run_id()
     started = time.time()
+    manifest = run_manifest(prepared, parent=parent)
+    store.begin(run_id, manifest)
+    try:
+        result = execute(prepared, run_id=run_id, progress=progress, resume=resume)
+    except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
+        store.fail(run_id, finished_manifest(manifest, started), error_message(exc))
+        raise
+    store.commit(result, finished_manifest(manifest, started, result))
+    return result
+
+
+def run_manifest(
+    prepared: Prepared, *, parent: str | None = None, tags: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a run's ``manifest.json`` says before it runs (config, data identity, versions, tags)."""
     manifest: dict[str, Any] = {
         "created_at": dt.datetime.now().isoformat(timespec="seconds"),
         "config": prepared.config.model_dump(mode="json"),
@@ -367,21 +402,25 @@ def run_and_store(
         "seeds": list(prepared.config.seeds),
         "data": data_identity(prepared.config, prepared.market),
         "versions": versions(),
+        **(tags or {}),
     }
     if parent:
         manifest["parent"] = parent
-    store.begin(run_id, manifest)
-    try:
-        result = execute(prepared, run_id=run_id, progress=progress, resume=resume)
-    except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
-        message = str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
-        store.fail(run_id, {**manifest, "finished_at": _now(), "duration_s": time.time() - started}, message)
-        raise
+    return manifest
+
+
+def finished_manifest(
+    manifest: dict[str, Any], started: float, result: RunResult | None = None
+) -> dict[str, Any]:
     finished = {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)}
-    if result.failures:
+    if result is not None and result.failures:
         finished["error"] = "; ".join(f"{label} failed: {message}" for label, message in result.failures)
-    store.commit(result, finished)
-    return result
+    return finished
+
+
+def error_message(exc: BaseException) -> str:
+    """Bad input and broken strategies speak for themselves; anything else gets its type."""
+    return str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
 
 
 def _now() -> str:

@@ -150,10 +150,11 @@ class Embedder:
         if self._encode is not None:
             return np.asarray(self._encode(texts), dtype=np.float32)
         if self._model is None:
-            import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
-            self._threads = torch.get_num_threads()
+            hf_logging.disable_progress_bar()  # our own progress bar counts headlines
+            hf_logging.set_verbosity_error()
             self._model = SentenceTransformer(self.model_path, device="cpu")
         return self._model.encode(
             texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False

@@ -83,3 +83,20 @@ def test_running_from_the_panel_stores_a_run_and_shows_it(runs, csv_file):
     at.run()
     assert any(run_id in s.value for s in at.success)
     assert len(plotly_charts(at)) >= 3
+
+
+def test_the_sweeps_tab_shows_a_sweep(runs, csv_file):
+    from engine.sweep import run_sweep
+
+    spec = {
+        "name": "tiny",
+        "data": f"csv:{csv_file}",
+        "seeds": 1,
+        "strategies": [{"name": "ma-trend", "grid": {"window": [10, 20]}}],
+    }
+    run_sweep(spec, runs, workers=1)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="sweep").value == "tiny"
+    table = next(d.value for d in at.dataframe if "DSR best" in d.value.columns)
+    assert sorted(table["cell"].tolist()) == ["ma-trend window=10", "ma-trend window=20"]

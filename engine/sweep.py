@@ -1,0 +1,320 @@
+"""Sweeps: strategies x parameters x data x periods x headlines on/off, each cell an ordinary run.
+
+A sweep spec (TOML or YAML) names the grid::
+
+    name = "loss-ablation"          # the sweep id (default: the file's stem)
+    data = "sample"                 # or a list: one axis of the grid
+    seeds = 10                      # number of seeds (0..N-1) or a list; every cell runs them all, batched
+    cost_bps = 5.0
+    periods = [["1995-01-01", "2022-12-31"]]   # optional axis of [start, end]
+    tickers = [["^GSPC"]]                      # optional axis of ticker lists
+    headlines = [false, "csv:news.csv"]        # optional axis: off / a source
+
+    [[strategies]]
+    name = "lstm-stateful"
+    params = { hidden = 32 }                   # fixed
+    grid = { loss = ["mse", "linex", "huber"] } # crossed
+
+Each cell is a :class:`RunConfig` with one strategy; its key is a hash of that
+config, so a cell is the same cell whatever the order of the spec. Cells are
+stored as ordinary runs tagged ``sweep`` and ``cell`` in their manifests: the
+store is the sweep's only record. Running a sweep again skips every cell with a
+complete run and computes the rest (a killed sweep resumes; a failed cell is
+retried); a failing cell is stored as failed with its error and the others go on.
+
+Executors: ``local`` (a process pool, one torch thread per worker) and ``ray``
+(``ray.remote`` tasks; a local Ray instance unless ``address`` is given). Data
+(and headline embeddings) are prepared once in the driver per distinct data
+spec and period and sent to each worker once (pool initializer; ``ray.put``).
+Workers return results; only the driver writes the store, so workers on other
+machines need no shared disk. A cell computes the same bits on either executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig, StrategySpec
+from engine.results import RunResult
+from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
+from engine.store import COMPLETE, RunStore, new_run_id
+from feeds.errors import InputError
+from feeds.market import Market
+
+SpecDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str  # hash of the config: stable across spec order and runs
+    config: RunConfig
+    label: str  # human-readable: strategy and the varying values
+
+
+@dataclass
+class SweepOutcome:
+    sweep_id: str
+    cells: int
+    skipped: int = 0
+    done: list[str] = field(default_factory=list)  # run ids
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (cell label, error)
+    seconds: float = 0.0
+
+
+def load_spec(path: Path) -> SpecDict:
+    """Read a TOML or YAML sweep spec; bad files name the file and the problem."""
+    if not path.is_file():
+        raise InputError(f"sweep spec {path}: no such file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            spec = yaml.safe_load(text)
+        else:
+            spec = tomllib.loads(text)
+    except Exception as exc:
+        raise InputError(f"sweep spec {path}: cannot parse: {exc}") from exc
+    if not isinstance(spec, dict) or not spec.get("strategies"):
+        raise InputError(f"sweep spec {path}: needs a 'strategies' list")
+    spec.setdefault("name", path.stem)
+    return spec
+
+
+def _axis(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def expand(spec: SpecDict) -> list[Cell]:
+    """Every cell of the grid, in spec order; duplicates (same config) once."""
+    seeds = spec.get("seeds", 10)
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    datas = _axis(spec.get("data", "sample"))
+    periods = [tuple(p) if p else (None, None) for p in _axis(spec.get("periods", [None]))]
+    ticker_sets = [tuple(t) if t else () for t in _axis(spec.get("tickers", [None]))]
+    headline_options = [h or None for h in _axis(spec.get("headlines", [None]))]
+    common = {k: spec[k] for k in ("cost_bps", "slippage_bps", "frequency", "execution_lag") if k in spec}
+    cells: dict[str, Cell] = {}
+    for entry in spec["strategies"]:
+        if "name" not in entry:
+            raise InputError(f"sweep {spec['name']}: a strategies entry has no name")
+        grid = entry.get("grid", {})
+        names = list(grid)
+        for values in itertools.product(*(_axis(grid[n]) for n in names)):
+            params = {**entry.get("params", {}), **dict(zip(names, values, strict=True))}
+            for data, (start, end), tickers, headlines in itertools.product(
+                datas, periods, ticker_sets, headline_options
+            ):
+                try:
+                    config = RunConfig(
+                        data=data,
+                        tickers=tickers,
+                        strategies=(StrategySpec(name=entry["name"], params=params),),
+                        seeds=seeds,
+                        start=start,
+                        end=end,
+                        headlines=headlines,
+                        **common,
+                    )
+                except Exception as exc:
+                    raise InputError(f"sweep {spec['name']}: cell {entry['name']} {params}: {exc}") from exc
+                varying = [f"{n}={v}" for n, v in zip(names, values, strict=True)]
+                varying += [f"data={data}"] if len(datas) > 1 else []
+                varying += [f"period={start}..{end}"] if len(periods) > 1 else []
+                varying += [f"tickers={','.join(tickers)}"] if len(ticker_sets) > 1 else []
+                varying += [f"headlines={'on' if headlines else 'off'}"] if len(headline_options) > 1 else []
+                key = cell_key(config)
+                cells.setdefault(key, Cell(key, config, " ".join([entry["name"], *varying])))
+    return list(cells.values())
+
+
+def cell_key(config: RunConfig) -> str:
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def completed_cells(store: RunStore, sweep_id: str) -> dict[str, str]:
+    """cell key -> run id of the complete runs of a sweep already in the store."""
+    return {
+        info.manifest["cell"]: info.run_id
+        for info in store.list()
+        if info.status == COMPLETE and info.manifest.get("sweep") == sweep_id and "cell" in info.manifest
+    }
+
+
+# --- workers -------------------------------------------------------------------------------
+DataKey = tuple[str, str, str, tuple[str, ...], str | None, str, str]
+Loaded = tuple[Market, dict[str, Any] | None]
+_MARKETS: dict[DataKey, Loaded] = {}
+
+
+def data_key(config: RunConfig) -> DataKey:
+    """Cells with equal keys share their loaded data."""
+    c = config
+    return (c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only)
+
+
+def _init_worker(markets: dict[DataKey, Loaded]) -> None:
+    """Pool initializer: the prepared data arrive once per worker, not once per cell."""
+    import torch
+
+    torch.set_num_threads(1)
+    _MARKETS.update(markets)
+
+
+def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> RunResult:
+    """Execute one cell on prepared data (``loaded``, or the worker's copy); no store access."""
+    data = loaded if loaded is not None else _MARKETS[data_key(config)]
+    return execute(prepare(config, loaded=data), run_id=run_id)
+
+
+def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> tuple[str, Any]:
+    try:
+        return "ok", run_cell(config, run_id, loaded)
+    except Exception as exc:  # returned, not raised: one failing cell must not stop the sweep
+        return "failed", error_message(exc)
+
+
+# --- driver -------------------------------------------------------------------------------
+def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, Loaded]:
+    """Load each distinct data/period/tickers/headlines combination once (with embeddings)."""
+    markets: dict[DataKey, Loaded] = {}
+    for cell in cells:
+        if data_key(cell.config) not in markets:
+            markets[data_key(cell.config)] = load_data(cell.config, cache_dir=cache_dir)
+    return markets
+
+
+def run_sweep(
+    spec: SpecDict,
+    store: RunStore,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    on_event: Callable[[str, Cell, str], None] | None = None,
+) -> SweepOutcome:
+    """Run every missing cell of ``spec``; see the module docstring."""
+    sweep_id = str(spec["name"])
+    cells = expand(spec)
+    complete = completed_cells(store, sweep_id)
+    todo = [c for c in cells if c.key not in complete]
+    outcome = SweepOutcome(sweep_id, len(cells), skipped=len(cells) - len(todo))
+    started = time.time()
+    if not todo:
+        return outcome
+    markets = prepare_markets(todo, cache_dir)
+    say = on_event or (lambda _kind, _cell, _msg: None)
+
+    def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
+        prepared = prepare(cell.config, loaded=markets[data_key(cell.config)])
+        manifest = run_manifest(
+            prepared, tags={"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
+        )
+        store.begin(run_id, manifest)
+        if status == "ok":
+            store.commit(value, finished_manifest(manifest, began, value))
+            outcome.done.append(run_id)
+            say("done", cell, run_id)
+        else:
+            store.fail(run_id, finished_manifest(manifest, began), value)
+            outcome.failed.append((cell.label, value))
+            say("failed", cell, value)
+
+    if executor == "local":
+        _run_local(todo, markets, workers or os.cpu_count() or 1, record)
+    elif executor == "ray":
+        _run_ray(todo, markets, workers, address, record)
+    else:
+        raise InputError(f"--executor {executor!r}: use local or ray")
+    outcome.seconds = time.time() - started
+    return outcome
+
+
+Record = Callable[[Cell, str, str, Any, float], None]
+
+
+def _run_local(todo: list[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no forked torch/numba state
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(markets,)
+    )
+    pending: dict[Future[tuple[str, Any]], tuple[Cell, str, float]] = {}
+    queue: Iterator[Cell] = iter(todo)
+    try:
+        for cell in itertools.islice(queue, workers * 2):  # a short queue: Ctrl-C loses little
+            run_id = new_run_id()
+            pending[pool.submit(_safe_cell, cell.config, run_id)] = (cell, run_id, time.time())
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                cell, run_id, began = pending.pop(future)
+                status, value = future.result()
+                record(cell, run_id, status, value, began)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    new_id = new_run_id()
+                    pending[pool.submit(_safe_cell, nxt.config, new_id)] = (nxt, new_id, time.time())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_ray(
+    todo: list[Cell],
+    markets: dict[DataKey, Loaded],
+    workers: int | None,
+    address: str | None,
+    record: Record,
+) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise InputError("--executor ray needs Ray: pip install -e '.[ray]'") from exc
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    try:
+        refs = {key: ray.put(market) for key, market in markets.items()}  # shipped once per node
+
+        @ray.remote(num_cpus=1)
+        def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> tuple[str, Any]:
+            import torch
+
+            torch.set_num_threads(1)
+            return _safe_cell(config, run_id, loaded)
+
+        pending = {}
+        for cell in todo:
+            run_id = new_run_id()
+            ref = remote_cell.remote(cell.config, run_id, refs[data_key(cell.config)])
+            pending[ref] = (cell, run_id, time.time())
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            cell, run_id, began = pending.pop(ready[0])
+            status, value = ray.get(ready[0])
+            record(cell, run_id, status, value, began)
+    except KeyboardInterrupt:
+        for ref in list(locals().get("pending", {})):
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,149 @@
+"""Sweeps: grid expansion, resumable runs, a failing cell, the report, executors agreeing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.store import COMPLETE, FAILED, RunStore
+from engine.sweep import completed_cells, expand, load_spec, run_sweep
+from engine.sweep_report import sweep_rows
+from tests.conftest import random_walk_market, write_yahoo_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD = ROOT / "tests" / "fixtures" / "bad_plugins.py"
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_yahoo_csv(tmp_path / "IDX.csv", random_walk_market(n=400, tickers=("IDX",), seed=6))
+
+
+def spec_text(csv: Path, extra: str = "") -> str:
+    return f"""
+name = "test-sweep"
+data = "csv:{csv}"
+seeds = 2
+
+[[strategies]]
+name = "lstm-stateful"
+params = {{ hidden = 4, warmup_years = 0.5, grad_mode = "none" }}
+grid = {{ loss = ["mse", "linex"] }}
+
+[[strategies]]
+name = "ma-trend"
+grid = {{ window = [10, 20, 40] }}
+{extra}
+"""
+
+
+def write_spec(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_grid_expansion_and_stable_cell_keys(tmp_path, data):
+    spec = load_spec(write_spec(tmp_path, spec_text(data)))
+    cells = expand(spec)
+    assert [c.label for c in cells] == [
+        "lstm-stateful loss=mse",
+        "lstm-stateful loss=linex",
+        "ma-trend window=10",
+        "ma-trend window=20",
+        "ma-trend window=40",
+    ]
+    reordered = dict(spec, strategies=spec["strategies"][::-1])
+    assert {c.key for c in expand(reordered)} == {c.key for c in cells}
+    yaml_path = write_spec(
+        tmp_path,
+        f"name: y\ndata: csv:{data}\nseeds: [0, 1]\nheadlines: [false]\n"
+        "strategies:\n  - name: ma-trend\n    grid: {window: [10, 20]}\n",
+        "s.yaml",
+    )
+    assert len(expand(load_spec(yaml_path))) == 2
+
+
+def test_a_sweep_runs_every_cell_once_and_resumes(tmp_path, data):
+    store = RunStore(tmp_path / "runs")
+    spec = load_spec(write_spec(tmp_path, spec_text(data)))
+    first = run_sweep(spec, store, workers=2)
+    assert (first.cells, first.skipped, len(first.done), first.failed) == (5, 0, 5, [])
+    assert len(completed_cells(store, "test-sweep")) == 5
+    again = run_sweep(spec, store, workers=2)
+    assert (again.skipped, again.done) == (5, [])
+    rows = sweep_rows(store, "test-sweep")
+    assert len(rows) == 5 and all(r["status"] == COMPLETE for r in rows)
+    assert {r["trials"] for r in rows} == {2 * 2 + 3}  # every seed of every cell
+    losses = {
+        store.load_metrics(r["run"])[1]["strategies"][0]["params"].get("loss")
+        for r in rows
+        if "lstm" in r["cell"]
+    }
+    assert losses == {"mse", "linex"}
+
+
+def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, data):
+    store = RunStore(tmp_path / "runs")
+    text = spec_text(data, f'\n[[strategies]]\nname = "{BAD}:Raises"\n')
+    outcome = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=2)
+    assert len(outcome.done) == 5 and len(outcome.failed) == 1
+    assert "ZeroDivisionError" in outcome.failed[0][1]
+    statuses = sorted(i.status for i in store.list())
+    assert statuses == [COMPLETE] * 5 + [FAILED]
+    retry = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=1)
+    assert retry.skipped == 5 and len(retry.failed) == 1  # only the failed cell is tried again
+
+
+@pytest.mark.slow
+def test_killing_a_sweep_half_way_and_rerunning_finishes_only_the_missing_cells(tmp_path, data):
+    runs = tmp_path / "runs"
+    text = spec_text(data).replace(
+        "grid = { window = [10, 20, 40] }", "grid = { window = [10, 20, 40, 60, 80, 100] }"
+    )
+    text = text.replace(
+        'grid = { loss = ["mse", "linex"] }', 'grid = { loss = ["mse", "linex", "huber", "smooth_l1"] }'
+    )
+    path = write_spec(tmp_path, text)
+    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "sweep", str(path), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    store = RunStore(runs)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(completed_cells(store, "test-sweep")) < 3:
+        time.sleep(0.2)
+    os.killpg(child.pid, signal.SIGKILL)  # the driver and its workers, mid-sweep
+    child.wait()
+    done_before = completed_cells(store, "test-sweep")
+    assert 3 <= len(done_before) < 10
+    outcome = run_sweep(load_spec(path), store, workers=2)
+    assert outcome.skipped == len(done_before)
+    assert len(outcome.done) == 10 - len(done_before)
+    after = completed_cells(store, "test-sweep")
+    assert len(after) == 10 and all(after[k] == v for k, v in done_before.items())
+
+
+@pytest.mark.slow
+def test_ray_and_local_give_identical_cells(tmp_path, data):
+    pytest.importorskip("ray")
+    spec = load_spec(write_spec(tmp_path, spec_text(data)))
+    local, ray_store = RunStore(tmp_path / "local"), RunStore(tmp_path / "ray")
+    run_sweep(spec, local, workers=2)
+    run_sweep(spec, ray_store, executor="ray", workers=2)
+    for key, run_id in completed_cells(local, "test-sweep").items():
+        a = local.load_metrics(run_id)[1]
+        b = ray_store.load_metrics(completed_cells(ray_store, "test-sweep")[key])[1]
+        for payload in (a, b):
+            payload.pop("run_id")
+        assert a == b
