@@ -28,7 +28,7 @@ store = RunStore(settings.runs_dir)
 
 
 # --- cached reads -------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=16)
 def load_run(root: str, run_id: str) -> tuple[dict[str, Any], pl.DataFrame]:
     """A complete run's payload and equity frame (immutable once complete: safe to cache)."""
     runs = RunStore(Path(root))
@@ -111,7 +111,7 @@ def show_run(run_id: str, key: str) -> None:
         st.plotly_chart(views.drawdown_figure(equity), width="stretch", key=f"{key}-dd")
     entries = views.entries(payload)
     yearly = [
-        {"year": y, **{e["name"]: views._pct(e["yearly"].get(y)) for e in entries}}
+        {"year": y, **{e["name"]: views.percent(e["yearly"].get(y)) for e in entries}}
         for y in payload["benchmark"]["yearly"]
     ]
     with st.expander("Yield per calendar year (table, %)", expanded=False):
@@ -336,11 +336,11 @@ def sweeps_view() -> None:
         {
             "cell": r["cell"],
             "status": r["status"],
-            "CAGR mean %": views._pct(r.get("cagr_mean")),
-            "± std %": views._pct(r.get("cagr_std")),
-            "seeds beating B&H %": views._pct(r.get("share_beating"), 0),
+            "CAGR mean %": views.percent(r.get("cagr_mean")),
+            "± std %": views.percent(r.get("cagr_std")),
+            "seeds beating B&H %": views.percent(r.get("share_beating"), 0),
             "Sharpe": None if r.get("sharpe_mean") is None else round(r["sharpe_mean"], 2),
-            "B&H %": views._pct(r.get("benchmark_cagr")),
+            "B&H %": views.percent(r.get("benchmark_cagr")),
             "PSR best": None if r.get("psr") is None else round(r["psr"], 2),
             "DSR best": None if r.get("dsr") is None else round(r["dsr"], 2),
             "run": r["run"],

@@ -61,16 +61,32 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"dashboard did not answer at {url}")
 
 
-def click_run_and_wait(page, timeout_s: float) -> None:
-    before = page.locator("[data-testid='stAlertContentSuccess']").count()
+def stored_runs(runs_dir: Path) -> int:
+    return sum(1 for p in runs_dir.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
+
+
+def click_run_and_wait(page, runs_dir: Path, timeout_s: float) -> None:
+    """Click Run, wait until the run is stored and the page shows its success message and charts."""
+    before = stored_runs(runs_dir)
     page.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_function(
-        f"document.querySelectorAll(\"[data-testid='stAlertContentSuccess']\").length > {before - 1} && "
-        "!document.querySelector(\"[data-testid='stProgress']\")",
-        timeout=timeout_s * 1000,
-    )
-    page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=timeout_s * 1000)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_s * 1000)
+    deadline = time.time() + timeout_s
+    while stored_runs(runs_dir) <= before:
+        if time.time() > deadline:
+            raise SystemExit(f"no run stored within {timeout_s} s")
+        time.sleep(0.3)
+    newest = max(p.name for p in runs_dir.iterdir() if p.is_dir())
+    page.get_by_text(f"run {newest} stored").wait_for(timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+
+
+def choose_strategy(page, name: str) -> None:
+    """Replace the strategies multiselect's choice by ``name``."""
+    box = page.locator("[data-testid='stMultiSelect']").first
+    box.locator("div.react-aria-ComboBox button[aria-label^='Remove ']").first.click()
+    box.locator("input[role='combobox']").fill(name)
+    page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+    time.sleep(1.0)
 
 
 def main() -> None:
@@ -97,38 +113,30 @@ def main() -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # tall: Streamlit scrolls inside the page, so a full-page shot is the viewport
+            page = browser.new_page(viewport={"width": 1400, "height": 3600})
             page.goto(url)
             page.get_by_role("button", name="Run", exact=True).wait_for(timeout=60_000)
             if not args.no_lstm:
-                box = page.locator("[data-testid='stMultiSelect']").first
-                box.locator("[role='button'][aria-label*='Remove']").first.click()  # drop ma-trend
-                box.locator("input").fill("lstm-stateful")
-                page.keyboard.press("Enter")
-                page.keyboard.press("Escape")
-                time.sleep(1.0)
+                choose_strategy(page, "lstm-stateful")
                 start = time.time()
-                click_run_and_wait(page, timeout_s=600)
+                click_run_and_wait(page, runs_dir, timeout_s=600)
                 took = time.time() - start
                 print(f"lstm-stateful, 10 seeds, bundled sample: run from the page in {took:.1f} s")
                 time.sleep(2.0)  # let plotly finish drawing every chart
                 page.screenshot(path=str(SHOTS / "run-view.png"), full_page=True)
                 print(f"saved {SHOTS / 'run-view.png'}")
-                page.get_by_role("tab", name="Runs").click()
-                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-                time.sleep(2.0)
+                page.get_by_role("tab", name="Runs", exact=True).click()
+                time.sleep(5.0)  # the tab's charts draw from the cached run
                 page.screenshot(path=str(SHOTS / "runs-browser.png"), full_page=True)
                 print(f"saved {SHOTS / 'runs-browser.png'}")
-                page.get_by_role("tab", name="Run").click()
-                box.locator("[role='button'][aria-label*='Remove']").first.click()
-                box.locator("input").fill("ma-trend")
-                page.keyboard.press("Enter")
-                page.keyboard.press("Escape")
+                page.get_by_role("tab", name="Run", exact=True).click()
+                choose_strategy(page, "ma-trend")
             pid = server_pid(server.pid)
             readings = [rss_mb(pid)]
             print(f"server RSS before the loop: {readings[0]:.0f} MB")
             for i in range(args.runs):
-                click_run_and_wait(page, timeout_s=300)
+                click_run_and_wait(page, runs_dir, timeout_s=300)
                 readings.append(rss_mb(pid))
                 if i + 1 in (1, 2, 5, 10, 15, 20) or i + 1 == args.runs:
                     print(f"  after run {i + 1:2d}: server RSS {readings[-1]:.0f} MB")

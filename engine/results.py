@@ -18,21 +18,7 @@ from engine.checkpoints import Checkpoint
 from engine.metrics import MetricSet
 from strategies.base import ENSEMBLE, Member
 
-REPORTED = (
-    "cagr",
-    "total_return",
-    "final_value",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "exposure",
-    "avg_exposure",
-    "turnover",
-    "trades",
-    "hit_rate",
-)
+REPORTED = MetricSet.SCALARS  # the scalar metrics, in the order reports show them
 
 
 @dataclass(frozen=True, eq=False)

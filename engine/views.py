@@ -19,7 +19,8 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17
 BENCH_COLORS = ("#333333", "#7f7f7f")
 
 
-def _pct(value: float | None, digits: int = 2) -> float | None:
+def percent(value: float | None, digits: int = 2) -> float | None:
+    """A fraction as a rounded percentage number (0.1049 -> 10.49); None stays None."""
     return None if value is None else round(value * 100, digits)
 
 
@@ -133,7 +134,7 @@ def yearly_figure(payload: dict[str, Any]) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=labels,
-                y=[_pct(entry["yearly"].get(y)) for y in years],
+                y=[percent(entry["yearly"].get(y)) for y in years],
                 name=entry["name"],
                 marker_color=BENCH_COLORS[i % 2] if bench else COLORS[i % len(COLORS)],
             )
@@ -156,7 +157,7 @@ def seed_distribution_figure(payload: dict[str, Any]) -> go.Figure | None:
         return None
     fig = go.Figure()
     for i, entry in enumerate(seeded):
-        values = [_pct(s["cagr"]) for s in entry["seeds"]]
+        values = [percent(s["cagr"]) for s in entry["seeds"]]
         fig.add_trace(
             go.Box(
                 y=values,
@@ -171,10 +172,10 @@ def seed_distribution_figure(payload: dict[str, Any]) -> go.Figure | None:
         )
     bench = payload["benchmark"]
     fig.add_hline(
-        y=_pct(bench["cagr"]),
+        y=percent(bench["cagr"]),
         line_dash="dash",
         line_color=BENCH_COLORS[0],
-        annotation_text=f"{bench['name']} {_pct(bench['cagr'])}%",
+        annotation_text=f"{bench['name']} {percent(bench['cagr'])}%",
         annotation_position="top left",
     )
     fig.update_yaxes(title="CAGR %")
@@ -196,18 +197,18 @@ def metrics_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "strategy": name,
                     "role": entry["role"],
-                    "CAGR %": _pct(f["cagr"]),
+                    "CAGR %": percent(f["cagr"]),
                     "vs B&H %": None
                     if entry["role"] == "benchmark" or f["cagr"] is None
-                    else _pct(f["cagr"] - bench),
-                    "± std %": _pct(a["cagr_std"]) if a else None,
-                    "worst %": _pct(a["cagr_worst"]) if a else None,
-                    "best %": _pct(a["cagr_best"]) if a else None,
-                    "seeds beating B&H %": _pct(a["share_beating_benchmark"], 0) if a else None,
+                    else percent(f["cagr"] - bench),
+                    "± std %": percent(a["cagr_std"]) if a else None,
+                    "worst %": percent(a["cagr_worst"]) if a else None,
+                    "best %": percent(a["cagr_best"]) if a else None,
+                    "seeds beating B&H %": percent(a["share_beating_benchmark"], 0) if a else None,
                     "Sharpe": None if f["sharpe"] is None else round(f["sharpe"], 2),
-                    "max DD %": _pct(f["max_drawdown"]),
-                    "vol %": _pct(f["volatility"]),
-                    "in market %": _pct(f["exposure"], 0),
+                    "max DD %": percent(f["max_drawdown"]),
+                    "vol %": percent(f["volatility"]),
+                    "in market %": percent(f["exposure"], 0),
                 }
             )
     return rows
@@ -217,10 +218,10 @@ def seed_rows(entry: dict[str, Any], bench_cagr: float) -> list[dict[str, Any]]:
     return [
         {
             "seed": s["seed"],
-            "CAGR %": _pct(s["cagr"]),
-            "vs B&H %": _pct(s["cagr"] - bench_cagr),
+            "CAGR %": percent(s["cagr"]),
+            "vs B&H %": percent(s["cagr"] - bench_cagr),
             "Sharpe": None if s["sharpe"] is None else round(s["sharpe"], 2),
-            "max DD %": _pct(s["max_drawdown"]),
+            "max DD %": percent(s["max_drawdown"]),
         }
         for s in entry["seeds"]
     ]
@@ -239,8 +240,8 @@ def picks_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "year": year,
                     "ticker": ticker,
-                    "return %": _pct(r),
-                    "universe median %": _pct(m),
+                    "return %": percent(r),
+                    "universe median %": percent(m),
                     "beat median": None if r is None or m is None else r > m,
                 }
             )
@@ -274,7 +275,7 @@ def compare_equity_figure(runs: list[tuple[str, pl.DataFrame]]) -> go.Figure:
 def compare_yearly_rows(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     columns = [(f"{p['run_id'][-6:]} {e['name']}", e["yearly"]) for p in payloads for e in entries(p)]
     years = sorted({y for _, yearly in columns for y in yearly})
-    return [{"year": y, **{name: _pct(yearly.get(y)) for name, yearly in columns}} for y in years]
+    return [{"year": y, **{name: percent(yearly.get(y)) for name, yearly in columns}} for y in years]
 
 
 def evidence_text(payload: dict[str, Any]) -> list[str]:
@@ -295,8 +296,8 @@ def rank_figure(payload: dict[str, Any]) -> go.Figure | None:
         if not ranks:
             continue
         entry = next(e for e in payload["strategies"] if e["name"] == name)
-        first = [_pct(f[0]) for f in ranks["cagr_by_fold"]]
-        second = [_pct(f[1]) for f in ranks["cagr_by_fold"]]
+        first = [percent(f[0]) for f in ranks["cagr_by_fold"]]
+        second = [percent(f[1]) for f in ranks["cagr_by_fold"]]
         fig.add_trace(
             go.Scatter(
                 x=first,
