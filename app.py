@@ -243,8 +243,14 @@ def run_panel() -> None:
         show_run(st.session_state["last_run"], key="last")
 
 
-@st.fragment(run_every=1.0)
 def follow_job() -> None:
+    """Poll the worker run every second, but only while there is one (no idle reruns)."""
+    if st.session_state.get("job") is not None:
+        _follow_job()
+
+
+@st.fragment(run_every=1.0)
+def _follow_job() -> None:
     """Progress of the worker run; re-drawn every second on its own (the rest of the page stays usable)."""
     job: Job | None = st.session_state.get("job")
     if job is None:

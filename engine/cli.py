@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import traceback
 import warnings
@@ -873,7 +872,10 @@ def dashboard(
         "false",
     ]
     err.print(f"dashboard on http://{host}:{port}  (Ctrl-C stops it)")
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # become the server: a signal to this process reaches streamlit, no orphan is left behind
+    os.execve(sys.executable, command, env)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
