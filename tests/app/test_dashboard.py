@@ -100,3 +100,22 @@ def test_the_sweeps_tab_shows_a_sweep(runs, csv_file):
     assert at.selectbox(key="sweep").value == "tiny"
     table = next(d.value for d in at.dataframe if "DSR best" in d.value.columns)
     assert sorted(table["cell"].tolist()) == ["ma-trend window=10", "ma-trend window=20"]
+
+
+def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, monkeypatch):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "mine.py").write_text(
+        "import numpy as np\nfrom pydantic import Field\n"
+        "from strategies import RuleStrategy, StrategyParams\n\n"
+        "class P(StrategyParams):\n    level: float = Field(0.5, description='fraction invested')\n\n"
+        "class Mine(RuleStrategy):\n    name = 'my-plugin'\n"
+        "    summary = 'a plugin'\n    Params = P\n\n"
+        "    def target_weights(self, history, seeds):\n"
+        "        w = np.full(history.close.shape, np.nan)\n        w[0] = self.params.level\n        return w\n"
+    )
+    monkeypatch.setenv("STOCKRNN_PLUGINS_DIR", str(plugins))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "my-plugin" in at.multiselect(key="strategies").options
+    at.multiselect(key="strategies").select("my-plugin").run()
+    assert at.number_input(key="param-my-plugin-level").value == 0.5
