@@ -112,7 +112,8 @@ def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, mon
         "class Mine(RuleStrategy):\n    name = 'my-plugin'\n"
         "    summary = 'a plugin'\n    Params = P\n\n"
         "    def target_weights(self, history, seeds):\n"
-        "        w = np.full(history.close.shape, np.nan)\n        w[0] = self.params.level\n        return w\n"
+        "        w = np.full(history.close.shape, np.nan)\n"
+        "        w[0] = self.params.level\n        return w\n"
     )
     monkeypatch.setenv("STOCKRNN_PLUGINS_DIR", str(plugins))
     at = AppTest.from_file(APP, default_timeout=60).run()
