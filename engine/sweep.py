@@ -218,10 +218,11 @@ def run_sweep(
     say = on_event or (lambda _kind, _cell, _msg: None)
 
     def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
-        prepared = prepare(cell.config, loaded=markets[data_key(cell.config)])
-        manifest = run_manifest(
-            prepared, tags={"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
-        )
+        tags = {"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
+        try:
+            manifest = run_manifest(prepare(cell.config, loaded=markets[data_key(cell.config)]), tags=tags)
+        except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
+            manifest = {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
         store.begin(run_id, manifest)
         if status == "ok":
             store.commit(value, finished_manifest(manifest, began, value))

@@ -91,14 +91,16 @@ def test_a_sweep_runs_every_cell_once_and_resumes(tmp_path, data):
 
 def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, data):
     store = RunStore(tmp_path / "runs")
-    text = spec_text(data, f'\n[[strategies]]\nname = "{BAD}:Raises"\n')
+    extra = f'\n[[strategies]]\nname = "{BAD}:Raises"\n\n[[strategies]]\nname = "no-such-one"\n'
+    text = spec_text(data, extra)
     outcome = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=2)
-    assert len(outcome.done) == 5 and len(outcome.failed) == 1
-    assert "ZeroDivisionError" in outcome.failed[0][1]
+    assert len(outcome.done) == 5 and len(outcome.failed) == 2
+    errors = " ".join(message for _, message in outcome.failed)
+    assert "ZeroDivisionError" in errors and "unknown strategy 'no-such-one'" in errors
     statuses = sorted(i.status for i in store.list())
-    assert statuses == [COMPLETE] * 5 + [FAILED]
+    assert statuses == [COMPLETE] * 5 + [FAILED] * 2
     retry = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=1)
-    assert retry.skipped == 5 and len(retry.failed) == 1  # only the failed cell is tried again
+    assert retry.skipped == 5 and len(retry.failed) == 2  # only the failed cells are tried again
 
 
 @pytest.mark.slow
