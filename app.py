@@ -10,6 +10,7 @@ plugins appear with theirs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,11 @@ def load_run(root: str, run_id: str) -> tuple[dict[str, Any], pl.DataFrame]:
 
 
 @st.cache_data(show_spinner=False, ttl=300)
-def strategy_catalog() -> dict[str, dict[str, Any]]:
-    """Registered strategies -> frequency, summary and parameter fields (plugins included)."""
+def strategy_catalog(plugins_dirs: str) -> dict[str, dict[str, Any]]:
+    """Registered strategies -> frequency, summary and parameter fields (plugins included).
+
+    ``plugins_dirs`` (the plugins-dir setting) is part of the cache key: other dirs, other strategies.
+    """
     from strategies.registry import entries
 
     out: dict[str, dict[str, Any]] = {}
@@ -174,7 +178,9 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
 
 
 def run_panel() -> None:
-    catalog = strategy_catalog()
+    from strategies.registry import PLUGINS_ENV
+
+    catalog = strategy_catalog(os.environ.get(PLUGINS_ENV, ""))
     c1, c2, c3 = st.columns(3)
     source = c1.selectbox("data", ["bundled sample", "file (CSV/Parquet)", "Yahoo cache"], key="data-source")
     frequency = c2.radio("signals", ["daily", "annual"], horizontal=True, key="frequency")
