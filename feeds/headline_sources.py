@@ -16,7 +16,6 @@ the feature columns ``headlines`` (n_days, dim) and ``headline_count``
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,8 +198,6 @@ def dump_rows(frame: pl.DataFrame, rows: np.ndarray, dates: np.ndarray, out: Pat
         table.write_parquet(tmp)
     elif out.suffix.lower() == ".csv":
         table.write_csv(tmp)
-    elif out.suffix.lower() == ".json":
-        tmp.write_text(json.dumps(table.to_dicts(), default=str))
     else:
         raise InputError(f"--out {out}: use a .parquet or .csv file name")
     tmp.replace(out)

@@ -262,10 +262,7 @@ def _build(
             parsed[value] = str(exc)
     keep_time, keep_flag, keep_text, keep_source, keep_ticker = [], [], [], [], []
     seen: set[tuple[dt.datetime, str]] = set()
-    index = 0
-    for row, value, raw in long.iter_rows():
-        position = index if sources is not None or tickers is not None else 0
-        index += 1
+    for position, (row, value, raw) in enumerate(long.iter_rows()):  # position: row of sources/tickers
         text, unwrapped = clean_text(raw)
         report.unwrapped_bytes += unwrapped
         if not text:
