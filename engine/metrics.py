@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from feeds.exchange_calendar import count_sessions
+
 DAYS_PER_YEAR = 365.25
 
 
@@ -57,8 +59,9 @@ def yearly_yields(
 
     A period that starts on the last close of a year (annual strategies do) has no
     holding day in that year: its opening costs are counted in the next year.
-    A year is partial when the period starts after its first weekday after Jan 1 or
-    ends before its last weekday.
+    A year is partial when the period starts after its first exchange session or
+    ends before its last one (XNYS sessions, :mod:`feeds.exchange_calendar`; so a
+    period from 2017-01-03 is a full year: Jan 2, 2017 was a holiday).
     """
     years_of = dates.astype("datetime64[Y]").astype(np.int64) + 1970
     if len(dates) > 1 and years_of[1] != years_of[0]:
@@ -71,12 +74,12 @@ def yearly_yields(
     partial = []
     first = dates[0] if years_of[0] == dates[0].astype("datetime64[Y]").astype(np.int64) + 1970 else None
     if first is not None:
-        jan2 = first.astype("datetime64[Y]").astype("datetime64[D]") + 1
-        if np.busday_count(jan2, first) > 0:
+        jan2 = first.astype("datetime64[Y]").astype("datetime64[D]") + 1  # Jan 1 is never a session
+        if count_sessions(jan2, first) > 0:  # an exchange session of the year came before the period
             partial.append(years[0])
     last = dates[-1]
     next_jan1 = (last.astype("datetime64[Y]") + 1).astype("datetime64[D]")
-    if np.busday_count(last + 1, next_jan1) > 0 and years[-1] not in partial:
+    if count_sessions(last + 1, next_jan1) > 0 and years[-1] not in partial:
         partial.append(years[-1])
     return years, ends / starts - 1.0, partial
 

@@ -28,6 +28,7 @@ from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
 from feeds.errors import InputError, StrategyError
+from feeds.exchange_calendar import describe as describe_calendar
 from feeds.market import Market
 from feeds.sources import DataSpec, load_market
 from strategies.base import Strategy
@@ -292,7 +293,8 @@ def execute(
         notes.append(
             f"headlines {h['spec']}: {h['assigned']} of {h['headlines']} on "
             f"{h['days_with_headlines']} trading days "
-            f"({h['rejected']} rows rejected), known by each day's 16:00 New York close"
+            f"({h['rejected']} rows rejected), known by each day's exchange close "
+            "(16:00 New York, 13:00 on early-close days)"
         )
     if config.execution_lag:
         notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
@@ -308,6 +310,7 @@ def execute(
         notes=tuple(notes),
         failures=tuple(failures),
         evidence=evidence,
+        calendar=describe_calendar(),
     )
 
 

@@ -19,9 +19,10 @@ duplicates and empty rows are dropped, rows without a usable date are rejected;
 all of it is counted in a :class:`HeadlineReport`.
 
 Alignment (:func:`assign_trading_days`, written once): a headline belongs to the
-first trading day whose decision time (16:00 America/New_York, see
-``feeds.calendar``) is at or after its publication; weekend and holiday headlines
-roll forward; DST is handled by zoneinfo. A date-only headline may have appeared
+first trading day whose decision time (its exchange close: 16:00 America/New_York,
+13:00 on the NYSE's early-close days; see ``feeds.exchange_calendar``) is at or
+after its publication; weekend and holiday headlines roll forward; DST is handled
+by the calendar (zoneinfo). A date-only headline may have appeared
 after that day's close, so by default it is used from the NEXT trading day's
 decision (``date_only="next"``); ``date_only="same"`` treats it as known at that
 day's close.
@@ -42,8 +43,9 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from feeds.calendar import DECISION_TIME, EXCHANGE_TZ
+from feeds.calendar import EXCHANGE_TZ
 from feeds.errors import InputError
+from feeds.exchange_calendar import session_closes
 
 HEADLINE_SCHEMA = {
     "published_at": pl.Datetime("us", "UTC"),
@@ -301,12 +303,11 @@ def _build(
 
 # --- alignment --------------------------------------------------------------------------
 def decision_instants(dates: np.ndarray) -> np.ndarray:
-    """Each trading day's decision time (16:00 New York) as UTC ``datetime64[us]``."""
-    out = np.empty(len(dates), dtype="datetime64[us]")
-    for i, day in enumerate(np.asarray(dates, dtype="datetime64[D]").astype(dt.date)):
-        local = dt.datetime.combine(day, DECISION_TIME, tzinfo=EXCHANGE_TZ)
-        out[i] = np.datetime64(local.astimezone(UTC).replace(tzinfo=None), "us")
-    return out
+    """Each trading day's decision time, its exchange close, as UTC ``datetime64[us]``.
+
+    16:00 New York, 13:00 on early-close days (see :mod:`feeds.exchange_calendar`).
+    """
+    return session_closes(dates)
 
 
 def assign_trading_days(

@@ -17,6 +17,7 @@ import polars as pl
 
 from feeds import files, sample, yahoo
 from feeds.errors import InputError
+from feeds.exchange_calendar import warn_calendar_mismatches
 from feeds.market import Market
 
 SCHEMES = ("sample", "csv", "parquet", "yahoo")
@@ -78,4 +79,7 @@ def load_market(
     """The full market panel of a data spec (all its tickers, all its days)."""
     bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir)
     origin = spec.target if spec.scheme in ("csv", "parquet") else str(spec)
-    return Market.from_bars(bars, origin=origin)
+    market = Market.from_bars(bars, origin=origin)
+    # a file that misses sessions or trades on holidays is kept as given, with one warning
+    warn_calendar_mismatches(market.dates, market.close, market.tickers, origin)
+    return market
