@@ -94,6 +94,14 @@ HeadlineModelOpt = Annotated[
         "--headline-model", help="sentence-transformers model: default (all-MiniLM-L6-v2) or a path"
     ),
 ]
+UniverseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--universe",
+        help="annual picks only among each decision day's members: sp500 (point-in-time, pitindex) "
+        "| csv:PATH (ticker,start,end)",
+    ),
+]
 DateOnlyOpt = Annotated[
     bool,
     typer.Option(
@@ -231,6 +239,7 @@ def run(
     headlines: HeadlinesOpt = None,
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
+    universe: UniverseOpt = None,
     ablate_headlines: Annotated[
         bool,
         typer.Option("--ablate-headlines", help="also run without the headlines (same seeds); print both"),
@@ -266,6 +275,7 @@ def run(
         headlines=headlines,
         headline_model=headline_model,
         headline_date_only="same" if date_only_same_day else "next",
+        universe=universe,
     )
     if ablate_headlines and not headlines:
         raise InputError("--ablate-headlines needs --headlines SOURCE")

@@ -41,6 +41,9 @@ class RunConfig(BaseModel):
     headline_date_only: Literal["next", "same"] = Field(
         "next", description="date-only headlines count from the next trading day (or the same day's close)"
     )
+    universe: str | None = Field(
+        None, description="point-in-time universe of annual picks: sp500 (pitindex) or csv:PATH"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:

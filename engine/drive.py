@@ -212,6 +212,15 @@ def check_targets(
             f"strategy {label} is annual but decided on {market.dates[t]}, which is not the "
             "last trading day of its year"
         )
+    if market.universe is not None:
+        outside = ~market.universe[:, None, :] & ~nan & (targets != 0)
+        if outside.any():
+            t, _, i = np.argwhere(outside)[0]
+            raise StrategyError(
+                f"strategy {label}: weight on {market.tickers[i]} on {market.dates[t]}, which is not in the "
+                "run's universe at that close (a member with a price at the last year end; see "
+                "History.universe)"
+            )
     no_price = np.isnan(market.close)[:, None, :] & ~nan & (targets != 0)
     if no_price.any():
         t, _, i = np.argwhere(no_price)[0]

@@ -6,7 +6,8 @@ decision or the data end; it is labelled by the calendar year it is held in
 A pick is a ticker with a positive target weight. Its holding-period return is
 close[next decision] / close[t] - 1, or to its last close when it stops trading
 earlier (the engine sells it there). The universe's median stock is the median
-of the same return over every ticker that had a price at t.
+of the same return over every ticker that had a price at t (and was a member of
+the run's point-in-time universe at t, when it has one).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ def annual_picks(
     dates: np.ndarray,
     close: np.ndarray,
     start: int,
+    universe: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Picks per holding year for decisions on rows >= ``start`` (the trading period).
 
     ``targets``: (n_days, n_members, n_tickers); ``close``: (n_days, n_tickers);
-    ``dates``: datetime64[D] of the rows. Returns the JSON-ready block stored as
+    ``dates``: datetime64[D] of the rows; ``universe``: the run's point-in-time
+    universe (``Market.universe``), which then also bounds the median stock.
+    Returns the JSON-ready block stored as
     ``picks`` (main member: the ensemble when there is one, else the first),
     ``pick_returns`` (year -> ticker -> return over the year held, a fraction) with
     ``universe_median_return`` (year -> the median stock's return),
@@ -65,6 +69,8 @@ def annual_picks(
         year = str(int(str(dates[t + 1])[:4]))
         ret = _held_return(close, int(t), int(nxt))
         eligible = ~np.isnan(close[t])
+        if universe is not None:
+            eligible &= universe[t]
         median = float(np.nanmedian(ret[eligible])) if eligible.any() else np.nan
         row = targets[t]
         chosen = [np.flatnonzero(np.nan_to_num(row[c]) > 0) for c in range(len(members))]

@@ -52,6 +52,11 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         for entry in payload["strategies"]:
             if entry.get("picks"):
                 console.print(picks_table(entry))
+    if payload.get("universe"):
+        from engine.universe import coverage_lines
+
+        for line in coverage_lines(payload["universe"]):
+            console.print(line, highlight=False)
     for note in payload.get("notes", []):
         console.print(f"[dim]note: {note}[/dim]")
 

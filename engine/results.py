@@ -60,6 +60,7 @@ class RunResult:
     failures: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (strategy, error) that failed
     evidence: dict[str, Any] = field(default_factory=dict)  # strategy name -> engine.evidence block
     calendar: str = ""  # the exchange calendar behind sessions and closes (feeds.exchange_calendar.describe)
+    universe: dict[str, Any] | None = None  # --universe: spec, membership data range, coverage per year
 
     def to_dict(self) -> dict[str, Any]:
         primary = self.benchmarks[0]
@@ -85,6 +86,7 @@ class RunResult:
                 "failed_strategies": [{"name": n, "error": e} for n, e in self.failures],
                 "evidence": self.evidence,
                 "calendar": self.calendar,
+                **({"universe": self.universe} if self.universe else {}),
             }
         )
 

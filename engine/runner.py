@@ -50,6 +50,7 @@ class Prepared:
     index_market: Market | None  # an index for an extra benchmark, on the universe's days
     strategies: tuple[Strategy, ...]
     headlines: dict[str, Any] | None = None  # what --headlines added (counts, cache hits)
+    universe: dict[str, Any] | None = None  # what --universe restricted (engine.universe.apply_universe)
 
 
 def load_data(
@@ -101,7 +102,12 @@ def prepare(
     traded = market.select(universe)
     index = next((t for t in market.index_tickers if t not in universe), None)
     index_market = market.select([index]).reindex(traded.dates) if index else None
-    return Prepared(config, frequency, traded, index_market, strategies, headlines)
+    members = None
+    if config.universe:
+        from engine.universe import apply_universe
+
+        traded, members = apply_universe(traded, config.universe, frequency)
+    return Prepared(config, frequency, traded, index_market, strategies, headlines, members)
 
 
 def _with_headlines(
@@ -267,7 +273,9 @@ def execute(
             equity=sim.equity,
             targets=targets.targets,
             checkpoint=checkpoint_of.get(targets.label) if role == "strategy" else None,
-            picks=annual_picks(targets.targets, targets.members, on.tickers, on.dates, on.close, start)
+            picks=annual_picks(
+                targets.targets, targets.members, on.tickers, on.dates, on.close, start, on.universe
+            )
             if role == "strategy" and prepared.frequency == "annual"
             else None,
         )
@@ -288,6 +296,10 @@ def execute(
             "today's members does (the bundled 20 stocks are); stocks that were dropped or delisted are "
             "missing, which flatters stock picking and the equal-weight benchmark alike"
         )
+    if prepared.universe:
+        from engine.universe import universe_notes
+
+        notes.extend(universe_notes(prepared.universe))
     if prepared.headlines:
         h = prepared.headlines
         notes.append(
@@ -311,6 +323,7 @@ def execute(
         failures=tuple(failures),
         evidence=evidence,
         calendar=describe_calendar(),
+        universe=prepared.universe,
     )
 
 

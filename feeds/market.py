@@ -32,6 +32,10 @@ class Market:
     close: np.ndarray
     origin: str = ""
     features: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Point-in-time universe (feeds.universe.universe_mask): bool (n_days, n_tickers), True where the
+    # ticker may be held: a member with a price at the last decision close at or before the row.
+    # None: no universe, every ticker with a price may be bought.
+    universe: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.close.shape != (len(self.dates), len(self.tickers)):
@@ -41,8 +45,11 @@ class Market:
         for name, values in self.features.items():
             if len(values) != len(self.dates):
                 raise ValueError(f"feature {name!r} has {len(values)} rows for {len(self.dates)} days")
+        if self.universe is not None and self.universe.shape != self.close.shape:
+            raise ValueError(f"universe has shape {self.universe.shape}, expected {self.close.shape}")
         # Strategies get views of these arrays; make sure none can write into the data.
-        for array in (self.dates, self.close, *self.features.values()):
+        extra = () if self.universe is None else (self.universe,)
+        for array in (self.dates, self.close, *self.features.values(), *extra):
             array.flags.writeable = False
 
     @classmethod
@@ -97,6 +104,7 @@ class Market:
             tickers=tuple(tickers),
             close=close[keep],
             features={k: v[keep] for k, v in self.features.items()},
+            universe=None if self.universe is None else self.universe[:, cols][keep],
         )
 
     def between(self, start: dt.date | None, end: dt.date | None) -> Market:
@@ -122,6 +130,7 @@ class Market:
             dates=self.dates[start:n],
             close=self.close[start:n],
             features={k: v[start:n] for k, v in self.features.items()},
+            universe=None if self.universe is None else self.universe[start:n],
         )
 
     def reindex(self, dates: np.ndarray) -> Market:
@@ -134,7 +143,8 @@ class Market:
             k: np.where(found.reshape(-1, *([1] * (v.ndim - 1))), v[pos], np.nan)
             for k, v in self.features.items()
         }
-        return replace(self, dates=np.asarray(dates), close=close, features=feats)
+        universe = None if self.universe is None else np.where(found[:, None], self.universe[pos], False)
+        return replace(self, dates=np.asarray(dates), close=close, features=feats, universe=universe)
 
     def with_prices(self, close: np.ndarray) -> Market:
         """The same panel with other closes (used by the look-ahead audit)."""
@@ -149,4 +159,7 @@ class Market:
         for name in sorted(self.features):
             digest.update(name.encode())
             digest.update(np.ascontiguousarray(self.features[name]).tobytes())
+        if self.universe is not None:  # absent: the same digest as before universes existed
+            digest.update(b"\0universe")
+            digest.update(np.ascontiguousarray(self.universe).tobytes())
         return digest.hexdigest()

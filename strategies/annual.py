@@ -1,13 +1,15 @@
 """Annual stock picking with a learned model: ``lstm-annual`` and ``transformer-annual``.
 
 At the last close of each year (year end T), every stock with a price at T and a
-year before is described by a sequence of its last 12 months (21 trading days
-each, oldest first): the month's return and the volatility of its daily deltas
-(plus the month's mean of any extra feature columns, e.g. headline embeddings,
-optionally reduced to ``pca`` principal components fitted on the training pairs).
-One model across all tickers predicts each stock's delta over the next calendar
-year; the strategy holds the top ``top_k`` for that year, equal-weight or weighted
-by predicted delta.
+year before (and a member of the run's point-in-time universe at T, when it has
+one: then training pairs come from members only, too) is described by a sequence
+of its last 12 months (21 trading days each, oldest first): the month's return
+and the volatility of its daily deltas (plus the month's mean of any extra
+feature columns, e.g. headline embeddings, optionally reduced to ``pca``
+principal components fitted on the training pairs). One model across all
+tickers predicts each stock's delta over the next calendar year; the strategy
+holds the top ``top_k`` for that year, equal-weight or weighted by predicted
+delta.
 
 Walk-forward, year by year: the model fitted at year end T_k learns from pairs
 (features at T_j -> delta from T_j to T_{j+1}) for every earlier year end with
@@ -78,6 +80,8 @@ def monthly_features(
     if start < 0:
         return out, np.zeros(k, dtype=bool)
     eligible = ~np.isnan(close[t]) & ~np.isnan(close[start])
+    if history.universe is not None:  # members at t only, for picks and training pairs alike
+        eligible &= history.universe[t]
     for m in range(months):
         lo, hi = start + m * MONTH_DAYS, start + (m + 1) * MONTH_DAYS
         with np.errstate(invalid="ignore"), warnings.catch_warnings():

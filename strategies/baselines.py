@@ -24,7 +24,10 @@ class BuyAndHold(RuleStrategy):
     Decides on the first day and again only when the set of trading tickers changes
     (a ticker starts or stops trading); otherwise rows are NaN (hold). With one
     ticker: fully invested from the first close to the end. This is also the
-    benchmark every run is compared with.
+    benchmark every run is compared with. With a point-in-time universe
+    (``History.universe``) it holds the members that had a price at the last year
+    end, equal-weight, from the first year end on: it rebalances when that set
+    changes (at a year end) or a held ticker stops trading.
     """
 
     name = "buy-and-hold"
@@ -32,12 +35,18 @@ class BuyAndHold(RuleStrategy):
 
     def target_weights(self, history: History, seeds: tuple[int, ...]) -> np.ndarray:
         alive = _alive(history.close)
+        universe = history.universe
+        if universe is not None:  # the members held since the last year end (see History.universe)
+            alive &= universe
         changed = np.ones(len(alive), dtype=bool)
         changed[1:] = np.any(alive[1:] != alive[:-1], axis=1)
         count = alive.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             weights = np.where(alive, 1.0 / count, 0.0)
         weights[~changed] = np.nan
+        if universe is not None:
+            ends = np.flatnonzero(history.year_end)
+            weights[: ends[0] if ends.size else len(weights)] = np.nan  # no member list before then
         return weights
 
 
@@ -91,7 +100,8 @@ class MomentumAnnualParams(StrategyParams):
 class MomentumAnnual(RuleStrategy):
     """At the last close of each year, hold the top-k stocks by trailing 12-month return.
 
-    Eligible: tickers with a bar today and ``lookback_days`` bars ago. Held,
+    Eligible: tickers with a bar today and ``lookback_days`` bars ago (and in the
+    point-in-time universe today, when the run has one). Held,
     without rebalancing, through the next calendar year.
     """
 
@@ -110,7 +120,10 @@ class MomentumAnnual(RuleStrategy):
             if t < lookback:
                 continue
             trailing = close[t] / close[t - lookback] - 1.0
-            eligible = np.flatnonzero(~np.isnan(trailing))
+            ok = ~np.isnan(trailing)
+            if history.universe is not None:
+                ok &= history.universe[t]
+            eligible = np.flatnonzero(ok)
             if eligible.size == 0:
                 continue
             order = eligible[np.argsort(-trailing[eligible], kind="stable")]

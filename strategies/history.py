@@ -68,6 +68,18 @@ class History:
         return self._market.year_end[: self._end]
 
     @property
+    def universe(self) -> np.ndarray | None:
+        """Bool (n_days, n_tickers) or None: which tickers an annual strategy may buy at each close.
+
+        Set by ``--universe`` (point-in-time index membership): at a year-end row,
+        the tickers that were members at that close and have a price there; later
+        rows carry it until the next year end. None: every ticker with a price is
+        eligible. The engine rejects a weight on a ticker outside it.
+        """
+        universe = self._market.universe
+        return None if universe is None else universe[: self._end]
+
+    @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(sorted(self._market.features))
 

@@ -100,3 +100,165 @@ def test_picks_and_share_beating_the_median_by_hand():
     # returns to 2021-06-30: A +20%, B -20%, C +10%, D +20%; median +15%
     assert picks["picks_beat_median"]["share"] == 0.5
     assert picks["picks_beat_median"]["share_mean_over_seeds"] == 0.5  # C loses, D wins
+
+
+# --- point-in-time universes (--universe) -------------------------------------------------------------
+def universe_csv(tmp_path, text: str):
+    path = tmp_path / "members.csv"
+    path.write_text(text)
+    return f"csv:{path}"
+
+
+def test_a_listed_universe_limits_picks_and_the_benchmark(tmp_path):
+    market = long_market()  # 2010-01-01 .. mid 2014, AAA BBB LATE GONE
+    spec = universe_csv(
+        tmp_path,
+        "ticker,start,end\nAAA,2010-01-01,2011-06-30\nBBB,2010-01-01,\nlate,2011-01-01,\nAAA,2012-06-01,\n",
+    )
+    config = RunConfig(
+        strategies=(StrategySpec(name="momentum-annual", params={"top_k": 2, "lookback_days": 60}),),
+        universe=spec,
+        cost_bps=0.0,
+    )
+    prepared = prepare(config, market=market)
+    result = execute(prepared)
+    payload = result.to_dict()
+    members = {  # by hand, from the file above: decision close -> members
+        "2010-12-31": {"AAA", "BBB"},
+        "2011-12-30": {"BBB", "LATE"},
+        "2012-12-31": {"AAA", "BBB", "LATE"},
+        "2013-12-31": {"AAA", "BBB", "LATE"},
+    }
+    coverage = payload["universe"]["coverage"]
+    assert {e["decision_close"] for e in coverage.values()} == set(members)
+    picks = payload["strategies"][0]["picks"]
+    for year, tickers in picks.items():
+        close = coverage[year]["decision_close"]
+        assert set(tickers) <= members[close], (year, tickers)
+    assert coverage["2011"]["excluded"] == ["GONE"] and coverage["2011"]["members"] == 2
+    assert coverage["2012"]["missing"] == [] and coverage["2012"]["with_prices"] == 2
+    # the equal-weight benchmark holds exactly the members with prices at each year end
+    bench = result.benchmarks[0].targets[:, 0, :]
+    for t in np.flatnonzero(~np.isnan(bench).all(axis=1)):
+        held = {market.tickers[j] for j in np.flatnonzero(bench[t] > 0)}
+        last_end = max(d for d in members if np.datetime64(d) <= market.dates[t])
+        assert held <= members[last_end]
+    assert any("universe csv:" in n and "does not fix the price file" in n for n in payload["notes"])
+
+
+def test_the_engine_rejects_a_pick_outside_the_universe(tmp_path):
+    from engine.drive import generate_targets
+    from engine.universe import apply_universe
+    from feeds.errors import StrategyError
+    from strategies.base import RuleStrategy
+
+    class EveryTicker(RuleStrategy):
+        name = "every-ticker"
+        frequency = "annual"
+
+        def target_weights(self, history, seeds):
+            weights = np.full(history.close.shape, np.nan)
+            for t in np.flatnonzero(history.year_end):
+                alive = ~np.isnan(history.close[t])
+                weights[t] = np.where(alive, 1.0 / alive.sum(), 0.0)
+            return weights
+
+    market, _ = apply_universe(
+        long_market(), universe_csv(tmp_path, "ticker,start,end\nAAA,2010-01-01,\n"), "annual"
+    )
+    with pytest.raises(
+        StrategyError, match=r"weight on BBB on 2010-12-31, which is not in the run's universe"
+    ):
+        generate_targets(EveryTicker(), market, (0,))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "ticker,start,end\nAAA,2012-01-01,2011-01-01\n",
+            r"row 1 \(line 2\), field 'end': 2011-01-01 is before",
+        ),
+        (
+            "ticker,start,end\nAAA,2012-01-01,\nBBB,2012-13-01,\n",
+            r"row 2 \(line 3\), field 'start': '2012-13-01'",
+        ),
+        ("ticker,start,end\nAAA,,\n", r"row 1 \(line 2\), field 'start': empty date"),
+        ("ticker,start,end\nAAA,01/02/2012,\n", r"field 'start': '01/02/2012' is not a date"),
+        ("ticker,start,end\n,2012-01-01,\n", r"field 'ticker': empty ticker"),
+        ("ticker,from,end\nAAA,2012-01-01,\n", r"no column 'start'"),
+        ("ticker,start,end\n", r"no membership rows"),
+    ],
+)
+def test_bad_universe_files_name_file_row_and_field(tmp_path, text, message):
+    from feeds.errors import InputError
+    from feeds.universe import parse_universe
+
+    spec = universe_csv(tmp_path, text)
+    with pytest.raises(InputError, match=message) as info:
+        parse_universe(spec)
+    assert str(info.value).startswith(str(tmp_path / "members.csv"))
+
+
+def test_ticker_spelling_is_normalized():
+    from feeds.universe import normalize_ticker
+
+    assert normalize_ticker("BRK.B") == normalize_ticker("brk-b") == normalize_ticker("BRK/B") == "BRK-B"
+
+
+def test_decision_closes_before_the_membership_data_are_refused(tmp_path):
+    from feeds.errors import InputError
+
+    spec = universe_csv(tmp_path, "ticker,start,end\nAAA,2012-01-01,\n")
+    config = RunConfig(strategies=(StrategySpec(name="momentum-annual"),), universe=spec)
+    with pytest.raises(InputError, match=r"membership data start 2012-01-01, but 2010-12-31 is a decision"):
+        prepare(config, market=long_market())
+    daily = RunConfig(strategies=(StrategySpec(name="ma-trend"),), universe=spec, start=None)
+    with pytest.raises(InputError, match="restricts annual stock picks"):
+        prepare(daily, market=long_market())
+
+
+def test_sp500_picks_are_members_on_their_decision_close():
+    """The bundled 20 stocks from 2004-12-30 with --universe sp500, checked against pitindex directly."""
+    import datetime as dt
+    import warnings
+
+    import pitindex
+
+    def members(day: str) -> set[str]:  # straight from the package, not through feeds.universe
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pitindex.get_constituents(dt.date.fromisoformat(day))
+        return {t.replace(".", "-") for t in frame["ticker"]}
+
+    def run(universe):
+        config = RunConfig(
+            strategies=(StrategySpec(name="momentum-annual"),),
+            start=dt.date(2004, 12, 30),
+            universe=universe,
+        )
+        result = execute(prepare(config))
+        strategy = result.strategies[0]
+        decided = np.flatnonzero(~np.isnan(strategy.targets[:, 0, :]).all(axis=1))
+        market_dates = result.data_dates
+        return result, [
+            (str(market_dates[t]), [strategy.tickers[j] for j in np.flatnonzero(strategy.targets[t, 0] > 0)])
+            for t in decided
+        ]
+
+    result, decisions = run("sp500")
+    assert len(decisions) >= 15
+    for day, picked in decisions:
+        assert picked and set(picked) <= members(day), (day, picked)
+    bench = result.benchmarks[0]
+    for t in np.flatnonzero(~np.isnan(bench.targets[:, 0, :]).all(axis=1)):
+        held = {bench.tickers[j] for j in np.flatnonzero(bench.targets[t, 0] > 0)}
+        year_ends = [d for d, _ in decisions if np.datetime64(d) <= result.data_dates[t]]
+        if year_ends:
+            assert held <= members(year_ends[-1])
+    payload = result.to_dict()
+    coverage = payload["universe"]["coverage"]
+    assert all(e["with_prices"] <= 20 and e["members"] > 450 for e in coverage.values())
+    # without the universe the same strategy picks non-members (RRC, AMD): what the mask prevents
+    _, plain = run(None)
+    assert any(not set(picked) <= members(day) for day, picked in plain)
