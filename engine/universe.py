@@ -35,12 +35,13 @@ def apply_universe(market: Market, spec: str, frequency: str) -> tuple[Market, d
             f"--universe {spec}: a universe restricts annual stock picks; use it with --frequency annual"
         )
     universe = parse_universe(spec)
+    # every year end is a decision close, the last row too when it is one (a daily update goes on from
+    # there, and must find the same mask as a run over the longer data)
     rows = np.flatnonzero(market.year_end)
-    rows = rows[rows < market.n_days - 1]  # the last row holds nothing afterwards
     mask, coverage = universe_mask(universe, market.dates, market.tickers, market.close, rows)
     by_year = {}
     for row, entry in zip(rows, coverage, strict=True):
-        by_year[str(market.dates[row + 1])[:4]] = entry  # labelled by the year held, like picks
+        by_year[str(int(str(market.dates[row])[:4]) + 1)] = entry  # labelled by the year held, like picks
     info = {**universe.identity(), "coverage": by_year}
     if universe.end is not None:
         late = [e["decision_close"] for e in coverage if e["decision_close"] > universe.end.isoformat()]

@@ -262,3 +262,17 @@ def test_sp500_picks_are_members_on_their_decision_close():
     # without the universe the same strategy picks non-members (RRC, AMD): what the mask prevents
     _, plain = run(None)
     assert any(not set(picked) <= members(day) for day, picked in plain)
+
+
+def test_the_mask_over_a_prefix_equals_the_mask_of_the_longer_data(tmp_path):
+    """A daily update continues a run: the mask up to its last day must not change with later data."""
+    from engine.universe import apply_universe
+
+    spec = universe_csv(tmp_path, "ticker,start,end\nAAA,2010-01-01,\nBBB,2011-06-01,2013-01-01\n")
+    market = long_market()
+    full, _ = apply_universe(market, spec, "annual")
+    year_ends = np.flatnonzero(market.year_end)[:3]
+    for end in [*year_ends, *(year_ends + 1), 400]:  # data ending on a year end, just after it, mid-year
+        part, _ = apply_universe(market.head(int(end) + 1), spec, "annual")
+        assert np.array_equal(part.universe, full.universe[: end + 1])
+        assert part.fingerprint() == full.head(int(end) + 1).fingerprint()
