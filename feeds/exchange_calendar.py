@@ -15,17 +15,20 @@ is a weekday and it closes at 16:00 New York, as the project assumed before.
 Checked against the ^GSPC history 1970-2023 in ``../shared/data``: the same
 sessions, none missing, none extra (``tests/feeds/test_exchange_calendar.py``).
 
-Cost: importing and building the calendar takes about 0.5-0.8 s (measured on a
-contended 2-core machine); it happens once per process, lazily, on first use.
+Cost: importing and building the calendar takes about 0.75 s (pandas holiday
+rules), so its sessions and closes are cached on disk (:func:`session_table`);
+a process then loads them in milliseconds, lazily, on first use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +38,7 @@ CALENDAR_NAME = "XNYS"
 CALENDAR_START = dt.date(1970, 1, 1)
 REGULAR_CLOSE = dt.time(16, 0)  # New York, outside the calendar's range
 EXCHANGE_TIMEZONE = "America/New_York"
+REBUILD_HORIZON_DAYS = 180  # a cached calendar must reach this far past today (daily updates)
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,64 @@ class SessionTable:
 
 @functools.cache
 def session_table() -> SessionTable:
-    """The XNYS sessions from :data:`CALENDAR_START`, built once per process."""
+    """The XNYS sessions from :data:`CALENDAR_START`, once per process (and cached on disk).
+
+    Building the calendar costs about 0.75 s (pandas holiday rules); the arrays are
+    kept in ``<cache dir>/calendars/`` (``$STOCKRNN_CACHE_DIR`` or the platform's user
+    cache dir), keyed by the library's version, and rebuilt when the stored calendar
+    ends less than :data:`REBUILD_HORIZON_DAYS` after today. Loading is a plain
+    ``.npz`` read (no pickles); an unreadable or unwritable cache means building in memory.
+    """
+    path = _cache_path()
+    horizon = np.datetime64(dt.date.today(), "D") + REBUILD_HORIZON_DAYS
+    if path is not None:
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                sessions = stored["sessions"].astype("datetime64[D]")
+                closes = stored["closes"].astype("datetime64[us]")
+            if len(sessions) == len(closes) > 0 and sessions[-1] >= horizon:
+                return _table(sessions, closes)
+        except (OSError, ValueError, KeyError):
+            pass  # absent or damaged: build it
+    sessions, closes = _build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, sessions=sessions, closes=closes)
+            tmp.replace(path)  # atomic: a concurrent reader sees the old file or the new one
+        except OSError:
+            pass
+    return _table(sessions, closes)
+
+
+def _build() -> tuple[np.ndarray, np.ndarray]:
     import exchange_calendars as xcals
 
     calendar = xcals.get_calendar(CALENDAR_NAME, start=CALENDAR_START.isoformat())
     schedule = calendar.schedule
     sessions = schedule.index.values.astype("datetime64[D]")
     closes = schedule["close"].dt.tz_convert("UTC").dt.tz_localize(None).values.astype("datetime64[us]")
+    return sessions, closes
+
+
+def _table(sessions: np.ndarray, closes: np.ndarray) -> SessionTable:
     for array in (sessions, closes):
         array.flags.writeable = False
     return SessionTable(sessions, closes, sessions[0], sessions[-1])
+
+
+def _cache_path() -> Path | None:
+    root = os.environ.get("STOCKRNN_CACHE_DIR", "").strip()
+    if not root:
+        try:
+            import platformdirs
+
+            root = platformdirs.user_cache_dir("stockrnn")
+        except ImportError:  # pragma: no cover - a dependency
+            return None
+    name = f"{CALENDAR_NAME}-{library_version()}-from-{CALENDAR_START}.npz"
+    return Path(root).expanduser() / "calendars" / name
 
 
 def library_version() -> str:

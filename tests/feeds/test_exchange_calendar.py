@@ -132,3 +132,23 @@ def test_the_real_index_history_matches_the_calendar_from_1970():
     recent = dates[dates >= np.datetime64("1970-01-01")]
     missing, extra = calendar_mismatches(recent)
     assert missing.size == 0 and extra.size == 0
+
+
+def test_the_disk_cache_gives_the_same_table(tmp_path, monkeypatch):
+    import feeds.exchange_calendar as xc
+
+    monkeypatch.setenv("STOCKRNN_CACHE_DIR", str(tmp_path))
+    built = xc.session_table()
+    xc.session_table.cache_clear()
+    try:
+        first = xc.session_table()  # builds (or reads) and writes tmp_path/calendars/...
+        assert any((tmp_path / "calendars").iterdir())
+        xc.session_table.cache_clear()
+        again = xc.session_table()  # read back
+        assert np.array_equal(again.sessions, first.sessions) and np.array_equal(again.closes, first.closes)
+        assert np.array_equal(again.sessions, built.sessions)
+        next(iter((tmp_path / "calendars").iterdir())).write_bytes(b"damaged")
+        xc.session_table.cache_clear()
+        assert np.array_equal(xc.session_table().closes, first.closes)  # rebuilt, not trusted
+    finally:
+        xc.session_table.cache_clear()
