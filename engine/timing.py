@@ -10,8 +10,9 @@
          |                    |  (lag 0, market-on- |  with w[t]         |  until the next
          |                    |   close), pay costs |                    |  decision
 
-- Decision time of day t is its close (16:00 America/New_York,
-  :data:`feeds.calendar.DECISION_TIME`). Weights decided then may use prices up to
+- Decision time of day t is its close: 16:00 America/New_York
+  (:data:`feeds.calendar.DECISION_TIME`), 13:00 on the NYSE's early-close days
+  (:func:`feeds.exchange_calendar.session_closes`). Weights decided then may use prices up to
   and including close t, and nothing later.
 - Weights decided at t are held over (t, next decision] and earn the deltas of the
   following days. A NaN row means no decision: positions are held and drift with

@@ -2,7 +2,8 @@
 
 Array conventions (stated once here, used everywhere): dates are
 ``datetime64[D]`` trading days, strictly increasing; price arrays have shape
-(n_days, n_tickers), row t is the close of ``dates[t]`` (16:00 New York), NaN
+(n_days, n_tickers), row t is the close of ``dates[t]`` (its session close, 16:00 New
+York or 13:00 on early-close days: :mod:`feeds.exchange_calendar`), NaN
 where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
 embeddings) have shape (n_days, d) and row t holds what was known at t's close.
 """

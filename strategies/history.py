@@ -1,7 +1,7 @@
 """History: the past-only view of the market that a strategy is handed.
 
 A ``History`` ending at row t holds exactly what is known at the close of
-``dates[t]`` (16:00 New York): closes and deltas of rows 0..t, the year-end
+``dates[t]`` (its session close, :mod:`feeds.exchange_calendar`): closes and deltas of rows 0..t, the year-end
 calendar up to t, and extra feature rows 0..t. It is a cheap view (no copies), and
 its arrays are read-only.
 
