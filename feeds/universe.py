@@ -131,7 +131,7 @@ def read_universe_file(path: Path, *, spec: str | None = None) -> Universe:
     if not path.exists():
         raise InputError(f"{origin}: universe file not found")
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # a BOM from spreadsheets is fine
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{origin}: cannot read as CSV: {exc}") from exc
