@@ -172,40 +172,6 @@ def test_the_engine_rejects_a_pick_outside_the_universe(tmp_path):
         generate_targets(EveryTicker(), market, (0,))
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "ticker,start,end\nAAA,2012-01-01,2011-01-01\n",
-            r"row 1 \(line 2\), field 'end': 2011-01-01 is before",
-        ),
-        (
-            "ticker,start,end\nAAA,2012-01-01,\nBBB,2012-13-01,\n",
-            r"row 2 \(line 3\), field 'start': '2012-13-01'",
-        ),
-        ("ticker,start,end\nAAA,,\n", r"row 1 \(line 2\), field 'start': empty date"),
-        ("ticker,start,end\nAAA,01/02/2012,\n", r"field 'start': '01/02/2012' is not a date"),
-        ("ticker,start,end\n,2012-01-01,\n", r"field 'ticker': empty ticker"),
-        ("ticker,from,end\nAAA,2012-01-01,\n", r"no column 'start'"),
-        ("ticker,start,end\n", r"no membership rows"),
-    ],
-)
-def test_bad_universe_files_name_file_row_and_field(tmp_path, text, message):
-    from feeds.errors import InputError
-    from feeds.universe import parse_universe
-
-    spec = universe_csv(tmp_path, text)
-    with pytest.raises(InputError, match=message) as info:
-        parse_universe(spec)
-    assert str(info.value).startswith(str(tmp_path / "members.csv"))
-
-
-def test_ticker_spelling_is_normalized():
-    from feeds.universe import normalize_ticker
-
-    assert normalize_ticker("BRK.B") == normalize_ticker("brk-b") == normalize_ticker("BRK/B") == "BRK-B"
-
-
 def test_decision_closes_before_the_membership_data_are_refused(tmp_path):
     from feeds.errors import InputError
 
