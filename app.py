@@ -132,6 +132,12 @@ def show_run(run_id: str, key: str) -> None:
                 f"{'' if share is None else f'{share * 100:.1f}% of picks beat the universe median stock'}"
             )
             st.dataframe(pl.DataFrame(views.picks_rows(entry)), hide_index=True, width="stretch")
+    if payload.get("universe"):
+        from engine.universe import coverage_rows
+
+        title = f"universe {payload['universe']['spec']}: members with prices per year"
+        with st.expander(title, expanded=False):
+            st.dataframe(pl.DataFrame(coverage_rows(payload["universe"])), hide_index=True, width="stretch")
     for note in payload.get("notes", []):
         st.caption(f"note: {note}")
     a, b = st.columns(2)
@@ -209,6 +215,8 @@ def run_panel() -> None:
     end = d3.date_input("end", value=dt.date(2022, 12, 28), key="end") if limit else None
     cost = d4.number_input("costs [bps]", min_value=0.0, value=5.0, step=1.0, key="cost")
     headlines = st.text_input("headlines (optional): csv:PATH, rss:URL, ...", key="headlines")
+    label = "point-in-time universe (optional): sp500 | csv:PATH (ticker,start,end)"
+    universe = st.text_input(label, key="universe") if frequency == "annual" else ""
     submitted = st.button("Run", type="primary", key="run")
     if submitted:
         if not chosen:
@@ -238,6 +246,8 @@ def run_panel() -> None:
             args += ["--end", end.isoformat()]
         if headlines.strip():
             args += ["--headlines", headlines.strip()]
+        if universe.strip():
+            args += ["--universe", universe.strip()]
         st.session_state["job"] = Job(args, runs_dir=settings.runs_dir, cache_dir=settings.cache_dir)
         st.session_state.pop("last_run", None)
         st.session_state.pop("job_message", None)

@@ -70,6 +70,21 @@ def universe_notes(info: dict[str, Any]) -> list[str]:
     return notes
 
 
+def coverage_rows(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows (dashboard): year held, decision close, members, with prices, missing, not members."""
+    return [
+        {
+            "year": year,
+            "decision close": e["decision_close"],
+            "members": e["members"],
+            "with prices": e["with_prices"],
+            "missing": ", ".join(e["missing"]),
+            "not members": ", ".join(e["excluded"]),
+        }
+        for year, e in info["coverage"].items()
+    ]
+
+
 def coverage_lines(info: dict[str, Any]) -> list[str]:
     """Per year held: members at the decision close, how many had prices, which were missing."""
     lines = [f"universe {info['spec']}: members with prices at each decision close (year held)"]

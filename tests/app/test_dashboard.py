@@ -120,3 +120,22 @@ def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, mon
     assert "my-plugin" in at.multiselect(key="strategies").options
     at.multiselect(key="strategies").select("my-plugin").run()
     assert at.number_input(key="param-my-plugin-level").value == 0.5
+
+
+def test_a_universe_run_shows_its_coverage(runs, tmp_path):
+    from tests.engine.test_universe import long_market
+
+    members = tmp_path / "members.csv"
+    members.write_text("ticker,start,end\nAAA,2010-01-01,\nBBB,2010-01-01,2012-06-30\nLATE,2011-01-01,\n")
+    config = RunConfig(
+        strategies=(StrategySpec(name="momentum-annual", params={"top_k": 1, "lookback_days": 60}),),
+        universe=f"csv:{members}",
+    )
+    result = run_and_store(prepare(config, market=long_market()), runs)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="open-run").value == result.run_id
+    tables = [d.value for d in at.dataframe]
+    coverage = next(t for t in tables if "with prices" in t.columns)
+    assert coverage["year"].tolist() == list(result.to_dict()["universe"]["coverage"])
+    assert "GONE" in coverage["not members"].iloc[0]
