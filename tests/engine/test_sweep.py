@@ -149,3 +149,12 @@ def test_ray_and_local_give_identical_cells(tmp_path, data):
         for payload in (a, b):
             payload.pop("run_id")
         assert a == b
+
+
+def test_cell_keys_do_not_change_with_an_unset_universe():
+    from engine.config import RunConfig, StrategySpec
+    from engine.sweep import cell_key
+
+    plain = RunConfig(strategies=(StrategySpec(name="ma-trend"),))
+    assert cell_key(plain) == "7e0d33c7307f153b"  # the key before the universe field existed
+    assert cell_key(plain.model_copy(update={"universe": "sp500"})) != cell_key(plain)
