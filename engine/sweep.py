@@ -138,17 +138,18 @@ def expand(spec: SpecDict) -> list[Cell]:
     return list(cells.values())
 
 
-# Config fields added after sweeps existed: left out of the key while unset, so cells stored before the
-# field existed keep their keys (a sweep resumes instead of recomputing them).
+# Config fields added after sweeps existed: left out of the key while at their default, so cells stored
+# before the field existed keep their keys (a sweep resumes instead of recomputing them).
 KEY_OPTIONAL = ("universe",)
 
 
 def cell_key(config: RunConfig) -> str:
-    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when set)."""
+    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when not at their default)."""
     data = config.model_dump(mode="json")
+    defaults = RunConfig().model_dump(mode="json")
     for name in KEY_OPTIONAL:
-        if data.get(name) is None:
-            data.pop(name, None)
+        if name in data and data[name] == defaults.get(name):
+            data.pop(name)
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
