@@ -295,6 +295,11 @@ def execute(
             "survivorship: every ticker of this universe trades to the end of the data, as a fixed list of "
             "today's members does (the bundled 20 stocks are); stocks that were dropped or delisted are "
             "missing, which flatters stock picking and the equal-weight benchmark alike"
+            + (
+                ""
+                if prepared.universe
+                else "; --universe sp500 (or csv:PATH) picks among each decision day's members"
+            )
         )
     if prepared.universe:
         from engine.universe import universe_notes
