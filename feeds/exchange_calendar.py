@@ -156,8 +156,9 @@ def session_closes(dates: np.ndarray) -> np.ndarray:
     table = session_table()
     pos = np.clip(np.searchsorted(table.sessions, days), 0, len(table.sessions) - 1)
     listed = (table.sessions[pos] == days) & _in_range(days, table)
-    out = regular_closes(days)
+    out = np.empty(len(days), dtype="datetime64[us]")
     out[listed] = table.closes[pos[listed]]
+    out[~listed] = regular_closes(days[~listed])
     return out
 
 
@@ -168,16 +169,9 @@ def regular_closes(dates: np.ndarray) -> np.ndarray:
     zone = ZoneInfo(EXCHANGE_TIMEZONE)
     days = np.asarray(dates, dtype="datetime64[D]")
     out = np.empty(len(days), dtype="datetime64[us]")
-    # one offset per distinct day would be cheaper, but 16:00 local is two offsets a year: cache them
-    offsets: dict[dt.date, np.timedelta64] = {}
     for i, day in enumerate(days.astype(dt.date)):
-        offset = offsets.get(day)
-        if offset is None:
-            local = dt.datetime.combine(day, REGULAR_CLOSE, tzinfo=zone)
-            utc = local.astimezone(dt.UTC).replace(tzinfo=None)
-            offset = np.datetime64(utc, "us") - np.datetime64(day, "us")
-            offsets[day] = offset
-        out[i] = np.datetime64(day, "us") + offset
+        local = dt.datetime.combine(day, REGULAR_CLOSE, tzinfo=zone)
+        out[i] = np.datetime64(local.astimezone(dt.UTC).replace(tzinfo=None), "us")
     return out
 
 
