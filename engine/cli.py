@@ -103,6 +103,31 @@ DateOnlyOpt = Annotated[
 ]
 
 
+DividendsOpt = Annotated[
+    str,
+    typer.Option(
+        "--dividends",
+        help="reinvest | exclude | csv:PATH (date,dividend[,ticker]: ex-date amounts per share) "
+        "[default: reinvest; the S&P 500 index gets its bundled dividends]",
+    ),
+]
+CashRateOpt = Annotated[
+    str,
+    typer.Option(
+        "--cash-rate",
+        help="annual rate uninvested cash earns, as a fraction (0.03), or csv:PATH (date,rate) [default: 0]",
+    ),
+]
+
+
+def _cash_rate(text: str) -> float | str:
+    """--cash-rate: a number stays a number, anything else (csv:PATH) is checked by the config."""
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
 def _settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN202
     from engine.settings import Settings
 
@@ -228,6 +253,8 @@ def run(
     ] = 0,
     frequency: FrequencyOpt = None,
     param: ParamOpt = None,
+    dividends: DividendsOpt = "reinvest",
+    cash_rate: CashRateOpt = "0",
     headlines: HeadlinesOpt = None,
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
@@ -266,6 +293,8 @@ def run(
         headlines=headlines,
         headline_model=headline_model,
         headline_date_only="same" if date_only_same_day else "next",
+        dividends=dividends,
+        cash_rate=_cash_rate(cash_rate),
     )
     if ablate_headlines and not headlines:
         raise InputError("--ablate-headlines needs --headlines SOURCE")
