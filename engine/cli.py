@@ -937,7 +937,8 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        # soft_wrap: one line however long the path, so the message stays one greppable line
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         code = 2
     except StrategyError as exc:
         if debug:
