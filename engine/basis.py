@@ -125,10 +125,9 @@ class Basis:
             if accrual.missing_before is not None:
                 out.append(f"{', '.join(shiller)}: no dividend data before {series.first_month}")
         carried = self.cash.carried_from(dates)
-        if carried is not None:
-            assert self.cash.rates is not None
+        if carried is not None and self.cash.dates is not None and self.cash.rates is not None:
             out.append(
-                f"cash rate: the series ends {self.cash.dates[-1]}; its last rate "  # type: ignore[index]
+                f"cash rate: the series ends {self.cash.dates[-1]}; its last rate "
                 f"({self.cash.rates[-1] * 100:g}%) is carried forward from {carried}"
             )
         return out
@@ -204,17 +203,18 @@ def resolve_basis(
     elif mode not in ("reinvest", "exclude"):
         raise InputError(f"--dividends {dividends!r}: expected reinvest, exclude or csv:PATH")
     kinds = price_kinds(DataSpec.parse(data), market, cache_dir)
+    in_file = dividend_file.series if dividend_file is not None else {}
+    file_name = dividend_file.path if dividend_file is not None else ""
     entries = {}
     for ticker in tickers:
         kind = kinds.get(ticker, "as given")
-        in_file = dividend_file is not None and (ticker in dividend_file.series or None in dividend_file.series)
-        if in_file:
+        if ticker in in_file or None in in_file:
             if kind == "adjusted":
                 raise InputError(
-                    f"{dividend_file.path}: {ticker} has adjusted closes (dividends already in its prices); "  # type: ignore[union-attr]
+                    f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
                     "a dividend file would count them twice"
                 )
-            entries[ticker] = TickerDividends(REINVESTED, f"ex-date amounts from {dividend_file.path}", "file")  # type: ignore[union-attr]
+            entries[ticker] = TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
         elif ticker in SHILLER_TICKERS:
             if mode == "exclude":
                 entries[ticker] = TickerDividends(EXCLUDED, "S&P 500 price index")

@@ -174,7 +174,9 @@ def strategy_evidence(
     years = float((dates[-1] - dates[0]).astype(np.int64)) / 365.25
     per_year = n / years if years > 0 else 252.0
     logs = np.log1p(np.column_stack([seeds, bench]))
-    first = np.concatenate([np.asarray(strategy_equity)[0, seed_columns], np.asarray(benchmark_equity)[0, :1]])
+    first = np.concatenate(
+        [np.asarray(strategy_equity)[0, seed_columns], np.asarray(benchmark_equity)[0, :1]]
+    )
     opening = np.log(first / initial)
     growth = annual_growth(logs.sum(axis=0) + opening, n, per_year)
     excess = growth[:-1] - growth[-1]

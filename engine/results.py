@@ -59,7 +59,9 @@ class RunResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     failures: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (strategy, error) that failed
     evidence: dict[str, Any] = field(default_factory=dict)  # strategy name -> engine.evidence block
-    basis: dict[str, Any] = field(default_factory=dict)  # engine.basis.Basis.to_dict: dividends, cash, calendar
+    basis: dict[str, Any] = field(
+        default_factory=dict
+    )  # engine.basis.Basis.to_dict: dividends, cash, calendar
 
     def to_dict(self) -> dict[str, Any]:
         primary = self.benchmarks[0]

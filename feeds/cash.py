@@ -126,7 +126,9 @@ def read_rate_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         if date is None:
             raise InputError(f"{where(origin, i, date_col)}: cannot parse {day!r} as a date")
         if dates and date <= dates[-1]:
-            raise InputError(f"{where(origin, i, date_col)}: {date} is not after the previous row's {dates[-1]}")
+            raise InputError(
+                f"{where(origin, i, date_col)}: {date} is not after the previous row's {dates[-1]}"
+            )
         if dates and (date - dates[-1]).astype(np.int64) > MAX_GAP_DAYS:
             raise InputError(
                 f"{where(origin, i, date_col)}: gap of {(date - dates[-1]).astype(np.int64)} days after "

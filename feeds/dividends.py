@@ -126,7 +126,7 @@ def accrue_ex_dates(dates: np.ndarray, ex_dates: np.ndarray, amounts: np.ndarray
 
 
 def total_return_close(close: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Total-return closes (n,): ``tr[t] = tr[t-1] * (close[t] + points[t]) / close[t-1]``, tr[0] = close[0]."""
+    """Total-return closes (n,): ``tr[t] = tr[t-1] * (close[t] + points[t]) / close[t-1]``, from close[0]."""
     growth = np.ones(len(close))
     growth[1:] = (close[1:] + points[1:]) / close[:-1]
     return close[0] * np.cumprod(growth)

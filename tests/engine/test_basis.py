@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import math
 
@@ -33,7 +34,9 @@ def _gspc(start: dt.date, end: dt.date) -> list[tuple[dt.date, float]]:
     frame = read_sample()
     rows = [
         (d, c)
-        for d, t, c in zip(frame["date"].to_list(), frame["ticker"].to_list(), frame["close"].to_list(), strict=True)
+        for d, t, c in zip(
+            frame["date"].to_list(), frame["ticker"].to_list(), frame["close"].to_list(), strict=True
+        )
         if t == "^GSPC" and start <= d <= end
     ]
     return sorted(rows)
@@ -44,7 +47,7 @@ def _independent_total_return_cagr(rows: list[tuple[dt.date, float]]) -> float:
     with open(SHILLER_PATH) as f:
         monthly = {r["month"][:7]: float(r["dividend"]) for r in csv.DictReader(f)}
     value = 1.0
-    for (d0, p0), (d1, p1) in zip(rows, rows[1:], strict=False):
+    for (d0, p0), (d1, p1) in itertools.pairwise(rows):
         points = 0.0
         day = d0 + dt.timedelta(days=1)
         while day <= d1:
@@ -76,7 +79,15 @@ def test_buy_and_hold_of_the_sample_is_total_return_matching_an_independent_comp
 
 def test_excluding_dividends_gives_the_price_only_cagr(capsys):
     payload = _run_json(
-        capsys, "--strategy", "buy-and-hold", "--dividends", "exclude", "--cost-bps", "0", "--start", "2010-01-01"
+        capsys,
+        "--strategy",
+        "buy-and-hold",
+        "--dividends",
+        "exclude",
+        "--cost-bps",
+        "0",
+        "--start",
+        "2010-01-01",
     )
     rows = _gspc(dt.date(2010, 1, 1), dt.date(2022, 12, 31))
     price_only = (rows[-1][1] / rows[0][1]) ** (365.25 / (rows[-1][0] - rows[0][0]).days) - 1
@@ -115,12 +126,20 @@ def test_cash_on_a_file_half_invested_by_hand(tmp_path, capsys):
         "        return w\n"
     )
     payload = _run_json(
-        capsys, "--data", f"csv:{path}", "--strategy", f"{plugin}:Half", "--cash-rate", "0.04", "--cost-bps", "0"
+        capsys,
+        "--data",
+        f"csv:{path}",
+        "--strategy",
+        f"{plugin}:Half",
+        "--cash-rate",
+        "0.04",
+        "--cost-bps",
+        "0",
     )
     closes = [round(c, 6) for c in market.close[:, 0]]
     days = [dt.date.fromisoformat(str(d)) for d in market.dates]
     cash, shares = 0.5, 0.5 / closes[0]
-    for d0, d1 in zip(days, days[1:], strict=False):
+    for d0, d1 in itertools.pairwise(days):
         cash *= 1.04 ** ((d1 - d0).days / 365.25)
     final = cash + shares * closes[-1]
     years = (days[-1] - days[0]).days / 365.25
@@ -146,7 +165,9 @@ def test_annual_runs_put_the_index_on_the_stocks_total_return_basis(capsys):
 def test_evidence_uses_the_comparison_tables_cagr(capsys):
     payload = _run_json(capsys, "--start", "2012-01-01")
     entry = payload["strategies"][0]
-    assert payload["evidence"][entry["name"]]["mean_excess_cagr"] == pytest.approx(entry["excess_cagr"], abs=1e-12)
+    assert payload["evidence"][entry["name"]]["mean_excess_cagr"] == pytest.approx(
+        entry["excess_cagr"], abs=1e-12
+    )
 
 
 def test_a_dividend_file_makes_a_plain_series_total_return(tmp_path, capsys):
@@ -189,15 +210,23 @@ def test_past_the_bundled_dividends_the_yield_is_carried_forward_and_said(tmp_pa
     ("option", "body", "expected"),
     [
         ("--dividends", "date,dividend\n2020-01-02,-0.5\n", "row 1 (line 2), field 'dividend': negative"),
-        ("--dividends", "date,dividend\n2020-01-02,x\n", "row 1 (line 2), field 'dividend': cannot parse 'x'"),
+        (
+            "--dividends",
+            "date,dividend\n2020-01-02,x\n",
+            "row 1 (line 2), field 'dividend': cannot parse 'x'",
+        ),
         ("--cash-rate", "date,rate\n1989-01-02,0.05\n1989-06-01,0.05\n", "row 2 (line 3), field 'date': gap"),
-        ("--cash-rate", "date,rate\n1989-01-02,5.1\n", "row 1 (line 2), field 'rate': rate 5.1 is above 100%"),
+        (
+            "--cash-rate",
+            "date,rate\n1989-01-02,5.1\n",
+            "row 1 (line 2), field 'rate': rate 5.1 is above 100%",
+        ),
     ],
 )
 def test_bad_dividend_and_rate_files_exit_2_with_one_line(tmp_path, capsys, option, body, expected):
     path = tmp_path / "bad.csv"
     path.write_text(body)
-    code, out, err = cli(capsys, "run", "--start", "2020-01-01", option, f"csv:{path}")
+    code, _, err = cli(capsys, "run", "--start", "2020-01-01", option, f"csv:{path}")
     assert code == 2
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and str(path) in lines[0] and expected in lines[0]

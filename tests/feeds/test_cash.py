@@ -41,9 +41,15 @@ def test_a_series_that_starts_too_late_is_refused(tmp_path):
     ("body", "message"),
     [
         ("date,rate\n2020-01-01,0.02\n2020-03-15,0.02\n", "row 2 (line 3), field 'date': gap of 74 days"),
-        ("date,rate\n2020-01-01,0.02\n2020-01-02,5.2\n", "row 2 (line 3), field 'rate': rate 5.2 is above 100%"),
+        (
+            "date,rate\n2020-01-01,0.02\n2020-01-02,5.2\n",
+            "row 2 (line 3), field 'rate': rate 5.2 is above 100%",
+        ),
         ("date,rate\n2020-01-01,.\n", "row 1 (line 2), field 'rate': cannot parse '.'"),
-        ("date,rate\n2020-01-01,0.02\n2020-01-01,0.02\n", "row 2 (line 3), field 'date': 2020-01-01 is not after"),
+        (
+            "date,rate\n2020-01-01,0.02\n2020-01-01,0.02\n",
+            "row 2 (line 3), field 'date': 2020-01-01 is not after",
+        ),
         ("date,rate\n2020-01-01,-1\n", "row 1 (line 2), field 'rate': rate -1 is -100%"),
     ],
 )

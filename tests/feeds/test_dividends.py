@@ -29,7 +29,9 @@ def test_the_bundled_series_is_shillers_through_its_last_known_month():
     assert 0.01 < series.last_yield < 0.02
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "sp500_shiller_monthly_1871-01_2026-06.csv").is_file(), reason="no data")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "sp500_shiller_monthly_1871-01_2026-06.csv").is_file(), reason="no data"
+)
 def test_the_bundled_series_equals_the_source_file():
     with open(SHARED_DATA / "sp500_shiller_monthly_1871-01_2026-06.csv") as f:
         source = {r["Date"][:7]: float(r["Dividend"]) for r in csv.DictReader(f)}
@@ -41,7 +43,9 @@ def test_the_bundled_series_equals_the_source_file():
 
 def test_monthly_accrual_counts_calendar_days_in_each_month():
     series = MonthlyDividends(
-        np.array(["2020-01", "2020-02"], dtype="datetime64[M]"), np.array([36.525, 73.05]), np.array([1.0, 2.0])
+        np.array(["2020-01", "2020-02"], dtype="datetime64[M]"),
+        np.array([36.525, 73.05]),
+        np.array([1.0, 2.0]),
     )
     dates = np.array(["2020-01-30", "2020-01-31", "2020-02-03", "2020-02-04"], dtype="datetime64[D]")
     close = np.array([100.0, 100.0, 100.0, 100.0])
