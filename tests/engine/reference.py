@@ -55,16 +55,19 @@ def max_drawdown(values, initial=1.0):
     return worst
 
 
-def simulate(closes, targets, fee=0.0, slippage=0.0):
+def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
     """Target-weight rebalancing at the close, cash 1.0, sells before buys.
 
-    closes: list of rows (one price per ticker); targets: list of rows, None = hold.
+    closes: list of rows (one price per ticker); targets: list of rows, None = hold;
+    cash_growth: value of 1.0 of cash at each close (interest), None = no interest.
     Returns (equity per day, number of fills, total fees).
     """
     k = len(closes[0])
     cash, shares = 1.0, [0.0] * k
     equity, fills, fees_paid = [], 0, 0.0
-    for prices, target in zip(closes, targets, strict=False):
+    for t, (prices, target) in enumerate(zip(closes, targets, strict=False)):
+        if cash_growth is not None and t > 0:
+            cash *= cash_growth[t] / cash_growth[t - 1]  # interest since the previous close
         if target is not None:
             value = cash + sum(s * p for s, p in zip(shares, prices, strict=False))
             wanted = [w * value / p for w, p in zip(target, prices, strict=False)]

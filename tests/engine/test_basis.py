@@ -18,7 +18,7 @@ import pytest
 from engine.cli import main
 from feeds.dividends import SHILLER_PATH
 from feeds.sample import read_sample
-from tests.conftest import random_walk_market, write_yahoo_csv
+from tests.conftest import GSPC_CSV, random_walk_market, write_yahoo_csv
 
 CASH = "tests/fixtures/always_cash.py:AlwaysCash"
 
@@ -246,3 +246,26 @@ def test_runs_stored_before_the_basis_existed_say_so():
 
     assert basis_line({"run_id": "x"}) == LEGACY_BASIS
     assert math.isfinite(len(LEGACY_BASIS))
+
+
+@pytest.mark.skipif(not GSPC_CSV.is_file(), reason="no ../shared/data")
+def test_the_real_gspc_file_named_gspc_is_total_return_and_carries_the_yield_forward(capsys):
+    common = (
+        "--data",
+        f"csv:{GSPC_CSV}",
+        "--ticker",
+        "^GSPC",
+        "--strategy",
+        "buy-and-hold",
+        "--cost-bps",
+        "0",
+    )
+    held = _run_json(capsys, *common, "--start", "1990-10-15", "--end", "2022-12-28")
+    price = _run_json(
+        capsys, *common, "--start", "1990-10-15", "--end", "2022-12-28", "--dividends", "exclude"
+    )
+    assert price["strategies"][0]["cagr"] == pytest.approx(0.0815, abs=5e-4)  # price only
+    assert held["strategies"][0]["cagr"] == pytest.approx(0.103, abs=2e-3)  # dividends reinvested
+    assert held["basis"]["flags"] == []
+    later = _run_json(capsys, *common, "--start", "2022-01-03")  # to 2023-12-28, past the dividends
+    assert any("carried forward" in f for f in later["basis"]["flags"])
