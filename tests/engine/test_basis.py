@@ -269,3 +269,36 @@ def test_the_real_gspc_file_named_gspc_is_total_return_and_carries_the_yield_for
     assert held["basis"]["flags"] == []
     later = _run_json(capsys, *common, "--start", "2022-01-03")  # to 2023-12-28, past the dividends
     assert any("carried forward" in f for f in later["basis"]["flags"])
+
+
+def test_a_daily_update_past_the_dividend_data_equals_a_run_in_one_go(tmp_path):
+    """Total return with the carried-forward yield and cash interest: update == one go, bit for bit."""
+    from engine.config import RunConfig, StrategySpec
+    from engine.runner import prepare, run_and_store
+    from engine.store import RunStore
+    from engine.update import update_run
+
+    market = random_walk_market(n=200, seed=8, start="2023-01-02")  # crosses 2023-07
+    store = RunStore(tmp_path / "runs")
+    config = RunConfig(
+        strategies=(
+            StrategySpec(name="lstm-stateful", params={"hidden": 4, "warmup_years": 0.1}),
+            StrategySpec(name="ma-trend", params={"window": 20}),
+        ),
+        seeds=(0, 1),
+        cash_rate=0.03,
+    )
+    (tmp_path / "short").mkdir()
+    short_csv = write_yahoo_csv(tmp_path / "short" / "^GSPC.csv", market.head(120))
+    short = run_and_store(prepare(config.model_copy(update={"data": f"csv:{short_csv}"})), store)
+    long_csv = write_yahoo_csv(tmp_path / "^GSPC.csv", market)
+    result, _ = update_run(store, short.run_id, data=f"csv:{long_csv}")
+    one_go = run_and_store(prepare(config.model_copy(update={"data": f"csv:{long_csv}"})), store)
+    assert result is not None
+    got, want = result.to_dict(), one_go.to_dict()
+    for payload in (got, want):
+        payload.pop("run_id")
+        payload.pop("config")
+    assert got == want
+    assert got["basis"]["dividends"] == "reinvested"
+    assert any("carried forward" in f for f in got["basis"]["flags"])
