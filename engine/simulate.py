@@ -97,7 +97,10 @@ def simulate(
     close_cols = np.tile(close, (1, m)) if m > 1 else close
     grouped = k > 1
     index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
-    priced = close_cols if cash_growth is None else close_cols / cash_growth[:, None]
+    # In cash-account units a stale (forward-filled) price must still be divided by
+    # today's cash growth, so fill before dividing; orders on rows without a bar are
+    # NaN above, so nothing trades at a filled price.
+    priced = close_cols if cash_growth is None else _ffill(close_cols) / cash_growth[:, None]
     pf = vbt.Portfolio.from_orders(
         pd.DataFrame(priced, index=index),
         size=orders.reshape(n, columns),

@@ -157,3 +157,21 @@ def test_cash_interest_against_the_reference(fee_bps, slippage_bps):
     assert abs(sim.fees.sum() - fees) < TOL
     flat = simulate(close, np.zeros_like(orders), dates, Costs(fee_bps, slippage_bps), growth)
     np.testing.assert_allclose(flat.equity[:, 0], growth, rtol=1e-14)  # never invested: cash alone
+
+
+def test_cash_interest_with_a_held_ticker_missing_bars():
+    """During a gap the stale price is valued in money, and the other ticker rebalances around it."""
+    from feeds.cash import CashRate
+
+    close = prices(n=60, k=2, seed=9)
+    close[20:24, 1] = np.nan  # no bars for 4 days while held
+    n = len(close)
+    dates = business_days("2020-01-01", n)
+    weights = np.tile([0.3, 0.4], (n, 1))
+    weights[20:24, 1] = np.nan
+    orders = weights[:, None, :]
+    growth = CashRate.parse(0.05).growth(dates)
+    sim = simulate(close, orders, dates, Costs(5.0), growth)
+    rows = [None if np.isnan(r).all() else [float(x) for x in r] for r in orders[:, 0, :]]
+    equity, _, _ = reference.simulate(close.tolist(), rows, 5e-4, 0.0, growth.tolist())
+    np.testing.assert_allclose(sim.equity[:, 0], equity, rtol=0, atol=TOL)

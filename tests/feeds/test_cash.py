@@ -19,7 +19,7 @@ def test_a_constant_rate_compounds_on_calendar_days():
 
 def test_a_series_applies_the_rate_known_at_each_close(tmp_path):
     path = tmp_path / "tbill.csv"
-    path.write_text("date,rate\n2019-12-01,0.02\n2020-01-06,0.05\n")
+    path.write_text("date,rate\n2019-12-10,0.02\n2020-01-06,0.05\n")
     cash = CashRate.parse(f"csv:{path}")
     dates = np.array(["2020-01-03", "2020-01-06", "2020-01-07"], dtype="datetime64[D]")
     growth = cash.growth(dates)
