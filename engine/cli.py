@@ -122,10 +122,14 @@ CashRateOpt = Annotated[
 
 def _cash_rate(text: str) -> float | str:
     """--cash-rate: a number stays a number, anything else (csv:PATH) is checked by the config."""
+    from feeds.cash import check_rate
+
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return text.strip()
+    check_rate(value, "--cash-rate")
+    return value
 
 
 def _settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN202
