@@ -302,3 +302,10 @@ def test_a_daily_update_past_the_dividend_data_equals_a_run_in_one_go(tmp_path):
     assert got == want
     assert got["basis"]["dividends"] == "reinvested"
     assert any("carried forward" in f for f in got["basis"]["flags"])
+
+
+def test_buy_and_hold_as_a_strategy_prints_its_evidence_without_crashing(capsys):
+    """Its excess over itself is 0, so PSR/DSR are undefined: printed as '—' (this used to crash)."""
+    code, out, err = cli(capsys, "run", "--strategy", "buy-and-hold", "--start", "2018-01-01")
+    assert code == 0, err
+    assert "PSR —" in out and "basis: total return" in out
