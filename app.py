@@ -91,6 +91,7 @@ def show_run(run_id: str, key: str) -> None:
         f"seeds {len(payload['config'].get('seeds', []))}"
     )
     st.dataframe(pl.DataFrame(views.metrics_rows(payload)), hide_index=True, width="stretch")
+    st.caption(views.basis_text(payload))
     st.plotly_chart(views.equity_figure(equity), width="stretch", key=f"{key}-equity")
     left, right = st.columns(2)
     with left:
@@ -337,6 +338,8 @@ def compare_runs() -> None:
     )
     rows = [{"run": r, **row} for r, payload, _ in loaded for row in views.metrics_rows(payload)]
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    for run_id, payload, _ in loaded:
+        st.caption(f"{run_id}: {views.basis_text(payload)}")
     st.dataframe(
         pl.DataFrame(views.compare_yearly_rows([p for _, p, _ in loaded])),
         hide_index=True,

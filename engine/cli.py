@@ -111,6 +111,35 @@ DateOnlyOpt = Annotated[
 ]
 
 
+DividendsOpt = Annotated[
+    str,
+    typer.Option(
+        "--dividends",
+        help="reinvest | exclude | csv:PATH (date,dividend[,ticker]: ex-date amounts per share) "
+        "[default: reinvest; the S&P 500 index gets its bundled dividends]",
+    ),
+]
+CashRateOpt = Annotated[
+    str,
+    typer.Option(
+        "--cash-rate",
+        help="annual rate uninvested cash earns, as a fraction (0.03), or csv:PATH (date,rate) [default: 0]",
+    ),
+]
+
+
+def _cash_rate(text: str) -> float | str:
+    """--cash-rate: a number stays a number, anything else (csv:PATH) is checked by the config."""
+    from feeds.cash import check_rate
+
+    try:
+        value = float(text)
+    except ValueError:
+        return text.strip()
+    check_rate(value, "--cash-rate")
+    return value
+
+
 def _settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN202
     from engine.settings import Settings
 
@@ -236,6 +265,8 @@ def run(
     ] = 0,
     frequency: FrequencyOpt = None,
     param: ParamOpt = None,
+    dividends: DividendsOpt = "reinvest",
+    cash_rate: CashRateOpt = "0",
     headlines: HeadlinesOpt = None,
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
@@ -276,6 +307,8 @@ def run(
         headline_model=headline_model,
         headline_date_only="same" if date_only_same_day else "next",
         universe=universe,
+        dividends=dividends,
+        cash_rate=_cash_rate(cash_rate),
     )
     if ablate_headlines and not headlines:
         raise InputError("--ablate-headlines needs --headlines SOURCE")
@@ -918,7 +951,8 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        # soft_wrap: one line however long the path, so the message stays one greppable line
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         code = 2
     except StrategyError as exc:
         if debug:

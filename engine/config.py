@@ -44,6 +44,10 @@ class RunConfig(BaseModel):
     universe: str | None = Field(
         None, description="point-in-time universe of annual picks: sp500 (pitindex) or csv:PATH"
     )
+    dividends: str = Field(
+        "reinvest", description="reinvest | exclude | csv:PATH (ex-date amounts); see engine.basis"
+    )
+    cash_rate: float | str = Field(0.0, description="annual rate cash earns (0.03) or csv:PATH of date,rate")
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -53,4 +57,13 @@ class RunConfig(BaseModel):
             raise ValueError("at least one seed is needed")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds must be distinct")
+        if not (self.dividends in ("reinvest", "exclude") or self.dividends.startswith("csv:")):
+            raise ValueError(f"dividends {self.dividends!r}: expected reinvest, exclude or csv:PATH")
+        if isinstance(self.cash_rate, str) and not self.cash_rate.startswith("csv:"):
+            raise ValueError(f"cash_rate {self.cash_rate!r}: expected a number (0.03) or csv:PATH")
+        if isinstance(self.cash_rate, float) and not -1.0 < self.cash_rate <= 1.0:
+            raise ValueError(
+                f"cash_rate {self.cash_rate:g}: an annual fraction in (-1, 1] (0.03 = 3%); "
+                "divide percentages by 100"
+            )
         return self

@@ -3,9 +3,12 @@
 All figures use the daily returns of the stored equity curves over the run's
 trading period (row t: equity[t] / equity[t-1] - 1, t >= 1).
 
-1. **Excess CAGR, block bootstrap.** CAGR here is annualized geometric growth,
-   exp(sum log(1 + r) * P / n) - 1, with P = trading days per calendar year of
-   the period (n days over the period's real years). The mean over seeds of
+1. **Excess CAGR, block bootstrap.** CAGR is the comparison table's: growth from
+   the value before the opening trade (``initial``, 1.0) to the last close, over
+   the period's real years, exp((log(equity[0] / initial) + sum log(1 + r)) * P / n) - 1
+   with P = trading days per calendar year of the period (n days over its real
+   years). The opening trade's costs (log(equity[0] / initial)) are a fixed part
+   of every resample; the n daily returns are resampled. The mean over seeds of
    (CAGR_seed - CAGR_benchmark) is resampled with a circular block bootstrap
    (Politis and Romano 1992; Kuensch 1989): ceil(n / L) blocks of L consecutive
    days (default L = 20, about a trading month, to keep volatility clustering
@@ -69,10 +72,13 @@ def block_bootstrap_excess(
     block: int = BLOCK_DAYS,
     resamples: int = RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
+    opening: np.ndarray | None = None,
 ) -> np.ndarray:
     """Resampled mean excess CAGR (resamples,) of ``strategy`` (n, seeds) over ``benchmark`` (n,).
 
-    Circular block bootstrap with the same indices for every column; see the module docstring.
+    Circular block bootstrap with the same indices for every column; see the module
+    docstring. ``opening`` (seeds + 1,): log growth of the opening trade per column
+    (strategy seeds, then the benchmark), added to every resample.
     """
     logs = np.log1p(np.column_stack([strategy, benchmark]))  # (n, seeds + 1)
     n = len(logs)
@@ -88,7 +94,12 @@ def block_bootstrap_excess(
     for lo in range(0, resamples, 250):  # chunks keep memory small
         starts = rng.integers(0, n, size=(min(250, resamples - lo), n_blocks))
         sums = block_sums[starts].sum(axis=1)  # (chunk, cols)
-        growth = annual_growth(sums, length, periods_per_year)
+        if opening is not None:
+            # resampled days scaled to the period's n days, plus the fixed opening trade
+            sums = sums * (n / length) + opening
+            growth = annual_growth(sums, n, periods_per_year)
+        else:
+            growth = annual_growth(sums, length, periods_per_year)
         out[lo : lo + len(growth)] = growth[:, :-1].mean(axis=1) - growth[:, -1]
     return out
 
@@ -149,6 +160,7 @@ def strategy_evidence(
     trials: int,
     trial_sharpes: np.ndarray,
     folds: int = 2,
+    initial: float = 1.0,
 ) -> dict[str, Any]:
     """The evidence block of one strategy against one benchmark (see the module docstring).
 
@@ -162,14 +174,19 @@ def strategy_evidence(
     years = float((dates[-1] - dates[0]).astype(np.int64)) / 365.25
     per_year = n / years if years > 0 else 252.0
     logs = np.log1p(np.column_stack([seeds, bench]))
-    growth = annual_growth(logs.sum(axis=0), n, per_year)
+    first = np.concatenate(
+        [np.asarray(strategy_equity)[0, seed_columns], np.asarray(benchmark_equity)[0, :1]]
+    )
+    opening = np.log(first / initial)
+    growth = annual_growth(logs.sum(axis=0) + opening, n, per_year)
     excess = growth[:-1] - growth[-1]
-    boot = block_bootstrap_excess(seeds, bench, per_year)
+    boot = block_bootstrap_excess(seeds, bench, per_year, opening=opening)
     low, high = np.percentile(boot, [2.5, 97.5])
     out: dict[str, Any] = {
         "method": (
             f"circular block bootstrap of daily returns, blocks of {BLOCK_DAYS} days, {RESAMPLES} resamples, "
-            f"same days for seeds and benchmark; CAGR annualized with {per_year:.1f} trading days a year; "
+            f"same days for seeds and benchmark; CAGR as in the comparison table (from the value before the "
+            f"opening trade, {per_year:.1f} trading days a year); "
             "PSR/DSR (Bailey & Lopez de Prado) on daily returns in excess of the benchmark"
         ),
         "excess_cagr_by_seed": excess.tolist(),

@@ -14,8 +14,10 @@ belongs to the first close before trading. So costs of the opening trade count.
 - Daily returns ``r`` are close-to-close changes of equity (n-1 of them; the
   opening trade is not a day's return). ``periods_per_year`` = (n-1) / years of
   calendar span, measured from the dates (about 252 for NYSE days), not assumed.
-- **Volatility** = std(r, ddof=1) * sqrt(ppy). **Sharpe** = mean(r) / std(r, ddof=1)
-  * sqrt(ppy), risk-free rate 0. **Sortino** = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(ppy).
+- **Volatility** = std(r, ddof=1) * sqrt(ppy). **Sharpe** = mean(x) / std(x, ddof=1)
+  * sqrt(ppy) with x = r - c, the daily returns in excess of what cash earned on
+  the same days (``cash_returns``; 0 when cash earns nothing, see ``--cash-rate``).
+  **Sortino** = mean(x) / sqrt(mean(min(x, 0)^2)) * sqrt(ppy).
 - **Max drawdown**: min over t of value_t / max(values up to t) - 1, a fraction
   <= 0, with ``initial`` as the first peak. **Calmar** = CAGR / |max drawdown|.
 - **Exposure**: share of closes after which the portfolio holds any position;
@@ -177,11 +179,16 @@ def compute_metrics(
     position_pnl: np.ndarray,
     n_orders: np.ndarray,
     initial: float = 1.0,
+    cash_returns: np.ndarray | None = None,
 ) -> MetricSet:
-    """All metrics of m portfolios; inputs as produced by :func:`engine.simulate.simulate`."""
+    """All metrics of m portfolios; inputs as produced by :func:`engine.simulate.simulate`.
+
+    ``cash_returns`` (n-1,): daily returns of cash (the risk-free rate), for Sharpe and Sortino.
+    """
     years_span = span_years(dates)
     ppy = periods_per_year(dates)
     returns = daily_returns(equity)
+    excess = returns if cash_returns is None else returns - cash_returns[:, None]
     growth = cagr(dates, equity, initial)
     mdd = max_drawdown(equity, initial)
     years, yearly, partial = yearly_yields(dates, equity, initial)
@@ -197,8 +204,8 @@ def compute_metrics(
         total_return=equity[-1] / initial - 1.0,
         final_value=equity[-1].copy(),
         volatility=volatility(returns, ppy),
-        sharpe=sharpe(returns, ppy),
-        sortino=sortino(returns, ppy),
+        sharpe=sharpe(excess, ppy),
+        sortino=sortino(excess, ppy),
         max_drawdown=mdd,
         calmar=calmar,
         exposure=held.mean(axis=0),

@@ -27,6 +27,18 @@ def _entries(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [*payload["strategies"], *payload["benchmarks"]]
 
 
+LEGACY_BASIS = (
+    "basis: not recorded (run stored before bases were tracked): prices as given "
+    "(the S&P 500 index without dividends), cash earning 0%"
+)
+
+
+def basis_line(payload: dict[str, Any]) -> str:
+    """The one line stating a run's basis (engine.basis), printed under every comparison."""
+    basis = payload.get("basis") or {}
+    return basis.get("statement") or LEGACY_BASIS
+
+
 def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True, seeds: bool = True) -> None:
     """Comparison table, per-year yields and per-seed results of one run."""
     period = payload["period"]
@@ -40,6 +52,7 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         + (f" + slippage {config['slippage_bps']:g} bps" if config.get("slippage_bps") else "")
     )
     console.print(summary_table(payload))
+    console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False)
     for line in evidence_lines(payload):
         console.print(line, highlight=False)
     if yearly:
@@ -141,9 +154,9 @@ def evidence_lines(payload: dict[str, Any]) -> list[str]:
         best = ev["best_seed"]
         who = f"best seed {best['seed']}" if seeds > 1 else "its"
         lines.append(
-            f"    {who}: excess Sharpe {best['excess_sharpe_annual']:.2f}/yr, PSR {best['psr']:.2f}, "
-            f"DSR {best['dsr']:.2f} over {best['trials']} trial(s) (chance alone reaches Sharpe "
-            f"{best['expected_max_sharpe_annual']:.2f}): {best['verdict']}"
+            f"    {who}: excess Sharpe {num(best['excess_sharpe_annual'])}/yr, PSR {num(best['psr'])}, "
+            f"DSR {num(best['dsr'])} over {best['trials']} trial(s) (chance alone reaches Sharpe "
+            f"{num(best['expected_max_sharpe_annual'])}): {best['verdict']}"
         )
         ranks = ev.get("regression_to_mean")
         if ranks and ranks.get("rank_correlation") is not None:
@@ -153,6 +166,7 @@ def evidence_lines(payload: dict[str, Any]) -> list[str]:
             )
     first = next(iter(blocks.values()))
     lines.append(f"[dim]  method: {first['method']}[/dim]")
+    lines.append(f"[dim]  {basis_line(payload)}[/dim]")
     return lines
 
 
@@ -170,7 +184,8 @@ def yearly_table(payload: dict[str, Any]) -> Table:
     notes = ["* partial year"] if partial else []
     if any(e.get("stochastic") for e in entries):
         notes.append("mean over seeds for seeded strategies")
-    table.caption = "; ".join(notes) or None
+    notes.append(basis_line(payload))
+    table.caption = "; ".join(notes)
     return table
 
 
@@ -254,7 +269,7 @@ def runs_table(infos: Sequence[RunInfo]) -> Table:
 
 
 def compare_table(payloads: Sequence[dict[str, Any]]) -> Table:
-    table = Table(title="Runs side by side", title_justify="left")
+    table = Table(title="Runs side by side", title_justify="left", caption_justify="left")
     for col, justify in (
         ("run", "left"),
         ("strategy", "left"),
@@ -282,6 +297,7 @@ def compare_table(payloads: Sequence[dict[str, Any]]) -> Table:
                 pct(entry["excess_cagr"], signed=True) if entry["role"] != "benchmark" else "",
                 f"{payload.get('config', {}).get('cost_bps', 0):g} bps",
             )
+    table.caption = "\n".join(f"{p['run_id']}: {basis_line(p)}" for p in payloads)
     return table
 
 
@@ -291,12 +307,13 @@ def compare_yearly_table(payloads: Sequence[dict[str, Any]]) -> Table:
         for entry in _entries(payload):
             columns.append((f"{payload['run_id'][-6:]} {entry['name']}", entry["yearly"]))
     years = sorted({y for _, yearly in columns for y in yearly})
-    table = Table(title="Yield per calendar year, side by side", title_justify="left")
+    table = Table(title="Yield per calendar year, side by side", title_justify="left", caption_justify="left")
     table.add_column("year")
     for name, _ in columns:
         table.add_column(name, justify="right")
     for year in years:
         table.add_row(year, *(pct(yearly.get(year)) for _, yearly in columns))
+    table.caption = "\n".join(f"{p['run_id']}: {basis_line(p)}" for p in payloads)
     return table
 
 
@@ -340,6 +357,7 @@ def ablation_table(with_payload: dict[str, Any], without_payload: dict[str, Any]
             r["strategy"], str(r["seed"]), pct(r["with"]), pct(r["without"]), pct(r["difference"], True)
         )
     diffs = [r["difference"] for r in rows if r["difference"] is not None]
+    table.caption = basis_line(with_payload)
     if diffs:
         import numpy as np
 
@@ -347,5 +365,6 @@ def ablation_table(with_payload: dict[str, Any], without_payload: dict[str, Any]
             f"mean difference {pct(float(np.mean(diffs)), True)} ± "
             f"{pct(float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0)}"
             f" (std over seeds); headlines helped in {sum(d > 0 for d in diffs)} of {len(diffs)}"
+            f"\n{basis_line(with_payload)}"
         )
     return table

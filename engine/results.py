@@ -61,6 +61,9 @@ class RunResult:
     evidence: dict[str, Any] = field(default_factory=dict)  # strategy name -> engine.evidence block
     calendar: str = ""  # the exchange calendar behind sessions and closes (feeds.exchange_calendar.describe)
     universe: dict[str, Any] | None = None  # --universe: spec, membership data range, coverage per year
+    basis: dict[str, Any] = field(
+        default_factory=dict
+    )  # engine.basis.Basis.to_dict: dividends, cash, calendar
 
     def to_dict(self) -> dict[str, Any]:
         primary = self.benchmarks[0]
@@ -87,6 +90,7 @@ class RunResult:
                 "evidence": self.evidence,
                 "calendar": self.calendar,
                 **({"universe": self.universe} if self.universe else {}),
+                "basis": self.basis,
             }
         )
 

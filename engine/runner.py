@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine import timing
+from engine.basis import Basis, resolve_basis
 from engine.checkpoints import Checkpoint
 from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
@@ -51,6 +52,7 @@ class Prepared:
     strategies: tuple[Strategy, ...]
     headlines: dict[str, Any] | None = None  # what --headlines added (counts, cache hits)
     universe: dict[str, Any] | None = None  # what --universe restricted (engine.universe.apply_universe)
+    basis: Basis | None = None  # dividends and cash rate (engine.basis); None: price as given, cash 0
 
 
 def load_data(
@@ -107,7 +109,15 @@ def prepare(
         from engine.universe import apply_universe
 
         traded, members = apply_universe(traded, config.universe, frequency)
-    return Prepared(config, frequency, traded, index_market, strategies, headlines, members)
+    basis = resolve_basis(
+        config.data,
+        config.dividends,
+        config.cash_rate,
+        (*traded.tickers, *([index] if index else [])),
+        market,
+        cache_dir=cache_dir,
+    )
+    return Prepared(config, frequency, traded, index_market, strategies, headlines, members, basis)
 
 
 def _with_headlines(
@@ -248,10 +258,14 @@ def execute(
         )
     dates = market.dates[start:]
     costs = Costs(fee_bps=config.cost_bps, slippage_bps=config.slippage_bps)
+    basis = prepared.basis or Basis(tickers={})
+    cash_growth = basis.cash_growth(dates)
+    cash_returns = None if cash_growth is None else cash_growth[1:] / cash_growth[:-1] - 1.0
 
     def evaluate(strategy: Strategy, targets: StrategyTargets, role: str, on: Market) -> StrategyResult:
         orders = timing.orders_for_period(targets.targets, start, config.execution_lag)
-        sim = simulate(on.close[start:], orders, dates, costs)
+        # dividends enter the closes the engine compounds, not the strategies' inputs (engine.basis)
+        sim = simulate(basis.valuation_close(on)[start:], orders, dates, costs, cash_growth)
         metrics = compute_metrics(
             dates,
             sim.equity,
@@ -260,6 +274,7 @@ def execute(
             fees=sim.fees,
             position_pnl=sim.position_pnl,
             n_orders=sim.n_orders,
+            cash_returns=cash_returns,
         )
         return StrategyResult(
             name=targets.label,
@@ -329,6 +344,7 @@ def execute(
         evidence=evidence,
         calendar=describe_calendar(),
         universe=prepared.universe,
+        basis=basis.to_dict(dates) if prepared.basis is not None else {},
     )
 
 

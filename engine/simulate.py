@@ -13,6 +13,17 @@ Costs: ``fee_bps`` is charged on the traded value (bps of |shares x price|);
 ``slippage_bps`` moves each fill price against the trade. A buy that cash cannot
 cover after costs is reduced to what the cash covers (so "100% invested" with
 5 bps costs holds 1/(1+0.0005) of the value in the asset).
+
+Cash interest: ``cash_growth`` (shape (n_days,), 1.0 on row 0) is the value at
+each close of 1.0 held in cash from row 0's close (:mod:`feeds.cash`). vectorbt's
+order simulation has no interest on cash, so the simulation runs in units of
+that cash account (a change of numeraire): prices are divided by
+``cash_growth``, cash then earns nothing, and every value is multiplied back.
+This is exact, not an approximation: target weights, fees (bps of traded value)
+and slippage (bps of price) are all proportional, so they are the same in either
+unit, and cash compounds at the rate between every pair of closes. Negative cash
+(leverage, short proceeds spent) pays the same rate. Treating cash as a synthetic
+asset instead would charge fees on it and make every order rebalance it.
 """
 
 from __future__ import annotations
@@ -52,8 +63,17 @@ def _vectorbt():  # noqa: ANN202 - a module
     return vectorbt
 
 
-def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Costs) -> Simulation:
-    """Simulate target-weight orders for every member; see the module docstring."""
+def simulate(
+    close: np.ndarray,
+    orders: np.ndarray,
+    dates: np.ndarray,
+    costs: Costs,
+    cash_growth: np.ndarray | None = None,
+) -> Simulation:
+    """Simulate target-weight orders for every member; see the module docstring.
+
+    ``cash_growth`` (n_days,): what cash earns, None for nothing.
+    """
     vbt = _vectorbt()
     import pandas as pd
 
@@ -77,8 +97,12 @@ def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Co
     close_cols = np.tile(close, (1, m)) if m > 1 else close
     grouped = k > 1
     index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
+    # In cash-account units a stale (forward-filled) price must still be divided by
+    # today's cash growth, so fill before dividing; orders on rows without a bar are
+    # NaN above, so nothing trades at a filled price.
+    priced = close_cols if cash_growth is None else _ffill(close_cols) / cash_growth[:, None]
     pf = vbt.Portfolio.from_orders(
-        pd.DataFrame(close_cols, index=index),
+        pd.DataFrame(priced, index=index),
         size=orders.reshape(n, columns),
         size_type="targetpercent",
         fees=costs.fee_bps / 1e4,
@@ -90,15 +114,25 @@ def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Co
         cash_sharing=grouped,
         call_seq="auto" if grouped else None,
     )
-    return _from_fills(pf.order_records, close_cols, n, m, k)
+    return _from_fills(pf.order_records, close_cols, n, m, k, cash_growth)
 
 
-def _from_fills(records: np.ndarray, close_cols: np.ndarray, n: int, m: int, k: int) -> Simulation:
+def _from_fills(
+    records: np.ndarray,
+    close_cols: np.ndarray,
+    n: int,
+    m: int,
+    k: int,
+    cash_growth: np.ndarray | None = None,
+) -> Simulation:
     """Curves from vectorbt's fill records (shares, fill price, fees per day and column).
 
     Equity is cash plus shares valued at the last known close, as vectorbt's
     ``Portfolio.value()`` computes it (tests check the two agree); deriving it here
     with one ``bincount`` per quantity is several times faster on many columns.
+    With ``cash_growth`` the records are in cash-account units (see the module
+    docstring): cash, fees and traded values are turned back into money at their
+    close; positions are valued at the money closes ``close_cols``.
     """
     columns = m * k
     cell = records["idx"] * columns + records["col"]
@@ -114,6 +148,9 @@ def _from_fills(records: np.ndarray, close_cols: np.ndarray, n: int, m: int, k: 
     fees = per_cell(records["fees"])
     traded = per_cell(np.abs(records["size"] * records["price"]))
     cash = 1.0 + np.cumsum(per_member(per_cell(-signed * records["price"]) - fees), axis=0)
+    if cash_growth is not None:
+        fees, traded = fees * cash_growth[:, None], traded * cash_growth[:, None]
+        cash = cash * cash_growth[:, None]
     valued = _ffill(close_cols)
     position_value = np.nan_to_num(shares * valued)
     equity = cash + per_member(position_value)

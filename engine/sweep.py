@@ -6,6 +6,7 @@ A sweep spec (TOML or YAML) names the grid::
     data = "sample"                 # or a list: one axis of the grid
     seeds = 10                      # number of seeds (0..N-1) or a list; every cell runs them all, batched
     cost_bps = 5.0
+    cash_rate = 0.0                 # or "csv:PATH"; dividends = "reinvest" (engine.basis)
     periods = [["1995-01-01", "2022-12-31"]]   # optional axis of [start, end]
     tickers = [["^GSPC"]]                      # optional axis of ticker lists
     headlines = [false, "csv:news.csv"]        # optional axis: off / a source
@@ -103,7 +104,8 @@ def expand(spec: SpecDict) -> list[Cell]:
     periods = [tuple(p) if p else (None, None) for p in _axis(spec.get("periods", [None]))]
     ticker_sets = [tuple(t) if t else () for t in _axis(spec.get("tickers", [None]))]
     headline_options = [h or None for h in _axis(spec.get("headlines", [None]))]
-    common = {k: spec[k] for k in ("cost_bps", "slippage_bps", "frequency", "execution_lag") if k in spec}
+    shared = ("cost_bps", "slippage_bps", "frequency", "execution_lag", "dividends", "cash_rate")
+    common = {k: spec[k] for k in shared if k in spec}
     cells: dict[str, Cell] = {}
     for entry in spec["strategies"]:
         if "name" not in entry:

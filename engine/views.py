@@ -278,6 +278,13 @@ def compare_yearly_rows(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"year": y, **{name: percent(yearly.get(y)) for name, yearly in columns}} for y in years]
 
 
+def basis_text(payload: dict[str, Any]) -> str:
+    """The run's one-line basis statement (dividends, cash rate, calendar), as every surface prints it."""
+    from engine.report import basis_line
+
+    return basis_line(payload)
+
+
 def evidence_text(payload: dict[str, Any]) -> list[str]:
     """The evidence block of ``backtest show`` as plain lines (rich markup removed)."""
     import re

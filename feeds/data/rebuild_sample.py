@@ -1,8 +1,9 @@
 """Rebuild the bundled price sample from the skfolio wheel.
 
 The sample (``sample_prices.parquet``) is derived from two BSD-3 licensed data
-files shipped inside the PyPI package ``skfolio`` (Yahoo prices, adjusted for
-splits and dividends, rounded to 3 decimals by skfolio):
+files shipped inside the PyPI package ``skfolio`` (Yahoo prices, rounded to 3
+decimals by skfolio; the stocks adjusted for splits and dividends, the index a
+price index without dividends):
 
 - ``skfolio/datasets/data/sp500_index.csv.gz``: S&P 500 index, column ``SP500``;
 - ``skfolio/datasets/data/sp500_dataset.csv.gz``: 20 large US stocks.

@@ -61,6 +61,7 @@ def test_opening_a_stored_run_shows_the_numbers_of_backtest_show(runs, csv_file)
     assert metrics["CAGR %"].tolist() == [r["CAGR %"] for r in want]
     assert round(payload["strategies"][0]["cagr"] * 100, 2) == metrics["CAGR %"].iloc[0]
     assert len(plotly_charts(at)) >= 4  # equity, per-year, seed distribution, drawdown
+    assert payload["basis"]["statement"] in [c.value for c in at.caption]  # the basis under the table
 
 
 def test_running_from_the_panel_stores_a_run_and_shows_it(runs, csv_file):

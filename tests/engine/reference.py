@@ -55,19 +55,29 @@ def max_drawdown(values, initial=1.0):
     return worst
 
 
-def simulate(closes, targets, fee=0.0, slippage=0.0):
+def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
     """Target-weight rebalancing at the close, cash 1.0, sells before buys.
 
-    closes: list of rows (one price per ticker); targets: list of rows, None = hold.
+    closes: list of rows (one price per ticker); targets: list of rows, None = hold;
+    cash_growth: value of 1.0 of cash at each close (interest), None = no interest.
     Returns (equity per day, number of fills, total fees).
     """
     k = len(closes[0])
     cash, shares = 1.0, [0.0] * k
     equity, fills, fees_paid = [], 0, 0.0
-    for prices, target in zip(closes, targets, strict=False):
+    last = [math.nan] * k  # a NaN price (no bar): valued at the last known close, not traded
+    for t, (row, target) in enumerate(zip(closes, targets, strict=False)):
+        traded = [not math.isnan(p) for p in row]
+        last = [p if ok else q for p, q, ok in zip(row, last, traded, strict=True)]
+        prices = last
+        if cash_growth is not None and t > 0:
+            cash *= cash_growth[t] / cash_growth[t - 1]  # interest since the previous close
         if target is not None:
-            value = cash + sum(s * p for s, p in zip(shares, prices, strict=False))
-            wanted = [w * value / p for w, p in zip(target, prices, strict=False)]
+            value = cash + sum(s * p for s, p in zip(shares, prices, strict=False) if s)
+            wanted = [
+                w * value / p if ok else s
+                for w, p, s, ok in zip(target, prices, shares, traded, strict=False)
+            ]
             order = sorted(range(k), key=lambda i: wanted[i] - shares[i])  # sells first
             for i in order:
                 delta = wanted[i] - shares[i]
@@ -88,5 +98,5 @@ def simulate(closes, targets, fee=0.0, slippage=0.0):
                 shares[i] += delta
                 fills += 1
                 fees_paid += fee_i
-        equity.append(cash + sum(s * p for s, p in zip(shares, prices, strict=False)))
+        equity.append(cash + sum(s * p for s, p in zip(shares, prices, strict=False) if s))
     return equity, fills, fees_paid

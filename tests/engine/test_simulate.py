@@ -134,3 +134,44 @@ def test_curves_agree_with_vectorbt_value():
         call_seq="auto",
     )
     np.testing.assert_allclose(sim.equity, pf.value().to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fee_bps,slippage_bps", [(0.0, 0.0), (5.0, 0.0), (25.0, 10.0)])
+def test_cash_interest_against_the_reference(fee_bps, slippage_bps):
+    """Uninvested cash compounds between closes; leverage (negative cash) pays the same rate."""
+    from feeds.cash import CashRate
+
+    close = prices(k=2, seed=7)
+    n = len(close)
+    dates = business_days("2020-01-01", n)
+    signal = np.sin(np.arange(n) / 5.0)
+    weights = np.column_stack([np.clip(signal, 0, None), np.clip(-signal, 0, None) * 0.5 + 0.2])
+    weights[n // 2 : n // 2 + 10] = [0.9, 0.6]  # 150% invested: cash below zero
+    orders = weights[:, None, :]
+    growth = CashRate.parse(0.04).growth(dates)
+    sim = simulate(close, orders, dates, Costs(fee_bps, slippage_bps), growth)
+    equity, _, fees = reference.simulate(
+        close.tolist(), to_rows(orders), fee_bps / 1e4, slippage_bps / 1e4, growth.tolist()
+    )
+    np.testing.assert_allclose(sim.equity[:, 0], equity, rtol=0, atol=TOL)
+    assert abs(sim.fees.sum() - fees) < TOL
+    flat = simulate(close, np.zeros_like(orders), dates, Costs(fee_bps, slippage_bps), growth)
+    np.testing.assert_allclose(flat.equity[:, 0], growth, rtol=1e-14)  # never invested: cash alone
+
+
+def test_cash_interest_with_a_held_ticker_missing_bars():
+    """During a gap the stale price is valued in money, and the other ticker rebalances around it."""
+    from feeds.cash import CashRate
+
+    close = prices(n=60, k=2, seed=9)
+    close[20:24, 1] = np.nan  # no bars for 4 days while held
+    n = len(close)
+    dates = business_days("2020-01-01", n)
+    weights = np.tile([0.3, 0.4], (n, 1))
+    weights[20:24, 1] = np.nan
+    orders = weights[:, None, :]
+    growth = CashRate.parse(0.05).growth(dates)
+    sim = simulate(close, orders, dates, Costs(5.0), growth)
+    rows = [None if np.isnan(r).all() else [float(x) for x in r] for r in orders[:, 0, :]]
+    equity, _, _ = reference.simulate(close.tolist(), rows, 5e-4, 0.0, growth.tolist())
+    np.testing.assert_allclose(sim.equity[:, 0], equity, rtol=0, atol=TOL)
