@@ -45,9 +45,21 @@ _WHERE = {
 
 def __getattr__(name: str) -> Any:
     # PEP 562: resolve the API's names on first use
+    if name == "__version__":
+        return _version()
     if name in _WHERE:
         return getattr(import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+def _version() -> str:
+    """The installed distribution's version (``backtest --version``)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("stock-rnn")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def __dir__() -> list[str]:
