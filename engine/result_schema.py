@@ -81,7 +81,7 @@ class Scalars(_Open):
     exposure: Num = Field(description="share of days with a position")
     avg_exposure: Num = Field(description="mean gross exposure (sum |position| / equity)")
     turnover: Num = Field(description="traded value / mean equity, per year")
-    trades: int | None = Field(description="orders filled")
+    trades: Num = Field(description="orders filled (a seeded strategy's headline: the mean over seeds)")
     hit_rate: Num = Field(description="share of invested days with a positive return")
     yearly: Yearly = Field(description="calendar year -> yield that year (partial years included)")
 
