@@ -142,3 +142,13 @@ def test_package_exports_are_explicit_and_sorted():
     for name in engine.__all__:
         assert getattr(engine, name) is not None
     assert engine.__version__
+
+
+def test_packages_ship_their_type_hints():
+    import tomllib
+
+    root = DOC.parents[1]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for package in ("engine", "feeds", "strategies"):
+        assert (root / package / "py.typed").is_file()
+        assert "py.typed" in package_data[package]
