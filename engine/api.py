@@ -34,6 +34,7 @@ from engine.result_schema import RunPayload
 from engine.results import REPORTED, RunResult
 from engine.settings import Settings
 from engine.store import RunStore
+from feeds.errors import InputError
 
 __all__ = ["Run", "audit_strategy", "load", "make_config", "run", "runs"]
 
@@ -48,10 +49,18 @@ def make_config(config: RunConfig | None = None, **fields: Any) -> RunConfig:
     Conveniences over the model's own fields: ``strategies`` as names, ``(name,
     params)`` pairs or a ``{name: params}`` mapping; ``seeds`` as a count N
     (seeds 0..N-1) or explicit seeds; ``tickers`` as one string; dates as
-    ``"YYYY-MM-DD"``. Invalid values raise pydantic's ``ValidationError``.
+    ``"YYYY-MM-DD"``. Invalid values raise pydantic's ``ValidationError``; a strategy
+    named twice raises :class:`InputError` (results are keyed by strategy name).
     """
     if "strategies" in fields:
         fields["strategies"] = _specs(fields["strategies"])
+        names = [spec.name for spec in fields["strategies"]]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            # results are keyed by strategy name (evidence, frames): variants need runs of their own
+            raise InputError(
+                f"strategy {', '.join(twice)} is given twice; run each variant separately (or as a sweep)"
+            )
     if isinstance(fields.get("seeds"), int):
         fields["seeds"] = tuple(range(fields["seeds"]))
     if isinstance(fields.get("tickers"), str):

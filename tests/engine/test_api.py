@@ -125,6 +125,13 @@ def test_make_config_conveniences():
     assert [s.name for s in varied.strategies] == ["ma-trend", "momentum-annual"]
 
 
+def test_a_strategy_named_twice_is_refused():
+    from feeds.errors import InputError
+
+    with pytest.raises(InputError, match="ma-trend is given twice"):
+        engine.make_config(strategies=[("ma-trend", {"window": 20}), ("ma-trend", {"window": 50})])
+
+
 def test_load_names_a_missing_run(tmp_path):
     from feeds.errors import InputError
 
