@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.config import RunConfig
 
-SCHEMA_ID = "https://github.com/stock-rnn/stock-rnn/docs/run-result.schema.json"
+SCHEMA_ID = "urn:stock-rnn:run-result"  # a name, not a download location
 
 Num = float | None  # NaN and infinities are written as null
 Member = int | str  # a seed, or "main" (deterministic strategy) / "ensemble"
