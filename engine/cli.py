@@ -231,12 +231,24 @@ def _progress(enabled: bool = True, file: Path | None = None) -> Iterator[Any]:
         yield update
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from engine import __version__
+
+        print(f"backtest (stock-rnn) {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     plugins_dir: Annotated[
         list[Path] | None,
         typer.Option("--plugins-dir", help="also load strategies from the *.py files here (repeatable)"),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = False,
 ) -> None:
     """Backtest machine-learned stock strategies honestly against buy-and-hold."""
     if plugins_dir:

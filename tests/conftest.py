@@ -8,6 +8,11 @@ import numpy as np
 import pytest
 
 from feeds.market import Market
+from tests.payload_schema import (  # noqa: F401 - fixtures and hook registered here
+    _checked_payload_sources,
+    pytest_terminal_summary,
+    validate_run_payloads,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GSPC_CSV = SHARED_DATA / "sp500_gspc_daily_1927-12-30_2023-12-28_yahoo.csv"

@@ -1,0 +1,337 @@
+"""The Python API: run, load and inspect backtests from a notebook or a script.
+
+A thin layer over the pipeline the ``backtest`` CLI drives (``engine.runner``,
+``engine.store``, ``engine.audit``): the same config makes the same run, stored in
+the same runs directory, with the same numbers that ``backtest show`` prints. The
+tables come as polars frames; ``.to_pandas()`` turns any of them into pandas.
+
+    import engine
+
+    run = engine.run(strategies=["ma-trend"], start="2015-01-01", seeds=3)
+    run.yearly()          # year x strategy: yield per calendar year (fractions)
+    run.equity()          # date, strategy, role, member, equity
+    engine.load(run.run_id).summary().to_pandas()
+
+Units: fractions throughout (0.1 = 10%); equity starts at 1. Timing: a weight dated
+day t was decided at t's close from data known by then and fills at the close
+``execution_lag`` days later (engine.timing).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine.audit import AuditReport
+from engine.config import RunConfig, StrategySpec
+from engine.result_schema import RunPayload
+from engine.results import REPORTED, RunResult
+from engine.settings import Settings
+from engine.store import RunStore
+from feeds.errors import InputError
+
+__all__ = ["Run", "audit_strategy", "load", "make_config", "run", "runs"]
+
+# (stage, done, total): e.g. ("lstm-stateful", 640, 8313), as engine.runner reports it
+Progress = Callable[[str, int, int], None]
+StrategiesArg = Iterable[str | tuple[str, Mapping[str, Any]] | StrategySpec] | Mapping[str, Mapping[str, Any]]
+
+
+def make_config(config: RunConfig | None = None, **fields: Any) -> RunConfig:
+    """A validated :class:`RunConfig` from ``config`` updated with ``fields``.
+
+    Conveniences over the model's own fields: ``strategies`` as names, ``(name,
+    params)`` pairs or a ``{name: params}`` mapping; ``seeds`` as a count N
+    (seeds 0..N-1) or explicit seeds; ``tickers`` as one string; dates as
+    ``"YYYY-MM-DD"``. Invalid values raise pydantic's ``ValidationError``; a strategy
+    named twice raises :class:`InputError` (results are keyed by strategy name).
+    """
+    if "strategies" in fields:
+        fields["strategies"] = _specs(fields["strategies"])
+        names = [spec.name for spec in fields["strategies"]]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            # results are keyed by strategy name (evidence, frames): variants need runs of their own
+            raise InputError(
+                f"strategy {', '.join(twice)} is given twice; run each variant separately (or as a sweep)"
+            )
+    if isinstance(fields.get("seeds"), int):
+        fields["seeds"] = tuple(range(fields["seeds"]))
+    if isinstance(fields.get("tickers"), str):
+        fields["tickers"] = (fields["tickers"],)
+    base = config.model_dump() if config is not None else {}
+    return RunConfig.model_validate({**base, **fields})
+
+
+def _specs(strategies: StrategiesArg) -> tuple[StrategySpec, ...]:
+    if isinstance(strategies, Mapping):
+        return tuple(StrategySpec(name=n, params=dict(p)) for n, p in strategies.items())
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    specs = []
+    for item in strategies:
+        if isinstance(item, StrategySpec):
+            specs.append(item)
+        elif isinstance(item, str):
+            specs.append(StrategySpec(name=item))
+        else:
+            name, params = item
+            specs.append(StrategySpec(name=name, params=dict(params)))
+    return tuple(specs)
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A stored, complete run: its JSON form plus the frames stored beside it.
+
+    ``payload`` is the run's JSON form (``metrics.json``, what ``--json`` prints);
+    ``model`` the same, typed (:class:`engine.result_schema.RunPayload`);
+    ``result`` the in-memory :class:`engine.results.RunResult` (arrays included)
+    when this process ran it, else ``None``.
+    """
+
+    run_id: str
+    path: Path
+    payload: dict[str, Any] = field(repr=False)
+    result: RunResult | None = field(default=None, repr=False)
+
+    @cached_property
+    def model(self) -> RunPayload:
+        """The payload as typed objects: ``run.model.strategies[0].cagr``."""
+        return RunPayload.model_validate(self.payload)
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Strategies that failed in this run (name -> error); the others ran."""
+        return {f["name"]: f["error"] for f in self.payload.get("failed_strategies", [])}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run's JSON form, as ``backtest show RUN --json`` prints it."""
+        return self.payload
+
+    def _entries(self) -> list[dict[str, Any]]:
+        # strategies, then benchmarks (primary first): the columns of `backtest show`
+        return [*self.payload["strategies"], *self.payload["benchmarks"]]
+
+    def summary(self) -> pl.DataFrame:
+        """One row per strategy and benchmark: the scalar metrics (engine.metrics), fractions.
+
+        Columns: name, role, stochastic, the metrics in report order, excess_cagr
+        (over the primary benchmark), cagr_std (over seeds; 0 when deterministic).
+        A stochastic strategy's figures are means over its seeds, as in ``backtest show``.
+        """
+        rows = [
+            {
+                "name": e["name"],
+                "role": e["role"],
+                "stochastic": e["stochastic"],
+                **{m: _float(e.get(m)) for m in REPORTED},
+                "excess_cagr": _float(e.get("excess_cagr")),
+                "cagr_std": _float(e["aggregate"]["cagr_std"]),
+            }
+            for e in self._entries()
+        ]
+        return pl.DataFrame(rows, schema=_summary_schema(), orient="row")
+
+    def yearly(self) -> pl.DataFrame:
+        """Yield per calendar year: column ``year`` (int), ``partial`` (bool), one column per strategy.
+
+        Strategy columns in the order ``backtest show`` prints them (strategies, then
+        benchmarks); values are fractions, a stochastic strategy's the mean over its
+        seeds; ``partial`` marks a year the trading period covers only in part.
+        """
+        partial = set(self.payload["benchmark"].get("partial_years", []))
+        years = list(self.payload["benchmark"]["yearly"])
+        columns: dict[str, Any] = {
+            "year": pl.Series([int(y) for y in years], dtype=pl.Int32),
+            "partial": pl.Series([int(y) in partial for y in years], dtype=pl.Boolean),
+        }
+        for e in self._entries():
+            columns[e["name"]] = pl.Series([_float(e["yearly"].get(y)) for y in years], dtype=pl.Float64)
+        return pl.DataFrame(columns)
+
+    def seeds(self) -> pl.DataFrame:
+        """One row per seed (and ensemble) of each stochastic strategy: strategy, seed, metrics."""
+        rows = []
+        for e in self.payload["strategies"]:
+            members = [*e.get("seeds", [])]
+            if e.get("ensemble"):
+                members.append({"seed": "ensemble", **e["ensemble"]})
+            for s in members:
+                rows.append(
+                    {"strategy": e["name"], "seed": str(s["seed"]), **{m: _float(s.get(m)) for m in REPORTED}}
+                )
+        schema = {"strategy": pl.String, "seed": pl.String, **dict.fromkeys(REPORTED, pl.Float64)}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def evidence(self) -> pl.DataFrame:
+        """One row per strategy: is its excess CAGR over the primary benchmark more than luck?
+
+        Columns: strategy, mean_excess_cagr with its bootstrap 95% interval
+        (ci95_low, ci95_high), p_mean_excess_positive, share_seeds_beating,
+        paired_t_p (null with fewer than two seeds), best_seed with its cagr, psr,
+        dsr and trials, verdict (engine.evidence). Fractions.
+        """
+        rows = []
+        for name, ev in self.payload.get("evidence", {}).items():
+            low, high = (ev.get("mean_excess_ci95") or [None, None])[:2]
+            best = ev.get("best_seed", {})
+            rows.append(
+                {
+                    "strategy": name,
+                    "mean_excess_cagr": _float(ev.get("mean_excess_cagr")),
+                    "ci95_low": _float(low),
+                    "ci95_high": _float(high),
+                    "p_mean_excess_positive": _float(ev.get("p_mean_excess_positive")),
+                    "share_seeds_beating": _float(ev.get("share_seeds_beating")),
+                    "paired_t_p": _float((ev.get("paired_t") or {}).get("p_value")),
+                    "best_seed": str(best.get("seed", "")),
+                    "best_seed_cagr": _float(best.get("cagr")),
+                    "psr": _float(best.get("psr")),
+                    "dsr": _float(best.get("dsr")),
+                    "trials": best.get("trials"),
+                    "verdict": best.get("verdict", ""),
+                }
+            )
+        return pl.DataFrame(rows, schema=_EVIDENCE_SCHEMA, orient="row")
+
+    def equity(self) -> pl.DataFrame:
+        """Equity at each close of the trading period: date, strategy, role, member, equity (from 1)."""
+        return RunStore(self.path.parent).load_equity(self.run_id)
+
+    def weights(self) -> pl.DataFrame:
+        """Target weights on decision rows: date, strategy, role, member, ticker, weight.
+
+        A row dated t was decided at t's close; it fills ``execution_lag`` closes later.
+        """
+        return RunStore(self.path.parent).load_weights(self.run_id)
+
+
+_EVIDENCE_SCHEMA: dict[str, Any] = {
+    "strategy": pl.String,
+    "mean_excess_cagr": pl.Float64,
+    "ci95_low": pl.Float64,
+    "ci95_high": pl.Float64,
+    "p_mean_excess_positive": pl.Float64,
+    "share_seeds_beating": pl.Float64,
+    "paired_t_p": pl.Float64,
+    "best_seed": pl.String,
+    "best_seed_cagr": pl.Float64,
+    "psr": pl.Float64,
+    "dsr": pl.Float64,
+    "trials": pl.Int64,
+    "verdict": pl.String,
+}
+
+
+def _summary_schema() -> dict[str, Any]:
+    return {
+        "name": pl.String,
+        "role": pl.String,
+        "stochastic": pl.Boolean,
+        **dict.fromkeys(REPORTED, pl.Float64),
+        "excess_cagr": pl.Float64,
+        "cagr_std": pl.Float64,
+    }
+
+
+def _float(value: Any) -> float | None:
+    # the JSON form writes undefined metrics as null; frames hold them as null too
+    return None if value is None else float(value)
+
+
+def run(
+    config: RunConfig | None = None,
+    /,
+    *,
+    runs_dir: Path | str | None = None,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+    **fields: Any,
+) -> Run:
+    """Run a backtest and store it, as ``backtest run`` does; return the stored :class:`Run`.
+
+    ``config`` and/or ``fields`` (see :func:`make_config`) say what to run; with
+    neither, the CLI's default run (moving-average trend against buy-and-hold on the
+    bundled sample). ``runs_dir``/``cache_dir``: as ``--runs-dir``/``--cache-dir``
+    (default: ``$STOCKRNN_RUNS_DIR``/``$STOCKRNN_CACHE_DIR``, else the platform's).
+    Bad input raises :class:`feeds.errors.InputError`; a strategy that fails is
+    recorded in ``Run.failed`` with a warning while the others run.
+    """
+    from engine.runner import prepare, run_and_store
+
+    settings = Settings.resolve(_path(runs_dir), _path(cache_dir))
+    prepared = prepare(make_config(config, **fields), cache_dir=settings.cache_dir, progress=progress)
+    result = run_and_store(prepared, RunStore(settings.runs_dir), progress=progress)
+    for label, message in result.failures:
+        warnings.warn(f"strategy {label} failed: {message}", stacklevel=2)
+    return Run(result.run_id, settings.runs_dir / result.run_id, result.to_dict(), result)
+
+
+def load(ref: str = "latest", *, runs_dir: Path | str | None = None) -> Run:
+    """A stored complete run by id, unique id prefix or ``latest`` (``backtest show``'s argument)."""
+    info, payload = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).load_metrics(ref)
+    return Run(info.run_id, info.path, payload)
+
+
+def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
+    """Stored runs, newest first, as ``backtest runs --json`` lists them (broken ones included).
+
+    Columns: run_id, status, created, period, strategy, cagr, benchmark_cagr (the
+    listing's formatted key figures of the first strategy), error, path.
+    """
+    infos = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).list()
+    rows = [
+        {
+            "run_id": i.run_id,
+            "status": i.status,
+            "created": i.created,
+            **{k: str(i.manifest.get("headline", {}).get(k, "")) for k in _HEADLINE},
+            "error": i.error,
+            "path": str(i.path),
+        }
+        for i in infos
+    ]
+    schema = dict.fromkeys(("run_id", "status", "created", *_HEADLINE, "error", "path"), pl.String)
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+_HEADLINE = ("period", "strategy", "cagr", "benchmark_cagr")
+
+
+def audit_strategy(
+    strategy: str | tuple[str, Mapping[str, Any]],
+    *,
+    cuts: int = 4,
+    seeds: int = 2,
+    cache_dir: Path | str | None = None,
+    **fields: Any,
+) -> AuditReport:
+    """Check ``strategy`` for look-ahead, as ``backtest audit`` does (engine.audit).
+
+    ``strategy``: a name (or ``(name, params)``); ``seeds``: audit seeds 0..N-1;
+    ``fields``: the data to audit on (``data``, ``tickers``, ``start``, ``end``,
+    ``headlines``, ...; see :func:`make_config`). The report's ``passed`` is False
+    with the first leaking date named when a past weight changed with the future.
+    """
+    from engine.audit import audit as run_audit
+    from engine.runner import prepare
+
+    settings = Settings.resolve(cache_dir=_path(cache_dir))
+    config = make_config(strategies=[strategy], seeds=seeds, **fields)
+    prepared = prepare(config, cache_dir=settings.cache_dir)
+    instance = prepared.strategies[0]
+    cls, params = type(instance), instance.params
+    return run_audit(
+        lambda: cls(params), prepared.market, config.seeds, cuts=cuts, max_leverage=config.max_leverage
+    )
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return Path(value) if value is not None else None
