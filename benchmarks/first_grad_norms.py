@@ -18,32 +18,24 @@ import numpy as np
 
 from engine.drive import generate_targets
 from feeds.sources import DataSpec, load_market
-from strategies.learning import Trainer
 from strategies.lstm import LstmStateful
-from strategies.nn.gradients import seed_norms
 from strategies.nn.losses import LOSSES
 
 
-def first_norms(loss: str, grad_mode: str, steps: int, market) -> list[float]:
-    """Max-over-seeds gradient norm of the first ``steps`` learning steps."""
+def first_norms(loss: str, grad_mode: str, steps: int, market, backend: str) -> list[float]:
+    """Max-over-seeds raw gradient norm of the first ``steps`` learning steps."""
+    strategy = LstmStateful({"loss": loss, "grad_mode": grad_mode, "backend": backend})
     norms: list[float] = []
-    original = Trainer.step
+    learn = strategy.learn
 
-    def recording(self: Trainer, grad) -> None:  # type: ignore[no-untyped-def]
-        norms.append(float(seed_norms(grad).max()))
-        original(self, grad)
+    def recording(history) -> None:
+        before = strategy.learn_steps
+        learn(history)
+        if strategy.learn_steps > before:
+            norms.append(float(np.max(strategy.grad_norms)))
 
-    Trainer.step = recording  # type: ignore[method-assign]
-    try:
-        params = {"loss": loss, "grad_mode": grad_mode, "engine": "torch"}
-        try:
-            strategy = LstmStateful(params)
-        except Exception:  # before the numba engine existed there was no "engine" parameter
-            params.pop("engine")
-            strategy = LstmStateful(params)
-        generate_targets(strategy, market.head(steps + 40), tuple(range(10)))
-    finally:
-        Trainer.step = original  # type: ignore[method-assign]
+    strategy.learn = recording  # type: ignore[method-assign]
+    generate_targets(strategy, market.head(steps + 40), tuple(range(10)))
     return norms[:steps]
 
 
@@ -51,14 +43,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--grad-mode", default="none")
+    parser.add_argument("--backend", default="torch", help="torch (the reference) or numba")
     args = parser.parse_args()
     market = load_market(DataSpec.parse("sample"))
     print(
         f"first {args.steps} gradient norms (max over 10 seeds), lstm-stateful, grad_mode={args.grad_mode}, "
+        f"backend={args.backend}, "
         f"sample from {market.dates[0]} ({len(market.tickers)} tickers)"
     )
     for loss in LOSSES:
-        norms = first_norms(loss, args.grad_mode, args.steps, market)
+        norms = first_norms(loss, args.grad_mode, args.steps, market, args.backend)
         finite = all(np.isfinite(norms))
         print(f"  {loss:16s} " + " ".join(f"{n:9.3g}" for n in norms) + ("" if finite else "  NOT FINITE"))
 

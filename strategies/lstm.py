@@ -49,6 +49,7 @@ from strategies.learning import (
 )
 from strategies.nn import lstm_kernel
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
 
 # Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
@@ -135,6 +136,9 @@ class _OnlineLstm(OnlineStrategy):
         self.trade_from = np.datetime64(first + dt.timedelta(days=round(p.warmup_years * 365.25)), "D")
         self.pending: list[StepCache] = []  # activations awaiting their target
         self.pending_scale: np.ndarray | None = None
+        # diagnostics: learning steps taken, and the last one's raw gradient norm per seed
+        self.learn_steps = 0
+        self.grad_norms: np.ndarray | None = None
         self.day = -1
         self._observe(history)
 
@@ -186,7 +190,12 @@ class _OnlineLstm(OnlineStrategy):
             rows = np.vstack([np.full((-lo, self.n_tickers), np.nan), rows])
         scaled = self.delta_norm.transform(rows)  # (T + lags - 1, tickers)
         steps = last - first + 1
-        windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[:steps]  # (T, tickers, lags)
+        if steps == 1:  # the stateful model's daily case, without the window machinery
+            windows = scaled.T[None]  # (1, tickers, lags)
+        else:
+            windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[
+                :steps
+            ]  # (T, tickers, lags)
         if self.n_features:
             feats = self.feature_norm.transform(
                 feature_rows(history, self.feature_names, slice(first, last + 1))
@@ -206,6 +215,8 @@ class _OnlineLstm(OnlineStrategy):
             known = ~np.isnan(target)
             if known.any() and self.kernel is not None:
                 self.kernel.learn(target, known)
+                self.grad_norms = self.kernel.grad_norms[: len(self.seeds)].copy()
+                self.learn_steps += 1
             elif known.any():
                 y = self.pending[-1].output
                 e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
@@ -214,7 +225,10 @@ class _OnlineLstm(OnlineStrategy):
                     * torch.from_numpy(known.astype(np.float32))
                     / float(known.sum())
                 )
-                self.trainer.step(self.model.backward(self.pending, dy))
+                grad = self.model.backward(self.pending, dy)
+                self.grad_norms = seed_norms(grad)[: len(self.seeds), 0].double().numpy()
+                self.trainer.step(grad)
+                self.learn_steps += 1
         self._observe(history)
 
     def decide(self, history: History) -> np.ndarray:
@@ -329,11 +343,12 @@ class LstmStateless(_OnlineLstm):
     def _forward(self, history: History) -> np.ndarray:
         t = history.n_days - 1
         first = max(0, t - self.params.window + 1)
-        h, c = self.model.zero_state(self.n_tickers)
         if self.kernel is not None:
-            h_arr, c_arr = (np.stack([s.numpy() for s in states]) for states in (h, c))
+            shape = (self.params.layers, len(self.model._rows), self.n_tickers, self.model.width)
+            h_arr, c_arr = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
             y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
             return y[: len(self.seeds)]
+        h, c = self.model.zero_state(self.n_tickers)
         ys, _, _, self.pending = self.model.forward(torch.from_numpy(self._inputs(history, first, t)), h, c)
         return ys[-1].numpy()
 
