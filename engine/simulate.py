@@ -1,4 +1,4 @@
-"""Portfolio simulation through vectorbt, behind a thin wrapper.
+"""Portfolio simulation: vectorbt's order execution (ported in :mod:`engine.fills`), behind a thin wrapper.
 
 Array conventions: ``close`` has shape (n_days, n_tickers), adjusted closes (NaN
 = no bar; positions are valued at the last known close). ``orders`` has shape
@@ -52,11 +52,14 @@ def _vectorbt():  # noqa: ANN202 - a module
     return vectorbt
 
 
-def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Costs) -> Simulation:
-    """Simulate target-weight orders for every member; see the module docstring."""
-    vbt = _vectorbt()
-    import pandas as pd
+def simulate(
+    close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Costs, *, reference: bool = False
+) -> Simulation:
+    """Simulate target-weight orders for every member; see the module docstring.
 
+    Fills come from :mod:`engine.fills` (vectorbt's order execution ported, without
+    vectorbt's import cost); ``reference=True`` runs vectorbt itself (tests compare).
+    """
     n, m, k = orders.shape
     if close.shape != (n, k):
         raise ValueError(f"close {close.shape} does not match orders {orders.shape}")
@@ -75,6 +78,20 @@ def simulate(close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Co
 
     columns = m * k
     close_cols = np.tile(close, (1, m)) if m > 1 else close
+    if not reference:
+        from engine.fills import simulate_orders
+
+        records = simulate_orders(
+            np.ascontiguousarray(close_cols, dtype=np.float64),
+            np.ascontiguousarray(orders.reshape(n, columns), dtype=np.float64),
+            k,
+            costs.fee_bps / 1e4,
+            costs.slippage_bps / 1e4,
+        )
+        return _from_fills(records, close_cols, n, m, k)
+    vbt = _vectorbt()
+    import pandas as pd
+
     grouped = k > 1
     index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
     pf = vbt.Portfolio.from_orders(
