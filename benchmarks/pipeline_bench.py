@@ -36,7 +36,16 @@ COMMANDS = {
     "--help": ["--help"],
     "runs": ["runs"],
 }
-STAGES = ("imports", "resolve strategies", "load data", "strategy targets", "simulation", "metrics + evidence", "store", "report")
+STAGES = (
+    "imports",
+    "resolve strategies",
+    "load data",
+    "strategy targets",
+    "simulation",
+    "metrics + evidence",
+    "store",
+    "report",
+)
 
 
 def child(argv: list[str]) -> None:

@@ -8,7 +8,7 @@ member, no fixed fees, no size limits), so this module is a line-by-line port of
 the numba functions vectorbt runs for it (``simulate_from_orders_nb``,
 ``execute_order_nb``, ``buy_nb``, ``sell_nb``, ``approx_order_value_nb``,
 ``insert_argsort_nb`` and the tolerant float helpers of ``vectorbt.utils.math_``,
-vectorbt 0.28), keeping their operations in the same order, so the fills are the
+vectorbt 1.2), keeping their operations in the same order, so the fills are the
 same bits. ``tests/engine/test_fills.py`` checks them against vectorbt itself on
 random orders (long, short, leveraged, NaN prices, several members and tickers).
 
