@@ -18,8 +18,25 @@ Output: fill records as vectorbt's ``order_records`` (fields ``idx``, ``col``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import numba
 import numpy as np
-from numba import njit
+
+
+def njit(cache: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """numba.njit with an on-disk cache; without one where no cache dir is writable
+    (numba tries beside this file, then the user's cache dir, or NUMBA_CACHE_DIR)."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return numba.njit(cache=cache)(fn)
+        except RuntimeError:
+            return numba.njit(cache=False)(fn)
+
+    return wrap
+
 
 RECORD_DTYPE = np.dtype(
     [("id", np.int64), ("col", np.int64), ("idx", np.int64), ("size", np.float64), ("price", np.float64),
