@@ -50,11 +50,15 @@ STAGES = (
 
 def child(argv: list[str]) -> None:
     """Run ``backtest ARGV`` in this process with the stages timed; print them as JSON on stderr."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     times: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+    cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
     from engine import cli
 
-    times["imports"] = time.perf_counter() - t0  # the CLI module; lazy imports count in their stage
+    times["imports"], cpu["imports"] = (
+        time.perf_counter() - t0,
+        time.process_time() - c0,
+    )  # the CLI module; lazy imports count in their stage
     if argv and argv[0] == "run":
         import engine.report
         import engine.runner
@@ -64,11 +68,12 @@ def child(argv: list[str]) -> None:
             original = getattr(owner, name)
 
             def wrapper(*args: object, **kwargs: object) -> object:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 try:
                     return original(*args, **kwargs)
                 finally:
                     times[stage] += time.perf_counter() - start
+                    cpu[stage] += time.process_time() - start_cpu
 
             setattr(owner, name, wrapper)
 
@@ -88,8 +93,8 @@ def child(argv: list[str]) -> None:
         if exc.code not in (0, None):
             raise
     finally:
-        times["total"] = time.perf_counter() - t0
-        print("STAGES " + json.dumps(times), file=sys.stderr)
+        times["total"], cpu["total"] = time.perf_counter() - t0, time.process_time() - c0
+        print("STAGES " + json.dumps({"wall": times, "cpu": cpu}), file=sys.stderr)
 
 
 def measure(argv: list[str], runs_dir: str) -> tuple[float, float, dict[str, float]]:
@@ -132,11 +137,12 @@ def main() -> None:
                 label = "cold?" if i == 0 else "warm "
                 print(f"backtest {name:18s} [{label}] wall {wall:6.2f} s   CPU {cpu:6.2f} s")
                 if stages and argv[0] == "run":
-                    known = sum(stages[s] for s in STAGES)
-                    parts = ", ".join(f"{s} {stages[s]:.2f}" for s in STAGES)
-                    other = stages["total"] - known
-                    total = stages["total"]
-                    print(f"    stages (wall s): {parts}, other {other:.2f}; in-process total {total:.2f}")
+                    for kind in ("cpu", "wall"):
+                        got = stages[kind]
+                        parts = ", ".join(f"{s} {got[s]:.2f}" for s in STAGES)
+                        other = got["total"] - sum(got[s] for s in STAGES)
+                        total = got["total"]
+                        print(f"    {kind:4s} s by stage: {parts}, other {other:.2f}; in process {total:.2f}")
 
 
 if __name__ == "__main__":
