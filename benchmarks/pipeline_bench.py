@@ -13,8 +13,10 @@ report). Commands:
 - ``backtest run`` (ma-trend against buy-and-hold; goal <= 4 s)
 - ``backtest --help`` and ``backtest runs`` (should import nothing heavy)
 
-Usage: ``python benchmarks/pipeline_bench.py [--repeat N]``. Runs go to a
-temporary runs dir. Pin to one core with ``taskset -c 0`` for one-core figures.
+Usage: ``python benchmarks/pipeline_bench.py [--repeat N] [--before DIR]``. Runs
+go to a temporary runs dir. ``--before DIR``: another checkout of the project
+(e.g. ``git archive <commit> | tar -x -C DIR``), timed side by side, command by
+command, in the same run. Pin to one core with ``taskset -c 0`` for one-core figures.
 """
 
 from __future__ import annotations
@@ -97,10 +99,10 @@ def child(argv: list[str]) -> None:
         print("STAGES " + json.dumps({"wall": times, "cpu": cpu}), file=sys.stderr)
 
 
-def measure(argv: list[str], runs_dir: str) -> tuple[float, float, dict[str, float]]:
-    """(wall s, CPU s of the child, stage times) of one fresh-process run."""
+def measure(argv: list[str], runs_dir: str, root: Path = ROOT) -> tuple[float, float, dict[str, float]]:
+    """(wall s, CPU s of the child, stage times) of one fresh-process run of the code in ``root``."""
     args = [*argv, "--runs-dir", runs_dir] if argv[0] in ("run", "runs") else argv
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(root)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
@@ -123,6 +125,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=2, help="fresh-process runs per command (first may be cold)"
     )
+    parser.add_argument("--before", type=Path, help="another checkout to time side by side")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -132,6 +135,12 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, this process may use {cores}")
     with tempfile.TemporaryDirectory() as runs_dir:
         for name, argv in COMMANDS.items():
+            if args.before:
+                with tempfile.TemporaryDirectory() as before_runs:
+                    for i in range(args.repeat):
+                        wall, cpu, _ = measure(argv, before_runs, args.before.resolve())
+                        label = "cold?" if i == 0 else "warm "
+                        print(f"BEFORE   {name:18s} [{label}] wall {wall:6.2f} s   CPU {cpu:6.2f} s")
             for i in range(args.repeat):
                 wall, cpu, stages = measure(argv, runs_dir)
                 label = "cold?" if i == 0 else "warm "
