@@ -42,10 +42,15 @@ trading period (row t: equity[t] / equity[t-1] - 1, t >= 1).
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+# scipy.stats costs about 1 s of CPU to import on every run; the few functions used
+# here are written with numpy and the standard library (scipy.special, lighter,
+# for the t distribution only when a t-test is made).
+_NORMAL = NormalDist()
 
 EULER_GAMMA = 0.5772156649015329
 BLOCK_DAYS = 20
@@ -109,7 +114,37 @@ def sharpe_moments(returns: np.ndarray) -> tuple[float, float, float]:
     r = np.asarray(returns, dtype=np.float64)
     sd = r.std(ddof=1)
     sr = float(r.mean() / sd) if sd > 0 else 0.0
-    return sr, float(stats.skew(r)), float(stats.kurtosis(r, fisher=False))
+    return sr, *_skew_kurtosis(r)
+
+
+def _skew_kurtosis(r: np.ndarray) -> tuple[float, float]:
+    """Sample skewness and non-excess kurtosis, biased moments (as scipy.stats.skew and
+    kurtosis(fisher=False)); NaN for a constant series."""
+    centered = r - r.mean()
+    m2 = float(np.mean(centered**2))
+    if m2 <= (np.finfo(np.float64).eps * abs(float(r.mean()))) ** 2 or m2 == 0.0:
+        return float("nan"), float("nan")
+    m3 = float(np.mean(centered**3))
+    m4 = float(np.mean(centered**4))
+    return m3 / m2**1.5, m4 / m2**2
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties get their average rank (as scipy.stats.rankdata)."""
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return ((ends - counts + 1 + ends) / 2.0)[inverse]
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation; NaN when either side is constant."""
+    ra, rb = _ranks(a) - (len(a) + 1) / 2.0, _ranks(b) - (len(b) + 1) / 2.0
+    denom = math.sqrt(float((ra * ra).sum() * (rb * rb).sum()))
+    return float((ra * rb).sum() / denom) if denom > 0 else float("nan")
 
 
 def probabilistic_sharpe(sr: float, n: int, skew: float, kurt: float, sr_star: float = 0.0) -> float:
@@ -117,15 +152,15 @@ def probabilistic_sharpe(sr: float, n: int, skew: float, kurt: float, sr_star: f
     denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr**2
     if n < 2 or denom <= 0:
         return float("nan")
-    return float(stats.norm.cdf((sr - sr_star) * math.sqrt(n - 1) / math.sqrt(denom)))
+    return _norm_cdf((sr - sr_star) * math.sqrt(n - 1) / math.sqrt(denom))
 
 
 def expected_max_sharpe(trials: int, variance: float) -> float:
     """SR* of the DSR: the expected best per-period Sharpe of ``trials`` unskilled trials."""
     if trials < 2 or variance <= 0:
         return 0.0
-    a = stats.norm.ppf(1.0 - 1.0 / trials)
-    b = stats.norm.ppf(1.0 - 1.0 / (trials * math.e))
+    a = _NORMAL.inv_cdf(1.0 - 1.0 / trials)
+    b = _NORMAL.inv_cdf(1.0 - 1.0 / (trials * math.e))
     return float(math.sqrt(variance) * ((1.0 - EULER_GAMMA) * a + EULER_GAMMA * b))
 
 
@@ -141,7 +176,7 @@ def fold_ranks(strategy: np.ndarray, periods_per_year: float, folds: int = 2) ->
     growth = np.array([annual_growth(logs[p].sum(axis=0), len(p), periods_per_year) for p in parts])
     correlations = []
     for i in range(folds - 1):
-        rho = stats.spearmanr(growth[i], growth[i + 1]).statistic if strategy.shape[1] >= 3 else np.nan
+        rho = _spearman(growth[i], growth[i + 1]) if strategy.shape[1] >= 3 else np.nan
         correlations.append(float(rho))
     return {
         "folds": folds,
@@ -196,8 +231,11 @@ def strategy_evidence(
         "share_seeds_beating": float(np.mean(excess > 0)),
     }
     if len(excess) >= 2 and np.std(excess) > 0:
-        test = stats.ttest_1samp(excess, 0.0)
-        out["paired_t"] = {"t": float(test.statistic), "p_value": float(test.pvalue), "seeds": len(excess)}
+        from scipy.special import stdtr
+
+        t = float(excess.mean() / (excess.std(ddof=1) / math.sqrt(len(excess))))
+        p_value = float(2.0 * stdtr(len(excess) - 1, -abs(t)))  # two-sided, as scipy's ttest_1samp
+        out["paired_t"] = {"t": t, "p_value": p_value, "seeds": len(excess)}
     best = int(np.argmax(growth[:-1]))
     sr, skew, kurt = sharpe_moments(seeds[:, best] - bench)
     variance = float(np.var(trial_sharpes, ddof=1)) if len(trial_sharpes) >= 2 else 0.0

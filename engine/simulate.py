@@ -1,4 +1,4 @@
-"""Portfolio simulation through vectorbt, behind a thin wrapper.
+"""Portfolio simulation: vectorbt's order execution (ported in :mod:`engine.fills`), behind a thin wrapper.
 
 Array conventions: ``close`` has shape (n_days, n_tickers), adjusted closes (NaN
 = no bar; positions are valued at the last known close). ``orders`` has shape
@@ -69,14 +69,16 @@ def simulate(
     dates: np.ndarray,
     costs: Costs,
     cash_growth: np.ndarray | None = None,
+    *,
+    reference: bool = False,
 ) -> Simulation:
     """Simulate target-weight orders for every member; see the module docstring.
 
     ``cash_growth`` (n_days,): what cash earns, None for nothing.
-    """
-    vbt = _vectorbt()
-    import pandas as pd
 
+    Fills come from :mod:`engine.fills` (vectorbt's order execution ported, without
+    vectorbt's import cost); ``reference=True`` runs vectorbt itself (tests compare).
+    """
     n, m, k = orders.shape
     if close.shape != (n, k):
         raise ValueError(f"close {close.shape} does not match orders {orders.shape}")
@@ -95,12 +97,26 @@ def simulate(
 
     columns = m * k
     close_cols = np.tile(close, (1, m)) if m > 1 else close
-    grouped = k > 1
-    index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
     # In cash-account units a stale (forward-filled) price must still be divided by
     # today's cash growth, so fill before dividing; orders on rows without a bar are
     # NaN above, so nothing trades at a filled price.
     priced = close_cols if cash_growth is None else _ffill(close_cols) / cash_growth[:, None]
+    if not reference:
+        from engine.fills import simulate_orders
+
+        records = simulate_orders(
+            np.ascontiguousarray(priced, dtype=np.float64),
+            np.ascontiguousarray(orders.reshape(n, columns), dtype=np.float64),
+            k,
+            costs.fee_bps / 1e4,
+            costs.slippage_bps / 1e4,
+        )
+        return _from_fills(records, close_cols, n, m, k, cash_growth)
+    vbt = _vectorbt()
+    import pandas as pd
+
+    grouped = k > 1
+    index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
     pf = vbt.Portfolio.from_orders(
         pd.DataFrame(priced, index=index),
         size=orders.reshape(n, columns),

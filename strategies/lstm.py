@@ -18,8 +18,11 @@ follow the classic online protocol, driven by the engine:
 All seeds train together in one :class:`BatchedLSTM`. During the warm-up (default
 the first 5 years of the data) the models learn but do not trade. Targets are the
 deltas divided by their running standard deviation (not centered, so the sign is
-kept); predictions are scaled back to delta units before the signal threshold.
-With several seeds an ``ensemble`` member trades on the mean of their predictions.
+kept). Until a column's statistics rest on ``norm_days`` values (default 20; a std
+from 2 values can be tiny and blow the first targets up) its inputs are 0 and a
+ticker gives no target, so no learning step uses an undefined scale. Predictions
+are scaled back to delta units before the signal threshold. With several seeds an
+``ensemble`` member trades on the mean of their predictions.
 """
 
 from __future__ import annotations
@@ -44,8 +47,35 @@ from strategies.learning import (
     members_of,
     weights_for,
 )
+from strategies.nn import lstm_kernel
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
+
+# Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
+# field (e.g. one added later) must be at its default for backend=auto to use it.
+_KERNEL_FIELDS = frozenset(
+    {
+        "lr",
+        "optimizer",
+        "loss",
+        "grad_mode",
+        "grad_norm",
+        "signal",
+        "threshold",
+        "ensemble",
+        "features",
+        "hidden",
+        "layers",
+        "lags",
+        "activation",
+        "norm_days",
+        "warmup_years",
+        "bptt",
+        "window",
+        "backend",
+    }
+)
 
 
 class LstmParams(LearningParams, SignalParams, FeatureParams):
@@ -53,7 +83,19 @@ class LstmParams(LearningParams, SignalParams, FeatureParams):
     layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
     lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
     activation: Literal["tanh", "phi_tanh"] = Field("tanh", description="cell activation")
+    norm_days: int = Field(
+        20,
+        ge=2,
+        le=2520,
+        description="values a column needs before its running std scales inputs and targets; "
+        "no learning from a ticker before [days]",
+    )
     warmup_years: float = Field(5.0, ge=0, le=50, description="train without trading for this long [years]")
+    backend: Literal["auto", "numba", "torch"] = Field(
+        "auto",
+        description="day step compiled with numba, or torch (the reference); auto: numba when it "
+        "implements the options, else torch",
+    )
 
 
 class StatefulParams(LstmParams):
@@ -87,14 +129,47 @@ class _OnlineLstm(OnlineStrategy):
         self.n_features = int(sum(widths))
         self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
         self.trainer = Trainer(p, self.model.params)
-        self.delta_norm = RunningNorm(self.n_tickers)
-        self.feature_norm = RunningNorm(self.n_features)
+        self.kernel = self._make_kernel(len(self.seeds))
+        self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
+        self.feature_norm = RunningNorm(self.n_features, min_count=p.norm_days)
         first = history.dates[0].astype(dt.date)
         self.trade_from = np.datetime64(first + dt.timedelta(days=round(p.warmup_years * 365.25)), "D")
         self.pending: list[StepCache] = []  # activations awaiting their target
         self.pending_scale: np.ndarray | None = None
+        # diagnostics: learning steps taken, and the last one's raw gradient norm per seed
+        self.learn_steps = 0
+        self.grad_norms: np.ndarray | None = None
         self.day = -1
         self._observe(history)
+
+    def _make_kernel(self, n_seeds: int) -> lstm_kernel.KernelLSTM | None:
+        """The compiled day step when ``backend`` asks for it and it implements the options."""
+        p = self.params
+        if p.backend == "torch":
+            return None
+        reason = lstm_kernel.supported(p.model_dump())
+        fields = type(p).model_fields
+        for name in sorted(set(fields) - _KERNEL_FIELDS):
+            if reason is None and getattr(p, name) != fields[name].default:
+                reason = f"parameter {name}={getattr(p, name)!r}"
+        if reason is not None:
+            if p.backend == "numba":
+                raise ValueError(f"backend=numba does not implement {reason}; use backend=auto or torch")
+            return None
+        return lstm_kernel.KernelLSTM(
+            self.model,
+            self.trainer.optimizer,
+            p.optimizer,
+            p.loss,
+            p.grad_mode,
+            p.grad_norm,
+            self._ring(),
+            self.n_tickers,
+        )
+
+    def _ring(self) -> int:
+        """Steps kept for back-propagation."""
+        raise NotImplementedError
 
     def _observe(self, history: History) -> None:
         """Add the newest day to the running statistics (its values are known at its close)."""
@@ -106,7 +181,7 @@ class _OnlineLstm(OnlineStrategy):
     def _feature_row(self, history: History, t: int) -> np.ndarray:
         return feature_rows(history, self.feature_names, np.array([t]))[0]
 
-    def _inputs(self, history: History, first: int, last: int) -> torch.Tensor:
+    def _inputs(self, history: History, first: int, last: int) -> np.ndarray:
         """Inputs for rows first..last: (T, n_tickers, lags + n_features), scaled by today's statistics."""
         lags = self.params.lags
         lo = first - lags + 1
@@ -115,7 +190,12 @@ class _OnlineLstm(OnlineStrategy):
             rows = np.vstack([np.full((-lo, self.n_tickers), np.nan), rows])
         scaled = self.delta_norm.transform(rows)  # (T + lags - 1, tickers)
         steps = last - first + 1
-        windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[:steps]  # (T, tickers, lags)
+        if steps == 1:  # the stateful model's daily case, without the window machinery
+            windows = scaled.T[None]  # (1, tickers, lags)
+        else:
+            windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[
+                :steps
+            ]  # (T, tickers, lags)
         if self.n_features:
             feats = self.feature_norm.transform(
                 feature_rows(history, self.feature_names, slice(first, last + 1))
@@ -124,15 +204,20 @@ class _OnlineLstm(OnlineStrategy):
                 [windows, np.broadcast_to(feats[:, None, :], (steps, self.n_tickers, self.n_features))],
                 axis=2,
             )
-        return torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
+        return np.ascontiguousarray(windows, dtype=np.float32)
 
     # --- the online protocol ----------------------------------------------------------
     def learn(self, history: History) -> None:
-        if self.pending and self.pending_scale is not None:
+        kept = self.kernel.kept if self.kernel is not None else len(self.pending)
+        if kept and self.pending_scale is not None:
             realized = history.deltas[-1]
             target = realized / self.pending_scale
             known = ~np.isnan(target)
-            if known.any():
+            if known.any() and self.kernel is not None:
+                self.kernel.learn(target, known)
+                self.grad_norms = self.kernel.grad_norms[: len(self.seeds)].copy()
+                self.learn_steps += 1
+            elif known.any():
                 y = self.pending[-1].output
                 e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
                 dy = (
@@ -140,19 +225,25 @@ class _OnlineLstm(OnlineStrategy):
                     * torch.from_numpy(known.astype(np.float32))
                     / float(known.sum())
                 )
-                self.trainer.step(self.model.backward(self.pending, dy))
+                grad = self.model.backward(self.pending, dy)
+                self.grad_norms = seed_norms(grad)[: len(self.seeds), 0].double().numpy()
+                self.trainer.step(grad)
+                self.learn_steps += 1
         self._observe(history)
 
     def decide(self, history: History) -> np.ndarray:
         scale = self.delta_norm.std
         y = self._forward(history)  # (seeds, tickers), in units of the running std
-        self.pending_scale = scale
-        weights = weights_for(y.numpy().astype(np.float64) * scale, scale, self.params)
+        # a ticker whose std is not defined yet gets no target: dividing by the floor
+        # (or a std of 2 values) would make it up to 1e6 times too large (issue 16)
+        self.pending_scale = np.where(self.delta_norm.ready, scale, np.nan)
+        weights = weights_for(y.astype(np.float64) * scale, scale, self.params)
         if history.today < self.trade_from:
             weights[:] = np.nan  # warm-up: learn, do not trade
         return weights
 
-    def _forward(self, history: History) -> torch.Tensor:
+    def _forward(self, history: History) -> np.ndarray:
+        """Predictions (seeds, tickers) for the next day, in units of the running std."""
         raise NotImplementedError
 
     def end(self) -> None:
@@ -165,7 +256,7 @@ class _OnlineLstm(OnlineStrategy):
             "optimizer": self.trainer.optimizer.state_dict(),
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
-            "pending": [_cache_to_dict(c) for c in self.pending],
+            "pending": [_cache_to_dict(c) for c in self._kept_steps()],
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
             "extra": self._extra_state(),
@@ -177,10 +268,15 @@ class _OnlineLstm(OnlineStrategy):
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
         self.pending = [_cache_from_dict(c) for c in state["pending"]]
+        if self.kernel is not None:
+            self.kernel.load_kept_steps(self.pending)
         scale = state["pending_scale"]
         self.pending_scale = None if scale is None else scale.numpy().copy()
         self.day = int(state["day"])
         self._load_extra_state(state["extra"])
+
+    def _kept_steps(self) -> list[StepCache]:
+        return self.kernel.kept_steps() if self.kernel is not None else self.pending
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -201,21 +297,36 @@ class LstmStateful(_OnlineLstm):
         super().begin(history, seeds)
         self.h, self.c = self.model.zero_state(self.n_tickers)
         self.window: deque[StepCache] = deque(maxlen=self.params.bptt)
+        # the compiled path keeps the states as (layers, S, B, H) arrays
+        self.h_arr, self.c_arr = (np.stack([t.numpy() for t in states]) for states in (self.h, self.c))
 
-    def _forward(self, history: History) -> torch.Tensor:
+    def _ring(self) -> int:
+        return self.params.bptt
+
+    def _forward(self, history: History) -> np.ndarray:
         t = history.n_days - 1
-        ys, self.h, self.c, caches = self.model.forward(self._inputs(history, t, t), self.h, self.c)
+        if self.kernel is not None:
+            y = self.kernel.forward(self._inputs(history, t, t), self.h_arr, self.c_arr, fresh=False)
+            return y[: len(self.seeds)]
+        xs = torch.from_numpy(self._inputs(history, t, t))
+        ys, self.h, self.c, caches = self.model.forward(xs, self.h, self.c)
         self.window.append(caches[0])
         self.pending = list(self.window)
-        return ys[-1]
+        return ys[-1].numpy()
 
     def _extra_state(self) -> dict[str, Any]:
+        if self.kernel is not None:
+            return {
+                key: [torch.from_numpy(a.copy()) for a in arr]
+                for key, arr in (("h", self.h_arr), ("c", self.c_arr))
+            }
         return {"h": [t.clone() for t in self.h], "c": [t.clone() for t in self.c]}
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         self.h = [t.clone() for t in state["h"]]
         self.c = [t.clone() for t in state["c"]]
         self.window = deque(self.pending, maxlen=self.params.bptt)
+        self.h_arr, self.c_arr = (np.stack([t.numpy() for t in states]) for states in (self.h, self.c))
 
 
 class LstmStateless(_OnlineLstm):
@@ -226,12 +337,20 @@ class LstmStateless(_OnlineLstm):
     Params = StatelessParams
     params: StatelessParams
 
-    def _forward(self, history: History) -> torch.Tensor:
+    def _ring(self) -> int:
+        return self.params.window
+
+    def _forward(self, history: History) -> np.ndarray:
         t = history.n_days - 1
         first = max(0, t - self.params.window + 1)
+        if self.kernel is not None:
+            shape = (self.params.layers, len(self.model._rows), self.n_tickers, self.model.width)
+            h_arr, c_arr = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+            y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
+            return y[: len(self.seeds)]
         h, c = self.model.zero_state(self.n_tickers)
-        ys, _, _, self.pending = self.model.forward(self._inputs(history, first, t), h, c)
-        return ys[-1]
+        ys, _, _, self.pending = self.model.forward(torch.from_numpy(self._inputs(history, first, t)), h, c)
+        return ys[-1].numpy()
 
 
 def _cache_to_dict(cache: StepCache) -> dict[str, Any]:

@@ -1,0 +1,76 @@
+"""The numba day step against the torch reference: same predictions to float32 rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import Field
+
+from engine.drive import generate_targets
+from strategies.lstm import LstmStateful, LstmStateless, StatefulParams
+from tests.conftest import random_walk_market
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def market():
+    return random_walk_market(n=300, tickers=("A", "B"), seed=5)
+
+
+def predictions(strategy, market, seeds=SEEDS) -> np.ndarray:
+    """Every day's predictions (days, seeds, tickers) in units of the running std."""
+    out = []
+    forward = strategy._forward
+
+    def recording(history):
+        y = forward(history)
+        out.append(np.array(y, dtype=np.float64))
+        return y
+
+    strategy._forward = recording
+    generate_targets(strategy, market, seeds)
+    return np.array(out)
+
+
+CASES = [
+    (LstmStateful, {"bptt": 1}),
+    (LstmStateful, {"bptt": 3, "layers": 2, "optimizer": "rmsprop", "loss": "linex", "grad_mode": "none"}),
+    (LstmStateful, {"lags": 3, "activation": "phi_tanh", "loss": "exp_or_log", "grad_mode": "clip"}),
+    (LstmStateless, {"window": 5, "loss": "huber"}),
+    (LstmStateless, {"window": 4, "layers": 2, "loss": "smooth_l1", "optimizer": "rmsprop"}),
+    (LstmStateless, {"window": 3, "loss": "smooth_l1_or_l2", "grad_mode": "clip", "grad_norm": 0.5}),
+]
+
+
+@pytest.mark.parametrize("cls,extra", CASES)
+def test_numba_equals_torch_to_float32_rounding_and_repeats_bit_for_bit(market, cls, extra):
+    params = {"hidden": 8, "warmup_years": 0.5, **extra}
+    torch_y = predictions(cls({**params, "backend": "torch"}), market)
+    numba_y = predictions(cls({**params, "backend": "numba"}), market)
+    assert numba_y.shape == torch_y.shape
+    scale = np.abs(torch_y).max()
+    assert np.abs(numba_y - torch_y).max() <= 1e-5 * scale
+    again = predictions(cls({**params, "backend": "numba"}), market)
+    assert np.array_equal(numba_y, again)
+    alone = predictions(cls({**params, "backend": "numba"}), market, (2,))
+    assert np.array_equal(numba_y[:, 2], alone[:, 0])
+
+
+def test_auto_uses_numba_and_falls_back_to_torch_for_options_it_does_not_know(market):
+    class Extended(StatefulParams):
+        novelty: float = Field(0.0, description="an option added later, unknown to the kernel")
+
+    class ExtendedLstm(LstmStateful):
+        name = "lstm-extended"
+        Params = Extended
+
+    head = market.head(30)
+    plain = ExtendedLstm({"hidden": 8})
+    generate_targets(plain, head, (0,))
+    assert plain.kernel is not None  # the unknown option at its default: compiled path
+    changed = ExtendedLstm({"hidden": 8, "novelty": 1.0})
+    generate_targets(changed, head, (0,))
+    assert changed.kernel is None  # the reference path
+    with pytest.raises(Exception, match="backend=numba does not implement parameter novelty"):
+        generate_targets(ExtendedLstm({"hidden": 8, "novelty": 1.0, "backend": "numba"}), head, (0,))
