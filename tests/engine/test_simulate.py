@@ -134,3 +134,23 @@ def test_curves_agree_with_vectorbt_value():
         call_seq="auto",
     )
     np.testing.assert_allclose(sim.equity, pf.value().to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_members_simulated_in_chunks_give_the_same_bits(monkeypatch):
+    """Large runs simulate a few members per call (memory); the curves must not change."""
+    import engine.simulate as sim_module
+
+    close = prices(n=80, k=3, seed=4)
+    close[:10, 2] = np.nan  # lists late
+    close[60:, 1] = np.nan  # delists: sold at its last close
+    rng = np.random.default_rng(2)
+    orders = rng.dirichlet(np.ones(3), size=(80, 5)) * 0.9
+    orders[:, :, 2] = np.where(np.isnan(close[:, 2])[:, None], 0.0, orders[:, :, 2])
+    orders[60:, :, 1] = 0.0
+    orders[::3] = np.nan
+    dates = business_days("2020-01-01", 80)
+    whole = simulate(close, orders, dates, Costs(5.0, 2.0))
+    monkeypatch.setattr(sim_module, "CHUNK_CELLS", 80 * 3 * 2)  # two members per call
+    chunked = simulate(close, orders, dates, Costs(5.0, 2.0))
+    for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
