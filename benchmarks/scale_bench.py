@@ -33,6 +33,8 @@ import time
 
 import numpy as np
 
+from feeds.market import Market
+
 CASES = {
     "annual-momentum": ("annual", ("momentum-annual",), 30),
     "annual-lstm": ("annual", ("lstm-annual",), 30),
@@ -41,10 +43,8 @@ CASES = {
 LIMIT_S, LIMIT_GB = 60.0, 4.0
 
 
-def synthetic_market(n_tickers: int, n_days: int, seed: int = 0):  # noqa: ANN201 - a Market
+def synthetic_market(n_tickers: int, n_days: int, seed: int = 0) -> Market:
     """A one-factor panel of ``n_tickers`` stocks plus the index ``^SYN``; see the module docstring."""
-    from feeds.market import Market
-
     rng = np.random.default_rng(seed)
     dates = np.busday_offset(np.datetime64("1990-01-02"), np.arange(n_days), roll="forward")
     factor = rng.normal(0.0003, 0.01, n_days)

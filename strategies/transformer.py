@@ -64,6 +64,10 @@ class TransformerParams(LearningParams, SignalParams, ReducedFeatureParams):
     batch: int = Field(64, ge=1, le=4096, description="mini-batch size")
     warm_start: bool = Field(True, description="continue from the previous fit instead of re-initializing")
     finetune: bool = Field(False, description="one extra step per day on the newest realized delta")
+    head_init: Literal["zero", "uniform"] = Field(
+        "zero",
+        description="output layer at initialization: zero (first predictions 0) or uniform like nn.Linear",
+    )
     attention: Literal["fused", "explicit"] = Field(
         "fused", description="attention kernel: torch's fused one, or the softmax written out (reference)"
     )
@@ -91,7 +95,15 @@ class Transformer(WalkForwardStrategy):
         self.pca = CausalPCA(n_extra, p.pca) if p.pca and n_extra > p.pca else None
         self.n_inputs = 1 + (p.pca if self.pca else n_extra)
         self.shape = TransformerShape(
-            self.n_inputs, p.window, p.d_model, p.layers, p.heads, p.ffn, p.positions, p.attention
+            self.n_inputs,
+            p.window,
+            p.d_model,
+            p.layers,
+            p.heads,
+            p.ffn,
+            p.positions,
+            p.attention,
+            zero_head=p.head_init == "zero",
         )
         self._new_model()
         self.samplers = [torch.Generator().manual_seed(seed_generator(s).initial_seed() + 17) for s in seeds]

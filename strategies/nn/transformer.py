@@ -49,6 +49,7 @@ class TransformerShape:
     ffn: int = 64
     positions: Positions = "sinusoidal"
     attention: Attention = "fused"
+    zero_head: bool = False  # the output layer starts at zero: every seed first predicts 0
 
 
 def _sinusoidal(window: int, d_model: int) -> torch.Tensor:
@@ -95,7 +96,8 @@ class BatchedTransformer:
         spec += [
             ("lnf_g", (d,), "one"),
             ("lnf_b", (d,), "zero"),
-            ("head_w", (d, 1), "linear"),
+            # last in the spec, so its kind does not change how the other blocks are drawn
+            ("head_w", (d, 1), "zero" if shape.zero_head else "linear"),
             ("head_b", (1,), "zero"),
         ]
         self._spec = spec
