@@ -154,3 +154,29 @@ def test_members_simulated_in_chunks_give_the_same_bits(monkeypatch):
     chunked = simulate(close, orders, dates, Costs(5.0, 2.0))
     for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
+
+
+@pytest.mark.parametrize("fee_bps,slippage_bps", [(5.0, 0.0), (10.0, 3.0)])
+def test_simulating_only_rows_with_orders_gives_the_same_bits(monkeypatch, fee_bps, slippage_bps):
+    """Rows without any order are skipped in vectorbt (annual runs); nothing may change, also with
+    price gaps (a held ticker without a bar on a rebalancing day), late listings and delistings."""
+    import engine.simulate as sim_module
+
+    n = 300
+    close = prices(n=n, k=4, seed=7)
+    close[:40, 3] = np.nan  # lists late
+    close[250:, 2] = np.nan  # delists
+    close[[99, 100, 199], 1] = np.nan  # gaps on and before rebalancing days
+    rng = np.random.default_rng(5)
+    orders = np.full((n, 3, 4), np.nan)
+    for t in (0, 50, 100, 150, 199, 260):
+        w = rng.dirichlet(np.ones(4), size=3) * 0.95
+        w[:, np.isnan(close[t])] = 0.0
+        orders[t] = w
+    dates = business_days("2020-01-01", n)
+    sparse = simulate(close, orders, dates, Costs(fee_bps, slippage_bps))
+    monkeypatch.setattr(sim_module, "COMPRESS_ROWS", False)
+    dense = simulate(close, orders, dates, Costs(fee_bps, slippage_bps))
+    assert sparse.n_orders.sum() > 10
+    for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
+        assert np.array_equal(getattr(sparse, name), getattr(dense, name), equal_nan=True), name
