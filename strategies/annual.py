@@ -64,6 +64,10 @@ class AnnualParams(LearningParams, ReducedFeatureParams):
 
 
 class TransformerAnnualParams(AnnualParams):
+    # fewer steps than the LSTM's: with a zero output layer, more steps only fitted noise
+    # (out-of-sample loss measured in benchmarks/transformer_bench.py), and cost 4x the time
+    steps: int = Field(25, ge=1, le=10_000, description="training steps of the first fit")
+    update_steps: int = Field(5, ge=1, le=10_000, description="training steps of each later fit")
     head_init: Literal["zero", "uniform"] = Field(
         "zero",
         description="output layer at initialization: zero (first predictions 0) or uniform like nn.Linear",
