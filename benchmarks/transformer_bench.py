@@ -149,7 +149,7 @@ def main() -> None:
     print("3. other annual pickers, same stocks, 10 seeds")
     for name in ("momentum-annual", "lstm-annual"):
         wall, cpu = timed(resolve(name)({}), stocks)
-        print(f"   {name:<16} {wall:7.1f} s wall {cpu:7.1f} s cpu")
+        print(f"   {name:<16} {wall:7.2f} s wall {cpu:7.2f} s cpu")
 
 
 if __name__ == "__main__":
