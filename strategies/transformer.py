@@ -18,7 +18,7 @@ only as far as the data support (a random head traded on noise until training
 had shrunk it). Measured on the bundled S&P 500 index (``benchmarks/
 transformer_bench.py``), these defaults are several times faster than the old ones
 (random head, 512 windows at every retrain, attention written out) at a lower
-out-of-sample loss per seed.
+mean out-of-sample loss over seeds.
 
 Every day until the next retrain, the window ending at today's close gives each
 seed's predicted delta for (t, t+1], mapped to weights like the LSTM's (signals,
