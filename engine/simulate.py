@@ -63,6 +63,14 @@ def _vectorbt():  # noqa: ANN202 - a module
     return vectorbt
 
 
+# Members are independent portfolios, so they are simulated in chunks of at most this many
+# (day x column) cells: memory stays at a few arrays of that size (about 64 MB each) however
+# many members and tickers a run has (500 tickers x 30 years x 11 members would otherwise hold
+# a dozen 330 MB arrays at once), and the bits do not change (each member's own arithmetic).
+CHUNK_CELLS = 8_000_000
+COMPRESS_ROWS = True  # simulate only rows with orders (see _simulate_members); tests compare both
+
+
 def simulate(
     close: np.ndarray,
     orders: np.ndarray,
@@ -74,14 +82,38 @@ def simulate(
 ) -> Simulation:
     """Simulate target-weight orders for every member; see the module docstring.
 
-    ``cash_growth`` (n_days,): what cash earns, None for nothing.
-
-    Fills come from :mod:`engine.fills` (vectorbt's order execution ported, without
-    vectorbt's import cost); ``reference=True`` runs vectorbt itself (tests compare).
+    ``cash_growth`` (n_days,): what cash earns, None for nothing. Fills come from
+    :mod:`engine.fills` (vectorbt's order execution ported, without vectorbt's import
+    cost); ``reference=True`` runs vectorbt itself (tests compare).
     """
     n, m, k = orders.shape
     if close.shape != (n, k):
         raise ValueError(f"close {close.shape} does not match orders {orders.shape}")
+    per = max(1, CHUNK_CELLS // max(1, n * k))
+    parts = [
+        _simulate_members(close, orders[:, lo : lo + per], dates, costs, cash_growth, reference)
+        for lo in range(0, m, per)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return Simulation(
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts], axis=-1)
+            for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders")
+        }
+    )
+
+
+def _simulate_members(
+    close: np.ndarray,
+    orders: np.ndarray,
+    dates: np.ndarray,
+    costs: Costs,
+    cash_growth: np.ndarray | None,
+    reference: bool,
+) -> Simulation:
+    """:func:`simulate` for a chunk of members in one call of the order execution."""
+    n, m, k = orders.shape
     no_price = np.isnan(close)
     if no_price.any():
         bad = no_price[:, None, :] & ~np.isnan(orders) & (orders != 0)
@@ -101,25 +133,46 @@ def simulate(
     # today's cash growth, so fill before dividing; orders on rows without a bar are
     # NaN above, so nothing trades at a filled price.
     priced = close_cols if cash_growth is None else _ffill(close_cols) / cash_growth[:, None]
-    if not reference:
+    # Only rows with an order change cash or shares, so the execution sees just those (an
+    # annual strategy: ~30 rows instead of ~7,500; daily re-targeting: all). Between them
+    # nothing happens, and a position is valued at its last known close (vectorbt's
+    # ffill_val_price), so the kept rows get forward-filled closes: the same state at every
+    # kept row, the same fills; the curves are then rebuilt for every day (_from_fills).
+    rows = np.flatnonzero(~np.isnan(orders).all(axis=(1, 2))) if COMPRESS_ROWS else np.arange(n)
+    if rows.size == 0:
+        rows = np.zeros(1, dtype=np.int64)
+    dense = rows.size == n
+    sim_close = priced if dense else _ffill(priced)[rows]
+    sim_orders = orders.reshape(n, columns) if dense else orders[rows].reshape(len(rows), columns)
+    if reference:
+        records = _vectorbt_fills(sim_close, sim_orders, dates[rows], costs, m, k)
+    else:
         from engine.fills import simulate_orders
 
         records = simulate_orders(
-            np.ascontiguousarray(priced, dtype=np.float64),
-            np.ascontiguousarray(orders.reshape(n, columns), dtype=np.float64),
+            np.ascontiguousarray(sim_close, dtype=np.float64),
+            np.ascontiguousarray(sim_orders, dtype=np.float64),
             k,
             costs.fee_bps / 1e4,
             costs.slippage_bps / 1e4,
         )
-        return _from_fills(records, close_cols, n, m, k, cash_growth)
+    if not dense:
+        records = records.copy()
+        records["idx"] = rows[records["idx"]]
+    return _from_fills(records, close_cols, n, m, k, cash_growth)
+
+
+def _vectorbt_fills(
+    close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Costs, m: int, k: int
+) -> np.ndarray:
+    """vectorbt's own fill records for (rows, m*k) closes and target weights (the reference)."""
     vbt = _vectorbt()
     import pandas as pd
 
     grouped = k > 1
-    index = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
     pf = vbt.Portfolio.from_orders(
-        pd.DataFrame(priced, index=index),
-        size=orders.reshape(n, columns),
+        pd.DataFrame(close, index=pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))),
+        size=orders,
         size_type="targetpercent",
         fees=costs.fee_bps / 1e4,
         slippage=costs.slippage_bps / 1e4,
@@ -129,8 +182,9 @@ def simulate(
         group_by=np.repeat(np.arange(m), k) if grouped else None,
         cash_sharing=grouped,
         call_seq="auto" if grouped else None,
+        ffill_val_price=True,
     )
-    return _from_fills(pf.order_records, close_cols, n, m, k, cash_growth)
+    return pf.order_records
 
 
 def _from_fills(

@@ -65,6 +65,20 @@ class AnnualParams(LearningParams, ReducedFeatureParams):
     ensemble: bool = Field(True, description="add an ensemble member picking by the mean prediction")
 
 
+class TransformerAnnualParams(AnnualParams):
+    # fewer steps than the LSTM's: with a zero output layer, more steps only fitted noise
+    # (out-of-sample loss measured in benchmarks/transformer_bench.py), and cost 4x the time
+    steps: int = Field(25, ge=1, le=10_000, description="training steps of the first fit")
+    update_steps: int = Field(5, ge=1, le=10_000, description="training steps of each later fit")
+    head_init: Literal["zero", "uniform"] = Field(
+        "zero",
+        description="output layer at initialization: zero (first predictions 0) or uniform like nn.Linear",
+    )
+    attention: Literal["fused", "explicit"] = Field(
+        "fused", description="attention kernel: torch's fused one, or the softmax written out (reference)"
+    )
+
+
 def monthly_features(
     history: History, t: int, months: int, extra: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +127,9 @@ class _AnnualPicker(WalkForwardStrategy):
         self.n_raw = 2 + n_extra
         self.n_inputs = 2 + (d if self.pca else n_extra)
         self.built = False
+        # monthly features per year-end row: a function of rows <= t only, so each is computed
+        # once per run instead of at every later fit (500 tickers x 30 years: minutes otherwise)
+        self._monthly: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def end(self) -> None:
         torch.set_num_threads(self._threads)
@@ -123,8 +140,10 @@ class _AnnualPicker(WalkForwardStrategy):
         xs, ys, used = [], [], []
         for j in range(len(ends) - 1):
             t, nxt = ends[j], ends[j + 1]  # nxt <= today: the target is known
-            feats, ok = monthly_features(history, t, self.params.months, self.extra)
-            ok &= ~np.isnan(history.close[nxt])
+            if t not in self._monthly:
+                self._monthly[t] = monthly_features(history, t, self.params.months, self.extra)
+            feats, ok = self._monthly[t]
+            ok = ok & ~np.isnan(history.close[nxt])
             if not ok.any():
                 continue
             xs.append(feats[:, ok].transpose(1, 0, 2))
@@ -177,16 +196,12 @@ class _AnnualPicker(WalkForwardStrategy):
         k = len(history.tickers)
         if not history.year_end[-1]:
             return np.full((n_members, k), np.nan)
-        feats, ok = monthly_features(history, history.n_days - 1, self.params.months, self.extra)
         weights = np.zeros((n_members, k))
-        if not ok.any():
+        columns, predicted = self.predict(history)
+        if not columns.size:
             return weights
-        rows = self._reduce(feats[:, ok].transpose(1, 0, 2))
-        inputs = torch.from_numpy(((rows - self.mean) / self.std).astype(np.float32))
-        predicted = self._predict(inputs).astype(np.float64) * self.y_std  # (seeds, eligible)
         if self.params.ensemble and len(self.seeds) > 1:
             predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
-        columns = np.flatnonzero(ok)
         for row, scores in enumerate(predicted):
             order = np.argsort(-scores, kind="stable")[: self.params.top_k]
             picks = columns[order]
@@ -196,6 +211,18 @@ class _AnnualPicker(WalkForwardStrategy):
             else:
                 weights[row, picks] = 1.0 / len(picks)
         return weights
+
+    def predict(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        """At a year end: the eligible ticker columns (n,) and each seed's predicted delta over
+        the next calendar year for them, (seeds, n) as fractions."""
+        feats, ok = monthly_features(history, history.n_days - 1, self.params.months, self.extra)
+        columns = np.flatnonzero(ok)
+        if not columns.size:
+            return columns, np.zeros((len(self.seeds), 0))
+        rows = self._reduce(feats[:, ok].transpose(1, 0, 2))
+        inputs = torch.from_numpy(((rows - self.mean) / self.std).astype(np.float32))
+        with torch.inference_mode():
+            return columns, self._predict(inputs).astype(np.float64) * self.y_std
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         """One optimizer step on (pairs, months, F) inputs and (pairs,) scaled targets."""
@@ -271,9 +298,21 @@ class TransformerAnnual(_AnnualPicker):
 
     name = "transformer-annual"
     summary = "transformer over 12 monthly rows per stock, picks the top-k for next year"
+    Params = TransformerAnnualParams
+    params: TransformerAnnualParams
 
     def _build(self) -> None:
-        shape = TransformerShape(self.n_inputs, self.params.months, d_model=32, layers=2, heads=4, ffn=64)
+        p = self.params
+        shape = TransformerShape(
+            self.n_inputs,
+            p.months,
+            d_model=32,
+            layers=2,
+            heads=4,
+            ffn=64,
+            attention=p.attention,
+            zero_head=p.head_init == "zero",
+        )
         self.model = BatchedTransformer(self.seeds, shape)
         self.built = True
 
@@ -284,6 +323,5 @@ class TransformerAnnual(_AnnualPicker):
         loss.backward()
         self.trainer.step(self.model.params.grad)
 
-    @torch.no_grad()
     def _predict(self, inputs: torch.Tensor) -> np.ndarray:
         return self.model.forward(inputs).numpy()

@@ -175,3 +175,55 @@ def test_cash_interest_with_a_held_ticker_missing_bars():
     rows = [None if np.isnan(r).all() else [float(x) for x in r] for r in orders[:, 0, :]]
     equity, _, _ = reference.simulate(close.tolist(), rows, 5e-4, 0.0, growth.tolist())
     np.testing.assert_allclose(sim.equity[:, 0], equity, rtol=0, atol=TOL)
+
+
+def test_members_simulated_in_chunks_give_the_same_bits(monkeypatch):
+    """Large runs simulate a few members per call (memory); the curves must not change."""
+    import engine.simulate as sim_module
+
+    close = prices(n=80, k=3, seed=4)
+    close[:10, 2] = np.nan  # lists late
+    close[60:, 1] = np.nan  # delists: sold at its last close
+    rng = np.random.default_rng(2)
+    orders = rng.dirichlet(np.ones(3), size=(80, 5)) * 0.9
+    orders[:, :, 2] = np.where(np.isnan(close[:, 2])[:, None], 0.0, orders[:, :, 2])
+    orders[60:, :, 1] = 0.0
+    orders[::3] = np.nan
+    dates = business_days("2020-01-01", 80)
+    whole = simulate(close, orders, dates, Costs(5.0, 2.0))
+    monkeypatch.setattr(sim_module, "CHUNK_CELLS", 80 * 3 * 2)  # two members per call
+    chunked = simulate(close, orders, dates, Costs(5.0, 2.0))
+    for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
+
+
+@pytest.mark.parametrize(
+    "fee_bps,slippage_bps,interest,reference",
+    [(5.0, 0.0, False, False), (10.0, 3.0, False, False), (5.0, 2.0, True, False), (5.0, 2.0, True, True)],
+)
+def test_simulating_only_rows_with_orders_gives_the_same_bits(
+    monkeypatch, fee_bps, slippage_bps, interest, reference
+):
+    """Rows without any order are skipped in vectorbt (annual runs); nothing may change, also with
+    price gaps (a held ticker without a bar on a rebalancing day), late listings and delistings."""
+    import engine.simulate as sim_module
+
+    n = 300
+    close = prices(n=n, k=4, seed=7)
+    close[:40, 3] = np.nan  # lists late
+    close[250:, 2] = np.nan  # delists
+    close[[99, 100, 199], 1] = np.nan  # gaps on and before rebalancing days
+    rng = np.random.default_rng(5)
+    orders = np.full((n, 3, 4), np.nan)
+    for t in (0, 50, 100, 150, 199, 260):
+        w = rng.dirichlet(np.ones(4), size=3) * 0.95
+        w[:, np.isnan(close[t])] = 0.0
+        orders[t] = w
+    dates = business_days("2020-01-01", n)
+    growth = np.cumprod(np.full(n, 1.0002)) / 1.0002 if interest else None
+    sparse = simulate(close, orders, dates, Costs(fee_bps, slippage_bps), growth, reference=reference)
+    monkeypatch.setattr(sim_module, "COMPRESS_ROWS", False)
+    dense = simulate(close, orders, dates, Costs(fee_bps, slippage_bps), growth, reference=reference)
+    assert sparse.n_orders.sum() > 10
+    for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
+        assert np.array_equal(getattr(sparse, name), getattr(dense, name), equal_nan=True), name

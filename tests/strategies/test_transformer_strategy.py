@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from engine.audit import audit
 from engine.config import RunConfig, StrategySpec
@@ -125,3 +126,24 @@ def test_pca_of_headline_like_features_passes_the_audit(market):
     assert strategy.n_inputs == 4
     report = audit(lambda: Transformer(params), fed, (0,), cuts=2)
     assert report.passed, report.problems
+
+
+def test_the_first_fit_draws_max_samples_and_later_warm_fits_update_samples(market):
+    steps: list[int] = []
+
+    class Counting(Transformer):
+        def fit(self, history: History, seeds: tuple[int, ...]) -> None:
+            self.n_steps = 0
+            super().fit(history, seeds)
+            steps.append(self.n_steps)
+
+        def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+            self.n_steps += 1
+            super()._step(x, y)
+
+    params = {**SMALL, "max_samples": 64, "update_samples": 16, "batch": 16}
+    generate_targets(Counting(params), market, (0,))
+    assert len(steps) >= 2 and steps[0] == 4 and set(steps[1:]) == {1}
+    steps.clear()
+    generate_targets(Counting({**params, "warm_start": False}), market, (0,))
+    assert set(steps) == {4}  # a fresh model each year gets the first fit's budget

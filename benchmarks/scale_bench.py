@@ -1,0 +1,151 @@
+"""Scale benchmark: runs at S&P 500 size, time and peak memory (goal: each <= 60 s and 4 GB).
+
+Cases, each run in its own fresh process (peak RSS is that process's ``ru_maxrss``,
+read by the parent with ``os.wait4``; wall and CPU time cover the pipeline only,
+after imports and data generation):
+
+- ``annual-momentum``: ``momentum-annual``, 500 tickers x 30 years, 10 seeds
+  (deterministic: one member), the whole ``execute`` pipeline (targets,
+  simulation, metrics, picks, evidence) with its buy-and-hold benchmarks;
+- ``annual-lstm``: ``lstm-annual``, the same universe, 10 seeds (+ ensemble);
+- ``daily-sim``: a daily run of ``ma-trend`` over 500 tickers x 8,300 days (every
+  ticker re-targeted at every close: about four million fills).
+
+Torch and vectorbt are imported before the clock starts (their import, about
+4 s each on a cold machine, is the pipeline benchmark's subject); the last column
+is the whole process's CPU time (imports and data generation included).
+``--compare`` adds, side by side, each annual case with the old dense simulation
+(vectorbt over every day and all members at once: ``COMPRESS_ROWS=False``, no
+chunks), for its time and memory.
+
+The data are synthetic (no 500-ticker file is bundled), from a one-factor model
+of daily returns: a market factor with 1%/day volatility and a small drift, each
+stock with beta in [0.5, 1.5] and idiosyncratic volatility of 15-45% a year; a
+third of the tickers list later than the first day (staggered IPOs) and a fifth
+delist before the end (their prices stop), so the universe changes over time as
+an index's does. An equal-weight index ``^SYN`` of the factor is the extra
+benchmark. The generator is seeded: every run sees the same data.
+
+Usage: ``python benchmarks/scale_bench.py [--case NAME ...] [--tickers 500]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from feeds.market import Market
+
+CASES = {
+    "annual-momentum": ("annual", ("momentum-annual",), 30),
+    "annual-lstm": ("annual", ("lstm-annual",), 30),
+    "daily-sim": ("daily", ("ma-trend",), 8300),
+}
+LIMIT_S, LIMIT_GB = 60.0, 4.0
+
+
+def synthetic_market(n_tickers: int, n_days: int, seed: int = 0) -> Market:
+    """A one-factor panel of ``n_tickers`` stocks plus the index ``^SYN``; see the module docstring."""
+    rng = np.random.default_rng(seed)
+    dates = np.busday_offset(np.datetime64("1990-01-02"), np.arange(n_days), roll="forward")
+    factor = rng.normal(0.0003, 0.01, n_days)
+    beta = rng.uniform(0.5, 1.5, n_tickers)
+    idio = rng.uniform(0.15, 0.45, n_tickers) / np.sqrt(252)
+    returns = factor[:, None] * beta + rng.normal(0.0, 1.0, (n_days, n_tickers)) * idio
+    close = 20.0 * np.exp(np.cumsum(np.log1p(np.clip(returns, -0.9, None)), axis=0))
+    listed = np.where(rng.random(n_tickers) < 1 / 3, rng.integers(0, int(n_days * 0.7), n_tickers), 0)
+    delisted = np.where(
+        rng.random(n_tickers) < 0.2, rng.integers(int(n_days * 0.3), n_days - 1, n_tickers), n_days
+    )
+    delisted = np.maximum(delisted, listed + 300)
+    rows = np.arange(n_days)[:, None]
+    close[(rows < listed) | (rows >= delisted)] = np.nan
+    index = 1000.0 * np.cumprod(1.0 + factor)
+    tickers = tuple(f"S{i:03d}" for i in range(n_tickers))
+    return Market(
+        dates=dates.astype("datetime64[D]"),
+        tickers=(*tickers, "^SYN"),
+        close=np.column_stack([close, index]),
+        origin="synthetic",
+    )
+
+
+def run_case(name: str, n_tickers: int, dense: bool = False) -> dict[str, float]:
+    """Run one case in this process; returns wall and CPU seconds of the pipeline."""
+    import engine.simulate
+    from engine.config import RunConfig, StrategySpec
+    from engine.runner import execute, prepare
+    from strategies.registry import resolve
+
+    engine.simulate._vectorbt()
+    if dense:  # the old path: every day, every member in one vectorbt call
+        engine.simulate.COMPRESS_ROWS, engine.simulate.CHUNK_CELLS = False, 10**12
+
+    frequency, strategies, size = CASES[name]
+    for strategy in strategies:
+        resolve(strategy)  # imports torch for the learned ones
+    n_days = size * 252 if frequency == "annual" else size
+    market = synthetic_market(n_tickers, n_days)
+    tickers = market.tickers[:-1] if frequency == "daily" else ()
+    config = RunConfig(
+        strategies=tuple(StrategySpec(name=s) for s in strategies),
+        frequency=frequency,
+        tickers=tickers,
+        seeds=tuple(range(10)),
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = execute(prepare(config, market=market))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"wall_s": wall, "cpu_s": cpu, "days": float(market.n_days), "strategies": len(result.strategies)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--compare", action="store_true", help="also the old dense simulation (annual)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_case(args.child, args.tickers, args.dense)))
+        return
+    print(f"scale: {args.tickers} synthetic tickers, 10 seeds; limits {LIMIT_S:.0f} s and {LIMIT_GB:.0f} GB")
+    print(
+        f"{'case':<31} {'days':>6} {'wall s':>8} {'cpu s':>8} {'peak RSS GB':>12}  within limits"
+        "  process cpu s"
+    )
+    runs = [(name, False) for name in args.case or list(CASES)]
+    if args.compare:
+        runs = [
+            r for name, _ in runs for r in [(name, False)] + [(name, True)] * (CASES[name][0] == "annual")
+        ]
+    for name, dense in runs:
+        label = f"{name} (old dense sim)" if dense else name
+        cmd = [sys.executable, __file__, "--child", name, "--tickers", str(args.tickers)]
+        cmd += ["--dense"] if dense else []
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            print(f"{label:<31} failed (exit {proc.returncode})")
+            continue
+        got = json.loads(out.strip().splitlines()[-1])
+        peak_gb = usage.ru_maxrss * 1024 / 1e9  # Linux: kilobytes
+        ok = got["wall_s"] <= LIMIT_S and peak_gb <= LIMIT_GB
+        print(
+            f"{label:<31} {int(got['days']):>6} {got['wall_s']:>8.1f} {got['cpu_s']:>8.1f} "
+            f"{peak_gb:>12.2f}  {'yes' if ok else 'NO ':<13} {usage.ru_utime + usage.ru_stime:>13.1f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
