@@ -151,11 +151,9 @@ def annotation(run_id: str) -> dict[str, str]:
 
 
 def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
-    """A table whose empty cells (figures that do not apply) read "—", numbers to 2 decimals."""
-    frame = pl.DataFrame(rows, infer_schema_length=None).to_pandas()
-    numeric = frame.select_dtypes("number").columns
-    style = frame.style.format(na_rep=views.NA).format("{:,.2f}", subset=list(numeric), na_rep=views.NA)
-    st.dataframe(style, hide_index=True, width="stretch", **kwargs)
+    """A table whose empty cells (figures that do not apply) read "—"."""
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=views.NA, **kwargs)
 
 
 # --- run view -------------------------------------------------------------------------------
@@ -311,7 +309,7 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
 def reason(slots: dict[str, Any], key: str, check: FormCheck) -> None:
     """Write the reason for ``key``'s rejection into the slot under its widget."""
     if key in check.errors and key in slots:
-        slots[key].error(check.errors[key], icon="⛔")
+        slots[key].error(check.errors[key], icon=":material/block:")
 
 
 def run_panel() -> None:
@@ -403,7 +401,7 @@ def run_panel() -> None:
         right.warning(
             f"Run is disabled: {len(check.errors)} field(s) to fix — "
             + "; ".join(f"{k.removeprefix('param-')}: {v}" for k, v in check.errors.items()),
-            icon="⛔",
+            icon=":material/block:",
         )
     elif busy:
         right.caption("a run is in progress (see above); Run is enabled again when it ends")

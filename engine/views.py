@@ -37,8 +37,9 @@ BENCH_STYLES = (("#8C8C8C", "dash"), ("#B07AA1", "dot"), ("#9C755F", "dashdot"),
 NA = "—"
 ROLLING_DAYS = 252  # "12 months" of trading days for rolling figures
 LAYOUT: dict[str, Any] = {
-    "margin": {"t": 56, "b": 40, "l": 72, "r": 16},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    "margin": {"t": 48, "b": 40, "l": 72, "r": 16},
+    # legends under the plot: above it they collide with the title and subplot titles
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0},
     "hovermode": "x unified",
 }
 
@@ -120,17 +121,19 @@ def series(payload: dict[str, Any], equity: pl.DataFrame) -> list[dict[str, Any]
 
 
 def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Tick values at 1-2-5 steps per decade covering [low, high], and their labels (no "2" for 20)."""
+    """Log-axis ticks covering [low, high] at 1-2-5 steps per decade, and their labels ("20", not "2").
+
+    Long spans get one tick per decade, short ones finer steps, so there are 4 to 12 ticks.
+    """
     low, high = max(low, 1e-9), max(high, low * 1.0001)
-    ticks = [
-        m * 10.0**k
-        for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
-        for m in (1, 2, 5)
-    ]
-    inside = [t for t in ticks if low / 1.15 <= t <= high * 1.15]
-    if len(inside) > 12:  # long spans: one tick per decade
-        inside = [t for t in inside if f"{t:g}".lstrip("0.").startswith("1")]
-    return inside, [f"{t:,.4g}" for t in inside]
+    decades = range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+    for steps in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0**k for k in decades for m in steps]
+        inside = [t for t in ticks if low / 1.1 <= t <= high * 1.1]
+        if len(inside) >= 4:
+            break
+    inside = inside[:: max(1, math.ceil(len(inside) / 12))]
+    return inside, [f"{t:,.0f}" if t >= 1 and t == round(t) else f"{t:.4g}" for t in inside]
 
 
 def _value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str, **where: Any) -> None:
@@ -138,7 +141,11 @@ def _value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str,
         fig.update_yaxes(type="linear", title=title, **where)
         return
     finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values]) if values else np.array([1.0])
-    ticks, text = log_ticks(float(finite.min()), float(finite.max()))
+    low, high = float(finite.min()), float(finite.max())
+    if high / low < 2.5:  # less than half a decade: plotly's own linear-looking ticks read better
+        fig.update_yaxes(type="log", title=title, **where)
+        return
+    ticks, text = log_ticks(low, high)
     fig.update_yaxes(type="log", title=title, tickvals=ticks, ticktext=text, **where)
 
 
@@ -210,7 +217,7 @@ def drawdown_figure(payload: dict[str, Any], equity: pl.DataFrame) -> go.Figure:
 
 
 def yearly_columns(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, str]]:
-    """(label, {year: yield}, colour, pattern) per column: each strategy, its ensemble, each benchmark."""
+    """(label, {year: yield}, colour, shade) per column: each strategy, its ensemble (light), each benchmark."""
     out = []
     strategy_i = bench_i = 0
     for entry in entries(payload):
@@ -222,7 +229,7 @@ def yearly_columns(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], s
             strategy_i += 1
         out.append((row_label(entry), entry["yearly"], color, ""))
         if entry.get("ensemble"):
-            out.append((f"{display_name(entry)} · ensemble", entry["ensemble"]["yearly"], color, "x"))
+            out.append((f"{display_name(entry)} · ensemble", entry["ensemble"]["yearly"], color, "light"))
     return out
 
 
@@ -240,7 +247,8 @@ def yearly_figure(payload: dict[str, Any]) -> go.Figure:
                 name=label,
                 marker={
                     "color": color,
-                    "pattern": {"shape": ["/" if y in partial else pattern for y in years], "solidity": 0.35},
+                    "opacity": 0.55 if pattern == "light" else 1.0,
+                    "pattern": {"shape": ["/" if y in partial else "" for y in years], "solidity": 0.35},
                 },
                 hovertemplate="%{x}: %{y:.2f}%",
             )
@@ -512,7 +520,7 @@ def rolling_figure(items: list[dict[str, Any]], window: int = ROLLING_DAYS) -> g
                 col=1,
             )
     fig.update_yaxes(automargin=True)
-    fig.update_layout(title=f"Rolling 12 months ({window} trading days)", height=460, **LAYOUT)
+    fig.update_layout(title=f"Rolling 12 months ({window} trading days)", height=480, **LAYOUT)
     return fig
 
 
@@ -641,13 +649,16 @@ def exposure_figure(payload: dict[str, Any], weights: pl.DataFrame) -> go.Figure
                 )
             continue
         gross = np.sum(np.abs(np.stack(list(per_ticker.values()))), axis=0)
-        fig.add_trace(
-            go.Scatter(
-                x=dates,
-                y=gross * 100,
-                name=f"{display_name(entry)} gross exposure",
-                line={"shape": "hv", "width": 1.2, "color": color},
+        name = f"{display_name(entry)} gross exposure"
+        if len(dates) > 400:  # daily decisions: the month's average reads better than 0/100% flicker
+            frame = pl.DataFrame({"date": dates, "gross": gross}).with_columns(
+                month=pl.col("date").dt.truncate("1mo")
             )
+            monthly = frame.group_by("month", maintain_order=True).agg(pl.col("gross").mean())
+            dates, gross = monthly["month"].to_numpy(), monthly["gross"].to_numpy()
+            name += " (monthly average)"
+        fig.add_trace(
+            go.Scatter(x=dates, y=gross * 100, name=name, line={"shape": "hv", "width": 1.2, "color": color})
         )
     fig.update_yaxes(title="target weight %", ticksuffix="%", automargin=True)
     fig.update_layout(title="Exposure and weights over time (at each decision)", height=360, **LAYOUT)
@@ -700,7 +711,8 @@ def compare_series(
             values = s["values"][keep] / s["values"][keep][0]
             item = {**s, "dates": s["dates"][keep], "values": values, "run": run_id}
             if s["role"] == "benchmark":
-                key = (s["label"], payload["data"].get("fingerprint"), str(s["dates"][-1]))
+                # the same benchmark over the same span (e.g. the index in two runs) is drawn once
+                key = (s["label"], str(item["dates"][-1]), len(values), round(float(values[-1]), 9))
                 if key in seen:
                     continue
                 color, dash = BENCH_STYLES[len(seen) % len(BENCH_STYLES)]

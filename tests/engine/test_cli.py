@@ -182,7 +182,7 @@ def test_show_writes_a_tearsheet_with_html(capsys, csv_file, tmp_path):
     )
     assert code == 0, err
     page = tmp_path / "sheet.html"
-    code, out, err = cli(capsys, "show", "latest", "--html", str(page))
+    code, _, err = cli(capsys, "show", "latest", "--html", str(page))
     assert code == 0, err
     assert "tearsheet written" in err and page.read_text().startswith("<!doctype html>")
     code, _, err = cli(capsys, "show", "latest", "--html", str(tmp_path / "no" / "dir" / "x.html"))
