@@ -217,7 +217,7 @@ def drawdown_figure(payload: dict[str, Any], equity: pl.DataFrame) -> go.Figure:
 
 
 def yearly_columns(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, str]]:
-    """(label, {year: yield}, colour, shade) per column: each strategy, its ensemble (light), each benchmark."""
+    """(label, {year: yield}, colour, shade) per column: each strategy, its ensemble, each benchmark."""
     out = []
     strategy_i = bench_i = 0
     for entry in entries(payload):
