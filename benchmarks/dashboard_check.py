@@ -133,9 +133,9 @@ def open_page(page, url: str) -> float:
 def settle(page) -> None:
     """Wait until the script run that the last action started has finished (no stale elements)."""
     page.wait_for_timeout(150)  # the rerun request reaches the server
+    running = "[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']"
     page.wait_for_function(
-        '!document.querySelector(\'[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]\')'
-        " && !document.querySelector('[data-stale=\"true\"]')",
+        f'!document.querySelector("{running}") && !document.querySelector("[data-stale=true]")',
         timeout=120_000,
     )
 
