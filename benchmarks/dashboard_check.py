@@ -4,6 +4,8 @@
         docs/screenshots/: run view with the tearsheet panels, Compare of an LSTM run
         with an annual run, the invalid-field state (runs the three runs it needs when
         DIR lacks them).
+    python benchmarks/dashboard_check.py memory --runs 20
+        server memory over 20 runs clicked from the page.
     python benchmarks/dashboard_check.py timings --runs 500 [--app-root DIR]
         first paint, a tab switch and opening a run with N stored runs (copies of three
         real runs under new ids); ``--app-root`` times another checkout (e.g. the code
@@ -256,51 +258,103 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
     return [*seeds.values(), *ids]
 
 
+def measure(page, url: str, ids: list[str], target: str) -> dict[str, float]:
+    """One visit: first paint, the switch to the Runs tab (newest run drawn), opening another run."""
+    out = {}
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
+    out["first paint"] = time.perf_counter() - start
+    start = time.perf_counter()
+    open_tab(page, "Runs")
+    page.get_by_text(f"Run {max(ids)}").first.wait_for(timeout=120_000)  # the newest run opens
+    charts_ready(page, 3)
+    out["tab switch (Run -> Runs)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    select_option(page, "open run", target)
+    try:
+        page.get_by_text(f"Run {target}").first.wait_for(timeout=60_000)
+    except Exception:  # the choice got lost in a rerun under load: choose again (counted in the time)
+        select_option(page, "open run", target)
+        page.get_by_text(f"Run {target}").first.wait_for(timeout=120_000)
+    charts_ready(page, 3)
+    out["open a run"] = time.perf_counter() - start
+    return out
+
+
 def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
+    """Every app root served at once on the same store, visits interleaved (same load for each)."""
     from playwright.sync_api import sync_playwright
 
     ids = make_store(runs_dir, n)
     listed = sum(1 for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     print(f"store: {listed} runs in {runs_dir}")
-    for root in app_roots:
-        server = Server(root, runs_dir)
-        figures: dict[str, list[float]] = {
-            "first paint": [],
-            "tab switch (Run -> Runs)": [],
-            "open a run": [],
-        }
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium(), headless=True)
-                for r in range(repeat):
+    servers = [Server(root, runs_dir) for root in app_roots]
+    figures: dict[Path, dict[str, list[float]]] = {root: {} for root in app_roots}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            for r in range(repeat + 1):  # visit 0 warms the browser's and the servers' caches
+                target = sorted(ids)[len(ids) // 2 + r]
+                for root, server in zip(app_roots, servers, strict=True):
                     page = browser.new_page(viewport={"width": 1400, "height": 2400})
-                    start = time.perf_counter()
-                    page.goto(server.url)
-                    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
-                    figures["first paint"].append(time.perf_counter() - start)
-                    start = time.perf_counter()
-                    open_tab(page, "Runs")
-                    page.get_by_text("open run").first.wait_for(timeout=120_000)
-                    page.get_by_text(f"Run {ids[0]}").first.wait_for(timeout=120_000)
-                    charts_ready(page, 3)
-                    figures["tab switch (Run -> Runs)"].append(time.perf_counter() - start)
-                    target = ids[len(ids) // 2 + r]
-                    start = time.perf_counter()
-                    select_option(page, "open run", target)
-                    page.get_by_text(f"Run {target}").first.wait_for(timeout=120_000)
-                    charts_ready(page, 3)
-                    figures["open a run"].append(time.perf_counter() - start)
+                    got = measure(page, server.url, ids, target)
                     page.close()
-                browser.close()
-        finally:
+                    if r:
+                        for k, v in got.items():
+                            figures[root].setdefault(k, []).append(v)
+            browser.close()
+    finally:
+        for server in servers:
             server.stop()
-        summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in figures.items())
-        print(f"{root}: {summary} (median of {repeat})")
+    for root in app_roots:
+        summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in figures[root].items())
+        print(f"{root}: {summary} (median of {repeat}, after one warm-up visit)")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(runs_dir: Path, n: int) -> None:
+    """Server memory over ``n`` ma-trend runs clicked from the page (workers run in child processes)."""
+    from playwright.sync_api import sync_playwright
+
+    server = Server(ROOT, runs_dir)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.goto(server.url)
+            readings = []
+            for i in range(n):
+                before = {p.name for p in runs_dir.iterdir()}
+                run = page.get_by_role("button", name="Run", exact=True)
+                run.wait_for(timeout=120_000)
+                enabled = "[...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Run'"
+                page.wait_for_function(enabled + " && !b.disabled)", timeout=300_000)
+                run.click()
+                page.get_by_text("stored in").wait_for(timeout=300_000)
+                new = {p.name for p in runs_dir.iterdir()} - before
+                charts_ready(page, 3)
+                readings.append(rss_mb(server.process.pid))
+                if i + 1 in (1, 2, 5, 10, 15, 20) or i + 1 == n:
+                    print(f"  after run {i + 1:2d}: server RSS {readings[-1]:.0f} MB (stored {sorted(new)})")
+            print(
+                f"server RSS growth from run 2 to run {n}: {readings[-1] - readings[min(1, n - 1)]:+.1f} MB"
+            )
+            browser.close()
+    finally:
+        server.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["shots", "timings"])
+    parser.add_argument("mode", choices=["shots", "timings", "memory"])
     parser.add_argument("--runs-dir", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
@@ -310,6 +364,8 @@ def main() -> None:
     runs_dir.mkdir(parents=True, exist_ok=True)
     if args.mode == "shots":
         shots(runs_dir)
+    elif args.mode == "memory":
+        memory(runs_dir, args.runs)
     else:
         timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat)
 
