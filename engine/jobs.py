@@ -65,13 +65,13 @@ class JobStatus:
     def describe(self) -> str:
         """One line for the progress bar: stage, count, elapsed and remaining time."""
         if not self.stage:
-            text = "starting the worker"
+            text = "starting the worker (loading libraries)"
         elif self.stage in STAGES:
             text = self.stage + (f" {self.done}/{self.total}" if self.total > 1 else "")
         else:
             text = f"strategy {self.stage}: day {self.done:,} of {self.total:,}"
         text += f" · {_clock(self.elapsed)} elapsed"
-        if self.remaining is not None:
+        if self.remaining is not None and self.remaining >= 1:
             text += f" · about {_clock(self.remaining)} left in this stage"
         return text
 

@@ -277,8 +277,15 @@ def execute(
     simulated = len(generated) + len(benchmarks)
     if progress:
         progress("simulation", 0, simulated)
-    strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
-    bench_results = tuple(evaluate(s, t, "benchmark", on) for s, t, on in benchmarks)
+    finished = iter(range(1, simulated + 1))
+
+    def counted(result: StrategyResult) -> StrategyResult:
+        if progress:
+            progress("simulation", next(finished), simulated)
+        return result
+
+    strategy_results = tuple(counted(evaluate(s, t, role, market)) for s, t, role in generated)
+    bench_results = tuple(counted(evaluate(s, t, "benchmark", on)) for s, t, on in benchmarks)
     if progress:
         progress("evidence", 0, 1)
     evidence = _evidence(strategy_results, bench_results[0], dates)
