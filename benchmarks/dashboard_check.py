@@ -170,7 +170,9 @@ def select_option(page, label: str, option: str, *, multi: bool = False) -> None
     field.click()
     field.fill("")
     field.press_sequentially(option[-8:])  # filter the list (long lists are virtualised)
-    page.get_by_role("option", name=option, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).first.wait_for(timeout=60_000)
+    field.press("ArrowDown")
+    field.press("Enter")
     page.keyboard.press("Escape")
 
 
@@ -298,7 +300,12 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
                 target = sorted(ids)[len(ids) // 2 + r]
                 for root, server in zip(app_roots, servers, strict=True):
                     page = browser.new_page(viewport={"width": 1400, "height": 2400})
-                    got = measure(page, server.url, ids, target)
+                    try:
+                        got = measure(page, server.url, ids, target)
+                    except Exception:
+                        page.screenshot(path=str(runs_dir / f"failed-{root.name}.png"))
+                        print(f"{root}: visit {r} failed; screenshot in {runs_dir}")
+                        raise
                     page.close()
                     if r:
                         for k, v in got.items():
