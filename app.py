@@ -458,6 +458,8 @@ def _follow_job() -> None:
         return
     st.session_state.pop("job")
     job.forget()
+    if status.state == "gone":  # another page showed this outcome and removed the record
+        st.rerun()
     if status.state == "done":
         st.session_state["job_message"] = ("success", f"run {status.run_id} stored in {settings.runs_dir}")
         st.session_state["last_run"] = status.run_id
@@ -510,13 +512,14 @@ def runs_browser() -> None:
             for i in infos
         ]
     )
+    # unfinished folders only when a dashboard job made them and is gone: a CLI run may still be writing
     stale = [
         i
         for i in infos
         if i.status in (CANCELLED, FAILED)
-        or (i.status == INCOMPLETE and i.manifest.get("job") not in running)
+        or (i.status == INCOMPLETE and i.manifest.get("job") and i.manifest["job"] not in running)
     ]
-    if stale and st.button(f"remove {len(stale)} cancelled / failed / unfinished runs", key="clean"):
+    if stale and st.button(f"remove {len(stale)} cancelled / failed / abandoned runs", key="clean"):
         import shutil
 
         for i in stale:

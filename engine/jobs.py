@@ -48,7 +48,7 @@ STAGES = ("data", "embedding headlines", "simulation", "evidence", "storing")
 class JobStatus:
     """What a job is doing now. Times in seconds (``elapsed`` since start, ``remaining`` estimated)."""
 
-    state: str  # "running", "done", "failed", "cancelled"
+    state: str  # "running", "done", "failed", "cancelled", "gone" (record removed by another page)
     stage: str = ""
     done: int = 0
     total: int = 0
@@ -178,6 +178,8 @@ class Job:
     def poll(self) -> JobStatus:
         """The job's state now; ``done`` carries the run id and payload, ``failed`` one plain line."""
         elapsed = time.time() - float(self.info["started"])
+        if not self.folder.is_dir():
+            return JobStatus("gone", elapsed=elapsed)  # forgotten by another page after it showed it
         if (self.folder / CANCELLED).exists():
             return JobStatus(CANCELLED, elapsed=elapsed)
         if self._alive():
