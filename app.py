@@ -605,11 +605,12 @@ INTRO = (
 )
 
 st.title("Stock-RNN: learned strategies vs buy-and-hold")
-if not st.session_state.get("intro-seen"):
+if not st.session_state.get("intro-seen") and st.query_params.get("intro") != "seen":
     box = st.container(border=True)
     box.markdown(INTRO)
     if box.button("got it", key="intro-ok"):
         st.session_state["intro-seen"] = True
+        st.query_params["intro"] = "seen"  # in the address: a reload or bookmark skips it too
         st.rerun()
 follow_job()
 run_tab, runs_tab, compare_tab, sweeps_tab = st.tabs(
