@@ -288,8 +288,9 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
     """Every app root served at once on the same store, visits interleaved (same load for each)."""
     from playwright.sync_api import sync_playwright
 
-    ids = make_store(runs_dir, n)
-    listed = sum(1 for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    make_store(runs_dir, n)
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    listed = len(ids)
     print(f"store: {listed} runs in {runs_dir}")
     servers = [Server(root, runs_dir) for root in app_roots]
     figures: dict[Path, dict[str, list[float]]] = {root: {} for root in app_roots}
