@@ -35,6 +35,14 @@ for value in (6.0, 7.0, 8.0):
     t = time.perf_counter(); at.number_input(key="cost").set_value(value).run()
     changes.append(time.perf_counter() - t)
 out["Run-tab widget change"] = statistics.median(changes)
+at.session_state["section"] = "Runs"  # lazy tabs: open it as a click would (a no-op without them)
+t = time.perf_counter(); at.run(); out["Runs tab"] = time.perf_counter() - t
+box = at.selectbox(key="open-run")
+opens = []
+for option in box.options[len(box.options) // 2 :][:3]:
+    t = time.perf_counter(); at.selectbox(key="open-run").select(option).run()
+    opens.append(time.perf_counter() - t)
+out["open a run"] = statistics.median(opens)
 if any(getattr(tab, "label", "") == "Sweeps" for tab in at.tabs):
     try:
         at.session_state["section"] = "Sweeps"  # lazy tabs: open it as a click would
