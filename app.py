@@ -306,6 +306,14 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
     return st.text_input(label, value="" if default is None else str(default), key=key, help=field["help"])
 
 
+def field_name(key: str) -> str:
+    """A widget key as people read it: ``param-ma-trend-window`` -> ``ma-trend window``."""
+    if key.startswith("param-"):
+        strategy, _, name = key.removeprefix("param-").rpartition("-")
+        return f"{strategy} {name}"
+    return key
+
+
 def reason(slots: dict[str, Any], key: str, check: FormCheck) -> None:
     """Write the reason for ``key``'s rejection into the slot under its widget."""
     if key in check.errors and key in slots:
@@ -400,7 +408,7 @@ def run_panel() -> None:
     if check.errors:
         right.warning(
             f"Run is disabled: {len(check.errors)} field(s) to fix — "
-            + "; ".join(f"{k.removeprefix('param-')}: {v}" for k, v in check.errors.items()),
+            + "; ".join(f"{field_name(k)}: {v}" for k, v in check.errors.items()),
             icon=":material/block:",
         )
     elif busy:
