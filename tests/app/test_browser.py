@@ -24,6 +24,7 @@ CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
 )
+expect = sync_api.expect
 BROWSER = next((p for p in CHROMIUM if Path(p).is_file()), shutil.which("chromium"))
 pytestmark = [
     pytest.mark.slow,
@@ -83,14 +84,13 @@ def test_a_strategy_runs_from_the_page_and_an_invalid_field_blocks_run(dashboard
         page.goto(url)
         run = page.get_by_role("button", name="Run", exact=True)
         run.wait_for(timeout=90_000)
-        assert run.is_enabled()
+        expect(run).to_be_enabled()
         # one invalid field: Run is disabled and the reason stands beside the field
         cost = page.get_by_label("costs [bps per unit traded]", exact=True)
         cost.fill("1e9")
         cost.press("Enter")
         page.get_by_text("less than or equal to 10000").first.wait_for(timeout=30_000)
-        settle(page)
-        assert run.is_disabled()
+        expect(run).to_be_disabled(timeout=30_000)
         cost.fill("5")
         cost.press("Enter")
         page.get_by_text("Run is disabled").wait_for(state="detached", timeout=30_000)
@@ -102,7 +102,7 @@ def test_a_strategy_runs_from_the_page_and_an_invalid_field_blocks_run(dashboard
         start.press("Enter")
         page.get_by_text("signals", exact=True).click(force=True)  # leaving the field commits it
         settle(page)
-        assert run.is_enabled()
+        expect(run).to_be_enabled(timeout=30_000)
         run.click()
         page.get_by_text("stored in").wait_for(timeout=180_000)
         page.wait_for_function(
