@@ -556,6 +556,7 @@ def compare_runs() -> None:
         loaded.append((run_id, {**payload, "label": annotation(run_id)["label"]}, equity))
     log = st.toggle("log scale", value=True, key="cmp-log")
     st.plotly_chart(views.compare_equity_figure(loaded, log=log), width="stretch", key="cmp-equity")
+    st.plotly_chart(views.compare_drawdown_figure(loaded), width="stretch", key="cmp-drawdown")
     st.markdown("**Over the common period** (each curve rebased to 1 at the common start)")
     show_table(views.compare_metric_rows(loaded))
     st.markdown("**Key figures, each run over its own period**")

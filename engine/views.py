@@ -749,6 +749,25 @@ def compare_equity_figure(
     return fig
 
 
+def compare_drawdown_figure(loaded: list[tuple[str, dict[str, Any], pl.DataFrame]]) -> go.Figure:
+    """Drawdowns of the curves of :func:`compare_series`, over the common period."""
+    start, items = compare_series(loaded)
+    fig = go.Figure()
+    for s in items:
+        fig.add_trace(
+            go.Scatter(
+                x=s["dates"],
+                y=_drawdown(s["values"]) * 100,
+                mode="lines",
+                name=s["label"],
+                line={"color": s["color"], "dash": s["dash"], "width": 1.2},
+            )
+        )
+    fig.update_yaxes(title="drawdown %", ticksuffix="%", automargin=True)
+    fig.update_layout(title=f"Drawdown from the running peak, from {start}", height=340, **LAYOUT)
+    return fig
+
+
 def compare_metric_rows(loaded: list[tuple[str, dict[str, Any], pl.DataFrame]]) -> list[dict[str, Any]]:
     """Key figures of each run over the common period of :func:`compare_series` and over its own period."""
     start, items = compare_series(loaded)

@@ -95,6 +95,7 @@ def test_compare_rebases_every_curve_at_the_latest_common_start(stored):
     start, items = views.compare_series([("run-a", payload, equity), ("run-b", payload, late)])
     assert str(start) == str(late["date"].min())
     assert all(str(s["dates"][0]) == str(start) and s["values"][0] == 1.0 for s in items)
+    assert len(views.compare_drawdown_figure([("run-a", payload, equity)]).data) == 2
     benches = [s for s in items if s["role"] == "benchmark"]
     assert len(benches) == 1  # the same benchmark of the same data is drawn once
     rows = views.param_diff_rows(
