@@ -1,23 +1,29 @@
-"""Real-browser check of the dashboard: run from the page, screenshot, memory over 20 runs.
+"""The dashboard in a real browser (playwright + Debian's chromium): screenshots and page timings.
 
-1. Starts ``backtest dashboard`` on a free port with a fresh runs directory.
-2. Opens it in headless Chromium (Debian's ``chromium`` through playwright's
-   Python API), picks ``lstm-stateful`` with 10 seeds on the bundled sample,
-   clicks Run, waits for the plotly charts of the result and saves
-   ``docs/screenshots/run-view.png``; opens the Runs tab and saves
-   ``docs/screenshots/runs-browser.png``.
-3. Clicks Run ``--runs`` more times (the default ma-trend configuration, one
-   session) and prints the server's resident memory after each run.
+    python benchmarks/dashboard_check.py shots [--runs-dir DIR]
+        docs/screenshots/: run view with the tearsheet panels, Compare of an LSTM run
+        with an annual run, the invalid-field state (runs the three runs it needs when
+        DIR lacks them).
+    python benchmarks/dashboard_check.py memory --runs 20
+        server memory over 20 runs clicked from the page.
+    python benchmarks/dashboard_check.py timings --runs 500 [--app-root DIR]
+        first paint, a tab switch and opening a run with N stored runs (copies of three
+        real runs under new ids); ``--app-root`` times another checkout (e.g. the code
+        before this change, from ``git archive``) on the same store, side by side.
 
-Usage: ``python benchmarks/dashboard_check.py [--runs 20] [--chromium /usr/bin/chromium]``
-(needs ``pip install playwright`` and a Chromium; no network).
+Times are wall-clock seconds from the browser's action until the expected element is
+on screen (waits on selectors, never sleeps), median of a few repetitions. They depend on
+the machine's load: compare figures measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
 def free_port() -> int:
@@ -35,8 +42,286 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def chromium() -> str:
+    found = next((p for p in CHROMIUM if Path(p).is_file()), None)
+    if found is None:
+        raise SystemExit("no chromium: apt-get install -y chromium")
+    return found
+
+
+class Server:
+    """``streamlit run APP`` on a free port with its own runs directory."""
+
+    def __init__(self, app_root: Path, runs_dir: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(app_root)}
+        command = [sys.executable, "-m", "streamlit", "run", str(app_root / "app.py")]
+        command += ["--server.headless", "true", "--server.port", str(self.port)]
+        command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+        self.process = subprocess.Popen(
+            command, env=env, cwd=app_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit(f"dashboard did not answer at {self.url}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def backtest(runs_dir: Path, *args: str) -> str:
+    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "run", *args, "--json"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)["run_id"]
+
+
+def seed_runs(runs_dir: Path) -> dict[str, str]:
+    """An LSTM run, an annual run and a ma-trend run (reused when ``runs_dir`` has them)."""
+    found: dict[str, str] = {}
+    if runs_dir.is_dir():
+        for folder in sorted(runs_dir.iterdir()):
+            try:
+                manifest = json.loads((folder / "manifest.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if manifest.get("status") == "complete":
+                kind = "annual" if manifest.get("frequency") == "annual" else manifest["strategies"][0]
+                found.setdefault(kind, folder.name)
+    if "lstm-stateful" not in found:
+        found["lstm-stateful"] = backtest(
+            runs_dir,
+            "--strategy",
+            "lstm-stateful",
+            "--seeds",
+            "5",
+            "--param",
+            "hidden=16",
+            "--start",
+            "2000-01-01",
+        )
+    if "annual" not in found:
+        found["annual"] = backtest(runs_dir, "--frequency", "annual")
+    if "ma-trend" not in found:
+        found["ma-trend"] = backtest(runs_dir, "--strategy", "ma-trend")
+    return found
+
+
+# --- page actions (selectors, no sleeps) ------------------------------------------------------------
+def open_page(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("tab", name="Runs", exact=True).wait_for(timeout=120_000)
+    return time.perf_counter() - start
+
+
+def settle(page) -> None:
+    """Wait until the script run that the last action started has finished (no stale elements)."""
+    page.wait_for_timeout(150)  # the rerun request reaches the server
+    running = "[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']"
+    page.wait_for_function(
+        f'!document.querySelector("{running}") && !document.querySelector("[data-stale=true]")',
+        timeout=120_000,
+    )
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    settle(page)
+
+
+def charts_ready(page, count: int = 1) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=120_000
+    )
+
+
+def dismiss_intro(page) -> None:
+    button = page.get_by_role("button", name="got it")
+    if button.count():
+        button.click()
+        button.wait_for(state="detached")
+
+
+def select_option(page, label: str, option: str, *, multi: bool = False) -> None:
+    """Pick ``option`` in the selectbox/multiselect labelled ``label``."""
+    settle(page)
+    box = page.locator(f"[data-testid='{'stMultiSelect' if multi else 'stSelectbox'}']").filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    field = box.locator("input").first
+    field.click()
+    field.fill("")
+    field.press_sequentially(option[-8:])  # filter the list (long lists are virtualised)
+    page.get_by_role("option", name=option, exact=True).first.wait_for(timeout=60_000)
+    field.press("ArrowDown")
+    field.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def open_run(page, run_id: str) -> None:
+    select_option(page, "open run", run_id)
+    page.get_by_text(f"Run {run_id}", exact=False).first.wait_for(timeout=120_000)
+    charts_ready(page, 3)
+
+
+def shots(runs_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    runs = seed_runs(runs_dir)
+    print(f"runs: {runs}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    server = Server(ROOT, runs_dir)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
+            open_page(page, server.url)
+            # the invalid-field state: two fields rejected, Run disabled, the reasons beside them
+            page.get_by_label("costs [bps per unit traded]", exact=True).fill("1e9")
+            page.keyboard.press("Enter")
+            page.get_by_text("ma-trend — ").click()  # open the strategy's parameters
+            window = page.get_by_label("window", exact=True)
+            window.fill("1")
+            window.press("Enter")
+            page.get_by_text("greater than or equal to 2").first.wait_for()
+            page.get_by_text("Run is disabled: 2 field(s)").wait_for()
+            assert page.get_by_role("button", name="Run", exact=True).is_disabled()
+            page.screenshot(path=str(SHOTS / "invalid-field.png"), full_page=True)
+            print(f"saved {SHOTS / 'invalid-field.png'}")
+            page.set_viewport_size({"width": 1400, "height": 5200})
+            dismiss_intro(page)
+            open_tab(page, "Runs")
+            open_run(page, runs["lstm-stateful"])
+            page.screenshot(path=str(SHOTS / "run-view.png"), full_page=True)
+            page.get_by_role("tab", name="Tearsheet", exact=True).click()
+            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
+            charts_ready(page, 5)
+            page.screenshot(path=str(SHOTS / "run-view-tearsheet.png"), full_page=True)
+            print(f"saved {SHOTS / 'run-view.png'}, {SHOTS / 'run-view-tearsheet.png'}")
+            open_run(page, runs["annual"])
+            page.get_by_role("tab", name="Tearsheet", exact=True).click()
+            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
+            charts_ready(page, 5)
+            page.screenshot(path=str(SHOTS / "run-view-annual-tearsheet.png"), full_page=True)
+            open_tab(page, "Compare")
+            box = page.locator("[data-testid='stMultiSelect']").filter(
+                has=page.get_by_text("runs to compare")
+            )
+            while box.locator("[aria-label^='Remove ']").count():  # clear the default choice
+                box.locator("[aria-label^='Remove ']").first.click()
+            for run_id in (runs["lstm-stateful"], runs["annual"]):
+                select_option(page, "runs to compare", run_id, multi=True)
+            page.get_by_text("Settings that differ").wait_for(timeout=120_000)
+            charts_ready(page, 1)
+            page.screenshot(path=str(SHOTS / "compare-lstm-annual.png"), full_page=True)
+            print(f"saved {SHOTS / 'compare-lstm-annual.png'}")
+            dark = browser.new_page(viewport={"width": 1400, "height": 1800}, color_scheme="dark")
+            open_page(dark, server.url)
+            dismiss_intro(dark)
+            open_tab(dark, "Runs")
+            open_run(dark, runs["annual"])
+            dark.screenshot(path=str(SHOTS / "run-view-dark.png"), full_page=True)
+            print(f"saved {SHOTS / 'run-view-dark.png'}")
+            browser.close()
+    finally:
+        server.stop()
+
+
+def make_store(runs_dir: Path, n: int) -> list[str]:
+    """``n`` runs: copies of three real runs under new ids (a listing's work, not a backtest's)."""
+    seeds = seed_runs(runs_dir)
+    ids = []
+    for i in range(n - len(seeds)):
+        source = runs_dir / list(seeds.values())[i % len(seeds)]
+        run_id = f"20200101-{i // 3600 % 24:02d}{i // 60 % 60:02d}{i % 60:02d}-{i:06x}"
+        target = runs_dir / run_id
+        if not target.exists():
+            shutil.copytree(source, target)
+            manifest = json.loads((target / "manifest.json").read_text())
+            (target / "manifest.json").write_text(json.dumps({**manifest, "run_id": run_id}))
+        ids.append(run_id)
+    return [*seeds.values(), *ids]
+
+
+def measure(page, url: str, ids: list[str], target: str) -> dict[str, float]:
+    """One visit: first paint, the switch to the Runs tab (newest run drawn), opening another run."""
+    out = {}
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
+    out["first paint"] = time.perf_counter() - start
+    start = time.perf_counter()
+    open_tab(page, "Runs")
+    page.get_by_text(f"Run {max(ids)}").first.wait_for(timeout=120_000)  # the newest run opens
+    charts_ready(page, 3)
+    out["tab switch (Run -> Runs)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    select_option(page, "open run", target)
+    try:
+        page.get_by_text(f"Run {target}").first.wait_for(timeout=60_000)
+    except Exception:  # the choice got lost in a rerun under load: choose again (counted in the time)
+        select_option(page, "open run", target)
+        page.get_by_text(f"Run {target}").first.wait_for(timeout=120_000)
+    charts_ready(page, 3)
+    out["open a run"] = time.perf_counter() - start
+    return out
+
+
+def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
+    """Every app root served at once on the same store, visits interleaved (same load for each)."""
+    from playwright.sync_api import sync_playwright
+
+    make_store(runs_dir, n)
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    listed = len(ids)
+    print(f"store: {listed} runs in {runs_dir}")
+    servers = [Server(root, runs_dir) for root in app_roots]
+    figures: dict[Path, dict[str, list[float]]] = {root: {} for root in app_roots}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            for r in range(repeat + 1):  # visit 0 warms the browser's and the servers' caches
+                target = sorted(ids)[len(ids) // 2 + r]
+                for root, server in zip(app_roots, servers, strict=True):
+                    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+                    try:
+                        got = measure(page, server.url, ids, target)
+                    except Exception:
+                        page.screenshot(path=str(runs_dir / f"failed-{root.name}.png"))
+                        print(f"{root}: visit {r} failed; screenshot in {runs_dir}")
+                        raise
+                    page.close()
+                    if r:
+                        for k, v in got.items():
+                            figures[root].setdefault(k, []).append(v)
+            browser.close()
+    finally:
+        for server in servers:
+            server.stop()
+    for root in app_roots:
+        summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in figures[root].items())
+        print(f"{root}: {summary} (median of {repeat}, after one warm-up visit)")
+
+
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children that are not worker runs (the server)."""
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
@@ -44,113 +329,54 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def server_pid(parent: int) -> int:
-    """The streamlit server: ``backtest dashboard`` runs it as its child."""
-    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    return int(children[0]) if children else parent
+def memory(runs_dir: Path, n: int) -> None:
+    """Server memory over ``n`` ma-trend runs clicked from the page (workers run in child processes)."""
+    from playwright.sync_api import sync_playwright
 
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"dashboard did not answer at {url}")
-
-
-def stored_runs(runs_dir: Path) -> int:
-    return sum(1 for p in runs_dir.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
-
-
-def click_run_and_wait(page, runs_dir: Path, timeout_s: float) -> None:
-    """Click Run, wait until the run is stored and the page shows its success message and charts."""
-    before = stored_runs(runs_dir)
-    page.get_by_role("button", name="Run", exact=True).click()
-    deadline = time.time() + timeout_s
-    while stored_runs(runs_dir) <= before:
-        if time.time() > deadline:
-            raise SystemExit(f"no run stored within {timeout_s} s")
-        time.sleep(0.3)
-    newest = max(p.name for p in runs_dir.iterdir() if p.is_dir())
-    page.get_by_text(f"run {newest} stored").wait_for(timeout=60_000)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-
-
-def choose_strategy(page, name: str) -> None:
-    """Replace the strategies multiselect's choice by ``name``."""
-    box = page.locator("[data-testid='stMultiSelect']").first
-    box.locator("div.react-aria-ComboBox button[aria-label^='Remove ']").first.click()
-    box.locator("input[role='combobox']").fill(name)
-    page.get_by_role("option", name=name, exact=True).click()
-    page.keyboard.press("Escape")
-    time.sleep(1.0)
+    server = Server(ROOT, runs_dir)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.goto(server.url)
+            readings = []
+            for i in range(n):
+                before = {p.name for p in runs_dir.iterdir()}
+                run = page.get_by_role("button", name="Run", exact=True)
+                run.wait_for(timeout=120_000)
+                enabled = "[...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Run'"
+                page.wait_for_function(enabled + " && !b.disabled)", timeout=300_000)
+                run.click()
+                page.get_by_text("stored in").wait_for(timeout=300_000)
+                new = {p.name for p in runs_dir.iterdir()} - before
+                charts_ready(page, 3)
+                readings.append(rss_mb(server.process.pid))
+                if i + 1 in (1, 2, 5, 10, 15, 20) or i + 1 == n:
+                    print(f"  after run {i + 1:2d}: server RSS {readings[-1]:.0f} MB (stored {sorted(new)})")
+            print(
+                f"server RSS growth from run 2 to run {n}: {readings[-1] - readings[min(1, n - 1)]:+.1f} MB"
+            )
+            browser.close()
+    finally:
+        server.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--no-lstm", action="store_true", help="skip the lstm-stateful screenshot run")
+    parser.add_argument("mode", choices=["shots", "timings", "memory"])
+    parser.add_argument("--runs-dir", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--app-root", type=Path, action="append", default=None)
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    runs_dir = Path(tempfile.mkdtemp(prefix="stockrnn-dash-runs-"))
-    port = free_port()
-    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs_dir)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "dashboard", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/_stcore/health")
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, headless=True)
-            # tall: Streamlit scrolls inside the page, so a full-page shot is the viewport
-            page = browser.new_page(viewport={"width": 1400, "height": 3600})
-            page.goto(url)
-            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=60_000)
-            if not args.no_lstm:
-                choose_strategy(page, "lstm-stateful")
-                start = time.time()
-                click_run_and_wait(page, runs_dir, timeout_s=600)
-                took = time.time() - start
-                print(f"lstm-stateful, 10 seeds, bundled sample: run from the page in {took:.1f} s")
-                time.sleep(2.0)  # let plotly finish drawing every chart
-                page.screenshot(path=str(SHOTS / "run-view.png"), full_page=True)
-                print(f"saved {SHOTS / 'run-view.png'}")
-                page.get_by_role("tab", name="Runs", exact=True).click()
-                time.sleep(5.0)  # the tab's charts draw from the cached run
-                page.screenshot(path=str(SHOTS / "runs-browser.png"), full_page=True)
-                print(f"saved {SHOTS / 'runs-browser.png'}")
-                page.get_by_role("tab", name="Run", exact=True).click()
-                choose_strategy(page, "ma-trend")
-            pid = server_pid(server.pid)
-            readings = [rss_mb(pid)]
-            print(f"server RSS before the loop: {readings[0]:.0f} MB")
-            for i in range(args.runs):
-                click_run_and_wait(page, runs_dir, timeout_s=300)
-                readings.append(rss_mb(pid))
-                if i + 1 in (1, 2, 5, 10, 15, 20) or i + 1 == args.runs:
-                    print(f"  after run {i + 1:2d}: server RSS {readings[-1]:.0f} MB")
-            print(
-                f"server RSS growth from run 2 to run {args.runs}: {readings[-1] - readings[2]:+.1f} MB "
-                f"(runs stored: {len(list(runs_dir.iterdir()))})"
-            )
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="stockrnn-dash-runs-"))
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    if args.mode == "shots":
+        shots(runs_dir)
+    elif args.mode == "memory":
+        memory(runs_dir, args.runs)
+    else:
+        timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat)
 
 
 if __name__ == "__main__":

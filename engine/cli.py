@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -214,8 +215,15 @@ def _progress(enabled: bool = True, file: Path | None = None) -> Iterator[Any]:
     if file is not None:
         from engine.store import write_json_atomic
 
+        began: dict[str, float] = {}
+
         def record(stage: str, done: int, total: int) -> None:
-            write_json_atomic(file, {"stage": stage, "done": done, "total": total})
+            now = time.time()  # stage start and now: the page estimates the time left in the stage
+            began.setdefault(stage, now)
+            write_json_atomic(
+                file,
+                {"stage": stage, "done": done, "total": total, "stage_started": began[stage], "time": now},
+            )
 
         yield record
         return
@@ -508,12 +516,31 @@ def show(
     run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="also write the run's tearsheet here (one self-contained HTML file)"),
+    ] = None,
 ) -> None:
     """Print one stored run: the same tables as `backtest run` printed."""
     from engine.report import render_run
     from engine.store import RunStore
 
-    _info, payload = RunStore(_settings(runs_dir).runs_dir).load_metrics(run_id)
+    store = RunStore(_settings(runs_dir).runs_dir)
+    info, payload = store.load_metrics(run_id)
+    if html is not None:
+        from engine import run_notes
+        from engine.views import tearsheet_html
+
+        page = tearsheet_html(
+            {**payload, "label": run_notes.read(info.path)["label"]},
+            store.load_equity(info.run_id),
+            store.load_weights(info.run_id),
+        )
+        try:
+            html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--html {html}: cannot write: {exc.strerror or exc}") from None
+        err.print(f"tearsheet written to {html}")
     if as_json:
         print(json.dumps(payload, indent=2))
     else:
@@ -925,6 +952,8 @@ def dashboard(
         host,
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",  # no Deploy button: this is a local research tool
     ]
     err.print(f"dashboard on http://{host}:{port}  (Ctrl-C stops it)")
     sys.stdout.flush()

@@ -1,93 +1,262 @@
-"""Backtests run in worker processes, for the dashboard.
+"""Backtests run in worker processes, for the dashboard; they survive page reloads.
 
 A job is ``backtest run ... --json`` in a child process (``python -m engine.cli``):
 training never runs in the Streamlit script thread, the page stays responsive,
 and every model, tensor and numba cache is freed when the child exits, so the
-server's memory stays flat however many runs a session makes. The child writes
-its progress to a JSON file that :meth:`Job.poll` reads, its result into the
-same store the CLI uses, and its JSON payload to a file the job reads at the end.
+server's memory stays flat however many runs a session makes.
+
+Everything about a job lives in the runs directory, not in the page's memory, so a
+reloaded page (a new Streamlit session) re-attaches to it with :func:`active_jobs`::
+
+    <runs_dir>/.jobs/<job_id>/job.json       pid, arguments, start time, the config echo
+                              progress.json  latest {stage, done, total, stage_started, time}
+                              result.json    the worker's stdout (its --json payload)
+                              stderr.txt     the worker's stderr (its one-line error)
+
+The store lists no dot-folder, so ``.jobs`` never shows up as a run. The worker's
+run carries the job id in its manifest (``job``), which links a ``.partial`` run
+folder to a live job ("running") and lets :meth:`Job.cancel` publish it as
+``cancelled`` instead of leaving an ``incomplete`` folder behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import secrets
+import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.store import PARTIAL, write_json_atomic
+
+JOBS = ".jobs"
+JOB_ENV = "STOCKRNN_JOB"  # the runner writes it into the run's manifest as "job"
+CANCELLED = "cancelled"
+# stages the runner reports besides one per strategy (engine.runner.execute)
+STAGES = ("data", "embedding headlines", "simulation", "evidence", "storing")
+
 
 @dataclass
 class JobStatus:
-    state: str  # "running", "done", "failed"
+    """What a job is doing now. Times in seconds (``elapsed`` since start, ``remaining`` estimated)."""
+
+    state: str  # "running", "done", "failed", "cancelled", "gone" (record removed by another page)
     stage: str = ""
     done: int = 0
     total: int = 0
     run_id: str | None = None
     error: str = ""
+    elapsed: float = 0.0
+    remaining: float | None = None
     payload: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def fraction(self) -> float:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
+    def describe(self) -> str:
+        """One line for the progress bar: stage, count, elapsed and remaining time."""
+        if not self.stage:
+            text = "starting the worker (loading libraries)"
+        elif self.stage in STAGES:
+            text = self.stage + (f" {self.done}/{self.total}" if self.total > 1 else "")
+        else:
+            text = f"strategy {self.stage}: day {self.done:,} of {self.total:,}"
+        text += f" · {_clock(self.elapsed)} elapsed"
+        if self.remaining is not None and self.remaining >= 1:
+            text += f" · about {_clock(self.remaining)} left in this stage"
+        return text
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+_CLI_WORDS = re.compile(r"--([a-z][a-z-]*)")
+
+
+def plain_error(line: str) -> str:
+    """A worker's error line in the page's words: no ``error:`` prefix, option names as field names."""
+    text = re.sub(r"^(internal )?error:\s*", "", line.strip())
+    text = text.replace(" (run again with --debug for the traceback)", "")
+    return _CLI_WORDS.sub(lambda m: m.group(1).replace("-", " "), text)
+
 
 class Job:
-    """One ``backtest run`` in a child process."""
+    """One ``backtest run`` in a child process, recorded under ``<runs_dir>/.jobs``."""
 
-    def __init__(
-        self, args: list[str], *, runs_dir: Path | None = None, cache_dir: Path | None = None
-    ) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="stockrnn-job-"))
-        self.progress = self.folder / "progress.json"
-        self.output = self.folder / "result.json"
-        self.errors = self.folder / "stderr.txt"
-        command = [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "run",
-            *args,
-            "--json",
-            "--progress-file",
-            str(self.progress),
-        ]
-        if runs_dir is not None:
-            command += ["--runs-dir", str(runs_dir)]
+    def __init__(self, folder: Path, info: dict[str, Any], process: subprocess.Popen | None = None) -> None:
+        self.folder = folder
+        self.info = info
+        self.process = process
+
+    @property
+    def job_id(self) -> str:
+        return self.folder.name
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.folder.parent.parent
+
+    @classmethod
+    def start(
+        cls,
+        args: list[str],
+        *,
+        runs_dir: Path,
+        cache_dir: Path | None = None,
+        echo: dict[str, Any] | None = None,
+    ) -> Job:
+        """Start ``backtest run ARGS`` in a worker; ``echo`` (the checked config) is kept with the job."""
+        job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        folder = Path(runs_dir) / JOBS / job_id
+        folder.mkdir(parents=True)
+        command = [sys.executable, "-m", "engine.cli", "run", *args, "--json"]
+        command += ["--progress-file", str(folder / "progress.json"), "--runs-dir", str(runs_dir)]
         if cache_dir is not None:
             command += ["--cache-dir", str(cache_dir)]
-        self.command = command
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with open(self.output, "wb") as out, open(self.errors, "wb") as err:
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=Path.cwd())
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", JOB_ENV: job_id}
+        with open(folder / "result.json", "wb") as out, open(folder / "stderr.txt", "wb") as err:
+            process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=Path.cwd())
+        info = {
+            "pid": process.pid,
+            "args": args,
+            "started": time.time(),
+            "echo": echo or {},
+        }
+        write_json_atomic(folder / "job.json", info)
+        return cls(folder, info, process)
+
+    @classmethod
+    def attach(cls, folder: Path) -> Job | None:
+        """The job recorded in ``folder`` (after a reload), or None when its record is unreadable."""
+        try:
+            info = json.loads((folder / "job.json").read_text())
+            int(info["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(folder, info)
+
+    def _alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        pid = int(self.info["pid"])
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+        # a zombie has exited; a reused pid runs someone else's command line
+        return stat.rsplit(")", 1)[-1].split()[0] != "Z" and self.job_id in cmdline
+
+    def run_folder(self) -> Path | None:
+        """The store folder of this job's run (``.partial`` while it runs), once the worker made it."""
+        runs = self.runs_dir
+        if not runs.is_dir():
+            return None
+        started = time.strftime("%Y%m%d-%H%M%S", time.localtime(float(self.info["started"]) - 5))
+        for folder in sorted(runs.iterdir(), reverse=True):
+            if folder.name.startswith(".") or folder.name.removesuffix(PARTIAL) < started:
+                continue
+            try:
+                manifest = json.loads((folder / "manifest.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(manifest, dict) and manifest.get("job") == self.job_id:
+                return folder
+        return None
 
     def poll(self) -> JobStatus:
-        code = self.process.poll()
-        if code is None:
-            status = JobStatus("running")
+        """The job's state now; ``done`` carries the run id and payload, ``failed`` one plain line."""
+        elapsed = time.time() - float(self.info["started"])
+        if not self.folder.is_dir():
+            return JobStatus("gone", elapsed=elapsed)  # forgotten by another page after it showed it
+        if (self.folder / CANCELLED).exists():
+            return JobStatus(CANCELLED, elapsed=elapsed)
+        if self._alive():
+            status = JobStatus("running", elapsed=elapsed)
             try:
-                latest = json.loads(self.progress.read_text())
+                latest = json.loads((self.folder / "progress.json").read_text())
                 status.stage, status.done, status.total = latest["stage"], latest["done"], latest["total"]
-            except (OSError, ValueError, KeyError):
+                in_stage = float(latest.get("time", 0)) - float(latest.get("stage_started", 0))
+                if 0 < status.done < status.total and in_stage > 1:
+                    status.remaining = in_stage * (status.total - status.done) / status.done
+            except (OSError, ValueError, KeyError, TypeError):
                 pass
             return status
-        if code == 0:
-            try:
-                payload = json.loads(self.output.read_text())
-            except (OSError, ValueError) as exc:
-                return JobStatus("failed", error=f"unreadable result: {exc}")
-            return JobStatus("done", run_id=payload.get("run_id"), payload=payload)
-        text = self.errors.read_text(errors="replace").strip().splitlines()
-        message = next((line for line in reversed(text) if line.strip()), f"exit code {code}")
-        return JobStatus("failed", error=message)
+        if self.process is not None and self.process.returncode not in (0, None):
+            return JobStatus("failed", error=self._error(), elapsed=elapsed)
+        try:
+            payload = json.loads((self.folder / "result.json").read_text())
+        except (OSError, ValueError):
+            return JobStatus("failed", error=self._error(), elapsed=elapsed)
+        return JobStatus("done", run_id=payload.get("run_id"), payload=payload, elapsed=elapsed)
+
+    def _error(self) -> str:
+        try:
+            text = (self.folder / "stderr.txt").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            text = []
+        line = next((line for line in reversed(text) if line.strip()), "the worker stopped without a result")
+        return plain_error(line)
 
     def cancel(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        """Stop the worker and publish its half-made run as ``cancelled`` (listed, and removable)."""
+        (self.folder / CANCELLED).touch()
+        if self._alive():
+            pid = int(self.info["pid"])
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.time() + 10
+            while self._alive() and time.time() < deadline:
+                time.sleep(0.1)
+            if self._alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            if self.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=5)
+        mark_cancelled(self.run_folder())
+
+    def forget(self) -> None:
+        """Remove the job's record (its outcome has been shown; the run itself stays in the store)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def mark_cancelled(folder: Path | None) -> None:
+    """Publish a killed run's ``.partial`` folder with status ``cancelled`` (no-op for anything else)."""
+    if folder is None or not folder.name.endswith(PARTIAL) or not folder.is_dir():
+        return
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    run_id = folder.name.removesuffix(PARTIAL)
+    write_json_atomic(
+        folder / "manifest.json",
+        {**manifest, "run_id": run_id, "status": CANCELLED, "error": "cancelled from the dashboard"},
+    )
+    os.rename(folder, folder.with_name(run_id))
+
+
+def active_jobs(runs_dir: Path) -> list[Job]:
+    """Jobs recorded under ``runs_dir`` whose outcome has not been shown yet, oldest first."""
+    root = Path(runs_dir) / JOBS
+    if not root.is_dir():
+        return []
+    jobs = [Job.attach(folder) for folder in sorted(root.iterdir()) if folder.is_dir()]
+    return [j for j in jobs if j is not None]
+
+
+def running_job_ids(runs_dir: Path) -> dict[str, JobStatus]:
+    """Job id -> status of jobs still running (the Runs tab says "running", not "incomplete")."""
+    return {j.job_id: s for j in active_jobs(runs_dir) if (s := j.poll()).state == "running"}

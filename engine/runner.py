@@ -8,6 +8,7 @@ the results store around it (partial folder first, atomic publish at the end, a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -85,6 +86,8 @@ def prepare(
     use these prices instead of loading ``config.data`` (dates and headlines are
     still applied); ``loaded``: what :func:`load_data` returned for this config.
     """
+    if progress:
+        progress("data", 0, 1)
     names = [s.name for s in config.strategies]
     classes = [resolve(name) for name in names]
     frequency = _frequency(config.frequency, classes)
@@ -295,8 +298,20 @@ def execute(
             else None,
         )
 
-    strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
-    bench_results = tuple(evaluate(s, t, "benchmark", on) for s, t, on in benchmarks)
+    simulated = len(generated) + len(benchmarks)
+    if progress:
+        progress("simulation", 0, simulated)
+    finished = iter(range(1, simulated + 1))
+
+    def counted(result: StrategyResult) -> StrategyResult:
+        if progress:
+            progress("simulation", next(finished), simulated)
+        return result
+
+    strategy_results = tuple(counted(evaluate(s, t, role, market)) for s, t, role in generated)
+    bench_results = tuple(counted(evaluate(s, t, "benchmark", on)) for s, t, on in benchmarks)
+    if progress:
+        progress("evidence", 0, 1)
     evidence = _evidence(strategy_results, bench_results[0], dates)
     notes = []
     if starts and start > 0:
@@ -423,6 +438,8 @@ def run_and_store(
     except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
         store.fail(run_id, finished_manifest(manifest, started), error_message(exc))
         raise
+    if progress:
+        progress("storing", 0, 1)
     store.commit(result, finished_manifest(manifest, started, result))
     return result
 
@@ -443,6 +460,8 @@ def run_manifest(
     }
     if parent:
         manifest["parent"] = parent
+    if os.environ.get("STOCKRNN_JOB"):  # a dashboard worker: links the run to its job (engine.jobs)
+        manifest["job"] = os.environ["STOCKRNN_JOB"]
     return manifest
 
 

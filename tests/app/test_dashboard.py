@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.config import RunConfig, StrategySpec
+from engine.form import config_args
+from engine.jobs import Job, active_jobs
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from engine.views import metrics_rows
@@ -40,50 +43,138 @@ def plotly_charts(at: AppTest) -> list:
     return at.get("plotly_chart")
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Tabs are lazy (only the open one runs): open one as a click would."""
+    at.session_state["section"] = name
+    return at.run()
+
+
+def wait_for(at: AppTest, key: str, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and key not in at.session_state:
+        time.sleep(0.5)
+        at.run()
+
+
+def fill_file_form(at: AppTest, csv_file: Path) -> None:
+    at.selectbox(key="data-source").select("file (CSV/Parquet)").run()
+    at.text_input(key="data-path").input(f"csv:{csv_file}").run()
+
+
 def test_opening_a_stored_run_shows_the_numbers_of_backtest_show(runs, csv_file):
     result = stored_run(runs, csv_file)
     payload = result.to_dict()
     broken = runs.root / "20000101-000000-broken"  # a half-written folder must not crash the page
     broken.mkdir(parents=True)
     (broken / "manifest.json").write_text("{not json")
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Runs")
     assert not at.exception
     listing = at.dataframe[0].value  # pandas
     status = dict(zip(listing["run"], listing["status"], strict=True))
     assert status[result.run_id] == "complete"
     assert status[broken.name] in ("broken", "incomplete")
     assert at.selectbox(key="open-run").value == result.run_id
+    # the exact configuration is echoed above the figures
+    echo = at.code[0].value
+    assert "lstm-stateful:" in echo and "hidden=8" in echo and "seeds 0..2 (3)" in echo
     # metrics table of the opened run: exactly the rows the views build from the stored payload
     tables = [d.value for d in at.dataframe]
     metrics = next(t for t in tables if "CAGR %" in t.columns and "strategy" in t.columns)
     want = metrics_rows(payload)
     assert metrics["strategy"].tolist() == [r["strategy"] for r in want]
+    assert metrics["strategy"].tolist()[:2] == [
+        "lstm-stateful · seed mean (3 seeds)",
+        "lstm-stateful · ensemble",
+    ]
     assert metrics["CAGR %"].tolist() == [r["CAGR %"] for r in want]
     assert round(payload["strategies"][0]["cagr"] * 100, 2) == metrics["CAGR %"].iloc[0]
-    assert len(plotly_charts(at)) >= 4  # equity, per-year, seed distribution, drawdown
+    yearly = next(t for t in tables if "year" in t.columns)
+    assert "lstm-stateful · ensemble" in yearly.columns  # the ensemble is in the yearly table
+    assert len(plotly_charts(at)) >= 3  # equity, drawdown, per-year
+    at.session_state["browse-view"] = "Tearsheet"
+    at.run()
+    assert not at.exception
+    assert len(plotly_charts(at)) >= 5  # heatmap, rolling, excess, exposure, distribution
     assert payload["basis"]["statement"] in [c.value for c in at.caption]  # the basis under the table
 
 
 def test_running_from_the_panel_stores_a_run_and_shows_it(runs, csv_file):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.selectbox(key="data-source").select("file (CSV/Parquet)").run()
-    at.text_input(key="data-path").input(f"csv:{csv_file}")
-    at.multiselect(key="strategies").select("ma-trend")
+    fill_file_form(at, csv_file)
+    at.multiselect(key="strategies-daily").select("ma-trend")
     at.number_input(key="param-ma-trend-window").set_value(20)
-    at.number_input(key="seeds").set_value(1)
+    at.run()
+    assert not at.button(key="run").disabled
     at.button(key="run").click().run()
-    deadline = time.time() + 120
-    while time.time() < deadline and "last_run" not in at.session_state:
-        time.sleep(0.5)
-        at.run()
+    wait_for(at, "last_run")
     assert not at.exception
     assert "last_run" in at.session_state, [e.value for e in at.error]
     run_id = at.session_state["last_run"]
     _, payload = runs.load_metrics(run_id)
     assert payload["strategies"][0]["params"]["window"] == 20
+    assert payload["config"]["seeds"] == [0]  # deterministic: one run, not "10 seeds"
     at.run()
     assert any(run_id in s.value for s in at.success)
+    assert "ma-trend: window=20" in at.code[0].value
     assert len(plotly_charts(at)) >= 3
+    assert not active_jobs(runs.root)  # the job's record is gone once its outcome was shown
+
+
+def test_invalid_fields_disable_run_and_say_why_beside_each_field(csv_file):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.button(key="run").disabled
+    at.number_input(key="param-ma-trend-window").set_value(1)
+    at.number_input(key="cost").set_value(1e9)
+    at.run()
+    assert at.button(key="run").disabled
+    reasons = [e.value for e in at.error]
+    assert any(
+        "greater than or equal to 2" in r and "got 1" in r for r in reasons
+    )  # both fields, not the first
+    assert any("10000" in r for r in reasons)
+    assert at.number_input(key="param-ma-trend-window").value == 1  # kept as typed, never replaced
+    at.number_input(key="param-ma-trend-window").set_value(100000).run()
+    assert any("less than or equal to 2000" in e.value for e in at.error)
+    assert at.number_input(key="param-ma-trend-window").value == 100000
+    at.number_input(key="param-ma-trend-window").set_value(50)
+    at.number_input(key="cost").set_value(5.0)
+    at.run()
+    assert not at.button(key="run").disabled
+    # dates: the pickers span the data (1990..2022 in the sample), a start after the data is refused
+    at.checkbox(key="limit-dates").check().run()
+    assert at.date_input(key="start").value.year == 1990
+    at.date_input(key="start").set_value(dt.date(2030, 1, 1)).run()
+    assert at.button(key="run").disabled
+    assert any("the data end on 2022-12-28" in e.value for e in at.error)
+    # a file that is not a price file is refused at the data field, without CLI wording
+    at.date_input(key="start").set_value(dt.date(1995, 1, 1))
+    at.selectbox(key="data-source").select("file (CSV/Parquet)").run()
+    at.text_input(key="data-path").input(str(csv_file.with_suffix(".md"))).run()
+    assert at.button(key="run").disabled
+    text = " ".join(e.value for e in at.error)
+    assert "expected a .csv or .parquet file" in text and "md:" not in text and "--" not in text
+
+
+def test_switching_to_annual_offers_annual_strategies_and_keeps_the_daily_choice():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.radio(key="frequency").set_value("annual").run()
+    assert at.multiselect(key="strategies-annual").value == ["momentum-annual"]
+    assert not at.button(key="run").disabled
+    at.radio(key="frequency").set_value("daily").run()
+    assert at.multiselect(key="strategies-daily").value == ["ma-trend"]
+
+
+def test_a_reloaded_page_reattaches_to_a_running_job(runs, csv_file):
+    config = RunConfig(
+        data=f"csv:{csv_file}", strategies=(StrategySpec(name="ma-trend", params={"window": 20}),)
+    )
+    job = Job.start(config_args(config), runs_dir=runs.root)
+    at = AppTest.from_file(APP, default_timeout=60).run()  # a new session: the job is not in its memory
+    assert at.session_state["job"].job_id == job.job_id
+    wait_for(at, "last_run")
+    assert not at.exception
+    _, payload = runs.load_metrics(at.session_state["last_run"])
+    assert payload["strategies"][0]["params"]["window"] == 20
 
 
 def test_the_sweeps_tab_shows_a_sweep(runs, csv_file):
@@ -96,11 +187,23 @@ def test_the_sweeps_tab_shows_a_sweep(runs, csv_file):
         "strategies": [{"name": "ma-trend", "grid": {"window": [10, 20]}}],
     }
     run_sweep(spec, runs, workers=1)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Sweeps")
     assert not at.exception
     assert at.selectbox(key="sweep").value == "tiny"
     table = next(d.value for d in at.dataframe if "DSR best" in d.value.columns)
     assert sorted(table["cell"].tolist()) == ["ma-trend window=10", "ma-trend window=20"]
+
+
+def test_compare_aligns_runs_and_lists_the_settings_that_differ(runs, csv_file):
+    a = stored_run(runs, csv_file, hidden=8)
+    b = stored_run(runs, csv_file, hidden=4)
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Compare")
+    assert not at.exception
+    assert sorted(at.multiselect(key="compare-runs").value) == sorted([a.run_id, b.run_id])
+    diff = next(d.value for d in at.dataframe if "setting" in d.value.columns)
+    assert diff["setting"].tolist() == ["lstm-stateful.hidden"]
+    headings = [m.value for m in at.markdown]
+    assert any("Settings that differ" in h for h in headings)
 
 
 def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, monkeypatch):
@@ -118,8 +221,8 @@ def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, mon
     )
     monkeypatch.setenv("STOCKRNN_PLUGINS_DIR", str(plugins))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    assert "my-plugin" in at.multiselect(key="strategies").options
-    at.multiselect(key="strategies").select("my-plugin").run()
+    assert "my-plugin" in at.multiselect(key="strategies-daily").options
+    at.multiselect(key="strategies-daily").select("my-plugin").run()
     assert at.number_input(key="param-my-plugin-level").value == 0.5
 
 
@@ -133,9 +236,12 @@ def test_a_universe_run_shows_its_coverage(runs, tmp_path):
         universe=f"csv:{members}",
     )
     result = run_and_store(prepare(config, market=long_market()), runs)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Runs")
     assert not at.exception
     assert at.selectbox(key="open-run").value == result.run_id
+    at.session_state["browse-view"] = "Seeds, evidence, picks"  # coverage sits beside the picks
+    at.run()
+    assert not at.exception
     tables = [d.value for d in at.dataframe]
     coverage = next(t for t in tables if "with prices" in t.columns)
     assert coverage["year"].tolist() == list(result.to_dict()["universe"]["coverage"])

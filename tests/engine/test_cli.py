@@ -174,3 +174,16 @@ def test_same_config_and_seed_give_identical_results_in_fresh_processes(tmp_path
     )
     assert first.pop("run_id") != second.pop("run_id")
     assert first == second  # every figure, bit for bit (floats round-trip exactly through JSON)
+
+
+def test_show_writes_a_tearsheet_with_html(capsys, csv_file, tmp_path):
+    code, _, err = cli(
+        capsys, "run", "--data", f"csv:{csv_file}", "--strategy", "ma-trend", "--param", "window=20"
+    )
+    assert code == 0, err
+    page = tmp_path / "sheet.html"
+    code, _, err = cli(capsys, "show", "latest", "--html", str(page))
+    assert code == 0, err
+    assert "tearsheet written" in err and page.read_text().startswith("<!doctype html>")
+    code, _, err = cli(capsys, "show", "latest", "--html", str(tmp_path / "no" / "dir" / "x.html"))
+    assert code == 2 and "cannot write" in err

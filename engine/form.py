@@ -1,0 +1,223 @@
+"""The dashboard's run form, checked before anything runs.
+
+The page collects raw widget values; :func:`check_run_form` validates all of them
+at once (every bad field, not the first one) against the same models the CLI uses
+(``RunConfig`` and each strategy's ``Params``), and returns either the exact
+:class:`RunConfig` that will run or a reason per field. The page disables Run while
+any reason is present, so a rejected value is never silently replaced by a default.
+:func:`config_args` turns the checked config into ``backtest run`` arguments for the
+worker process, so what runs is what was checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.config import RunConfig, StrategySpec
+from feeds.errors import InputError
+from feeds.sources import DataSpec
+
+# widget keys of the form's fields (the page shows each reason beside its widget)
+DATA, STRATEGIES, SEEDS, START, END, COST, HEADLINES = (
+    "data",
+    "strategies",
+    "seeds",
+    "start",
+    "end",
+    "cost",
+    "headlines",
+)
+DIVIDENDS, CASH_RATE, UNIVERSE = "dividends", "cash-rate", "universe"
+MAX_SEEDS = 100
+
+
+def param_key(strategy: str, name: str) -> str:
+    """Widget key of one strategy parameter."""
+    return f"param-{strategy}-{name}"
+
+
+@dataclass
+class FormCheck:
+    """The outcome of checking the form: a config to run, or a reason per widget key."""
+
+    config: RunConfig | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None and not self.errors
+
+
+def data_spec(source: str, path: str = "", tickers: list[str] | None = None) -> tuple[str | None, str]:
+    """The ``--data`` spec of the form's data choice, or (None, reason)."""
+    if source == "sample":
+        return "sample", ""
+    if source == "yahoo":
+        if not tickers:
+            return None, "choose at least one cached ticker"
+        return "yahoo:" + ",".join(tickers), ""
+    text = path.strip()
+    if not text:
+        return None, "give the path of a CSV or Parquet file"
+    try:
+        spec = DataSpec.parse(text)
+    except InputError:
+        return None, "expected a .csv or .parquet file, or csv:PATH / parquet:PATH"
+    if spec.scheme not in ("csv", "parquet"):
+        return None, "expected a .csv or .parquet file, or csv:PATH / parquet:PATH"
+    if not Path(spec.target).expanduser().is_file():
+        return None, f"no such file: {spec.target}"
+    return str(spec), ""
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A pydantic error as a short sentence with the rejected value."""
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    return f"{error['msg']}{shown}"
+
+
+def check_params(model: type[BaseModel], values: dict[str, Any]) -> dict[str, str]:
+    """Every invalid parameter of one strategy: name -> reason (empty when all are valid)."""
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        out: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            out.setdefault(name, _message(error))
+        return out
+    return {}
+
+
+def check_run_form(
+    *,
+    data: str | None,
+    data_error: str = "",
+    data_range: tuple[dt.date, dt.date] | None = None,
+    frequency: str,
+    strategies: dict[str, dict[str, Any]],
+    params_models: dict[str, type[BaseModel]],
+    stochastic: bool,
+    seeds: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    cost_bps: float,
+    headlines: str = "",
+    dividends: str = "reinvest",
+    cash_rate: str = "0",
+    universe: str = "",
+) -> FormCheck:
+    """Check every field of the run form; ``strategies``: name -> non-default parameter values.
+
+    ``data_range`` (first, last day of the data, when it could be read) bounds the
+    dates; ``stochastic`` (any chosen strategy draws seeds): deterministic runs get
+    one seed, so they are not described as "10 seeds".
+    """
+    errors: dict[str, str] = {}
+    if data is None:
+        errors[DATA] = data_error or "choose the data"
+    if not strategies:
+        errors[STRATEGIES] = f"choose at least one {frequency} strategy"
+    for name, values in strategies.items():
+        for pname, reason in check_params(params_models[name], values).items():
+            errors[param_key(name, pname)] = reason
+    if not 1 <= seeds <= MAX_SEEDS:
+        errors[SEEDS] = f"between 1 and {MAX_SEEDS} seeds (got {seeds})"
+    if data_range is not None:
+        first, last = data_range
+        if start is not None and start >= last:
+            errors[START] = f"the data end on {last}; start before that"
+        if end is not None and end <= first:
+            errors[END] = f"the data begin on {first}; end after that"
+    if start is not None and end is not None and start >= end:
+        errors[END] = f"end {end} is not after start {start}"
+    text = headlines.strip()
+    if text and ":" not in text:
+        errors[HEADLINES] = "expected csv:PATH, rss:PATH_OR_URL or yahoo-news:TICKER"
+    rate: float | str = 0.0
+    rate_text = cash_rate.strip() or "0"
+    if rate_text.startswith("csv:"):
+        rate = rate_text
+    else:
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            errors[CASH_RATE] = "an annual rate as a fraction (0.03 = 3%) or csv:PATH of date,rate"
+        else:
+            if not -1.0 < rate <= 1.0:
+                errors[CASH_RATE] = f"{rate_text} is not an annual fraction in (-1, 1] (0.03 = 3%)"
+    div_text = dividends.strip() or "reinvest"
+    if div_text not in ("reinvest", "exclude") and not div_text.startswith("csv:"):
+        errors[DIVIDENDS] = "reinvest, exclude or csv:PATH (date,dividend)"
+    uni_text = universe.strip()
+    if uni_text and frequency != "annual":
+        errors[UNIVERSE] = "a point-in-time universe restricts annual picks: choose annual signals"
+    try:
+        config = RunConfig(
+            data=data or "sample",
+            strategies=tuple(StrategySpec(name=n, params=v) for n, v in strategies.items()),
+            seeds=tuple(range(seeds if stochastic and 1 <= seeds <= MAX_SEEDS else 1)),
+            start=start,
+            end=end,
+            frequency=frequency,  # type: ignore[arg-type]
+            cost_bps=cost_bps,
+            headlines=text or None,
+            dividends=div_text,
+            cash_rate=rate,
+            universe=uni_text or None,
+        )
+    except ValidationError as exc:
+        keys = {
+            "cost_bps": COST,
+            "start": START,
+            "end": END,
+            "data": DATA,
+            "headlines": HEADLINES,
+            "dividends": DIVIDENDS,
+            "cash_rate": CASH_RATE,
+            "universe": UNIVERSE,
+        }
+        for error in exc.errors():
+            loc = str(error["loc"][0]) if error["loc"] else ""
+            errors.setdefault(keys.get(loc, END if "start" in error["msg"] else SEEDS), _message(error))
+        config = None
+    return FormCheck(None if errors else config, errors)
+
+
+def _text(value: Any) -> str:
+    """A parameter value as ``--param`` text that pydantic coerces back to the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def config_args(config: RunConfig) -> list[str]:
+    """``backtest run`` arguments that rebuild exactly ``config`` (the worker's command line)."""
+    args = ["--data", config.data, "--seed-list", ",".join(str(s) for s in config.seeds)]
+    args += ["--cost-bps", repr(config.cost_bps)]
+    if config.frequency:
+        args += ["--frequency", config.frequency]
+    for ticker in config.tickers:
+        args += ["--ticker", ticker]
+    for spec in config.strategies:
+        args += ["--strategy", spec.name]
+        args += [a for k, v in spec.params.items() for a in ("--param", f"{spec.name}.{k}={_text(v)}")]
+    if config.start:
+        args += ["--start", config.start.isoformat()]
+    if config.end:
+        args += ["--end", config.end.isoformat()]
+    if config.headlines:
+        args += ["--headlines", config.headlines]
+    args += ["--dividends", config.dividends, "--cash-rate", str(config.cash_rate)]
+    if config.universe:
+        args += ["--universe", config.universe]
+    return args

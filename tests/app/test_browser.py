@@ -1,0 +1,117 @@
+"""The dashboard in a real browser: playwright driving Debian's chromium against ``backtest dashboard``.
+
+Skipped, with the reason, only when playwright or a chromium binary cannot be found
+(``.ci/run`` installs both). Waits on selectors, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
+expect = sync_api.expect
+BROWSER = next((p for p in CHROMIUM if Path(p).is_file()), shutil.which("chromium"))
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(BROWSER is None, reason="no chromium binary (apt-get install -y chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(tmp_path):
+    port = free_port()
+    runs = Path(os.environ["STOCKRNN_RUNS_DIR"])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "dashboard", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    pytest.fail("the dashboard did not start")
+                time.sleep(0.3)
+        yield url, runs
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def settle(page) -> None:
+    """Wait until the page's script run has finished (Streamlit shows a running icon meanwhile)."""
+    page.wait_for_timeout(150)
+    running = "[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']"
+    page.wait_for_function(f'!document.querySelector("{running}")', timeout=60_000)
+
+
+def test_a_strategy_runs_from_the_page_and_an_invalid_field_blocks_run(dashboard):
+    url, runs = dashboard
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.goto(url)
+        run = page.get_by_role("button", name="Run", exact=True)
+        run.wait_for(timeout=90_000)
+        expect(run).to_be_enabled()
+        # one invalid field: Run is disabled and the reason stands beside the field
+        cost = page.get_by_label("costs [bps per unit traded]", exact=True)
+        cost.fill("1e9")
+        cost.press("Enter")
+        page.get_by_text("less than or equal to 10000").first.wait_for(timeout=30_000)
+        expect(run).to_be_disabled(timeout=30_000)
+        cost.fill("5")
+        cost.press("Enter")
+        page.get_by_text("Run is disabled").wait_for(state="detached", timeout=30_000)
+        # ma-trend (the default) on the bundled sample, a short period
+        page.get_by_text("limit dates", exact=True).click()
+        start = page.locator("[data-testid='stDateInput'] input").first
+        start.wait_for(timeout=30_000)
+        start.fill("2018-01-02")  # the picker's display format
+        start.press("Enter")
+        page.get_by_text("signals", exact=True).click(force=True)  # leaving the field commits it
+        settle(page)
+        expect(run).to_be_enabled(timeout=30_000)
+        run.click()
+        page.get_by_text("stored in").wait_for(timeout=180_000)
+        page.wait_for_function(
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
+        )
+        page.get_by_text("ma-trend: window=200").first.wait_for(timeout=30_000)  # the config echo
+        browser.close()
+    stored = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(stored) == 1
+    manifest = json.loads((stored[0] / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["config"]["start"] == "2018-01-02" and manifest["config"]["cost_bps"] == 5.0
