@@ -18,8 +18,11 @@ follow the classic online protocol, driven by the engine:
 All seeds train together in one :class:`BatchedLSTM`. During the warm-up (default
 the first 5 years of the data) the models learn but do not trade. Targets are the
 deltas divided by their running standard deviation (not centered, so the sign is
-kept); predictions are scaled back to delta units before the signal threshold.
-With several seeds an ``ensemble`` member trades on the mean of their predictions.
+kept). Until a column's statistics rest on ``norm_days`` values (default 20; a std
+from 2 values can be tiny and blow the first targets up) its inputs are 0 and a
+ticker gives no target, so no learning step uses an undefined scale. Predictions
+are scaled back to delta units before the signal threshold. With several seeds an
+``ensemble`` member trades on the mean of their predictions.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ class LstmParams(LearningParams, SignalParams, FeatureParams):
     layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
     lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
     activation: Literal["tanh", "phi_tanh"] = Field("tanh", description="cell activation")
+    norm_days: int = Field(
+        20,
+        ge=2,
+        le=2520,
+        description="values a column needs before its running std scales inputs and targets; "
+        "no learning from a ticker before [days]",
+    )
     warmup_years: float = Field(5.0, ge=0, le=50, description="train without trading for this long [years]")
 
 
@@ -87,8 +97,8 @@ class _OnlineLstm(OnlineStrategy):
         self.n_features = int(sum(widths))
         self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
         self.trainer = Trainer(p, self.model.params)
-        self.delta_norm = RunningNorm(self.n_tickers)
-        self.feature_norm = RunningNorm(self.n_features)
+        self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
+        self.feature_norm = RunningNorm(self.n_features, min_count=p.norm_days)
         first = history.dates[0].astype(dt.date)
         self.trade_from = np.datetime64(first + dt.timedelta(days=round(p.warmup_years * 365.25)), "D")
         self.pending: list[StepCache] = []  # activations awaiting their target
@@ -146,7 +156,9 @@ class _OnlineLstm(OnlineStrategy):
     def decide(self, history: History) -> np.ndarray:
         scale = self.delta_norm.std
         y = self._forward(history)  # (seeds, tickers), in units of the running std
-        self.pending_scale = scale
+        # a ticker whose std is not defined yet gets no target: dividing by the floor
+        # (or a std of 2 values) would make it up to 1e6 times too large (issue 16)
+        self.pending_scale = np.where(self.delta_norm.ready, scale, np.nan)
         weights = weights_for(y.numpy().astype(np.float64) * scale, scale, self.params)
         if history.today < self.trade_from:
             weights[:] = np.nan  # warm-up: learn, do not trade

@@ -3,7 +3,10 @@
 ``RunningNorm`` keeps, per column, the count, mean and variance of every value
 it has been shown (Welford's update, in float64). Values of day t are added at
 t's close, so statistics used at t include day t and nothing later. Before
-``min_count`` values a column has no usable statistics: mean 0, std ``floor``.
+``min_count`` values a column has no usable statistics (``ready`` is False):
+``transform`` gives 0 there (the value is unknown in units of a std that is not
+defined yet), and users must not scale targets by its ``std`` (the floor), which
+would blow them up by 1e6.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ class RunningNorm:
         self.m2[ok] += delta * (row[ok] - self.mean[ok])
 
     @property
+    def ready(self) -> np.ndarray:
+        """Bool per column: enough values (``min_count``) for a defined mean and std."""
+        return self.count >= self.min_count
+
+    @property
     def std(self) -> np.ndarray:
         """Sample std (ddof=1) per column, at least ``floor``."""
         ready = self.count >= self.min_count
@@ -44,8 +52,8 @@ class RunningNorm:
         return np.where(self.count >= self.min_count, self.mean, 0.0)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """(values - mean) / std; NaN becomes 0 (the mean)."""
-        return np.nan_to_num((values - self.center()) / self.std)
+        """(values - mean) / std; NaN, and columns not yet ``ready``, become 0 (the mean)."""
+        return np.where(self.ready, np.nan_to_num((values - self.center()) / self.std), 0.0)
 
     def state_dict(self) -> dict[str, Any]:
         return {"count": self.count.copy(), "mean": self.mean.copy(), "m2": self.m2.copy()}

@@ -159,3 +159,31 @@ def test_fresh_processes_give_identical_lstm_results(tmp_path, market):
     assert outs[0] == outs[1]
     stateful = outs[0]["strategies"][0]
     assert [s["seed"] for s in stateful["seeds"]] == [0, 1, 2] and "ensemble" in stateful
+
+
+@pytest.mark.parametrize("cls,extra", [(LstmStateful, {"bptt": 2}), (LstmStateless, {"window": 4})])
+def test_first_gradient_norms_are_order_one_for_every_loss_and_gradient_mode(market, cls, extra):
+    """Targets scaled by a std that is not defined yet (the floor, or a std of 2 values)
+    gave first gradient norms up to 1e10 (issue 16); no step may use such a scale."""
+    from strategies.learning import LossName, Trainer
+    from strategies.nn.gradients import GRADIENT_MODES, seed_norms
+
+    norms: list[float] = []
+    original = Trainer.step
+
+    def recording(self, grad):
+        norms.append(float(seed_norms(grad).max()))
+        original(self, grad)
+
+    for loss in LossName.__args__:  # type: ignore[attr-defined]
+        for mode in GRADIENT_MODES:
+            norms.clear()
+            Trainer.step = recording  # type: ignore[method-assign]
+            try:
+                params = {**SMALL, **extra, "loss": loss, "grad_mode": mode, "norm_days": 20}
+                generate_targets(cls(params), market.head(40), SEEDS)
+            finally:
+                Trainer.step = original  # type: ignore[method-assign]
+            # day 0 has no delta, so the first target is day 21's: 40 - 21 steps
+            assert len(norms) == 40 - 21, (loss, mode)
+            assert np.isfinite(norms).all() and max(norms) < 20, (loss, mode, norms[:5])
