@@ -142,8 +142,9 @@ def explain(exc: ValidationError, model: type[BaseModel], where: str) -> InputEr
     if first["type"] == "extra_forbidden":
         known = _fields_at(model, loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        return InputError(f"{where}: unknown key {path!r}{suggestion} (known: {', '.join(known)})")
+        if hint:
+            return InputError(f"{where}: unknown key {path!r}; did you mean {hint[0]!r}?")
+        return InputError(f"{where}: unknown key {path!r} (known: {', '.join(known)})")
     message = str(first["msg"]).removeprefix("Value error, ")
     return InputError(f"{where}: {path + ': ' if path else ''}{message}")
 

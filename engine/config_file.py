@@ -26,7 +26,7 @@ from typing import Any
 
 import tomli_w
 
-from engine.config import RunConfig, validate
+from engine.config import HeadlineOptions, RunConfig, validate
 from feeds.errors import InputError
 
 
@@ -61,13 +61,17 @@ def dump_run_config(config: dict[str, Any], header: list[str] | None = None) -> 
     lines become comments at the top.
     """
     values = RunConfig.model_validate(config).model_dump(mode="python", exclude_none=True)
-    values["strategies"] = [
-        {"name": s["name"], **({"params": s["params"]} if s["params"] else {})} for s in values["strategies"]
+    if "headlines" not in values:  # how headlines would be read does not matter without them
+        for name in HeadlineOptions.model_fields:
+            values.pop(name, None)
+    strategies = [
+        {"name": s["name"], **({"params": s["params"]} if s["params"] else {})}
+        for s in values.pop("strategies")
     ]
-    if not values["strategies"]:
-        del values["strategies"]  # the frequency's default strategy, as on the command line
     values["seeds"] = list(values["seeds"])
     values["tickers"] = list(values["tickers"])
+    # strategies last: TOML tables (``[[strategies]]``) must follow the plain keys
+    values = {**values, **({"strategies": strategies} if strategies else {})}
     comments = "".join(f"# {line}\n" for line in header or [])
     return comments + tomli_w.dumps(_tomlable(values))
 

@@ -80,8 +80,8 @@ def rerun(
             True,
             True,
             f"identical to run {info.run_id}: same data (fingerprint {now[:12]}), every metric and every "
-            f"equity curve bit for bit ({n_strategies} strategies x {n_seeds} seeds, "
-            f"{len(result.benchmarks)} benchmarks)",
+            f"equity curve bit for bit ({n_strategies} strateg{'y' if n_strategies == 1 else 'ies'} x "
+            f"{n_seeds} seeds, {len(result.benchmarks)} benchmark(s))",
         )
     return Rerun(
         result, info.run_id, True, False, f"DIFFERS from run {info.run_id} on the same data: {difference}"
