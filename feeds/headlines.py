@@ -63,10 +63,8 @@ TIME_NAMES = (
     "published_at", "publishedat", "published", "pubdate", "publicationdate", "webpublicationdate",
     "datetime", "timestamp", "time", "date", "created_at", "createdat", "created", "seendate",
 )  # fmt: skip
-TEXT_NAMES = (
-    "headline", "headlines", "news", "title", "titles", "text", "webtitle", "heading", "description",
-    "summary",
-)  # fmt: skip
+# not "description"/"summary": a file with an unrecognized headline column must not silently embed those
+TEXT_NAMES = ("headline", "headlines", "news", "title", "titles", "text", "webtitle", "heading")
 WIDE = re.compile(r"^top\d+$", re.IGNORECASE)
 ZONES = {
     "ET": EXCHANGE_TZ, "EST": EXCHANGE_TZ, "EDT": EXCHANGE_TZ, "NY": EXCHANGE_TZ,
