@@ -209,6 +209,10 @@ def run_panel() -> None:
     end = d3.date_input("end", value=dt.date(2022, 12, 28), key="end") if limit else None
     cost = d4.number_input("costs [bps]", min_value=0.0, value=5.0, step=1.0, key="cost")
     headlines = st.text_input("headlines (optional): csv:PATH, rss:URL, ...", key="headlines")
+    h1, h2, h3 = st.columns(3)  # only for files whose columns are not recognized
+    headline_column = h1.text_input("headline column [auto]", key="headline-column")
+    time_column = h2.text_input("time column [auto]", key="time-column")
+    timezone = h3.text_input("zone of times without one [America/New_York]", key="timezone")
     submitted = st.button("Run", type="primary", key="run")
     if submitted:
         if not chosen:
@@ -238,6 +242,12 @@ def run_panel() -> None:
             args += ["--end", end.isoformat()]
         if headlines.strip():
             args += ["--headlines", headlines.strip()]
+            for flag, value in (
+                ("--headline-column", headline_column),
+                ("--time-column", time_column),
+                ("--timezone", timezone),
+            ):
+                args += [flag, value.strip()] if value.strip() else []
         st.session_state["job"] = Job(args, runs_dir=settings.runs_dir, cache_dir=settings.cache_dir)
         st.session_state.pop("last_run", None)
         st.session_state.pop("job_message", None)

@@ -17,22 +17,43 @@ from pydantic import Field
 from strategies.base import ENSEMBLE, Member
 from strategies.history import History
 from strategies.nn.gradients import apply_gradient_mode
-from strategies.nn.losses import get_loss
+from strategies.nn.losses import bce_derivative, bce_value, get_loss
 from strategies.nn.optim import FlatOptimizer, make_optimizer
-from strategies.nn.signals import predictions_to_weights
+from strategies.nn.signals import predictions_to_weights, probabilities_to_weights
 from strategies.params import StrategyParams
 
 LossName = Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"]
+TargetKind = Literal["delta", "direction"]
 
 
 class LearningParams(StrategyParams):
-    """Optimizer, loss and gradient handling (the user's training options)."""
+    """Optimizer, loss, gradient handling and target (the user's training options)."""
 
     lr: float = Field(1e-3, gt=0, le=1, description="learning rate")
-    optimizer: Literal["adam", "rmsprop"] = Field("adam", description="optimizer")
-    loss: LossName = Field("mse", description="loss of e = prediction - target")
+    optimizer: Literal["adam", "rmsprop", "sgd"] = Field("adam", description="optimizer")
+    momentum: float = Field(0.0, ge=0, lt=1, description="momentum of optimizer=sgd (0 = plain SGD)")
+    loss: LossName = Field("mse", description="loss of e = prediction - target (target=delta)")
     grad_mode: Literal["scale", "clip", "none"] = Field("scale", description="gradient handling per step")
-    grad_norm: float = Field(1.0, gt=0, description="norm c for grad_mode scale/clip (e.g. 0.618)")
+    grad_norm: float = Field(
+        1.0,
+        gt=0,
+        description="norm c for grad_mode scale/clip (e.g. 1.618); under adam/rmsprop a constant "
+        "rescaling cancels except through epsilon, under sgd it sets the step",
+    )
+    target: TargetKind = Field(
+        "delta",
+        description="delta: the next delta in running-std units, with `loss`; direction: up (delta > 0) "
+        "or not, binary cross-entropy on a logit (`loss` unused), signal from the probability",
+    )
+
+
+def to_target(kind: TargetKind, realized: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    """Training targets from realized deltas: ``realized / scale`` (delta) or 1.0/0.0 for up/not up
+    (direction); NaN wherever ``realized / scale`` is NaN (no target: unknown delta or scale)."""
+    scaled = realized / scale
+    if kind == "delta":
+        return scaled
+    return np.where(np.isnan(scaled), np.nan, (np.asarray(realized) > 0).astype(np.float64))
 
 
 class SignalParams(StrategyParams):
@@ -119,19 +140,49 @@ def members_of(seeds: tuple[int, ...], ensemble: bool) -> tuple[Member, ...]:
 
 
 def weights_for(predicted: np.ndarray, scale: np.ndarray, params: SignalParams) -> np.ndarray:
-    """Weights (members, tickers) from predicted deltas (seeds, tickers), ensemble row last."""
+    """Weights (members, tickers) from model outputs times ``scale`` (seeds, tickers), ensemble row last.
+
+    With ``target=direction`` the model output (``predicted / scale``) is a logit:
+    the weights come from the probability of an up day (the ensemble averages
+    probabilities), see ``strategies.nn.signals.probabilities_to_weights``.
+    """
+    if getattr(params, "target", "delta") == "direction":
+        logit = predicted / scale
+        probability = 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
+        if params.ensemble and len(probability) > 1:
+            probability = np.vstack([probability, probability.mean(axis=0, keepdims=True)])
+        return probabilities_to_weights(probability, params.signal, params.threshold)
     if params.ensemble and len(predicted) > 1:
         predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
     return predictions_to_weights(predicted, scale, params.signal, params.threshold)
 
 
 class Trainer:
-    """Loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
+    """Target, loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
 
     def __init__(self, params: LearningParams, weights: torch.Tensor) -> None:
         self.loss = get_loss(params.loss)
-        self.optimizer: FlatOptimizer = make_optimizer(params.optimizer, weights, params.lr)
+        self.target: TargetKind = params.target
+        self.optimizer: FlatOptimizer = make_optimizer(
+            params.optimizer, weights, params.lr, momentum=params.momentum
+        )
         self.grad_mode, self.grad_norm = params.grad_mode, params.grad_norm
+
+    def to_target(self, realized: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+        """:func:`to_target` for this trainer's target kind."""
+        return to_target(self.target, realized, scale)
+
+    def loss_value(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Elementwise loss of predictions against targets (differentiable)."""
+        if self.target == "direction":
+            return bce_value(pred, target)
+        return self.loss.value(pred - target)
+
+    def loss_derivative(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Elementwise d loss / d pred (closed form, for hand-written backward passes)."""
+        if self.target == "direction":
+            return bce_derivative(pred, target)
+        return self.loss.derivative(pred - target)
 
     def step(self, grad: torch.Tensor) -> None:
         """Apply the gradient mode per seed, then one optimizer step (``grad`` is modified)."""

@@ -140,13 +140,14 @@ class _OnlineLstm(OnlineStrategy):
     def learn(self, history: History) -> None:
         if self.pending and self.pending_scale is not None:
             realized = history.deltas[-1]
-            target = realized / self.pending_scale
+            target = self.trainer.to_target(realized, self.pending_scale)
             known = ~np.isnan(target)
             if known.any():
                 y = self.pending[-1].output
-                e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
                 dy = (
-                    self.trainer.loss.derivative(e)
+                    self.trainer.loss_derivative(
+                        y, torch.from_numpy(np.nan_to_num(target).astype(np.float32))
+                    )
                     * torch.from_numpy(known.astype(np.float32))
                     / float(known.sum())
                 )
