@@ -8,7 +8,7 @@ means the same thing everywhere.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -108,6 +108,71 @@ class CausalPCA:
 
     def transform(self, rows: np.ndarray) -> np.ndarray:
         return (np.nan_to_num(rows) - self.mean) @ self.components
+
+
+class OnlineReducedParams(FeatureParams):
+    """Extra features of an online strategy through a PCA fitted once, causally (:class:`OnlineReduction`)."""
+
+    pca: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="reduce extra features to d principal components fitted once on the first "
+        "pca_years of data (0 = off: the raw features)",
+    )
+    pca_years: float = Field(
+        1.0, gt=0, le=50, description="years of data the reduction is fitted on, at their last close [years]"
+    )
+
+
+class OnlineReduction:
+    """A causal reduction of an online strategy's extra feature rows to ``d`` columns.
+
+    Fitted once, at the close of the first day ``fit_day`` or later (the end of
+    ``pca_years`` of data), on the feature rows of days 0..that day, which are all
+    known then: each column is standardized by its mean and std over those rows (so
+    a count column does not swamp embedding dimensions) and projected on the top
+    ``d`` principal components (:class:`CausalPCA`). Before the fit it gives zeros
+    (nothing to reduce with yet); the components never change afterwards, so the
+    model's inputs keep one meaning. Why once and not refitted: an online model
+    learns weights for these columns day by day; refitting would rotate them.
+    """
+
+    def __init__(self, n_features: int, d: int, fit_day: np.datetime64) -> None:
+        self.d, self.fit_day = d, fit_day
+        self.fitted = False
+        self.scale = np.ones(n_features)
+        self.pca = CausalPCA(n_features, d)
+
+    def observe(self, history: History, names: list[str]) -> None:
+        """At each close: fit once ``history.today`` reaches ``fit_day`` (rows 0..today only)."""
+        if self.fitted or history.today < self.fit_day:
+            return
+        rows = np.nan_to_num(feature_rows(history, names, slice(0, history.n_days)))
+        self.scale = np.where(rows.std(axis=0) > 0, rows.std(axis=0), 1.0)
+        self.pca.fit(rows / self.scale)
+        self.fitted = True
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        """(n, n_features) -> (n, d); zeros before the fit."""
+        if not self.fitted:
+            return np.zeros((len(rows), self.d))
+        return self.pca.transform(np.nan_to_num(rows) / self.scale)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and a bool (what checkpoints store)."""
+        return {
+            "fitted": self.fitted,
+            "scale": torch.from_numpy(self.scale.copy()),
+            "mean": torch.from_numpy(np.asarray(self.pca.mean, dtype=np.float64).copy()),
+            "components": torch.from_numpy(self.pca.components.copy()),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.fitted = bool(state["fitted"])
+        self.scale = state["scale"].numpy().copy()
+        self.pca.mean = state["mean"].numpy().copy()
+        self.pca.components = state["components"].numpy().copy()
 
 
 def feature_names(spec: str, history: History) -> list[str]:

@@ -38,8 +38,9 @@ from pydantic import Field
 from strategies.base import Member, OnlineStrategy
 from strategies.history import History
 from strategies.learning import (
-    FeatureParams,
     LearningParams,
+    OnlineReducedParams,
+    OnlineReduction,
     SignalParams,
     Trainer,
     feature_names,
@@ -51,7 +52,7 @@ from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
 from strategies.nn.normalize import RunningNorm
 
 
-class LstmParams(LearningParams, SignalParams, FeatureParams):
+class LstmParams(LearningParams, SignalParams, OnlineReducedParams):
     hidden: int = Field(64, ge=1, le=1024, description="hidden units per layer")
     layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
     lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
@@ -95,6 +96,11 @@ class _OnlineLstm(OnlineStrategy):
         self.n_tickers = len(history.tickers)
         widths = [history.feature(n).reshape(history.n_days, -1).shape[1] for n in self.feature_names]
         self.n_features = int(sum(widths))
+        self.reduction: OnlineReduction | None = None
+        if p.pca and self.n_features:  # the model sees d reduced columns instead (issue 16)
+            fit_day = history.dates[0] + np.timedelta64(round(p.pca_years * 365.25), "D")
+            self.reduction = OnlineReduction(self.n_features, p.pca, fit_day)
+            self.n_features = p.pca
         self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
         self.trainer = Trainer(p, self.model.params)
         self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
@@ -110,11 +116,18 @@ class _OnlineLstm(OnlineStrategy):
         """Add the newest day to the running statistics (its values are known at its close)."""
         self.day = history.n_days - 1
         self.delta_norm.update(history.deltas[-1])
-        if self.n_features:
-            self.feature_norm.update(self._feature_row(history, -1))
+        if self.reduction is not None and not self.reduction.fitted:
+            self.reduction.observe(history, self.feature_names)
+            if self.reduction.fitted:  # fitted today: the reduced rows so far, all known now, enter the norm
+                for row in self._features(history, slice(0, history.n_days)):
+                    self.feature_norm.update(row)
+        elif self.n_features:
+            self.feature_norm.update(self._features(history, np.array([history.n_days - 1]))[0])
 
-    def _feature_row(self, history: History, t: int) -> np.ndarray:
-        return feature_rows(history, self.feature_names, np.array([t]))[0]
+    def _features(self, history: History, rows: slice | np.ndarray) -> np.ndarray:
+        """The model's extra feature columns on ``rows``: raw, or through the causal reduction."""
+        raw = feature_rows(history, self.feature_names, rows)
+        return raw if self.reduction is None else self.reduction.transform(raw)
 
     def _inputs(self, history: History, first: int, last: int) -> torch.Tensor:
         """Inputs for rows first..last: (T, n_tickers, lags + n_features), scaled by today's statistics."""
@@ -127,9 +140,7 @@ class _OnlineLstm(OnlineStrategy):
         steps = last - first + 1
         windows = np.lib.stride_tricks.sliding_window_view(scaled, lags, axis=0)[:steps]  # (T, tickers, lags)
         if self.n_features:
-            feats = self.feature_norm.transform(
-                feature_rows(history, self.feature_names, slice(first, last + 1))
-            )
+            feats = self.feature_norm.transform(self._features(history, slice(first, last + 1)))
             windows = np.concatenate(
                 [windows, np.broadcast_to(feats[:, None, :], (steps, self.n_tickers, self.n_features))],
                 axis=2,
@@ -182,6 +193,7 @@ class _OnlineLstm(OnlineStrategy):
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
             "extra": self._extra_state(),
+            **({"reduction": self.reduction.state_dict()} if self.reduction is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -194,6 +206,8 @@ class _OnlineLstm(OnlineStrategy):
         self.pending_scale = None if scale is None else scale.numpy().copy()
         self.day = int(state["day"])
         self._load_extra_state(state["extra"])
+        if self.reduction is not None:
+            self.reduction.load_state_dict(state["reduction"])
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
