@@ -61,9 +61,9 @@ def dump_run_config(config: dict[str, Any], header: list[str] | None = None) -> 
     lines become comments at the top.
     """
     values = RunConfig.model_validate(config).model_dump(mode="python", exclude_none=True)
-    if "headlines" not in values:  # how headlines would be read does not matter without them
-        for name in HeadlineOptions.model_fields:
-            values.pop(name, None)
+    reading = {name: values.pop(name) for name in HeadlineOptions.model_fields if name in values}
+    if "headlines" in values:  # how headlines are read matters only with headlines; listed after them
+        values.update(reading)
     strategies = [
         {"name": s["name"], **({"params": s["params"]} if s["params"] else {})}
         for s in values.pop("strategies")

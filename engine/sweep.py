@@ -154,8 +154,18 @@ def expand(spec: SpecDict) -> list[Cell]:
     return list(cells.values())
 
 
+# fields added after sweeps were first stored: left out of the key while unset, so older sweeps'
+# cells keep their keys (and are not recomputed for nothing)
+_NEWER_FIELDS = ("headline_column", "time_column", "timezone")
+
+
 def cell_key(config: RunConfig) -> str:
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    """A cell's identity: a hash of its config (the data's fingerprint is checked separately)."""
+    values = config.model_dump(mode="json")
+    for name in _NEWER_FIELDS:
+        if values.get(name) is None:
+            values.pop(name, None)
+    text = json.dumps(values, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
