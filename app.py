@@ -33,6 +33,7 @@ from engine.form import (
     SEEDS,
     START,
     STRATEGIES,
+    TIMEZONE,
     UNIVERSE,
     FormCheck,
     check_run_form,
@@ -395,6 +396,11 @@ def run_panel() -> None:
     slots[COST] = d4.empty()
     headlines = st.text_input("headlines (optional): csv:PATH, rss:URL, ...", key="headlines")
     slots[HEADLINES] = st.empty()
+    h1, h2, h3 = st.columns(3)  # only for files whose columns are not recognized
+    headline_column = h1.text_input("headline column [auto]", key="headline-column")
+    time_column = h2.text_input("time column [auto]", key="time-column")
+    timezone = h3.text_input("zone of times without one [America/New_York]", key="timezone")
+    slots[TIMEZONE] = h3.empty()
     b1, b2, b3 = st.columns(3)
     dividends = b1.text_input(
         "dividends", value="reinvest", key="dividends", help="reinvest | exclude | csv:PATH (date,dividend)"
@@ -423,6 +429,9 @@ def run_panel() -> None:
         end=end,
         cost_bps=float(cost),
         headlines=headlines,
+        headline_column=headline_column,
+        time_column=time_column,
+        timezone=timezone,
         dividends=dividends,
         cash_rate=cash_rate,
         universe=universe,

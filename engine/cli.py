@@ -110,6 +110,18 @@ DateOnlyOpt = Annotated[
         help="date-only headlines count as known at that day's close [default: from the next trading day]",
     ),
 ]
+HeadlineColumnOpt = Annotated[
+    str | None,
+    typer.Option("--headline-column", help="column of a headline file holding the text [auto-detected]"),
+]
+TimeColumnOpt = Annotated[
+    str | None,
+    typer.Option("--time-column", help="column of a headline file holding the publication time [auto]"),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option("--timezone", help="zone of headline times written without one [America/New_York]"),
+]
 
 
 DividendsOpt = Annotated[
@@ -163,14 +175,16 @@ def _seeds(seeds: int | None, seed_list: str | None) -> tuple[int, ...]:
     return tuple(range(seeds)) if seeds is not None else DEFAULT_SEEDS
 
 
-def _specs(names: list[str], params: list[str]) -> tuple[Any, ...]:
-    """StrategySpecs from --strategy names and --param assignments."""
+def _specs(names: list[str], params: list[str], base: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """StrategySpecs from --strategy names and --param assignments (over ``base`` specs' params)."""
     from engine.config import StrategySpec
     from strategies.params import parse_assignments
     from strategies.registry import resolve
 
     classes = {name: resolve(name) for name in names}
-    values: dict[str, dict[str, str]] = {name: {} for name in names}
+    values: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for spec in base:
+        values.setdefault(spec.name, {}).update(spec.params)
     for owner, key, value in parse_assignments(params):
         if owner is not None:
             if owner not in values:
@@ -267,8 +281,51 @@ def _options(
         os.environ[PLUGINS_ENV] = os.pathsep.join([*(str(p.resolve()) for p in plugins_dir), *present])
 
 
+# `run` options -> the RunConfig fields they set (for --config FILE with options on top)
+_OVERRIDES = {
+    "data": ("data",), "tickers": ("ticker",), "seeds": ("seeds", "seed_list"), "start": ("start",),
+    "end": ("end",), "frequency": ("frequency",), "cost_bps": ("cost_bps",),
+    "slippage_bps": ("slippage_bps",), "execution_lag": ("lag",), "headlines": ("headlines",),
+    "headline_model": ("headline_model",), "headline_date_only": ("date_only_same_day",),
+    "headline_column": ("headline_column",), "time_column": ("time_column",), "timezone": ("timezone",),
+    "universe": ("universe",), "dividends": ("dividends",), "cash_rate": ("cash_rate",),
+}  # fmt: skip
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not left at its default)."""
+    source = ctx.get_parameter_source(name)
+    # compared by name: typer may bring its own copy of click's ParameterSource enum
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _with_file(
+    ctx: typer.Context, path: Path, fields: dict[str, Any], names: list[str], params: list[str]
+) -> Any:
+    """The config of ``--config FILE``, with the options given on the command line on top."""
+    from engine.config_file import load_run_config
+
+    base = load_run_config(path)
+    values = base.model_dump()
+    values.update({f: fields[f] for f, options in _OVERRIDES.items() if any(_given(ctx, o) for o in options)})
+    if names:
+        values["strategies"] = _specs(names, params)
+    elif params:
+        values["strategies"] = _specs([s.name for s in base.strategies], params, base=base.strategies)
+    return _config(**values)
+
+
 @app.command()
 def run(
+    ctx: typer.Context,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="run the config in this TOML/YAML file (what `backtest show RUN --config` prints); "
+            "options given as well override its values",
+        ),
+    ] = None,
     data: DataOpt = "sample",
     ticker: TickerOpt = None,
     strategy: StrategyOpt = None,
@@ -291,6 +348,9 @@ def run(
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
     universe: UniverseOpt = None,
+    headline_column: HeadlineColumnOpt = None,
+    time_column: TimeColumnOpt = None,
+    timezone: TimezoneOpt = None,
     ablate_headlines: Annotated[
         bool,
         typer.Option("--ablate-headlines", help="also run without the headlines (same seeds); print both"),
@@ -312,10 +372,9 @@ def run(
 
     settings = _settings(runs_dir, cache_dir)
     names = list(strategy or [])
-    config = _config(
+    fields = dict(
         data=data,
         tickers=tuple(ticker or ()),
-        strategies=_specs(names, list(param or [])),
         seeds=_seeds(seeds, seed_list),
         start=start.date() if start else None,
         end=end.date() if end else None,
@@ -329,8 +388,15 @@ def run(
         universe=universe,
         dividends=dividends,
         cash_rate=_cash_rate(cash_rate),
+        headline_column=headline_column,
+        time_column=time_column,
+        timezone=timezone,
     )
-    if ablate_headlines and not headlines:
+    if config_file is not None:
+        config = _with_file(ctx, config_file, fields, names, list(param or []))
+    else:
+        config = _config(**fields, strategies=_specs(names, list(param or [])))
+    if ablate_headlines and not config.headlines:
         raise InputError("--ablate-headlines needs --headlines SOURCE")
     store = RunStore(settings.runs_dir)
     with _progress(file=progress_file) as progress:
@@ -357,6 +423,7 @@ def run(
                     {"with": payload, "without": other, "ablation": ablation(payload, other)}, indent=2
                 )
             )
+            _exit_on_failures(result, without)
             return
         from engine.report import render_run
 
@@ -368,6 +435,7 @@ def run(
         out.print(
             f"[dim]stored: {settings.runs_dir / result.run_id} and {settings.runs_dir / without.run_id}[/dim]"
         )
+        _exit_on_failures(result, without)
         return
     if as_json:
         print(json.dumps(payload, indent=2))
@@ -376,9 +444,19 @@ def run(
 
         render_run(payload, out)
         out.print(f"[dim]stored: {settings.runs_dir / result.run_id}[/dim]")
-    if result.failures:
+    _exit_on_failures(result)
+
+
+def _exit_on_failures(*results: Any) -> None:
+    """Name every failed strategy on stderr and exit 1 if any failed (after the output was printed)."""
+    failed = False
+    for result in results:
+        if result is None:
+            continue
         for label, message in result.failures:
             err.print(f"[red]strategy {label} failed:[/red] {message}", highlight=False)
+            failed = True
+    if failed:
         raise typer.Exit(1)
 
 
@@ -397,6 +475,9 @@ def audit(
     headlines: HeadlinesOpt = None,
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
+    headline_column: HeadlineColumnOpt = None,
+    time_column: TimeColumnOpt = None,
+    timezone: TimezoneOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -419,6 +500,9 @@ def audit(
         headlines=headlines,
         headline_model=headline_model,
         headline_date_only="same" if date_only_same_day else "next",
+        headline_column=headline_column,
+        time_column=time_column,
+        timezone=timezone,
     )
     with _progress() as progress:
         prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
@@ -480,6 +564,44 @@ def update(
 
 
 @app.command()
+def rerun(
+    run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
+    data: Annotated[
+        str | None, typer.Option("--data", help="rerun on these data instead (no comparison is made)")
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a stored run's config again (a new run) and check the result is identical, bit for bit.
+
+    Refused when the data have changed since (fingerprint), unless --data is given.
+    Exit 1 when the result differs on the same data.
+    """
+    from engine.rerun import rerun as rerun_run
+    from engine.store import RunStore
+
+    settings = _settings(runs_dir, cache_dir)
+    with _progress() as progress:
+        outcome = rerun_run(
+            RunStore(settings.runs_dir), run_id, data=data, cache_dir=settings.cache_dir, progress=progress
+        )
+    payload = outcome.result.to_dict()
+    if as_json:
+        verdict = {"rerun_of": outcome.original, "compared": outcome.compared, "identical": outcome.identical}
+        print(json.dumps({**payload, "rerun": {**verdict, "message": outcome.message}}, indent=2))
+    else:
+        from engine.report import render_run
+
+        render_run(payload, out)
+        out.print(f"[dim]stored: {settings.runs_dir / outcome.result.run_id}[/dim]")
+    err.print(outcome.message, highlight=False)
+    _exit_on_failures(outcome.result)
+    if outcome.compared and not outcome.identical:
+        raise typer.Exit(1)
+
+
+@app.command()
 def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
     """List stored runs with their status and key figures."""
     from engine.report import runs_table
@@ -520,12 +642,30 @@ def show(
         Path | None,
         typer.Option("--html", help="also write the run's tearsheet here (one self-contained HTML file)"),
     ] = None,
+    as_config: Annotated[
+        bool,
+        typer.Option("--config", help="print the run's config as a TOML file for `backtest run --config`"),
+    ] = False,
 ) -> None:
     """Print one stored run: the same tables as `backtest run` printed."""
     from engine.report import render_run
     from engine.store import RunStore
 
     store = RunStore(_settings(runs_dir).runs_dir)
+    if as_config:
+        from engine.config_file import dump_run_config
+
+        info = store.find(run_id)
+        if "config" not in info.manifest:
+            raise InputError(f"run {info.run_id}: its manifest has no config ({info.status})")
+        data = info.manifest.get("data", {})
+        header = [
+            f"run {info.run_id} ({info.status}, {info.created}); rerun: backtest run --config FILE",
+            f"data {data.get('spec')}: {data.get('first')}..{data.get('last')}, {data.get('days')} days, "
+            f"fingerprint {data.get('fingerprint')}",
+        ]
+        sys.stdout.write(dump_run_config(info.manifest["config"], header))
+        return
     info, payload = store.load_metrics(run_id)
     if html is not None:
         from engine import run_notes
@@ -697,13 +837,18 @@ def headlines_import(
     data: DataOpt = "sample",
     date_only_same_day: DateOnlyOpt = False,
     cache_dir: CacheDirOpt = None,
+    headline_column: HeadlineColumnOpt = None,
+    time_column: TimeColumnOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Parse, clean and align headlines to trading days; report what was kept and rejected."""
     from feeds.headline_sources import dump_rows, load_headlines
     from feeds.headlines import assign_trading_days
     from feeds.sources import DataSpec, load_market
 
-    frame, report = load_headlines(source)
+    frame, report = load_headlines(
+        source, headline_column=headline_column, time_column=time_column, timezone=timezone
+    )
     market = load_market(DataSpec.parse(data), cache_dir=_settings(cache_dir=cache_dir).cache_dir)
     rows = assign_trading_days(
         frame["published_at"].to_numpy(),
@@ -725,12 +870,17 @@ def headlines_embed(
     headline_model: HeadlineModelOpt = "default",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="texts per model batch")] = 64,
     cache_dir: CacheDirOpt = None,
+    headline_column: HeadlineColumnOpt = None,
+    time_column: TimeColumnOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Embed a source's headlines into the cache ahead of time (each text once, ever)."""
     from feeds.embeddings import Embedder
     from feeds.headline_sources import load_headlines
 
-    frame, report = load_headlines(source)
+    frame, report = load_headlines(
+        source, headline_column=headline_column, time_column=time_column, timezone=timezone
+    )
     for line in report.lines():
         out.print(line)
     settings = _settings(cache_dir=cache_dir)
@@ -768,7 +918,7 @@ def headlines_info(
     else:
         out.print(f"no embedding cache yet at {path}")
     if source:
-        headlines_import(source, None, data, False, cache_dir)
+        headlines_import(source, None, data, False, cache_dir, None, None, None)
 
 
 @data_app.command("list")
@@ -992,13 +1142,12 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         if debug:
             traceback.print_exc()
-        # soft_wrap: one line however long the path, so the message stays one greppable line
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # one line, unwrapped
         code = 2
     except StrategyError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # one line, unwrapped
         code = 1
     except Exception as exc:
         if debug:

@@ -33,7 +33,7 @@ DATA, STRATEGIES, SEEDS, START, END, COST, HEADLINES = (
     "cost",
     "headlines",
 )
-DIVIDENDS, CASH_RATE, UNIVERSE = "dividends", "cash-rate", "universe"
+DIVIDENDS, CASH_RATE, UNIVERSE, TIMEZONE = "dividends", "cash-rate", "universe", "timezone"
 MAX_SEEDS = 100
 
 
@@ -110,6 +110,9 @@ def check_run_form(
     end: dt.date | None,
     cost_bps: float,
     headlines: str = "",
+    headline_column: str = "",
+    time_column: str = "",
+    timezone: str = "",
     dividends: str = "reinvest",
     cash_rate: str = "0",
     universe: str = "",
@@ -169,6 +172,9 @@ def check_run_form(
             frequency=frequency,  # type: ignore[arg-type]
             cost_bps=cost_bps,
             headlines=text or None,
+            headline_column=headline_column.strip() or None,
+            time_column=time_column.strip() or None,
+            timezone=timezone.strip() or None,
             dividends=div_text,
             cash_rate=rate,
             universe=uni_text or None,
@@ -183,6 +189,7 @@ def check_run_form(
             "dividends": DIVIDENDS,
             "cash_rate": CASH_RATE,
             "universe": UNIVERSE,
+            "timezone": TIMEZONE,
         }
         for error in exc.errors():
             loc = str(error["loc"][0]) if error["loc"] else ""
@@ -217,6 +224,12 @@ def config_args(config: RunConfig) -> list[str]:
         args += ["--end", config.end.isoformat()]
     if config.headlines:
         args += ["--headlines", config.headlines]
+    for flag, value in (
+        ("--headline-column", config.headline_column),
+        ("--time-column", config.time_column),
+        ("--timezone", config.timezone),
+    ):
+        args += [flag, value] if value else []
     args += ["--dividends", config.dividends, "--cash-rate", str(config.cash_rate)]
     if config.universe:
         args += ["--universe", config.universe]

@@ -138,6 +138,7 @@ def _with_headlines(
         cache_dir or Settings.resolve().cache_dir,
         model=config.headline_model,
         date_only_rule=config.headline_date_only,
+        columns=config.headline_options(),
         progress=(lambda done, total: progress("embedding headlines", done, total)) if progress else None,
     )
     info = {"spec": config.headlines, "model": config.headline_model, **found.info()}
@@ -417,6 +418,13 @@ def versions() -> dict[str, str]:
     return found
 
 
+def plugin_origin(cls: type[Strategy]) -> dict[str, str]:
+    """Where a strategy's code comes from: its distribution and version, or its file's SHA-256."""
+    from engine.provenance import code_origin
+
+    return code_origin(cls)
+
+
 def run_and_store(
     prepared: Prepared,
     store: RunStore,
@@ -424,14 +432,16 @@ def run_and_store(
     progress: ProgressFn | None = None,
     resume: dict[str, Checkpoint] | None = None,
     parent: str | None = None,
+    tags: dict[str, Any] | None = None,
 ) -> RunResult:
     """Execute and store a run; on failure the run is recorded as failed and the error re-raised.
 
-    ``resume``/``parent``: continue online strategies from an earlier run's checkpoints.
+    ``resume``/``parent``: continue online strategies from an earlier run's checkpoints;
+    ``tags``: extra manifest entries (e.g. ``rerun_of``).
     """
     run_id = new_run_id()
     started = time.time()
-    manifest = run_manifest(prepared, parent=parent)
+    manifest = run_manifest(prepared, parent=parent, tags=tags)
     store.begin(run_id, manifest)
     try:
         result = execute(prepared, run_id=run_id, progress=progress, resume=resume)
@@ -456,6 +466,7 @@ def run_manifest(
         "seeds": list(prepared.config.seeds),
         "data": data_identity(prepared.config, prepared.market),
         "versions": versions(),
+        "plugins": {s.label(): plugin_origin(type(s)) for s in prepared.strategies},
         **(tags or {}),
     }
     if parent:

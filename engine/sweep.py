@@ -16,12 +16,16 @@ A sweep spec (TOML or YAML) names the grid::
     params = { hidden = 32 }                   # fixed
     grid = { loss = ["mse", "linex", "huber"] } # crossed
 
-Each cell is a :class:`RunConfig` with one strategy; its key is a hash of that
+The spec is validated by :class:`engine.config.SweepSpec` (every RunConfig field;
+unknown keys rejected, by name, with a suggestion; strategy parameters checked
+against the strategy). Each cell is a :class:`RunConfig` with one strategy; its key is a hash of that
 config, so a cell is the same cell whatever the order of the spec. Cells are
 stored as ordinary runs tagged ``sweep`` and ``cell`` in their manifests: the
 store is the sweep's only record. Running a sweep again skips every cell with a
-complete run and computes the rest (a killed sweep resumes; a failed cell is
-retried); a failing cell is stored as failed with its error and the others go on.
+complete run on the same data (fingerprint of the cell's data as they are now)
+and computes the rest (a killed sweep resumes; a failed cell is retried; after
+new data, the cells on them run again); a failing cell is stored as failed with
+its error and the others go on.
 
 Executors: ``local`` (a process pool, one torch thread per worker) and ``ray``
 (``ray.remote`` tasks; a local Ray instance unless ``address`` is given). Data
@@ -38,14 +42,14 @@ import itertools
 import json
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import RunConfig, StrategySpec
+from engine.config import RunConfig, SweepSpec, validate
+from engine.config_file import read_mapping
 from engine.results import RunResult
 from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
 from engine.store import COMPLETE, RunStore, new_run_id
@@ -73,23 +77,37 @@ class SweepOutcome:
 
 
 def load_spec(path: Path) -> SpecDict:
-    """Read a TOML or YAML sweep spec; bad files name the file and the problem."""
-    if not path.is_file():
-        raise InputError(f"sweep spec {path}: no such file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+    """Read and validate a TOML or YAML sweep spec; bad files name the file, the key and the problem."""
+    raw = read_mapping(path, "sweep spec")
+    raw.setdefault("name", path.stem)
+    return validate_spec(raw, f"sweep spec {path}")
 
-            spec = yaml.safe_load(text)
-        else:
-            spec = tomllib.loads(text)
-    except Exception as exc:
-        raise InputError(f"sweep spec {path}: cannot parse: {exc}") from exc
-    if not isinstance(spec, dict) or not spec.get("strategies"):
-        raise InputError(f"sweep spec {path}: needs a 'strategies' list")
-    spec.setdefault("name", path.stem)
-    return spec
+
+def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SpecDict:
+    """``spec`` checked against :class:`SweepSpec` (unknown keys named, with a suggestion), as a dict.
+
+    Strategy parameters (``params`` and ``grid`` names) are checked against each
+    strategy's own parameters when the strategy can be loaded; an unknown strategy
+    is left to fail as its cells' error.
+    """
+    from strategies.params import build_params
+    from strategies.registry import resolve
+
+    model = validate(SweepSpec, spec, where)
+    for i, entry in enumerate(model.strategies):
+        try:
+            cls = resolve(entry.name)
+        except InputError:
+            continue
+        names = {**entry.params, **{k: v[0] for k, v in entry.grid.items() if v}}
+        try:
+            build_params(cls.Params, names, entry.name)
+        except InputError as exc:
+            raise InputError(f"{where}: strategies[{i}]: {exc}") from None
+        empty = [k for k, v in entry.grid.items() if not v]
+        if empty:
+            raise InputError(f"{where}: strategies[{i}].grid.{empty[0]}: an empty list of values")
+    return model.model_dump(mode="python")
 
 
 def _axis(value: Any) -> list[Any]:
@@ -98,55 +116,57 @@ def _axis(value: Any) -> list[Any]:
 
 def expand(spec: SpecDict) -> list[Cell]:
     """Every cell of the grid, in spec order; duplicates (same config) once."""
-    seeds = spec.get("seeds", 10)
-    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
-    datas = _axis(spec.get("data", "sample"))
-    periods = [tuple(p) if p else (None, None) for p in _axis(spec.get("periods", [None]))]
-    ticker_sets = [tuple(t) if t else () for t in _axis(spec.get("tickers", [None]))]
-    headline_options = [h or None for h in _axis(spec.get("headlines", [None]))]
-    shared = ("cost_bps", "slippage_bps", "frequency", "execution_lag", "dividends", "cash_rate")
-    common = {k: spec[k] for k in shared if k in spec}
+    model = validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
+    seeds = tuple(range(model.seeds)) if isinstance(model.seeds, int) else tuple(model.seeds)
+    datas = _axis(model.data)
+    periods = [tuple(p) if p else (None, None) for p in model.periods]
+    ticker_sets = [tuple(t) if t else () for t in model.tickers]
+    headline_options = [h or None for h in _axis(model.headlines)]
+    common = model.common()
     cells: dict[str, Cell] = {}
-    for entry in spec["strategies"]:
-        if "name" not in entry:
-            raise InputError(f"sweep {spec['name']}: a strategies entry has no name")
-        grid = entry.get("grid", {})
-        names = list(grid)
-        for values in itertools.product(*(_axis(grid[n]) for n in names)):
-            params = {**entry.get("params", {}), **dict(zip(names, values, strict=True))}
+    for entry in model.strategies:
+        names = list(entry.grid)
+        for values in itertools.product(*(entry.grid[n] for n in names)):
+            params = {**entry.params, **dict(zip(names, values, strict=True))}
             for data, (start, end), tickers, headlines in itertools.product(
                 datas, periods, ticker_sets, headline_options
             ):
-                try:
-                    config = RunConfig(
-                        data=data,
-                        tickers=tickers,
-                        strategies=(StrategySpec(name=entry["name"], params=params),),
-                        seeds=seeds,
-                        start=start,
-                        end=end,
-                        headlines=headlines,
+                config = validate(
+                    RunConfig,
+                    {
+                        "data": data,
+                        "tickers": tickers,
+                        "strategies": ({"name": entry.name, "params": params},),
+                        "seeds": seeds,
+                        "start": start,
+                        "end": end,
+                        "headlines": headlines,
                         **common,
-                    )
-                except Exception as exc:
-                    raise InputError(f"sweep {spec['name']}: cell {entry['name']} {params}: {exc}") from exc
+                    },
+                    f"sweep {model.name}: cell {entry.name} {params}",
+                )
                 varying = [f"{n}={v}" for n, v in zip(names, values, strict=True)]
                 varying += [f"data={data}"] if len(datas) > 1 else []
                 varying += [f"period={start}..{end}"] if len(periods) > 1 else []
                 varying += [f"tickers={','.join(tickers)}"] if len(ticker_sets) > 1 else []
                 varying += [f"headlines={'on' if headlines else 'off'}"] if len(headline_options) > 1 else []
                 key = cell_key(config)
-                cells.setdefault(key, Cell(key, config, " ".join([entry["name"], *varying])))
+                cells.setdefault(key, Cell(key, config, " ".join([entry.name, *varying])))
     return list(cells.values())
 
 
-# Config fields added after sweeps existed: left out of the key while at their default, so cells stored
-# before the field existed keep their keys (a sweep resumes instead of recomputing them).
-KEY_OPTIONAL = ("universe",)
+# Config fields added after sweeps were first stored: left out of the key while at their default, so
+# cells stored before the field existed keep their keys (a sweep resumes instead of recomputing them).
+# ``dividends`` and ``cash_rate`` are deliberately not here: their defaults changed the basis
+# (total return), so cells stored on the old price-only basis are recomputed.
+KEY_OPTIONAL = ("universe", "headline_column", "time_column", "timezone")
 
 
 def cell_key(config: RunConfig) -> str:
-    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when not at their default)."""
+    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when not at their default).
+
+    The data's fingerprint is checked separately (a cell is done only on the current data).
+    """
     data = config.model_dump(mode="json")
     defaults = RunConfig().model_dump(mode="json")
     for name in KEY_OPTIONAL:
@@ -156,17 +176,29 @@ def cell_key(config: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def completed_cells(store: RunStore, sweep_id: str) -> dict[str, str]:
-    """cell key -> run id of the complete runs of a sweep already in the store."""
-    return {
-        info.manifest["cell"]: info.run_id
-        for info in store.list()
-        if info.status == COMPLETE and info.manifest.get("sweep") == sweep_id and "cell" in info.manifest
-    }
+def completed_cells(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> dict[str, str]:
+    """cell key -> run id of the complete runs of a sweep already in the store.
+
+    ``fingerprints`` (cell key -> fingerprint of the cell's data now): a run counts
+    only when it was computed on those data, so a cell whose data changed (new days
+    fetched, a file edited) is computed again.
+    """
+    found = {}
+    for info in store.list():  # newest first: the newest complete run of a cell wins
+        manifest = info.manifest
+        if info.status != COMPLETE or manifest.get("sweep") != sweep_id or "cell" not in manifest:
+            continue
+        cell = manifest["cell"]
+        if fingerprints is not None and manifest.get("data", {}).get("fingerprint") != fingerprints.get(cell):
+            continue
+        found.setdefault(cell, info.run_id)
+    return found
 
 
 # --- workers -------------------------------------------------------------------------------
-DataKey = tuple[str, str, str, tuple[str, ...], str | None, str, str]
+DataKey = tuple[Any, ...]
 Loaded = tuple[Market, dict[str, Any] | None]
 _MARKETS: dict[DataKey, Loaded] = {}
 
@@ -174,7 +206,10 @@ _MARKETS: dict[DataKey, Loaded] = {}
 def data_key(config: RunConfig) -> DataKey:
     """Cells with equal keys share their loaded data."""
     c = config
-    return (c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only)
+    return (
+        c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only,
+        c.headline_column, c.time_column, c.timezone,
+    )  # fmt: skip
 
 
 def _init_worker(markets: dict[DataKey, Loaded]) -> None:
@@ -221,13 +256,16 @@ def run_sweep(
     """Run every missing cell of ``spec``; see the module docstring."""
     sweep_id = str(spec["name"])
     cells = expand(spec)
-    complete = completed_cells(store, sweep_id)
+    started = time.time()
+    # the data are loaded (once per distinct data) before deciding what is complete: a cell's
+    # resume key is its config AND the fingerprint of its data as they are now
+    markets = prepare_markets(cells, cache_dir)
+    fingerprints = {c.key: _fingerprint(c.config, markets[data_key(c.config)]) for c in cells}
+    complete = completed_cells(store, sweep_id, fingerprints)
     todo = [c for c in cells if c.key not in complete]
     outcome = SweepOutcome(sweep_id, len(cells), skipped=len(cells) - len(todo))
-    started = time.time()
     if not todo:
         return outcome
-    markets = prepare_markets(todo, cache_dir)
     say = on_event or (lambda _kind, _cell, _msg: None)
 
     def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
@@ -254,6 +292,14 @@ def run_sweep(
         raise InputError(f"--executor {executor!r}: use local or ray")
     outcome.seconds = time.time() - started
     return outcome
+
+
+def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
+    """The fingerprint a cell's run records (``manifest.data.fingerprint``): of its traded data."""
+    try:
+        return prepare(config, loaded=loaded).market.fingerprint()
+    except Exception:  # a cell that cannot be prepared has no data identity; it fails when run
+        return ""
 
 
 Record = Callable[[Cell, str, str, Any, float], None]

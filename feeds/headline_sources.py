@@ -23,30 +23,51 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feeds.calendar import EXCHANGE_TZ
 from feeds.embeddings import Embedder, EmbedStats, ProgressFn
 from feeds.errors import InputError
-from feeds.headlines import DateOnly, HeadlineReport, assign_trading_days, headline_rows, read_headline_file
+from feeds.headlines import (
+    DateOnly,
+    HeadlineReport,
+    assign_trading_days,
+    headline_rows,
+    parse_zone,
+    read_headline_file,
+)
 
 UTC = dt.UTC
 FEATURE_EMBEDDING = "headlines"
 FEATURE_COUNT = "headline_count"
 
 
-def load_headlines(spec: str) -> tuple[pl.DataFrame, HeadlineReport]:
-    """Read a ``--headlines`` spec into the headline schema (see the module docstring)."""
+def load_headlines(
+    spec: str,
+    *,
+    headline_column: str | None = None,
+    time_column: str | None = None,
+    timezone: str | None = None,
+) -> tuple[pl.DataFrame, HeadlineReport]:
+    """Read a ``--headlines`` spec into the headline schema (see the module docstring).
+
+    ``headline_column``/``time_column``: the file's columns (auto-detected when None;
+    files only); ``timezone``: zone of times written without one (default New York).
+    """
+    naive_tz = parse_zone(timezone) if timezone else EXCHANGE_TZ
     scheme, sep, target = spec.partition(":")
     if not sep or (len(scheme) == 1 and target.startswith("\\")):  # a bare path (or C:\...)
         scheme, target = Path(spec).suffix.lower().lstrip("."), spec
     scheme = scheme.lower()
     if scheme in ("csv", "parquet"):
-        return read_headline_file(target)
+        return read_headline_file(
+            target, time_column=time_column, text_column=headline_column, naive_tz=naive_tz
+        )
     if scheme == "rss":
         import feedparser
 
         parsed = feedparser.parse(target)
         if parsed.get("bozo") and not parsed.get("entries"):
             raise InputError(f"rss:{target}: not a readable RSS/Atom feed ({parsed.get('bozo_exception')})")
-        return _entries(parsed, f"rss:{target}")
+        return _entries(parsed, f"rss:{target}", naive_tz)
     if scheme == "yahoo-news":
         import yfinance
 
@@ -67,14 +88,16 @@ def parse_feed(content: str | bytes, origin: str = "rss") -> tuple[pl.DataFrame,
     return _entries(feedparser.parse(content), origin)
 
 
-def _entries(parsed: Any, origin: str) -> tuple[pl.DataFrame, HeadlineReport]:
+def _entries(
+    parsed: Any, origin: str, naive_tz: dt.tzinfo = EXCHANGE_TZ
+) -> tuple[pl.DataFrame, HeadlineReport]:
     source = parsed.get("feed", {}).get("title") or origin
     rows = []
     for entry in parsed.get("entries", []):
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")  # UTC struct_time
         published = dt.datetime(*stamp[:6], tzinfo=UTC) if stamp else entry.get("published")
         rows.append({"published": published, "headline": entry.get("title"), "source": source})
-    return headline_rows(rows, origin)
+    return headline_rows(rows, origin, naive_tz=naive_tz)
 
 
 def parse_yahoo_news(items: list[dict[str, Any]], ticker: str) -> tuple[pl.DataFrame, HeadlineReport]:
@@ -164,9 +187,13 @@ def headline_features(
     model: str = "default",
     date_only_rule: DateOnly = "next",
     progress: ProgressFn | None = None,
+    columns: dict[str, str | None] | None = None,
 ) -> HeadlineFeatures:
-    """Load, embed (through the cache) and align the headlines of ``spec`` to ``dates``."""
-    frame, report = load_headlines(spec)
+    """Load, embed (through the cache) and align the headlines of ``spec`` to ``dates``.
+
+    ``columns``: :func:`load_headlines`'s ``headline_column``/``time_column``/``timezone``.
+    """
+    frame, report = load_headlines(spec, **(columns or {}))
     if frame.height == 0:
         raise InputError(f"--headlines {spec}: no usable headlines ({'; '.join(report.lines())})")
     embedder = Embedder(cache_dir, model)

@@ -11,9 +11,12 @@ date without a time of day), ``headline`` (cleaned text), ``source``, ``ticker``
   RFC 822 (``Mon, 07 Mar 2022 08:15:53 GMT``), ``7:51 PM ET Fri, 17 July 2020``;
   a time without a zone is read as New York time.
 
-Column names are found case-insensitively (``date``/``published``/``time``/
-``datetime``/``timestamp``; ``news``/``headline``/``title``/``text``; ``source``;
-``ticker``) or given explicitly. Cleaning: HTML entities, Python bytes-literal
+Column names are found case-insensitively, ignoring spaces, ``_`` and ``-``
+(``TIME_NAMES``: ``date``, ``published``, ``pubDate``, ``publishedAt``, ``time``,
+``timestamp``, ``datetime``, ...; ``TEXT_NAMES``: ``headline(s)``, ``news``,
+``title``, ``text``, ...; ``source``; ``ticker``) or given explicitly
+(``--headline-column``, ``--time-column``; ``--timezone`` for times without a zone).
+Cleaning: HTML entities, Python bytes-literal
 wrappers (``b'...'``, ``b"..."``), whitespace and line breaks inside a cell; exact
 duplicates and empty rows are dropped, rows without a usable date are rejected;
 all of it is counted in a :class:`HeadlineReport`.
@@ -56,8 +59,14 @@ HEADLINE_SCHEMA = {
 }
 DateOnly = Literal["next", "same"]
 UTC = dt.UTC
-TIME_NAMES = ("published_at", "published", "datetime", "timestamp", "time", "date")
-TEXT_NAMES = ("headline", "news", "title", "text")
+# Auto-detected column names (compared case-insensitively, spaces and "_"/"-" ignored), in order of
+# preference: plain CSV exports, RSS (pubDate), news APIs (publishedAt, webPublicationDate, ...).
+TIME_NAMES = (
+    "published_at", "publishedat", "published", "pubdate", "publicationdate", "webpublicationdate",
+    "datetime", "timestamp", "time", "date", "created_at", "createdat", "created", "seendate",
+)  # fmt: skip
+# not "description"/"summary": a file with an unrecognized headline column must not silently embed those
+TEXT_NAMES = ("headline", "headlines", "news", "title", "titles", "text", "webtitle", "heading")
 WIDE = re.compile(r"^top\d+$", re.IGNORECASE)
 ZONES = {
     "ET": EXCHANGE_TZ, "EST": EXCHANGE_TZ, "EDT": EXCHANGE_TZ, "NY": EXCHANGE_TZ,
@@ -173,18 +182,39 @@ def parse_timestamp(value: str, naive_tz: dt.tzinfo = EXCHANGE_TZ) -> tuple[dt.d
     return stamp.astimezone(UTC), False
 
 
+def parse_zone(name: str) -> dt.tzinfo:
+    """The zone of ``--timezone NAME`` (IANA, e.g. ``Europe/London``, or UTC/ET); InputError if unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.strip().upper() in ZONES:
+        return ZONES[name.strip().upper()]
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--timezone {name!r}: not a known time zone (e.g. America/New_York, UTC)") from None
+
+
 # --- files ------------------------------------------------------------------------------
-def _find(columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, path: Path) -> str:
-    lower = {c.lower().strip(): c for c in columns}
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.lower())
+
+
+def _find(
+    columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, path: Path, flag: str
+) -> str:
+    normalized = {_norm(c): c for c in reversed(columns)}  # the first of equal names wins
     if wanted:
-        if wanted.lower() in lower:
-            return lower[wanted.lower()]
-        raise InputError(f"{path}: no column {wanted!r} for the {what} (columns: {', '.join(columns)})")
+        if wanted in columns:
+            return wanted
+        if _norm(wanted) in normalized:
+            return normalized[_norm(wanted)]
+        raise InputError(f"{path}: {flag} {wanted!r}: no such column (columns: {', '.join(columns)})")
     for name in names:
-        if name in lower:
-            return lower[name]
+        if _norm(name) in normalized:
+            return normalized[_norm(name)]
     raise InputError(
-        f"{path}: no {what} column (looked for {', '.join(names)}; columns: {', '.join(columns)})"
+        f"{path}: no {what} column found among {', '.join(columns)}; name it with {flag} COLUMN "
+        f"(recognized names: {', '.join(names)})"
     )
 
 
@@ -211,7 +241,7 @@ def read_headline_file(
         ) from exc
     columns = frame.columns
     wide = [c for c in columns if WIDE.match(c.strip())]
-    time_col = _find(columns, time_column, TIME_NAMES, "date/time", path)
+    time_col = _find(columns, time_column, TIME_NAMES, "date/time", path, "--time-column")
     if wide and not text_column:
         long = frame.select(
             pl.col(time_col).cast(pl.String).alias("_time"),
@@ -219,7 +249,7 @@ def read_headline_file(
         ).with_row_index("_row", offset=2)
         long = long.explode("_text")
     else:
-        text_col = _find(columns, text_column, TEXT_NAMES, "headline", path)
+        text_col = _find(columns, text_column, TEXT_NAMES, "headline", path, "--headline-column")
         long = frame.select(
             pl.col(time_col).cast(pl.String).alias("_time"), pl.col(text_col).cast(pl.String).alias("_text")
         ).with_row_index("_row", offset=2)

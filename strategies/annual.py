@@ -44,6 +44,7 @@ from strategies.learning import (
     feature_names,
     feature_rows,
     members_of,
+    to_target,
 )
 from strategies.nn.batched_lstm import BatchedLSTM
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
@@ -171,7 +172,7 @@ class _AnnualPicker(WalkForwardStrategy):
         self.mean, self.std = flat.mean(axis=0), np.maximum(flat.std(axis=0, ddof=1), 1e-8)
         self.y_std = max(float(y.std(ddof=1)), 1e-8) if len(y) > 1 else 1.0
         inputs = torch.from_numpy(((x - self.mean) / self.std).astype(np.float32))
-        targets = torch.from_numpy((y / self.y_std).astype(np.float32))
+        targets = torch.from_numpy(to_target(self.params.target, y, self.y_std).astype(np.float32))
         p = self.params
         first = not (p.warm_start and self.built)
         if first:
@@ -283,7 +284,7 @@ class LstmAnnual(_AnnualPicker):
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         xs = inputs.transpose(0, 1).contiguous()  # (months, pairs, F)
         ys, _, _, caches = self.model.forward(xs, *self.model.zero_state(len(targets)))
-        dy = self.trainer.loss.derivative(ys[-1] - targets) / len(targets)
+        dy = self.trainer.loss_derivative(ys[-1], targets) / len(targets)
         self.trainer.step(self.model.backward(caches, dy))
 
     def _predict(self, inputs: torch.Tensor) -> np.ndarray:
@@ -318,7 +319,7 @@ class TransformerAnnual(_AnnualPicker):
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         pred = self.model.forward(inputs)
-        loss = self.trainer.loss.value(pred - targets).mean(dim=1).sum()
+        loss = self.trainer.loss_value(pred, targets).mean(dim=1).sum()
         self.model.params.grad = None
         loss.backward()
         self.trainer.step(self.model.params.grad)

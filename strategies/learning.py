@@ -8,7 +8,7 @@ means the same thing everywhere.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -17,22 +17,43 @@ from pydantic import Field
 from strategies.base import ENSEMBLE, Member
 from strategies.history import History
 from strategies.nn.gradients import apply_gradient_mode
-from strategies.nn.losses import get_loss
+from strategies.nn.losses import bce_derivative, bce_value, get_loss
 from strategies.nn.optim import FlatOptimizer, make_optimizer
-from strategies.nn.signals import predictions_to_weights
+from strategies.nn.signals import predictions_to_weights, probabilities_to_weights
 from strategies.params import StrategyParams
 
 LossName = Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"]
+TargetKind = Literal["delta", "direction"]
 
 
 class LearningParams(StrategyParams):
-    """Optimizer, loss and gradient handling (the user's training options)."""
+    """Optimizer, loss, gradient handling and target (the user's training options)."""
 
     lr: float = Field(1e-3, gt=0, le=1, description="learning rate")
-    optimizer: Literal["adam", "rmsprop"] = Field("adam", description="optimizer")
-    loss: LossName = Field("mse", description="loss of e = prediction - target")
+    optimizer: Literal["adam", "rmsprop", "sgd"] = Field("adam", description="optimizer")
+    momentum: float = Field(0.0, ge=0, lt=1, description="momentum of optimizer=sgd (0 = plain SGD)")
+    loss: LossName = Field("mse", description="loss of e = prediction - target (target=delta)")
     grad_mode: Literal["scale", "clip", "none"] = Field("scale", description="gradient handling per step")
-    grad_norm: float = Field(1.0, gt=0, description="norm c for grad_mode scale/clip (e.g. 0.618)")
+    grad_norm: float = Field(
+        1.0,
+        gt=0,
+        description="norm c for grad_mode scale/clip (e.g. 1.618); under adam/rmsprop a constant "
+        "rescaling cancels except through epsilon, under sgd it sets the step",
+    )
+    target: TargetKind = Field(
+        "delta",
+        description="delta: the next delta in running-std units, with `loss`; direction: up (delta > 0) "
+        "or not, binary cross-entropy on a logit (`loss` unused), signal from the probability",
+    )
+
+
+def to_target(kind: TargetKind, realized: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    """Training targets from realized deltas: ``realized / scale`` (delta) or 1.0/0.0 for up/not up
+    (direction); NaN wherever ``realized / scale`` is NaN (no target: unknown delta or scale)."""
+    scaled = realized / scale
+    if kind == "delta":
+        return scaled
+    return np.where(np.isnan(scaled), np.nan, (np.asarray(realized) > 0).astype(np.float64))
 
 
 class SignalParams(StrategyParams):
@@ -89,6 +110,71 @@ class CausalPCA:
         return (np.nan_to_num(rows) - self.mean) @ self.components
 
 
+class OnlineReducedParams(FeatureParams):
+    """Extra features of an online strategy through a PCA fitted once, causally (:class:`OnlineReduction`)."""
+
+    pca: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="reduce extra features to d principal components fitted once on the first "
+        "pca_years of data (0 = off: the raw features)",
+    )
+    pca_years: float = Field(
+        1.0, gt=0, le=50, description="years of data the reduction is fitted on, at their last close [years]"
+    )
+
+
+class OnlineReduction:
+    """A causal reduction of an online strategy's extra feature rows to ``d`` columns.
+
+    Fitted once, at the close of the first day ``fit_day`` or later (the end of
+    ``pca_years`` of data), on the feature rows of days 0..that day, which are all
+    known then: each column is standardized by its mean and std over those rows (so
+    a count column does not swamp embedding dimensions) and projected on the top
+    ``d`` principal components (:class:`CausalPCA`). Before the fit it gives zeros
+    (nothing to reduce with yet); the components never change afterwards, so the
+    model's inputs keep one meaning. Why once and not refitted: an online model
+    learns weights for these columns day by day; refitting would rotate them.
+    """
+
+    def __init__(self, n_features: int, d: int, fit_day: np.datetime64) -> None:
+        self.d, self.fit_day = d, fit_day
+        self.fitted = False
+        self.scale = np.ones(n_features)
+        self.pca = CausalPCA(n_features, d)
+
+    def observe(self, history: History, names: list[str]) -> None:
+        """At each close: fit once ``history.today`` reaches ``fit_day`` (rows 0..today only)."""
+        if self.fitted or history.today < self.fit_day:
+            return
+        rows = np.nan_to_num(feature_rows(history, names, slice(0, history.n_days)))
+        self.scale = np.where(rows.std(axis=0) > 0, rows.std(axis=0), 1.0)
+        self.pca.fit(rows / self.scale)
+        self.fitted = True
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        """(n, n_features) -> (n, d); zeros before the fit."""
+        if not self.fitted:
+            return np.zeros((len(rows), self.d))
+        return self.pca.transform(np.nan_to_num(rows) / self.scale)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and a bool (what checkpoints store)."""
+        return {
+            "fitted": self.fitted,
+            "scale": torch.from_numpy(self.scale.copy()),
+            "mean": torch.from_numpy(np.asarray(self.pca.mean, dtype=np.float64).copy()),
+            "components": torch.from_numpy(self.pca.components.copy()),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.fitted = bool(state["fitted"])
+        self.scale = state["scale"].numpy().copy()
+        self.pca.mean = state["mean"].numpy().copy()
+        self.pca.components = state["components"].numpy().copy()
+
+
 def feature_names(spec: str, history: History) -> list[str]:
     """Resolve a ``features`` parameter against the columns the data has."""
     spec = spec.strip()
@@ -119,19 +205,49 @@ def members_of(seeds: tuple[int, ...], ensemble: bool) -> tuple[Member, ...]:
 
 
 def weights_for(predicted: np.ndarray, scale: np.ndarray, params: SignalParams) -> np.ndarray:
-    """Weights (members, tickers) from predicted deltas (seeds, tickers), ensemble row last."""
+    """Weights (members, tickers) from model outputs times ``scale`` (seeds, tickers), ensemble row last.
+
+    With ``target=direction`` the model output (``predicted / scale``) is a logit:
+    the weights come from the probability of an up day (the ensemble averages
+    probabilities), see ``strategies.nn.signals.probabilities_to_weights``.
+    """
+    if getattr(params, "target", "delta") == "direction":
+        logit = predicted / scale
+        probability = 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
+        if params.ensemble and len(probability) > 1:
+            probability = np.vstack([probability, probability.mean(axis=0, keepdims=True)])
+        return probabilities_to_weights(probability, params.signal, params.threshold)
     if params.ensemble and len(predicted) > 1:
         predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
     return predictions_to_weights(predicted, scale, params.signal, params.threshold)
 
 
 class Trainer:
-    """Loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
+    """Target, loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
 
     def __init__(self, params: LearningParams, weights: torch.Tensor) -> None:
         self.loss = get_loss(params.loss)
-        self.optimizer: FlatOptimizer = make_optimizer(params.optimizer, weights, params.lr)
+        self.target: TargetKind = params.target
+        self.optimizer: FlatOptimizer = make_optimizer(
+            params.optimizer, weights, params.lr, momentum=params.momentum
+        )
         self.grad_mode, self.grad_norm = params.grad_mode, params.grad_norm
+
+    def to_target(self, realized: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+        """:func:`to_target` for this trainer's target kind."""
+        return to_target(self.target, realized, scale)
+
+    def loss_value(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Elementwise loss of predictions against targets (differentiable)."""
+        if self.target == "direction":
+            return bce_value(pred, target)
+        return self.loss.value(pred - target)
+
+    def loss_derivative(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Elementwise d loss / d pred (closed form, for hand-written backward passes)."""
+        if self.target == "direction":
+            return bce_derivative(pred, target)
+        return self.loss.derivative(pred - target)
 
     def step(self, grad: torch.Tensor) -> None:
         """Apply the gradient mode per seed, then one optimizer step (``grad`` is modified)."""

@@ -38,8 +38,9 @@ from pydantic import Field
 from strategies.base import Member, OnlineStrategy
 from strategies.history import History
 from strategies.learning import (
-    FeatureParams,
     LearningParams,
+    OnlineReducedParams,
+    OnlineReduction,
     SignalParams,
     Trainer,
     feature_names,
@@ -78,7 +79,7 @@ _KERNEL_FIELDS = frozenset(
 )
 
 
-class LstmParams(LearningParams, SignalParams, FeatureParams):
+class LstmParams(LearningParams, SignalParams, OnlineReducedParams):
     hidden: int = Field(64, ge=1, le=1024, description="hidden units per layer")
     layers: int = Field(1, ge=1, le=4, description="stacked LSTM layers")
     lags: int = Field(1, ge=1, le=250, description="last k daily deltas as inputs")
@@ -127,6 +128,11 @@ class _OnlineLstm(OnlineStrategy):
         self.n_tickers = len(history.tickers)
         widths = [history.feature(n).reshape(history.n_days, -1).shape[1] for n in self.feature_names]
         self.n_features = int(sum(widths))
+        self.reduction: OnlineReduction | None = None
+        if p.pca and self.n_features:  # the model sees d reduced columns instead (issue 16)
+            fit_day = history.dates[0] + np.timedelta64(round(p.pca_years * 365.25), "D")
+            self.reduction = OnlineReduction(self.n_features, p.pca, fit_day)
+            self.n_features = p.pca
         self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
         self.trainer = Trainer(p, self.model.params)
         self.kernel = self._make_kernel(len(self.seeds))
@@ -175,11 +181,18 @@ class _OnlineLstm(OnlineStrategy):
         """Add the newest day to the running statistics (its values are known at its close)."""
         self.day = history.n_days - 1
         self.delta_norm.update(history.deltas[-1])
-        if self.n_features:
-            self.feature_norm.update(self._feature_row(history, -1))
+        if self.reduction is not None and not self.reduction.fitted:
+            self.reduction.observe(history, self.feature_names)
+            if self.reduction.fitted:  # fitted today: the reduced rows so far, all known now, enter the norm
+                for row in self._features(history, slice(0, history.n_days)):
+                    self.feature_norm.update(row)
+        elif self.n_features:
+            self.feature_norm.update(self._features(history, np.array([history.n_days - 1]))[0])
 
-    def _feature_row(self, history: History, t: int) -> np.ndarray:
-        return feature_rows(history, self.feature_names, np.array([t]))[0]
+    def _features(self, history: History, rows: slice | np.ndarray) -> np.ndarray:
+        """The model's extra feature columns on ``rows``: raw, or through the causal reduction."""
+        raw = feature_rows(history, self.feature_names, rows)
+        return raw if self.reduction is None else self.reduction.transform(raw)
 
     def _inputs(self, history: History, first: int, last: int) -> np.ndarray:
         """Inputs for rows first..last: (T, n_tickers, lags + n_features), scaled by today's statistics."""
@@ -197,9 +210,7 @@ class _OnlineLstm(OnlineStrategy):
                 :steps
             ]  # (T, tickers, lags)
         if self.n_features:
-            feats = self.feature_norm.transform(
-                feature_rows(history, self.feature_names, slice(first, last + 1))
-            )
+            feats = self.feature_norm.transform(self._features(history, slice(first, last + 1)))
             windows = np.concatenate(
                 [windows, np.broadcast_to(feats[:, None, :], (steps, self.n_tickers, self.n_features))],
                 axis=2,
@@ -211,7 +222,7 @@ class _OnlineLstm(OnlineStrategy):
         kept = self.kernel.kept if self.kernel is not None else len(self.pending)
         if kept and self.pending_scale is not None:
             realized = history.deltas[-1]
-            target = realized / self.pending_scale
+            target = self.trainer.to_target(realized, self.pending_scale)
             known = ~np.isnan(target)
             if known.any() and self.kernel is not None:
                 self.kernel.learn(target, known)
@@ -219,9 +230,10 @@ class _OnlineLstm(OnlineStrategy):
                 self.learn_steps += 1
             elif known.any():
                 y = self.pending[-1].output
-                e = y - torch.from_numpy(np.nan_to_num(target).astype(np.float32))
                 dy = (
-                    self.trainer.loss.derivative(e)
+                    self.trainer.loss_derivative(
+                        y, torch.from_numpy(np.nan_to_num(target).astype(np.float32))
+                    )
                     * torch.from_numpy(known.astype(np.float32))
                     / float(known.sum())
                 )
@@ -260,6 +272,7 @@ class _OnlineLstm(OnlineStrategy):
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
             "extra": self._extra_state(),
+            **({"reduction": self.reduction.state_dict()} if self.reduction is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -274,6 +287,8 @@ class _OnlineLstm(OnlineStrategy):
         self.pending_scale = None if scale is None else scale.numpy().copy()
         self.day = int(state["day"])
         self._load_extra_state(state["extra"])
+        if self.reduction is not None:
+            self.reduction.load_state_dict(state["reduction"])
 
     def _kept_steps(self) -> list[StepCache]:
         return self.kernel.kept_steps() if self.kernel is not None else self.pending

@@ -177,7 +177,9 @@ class Transformer(WalkForwardStrategy):
         e_idx, b_idx = np.nonzero(~np.isnan(target_raw))
         if e_idx.size == 0:
             return
-        targets = torch.from_numpy((target_raw[e_idx, b_idx] / self.std[0]).astype(np.float32))
+        targets = torch.from_numpy(
+            self.trainer.to_target(target_raw[e_idx, b_idx], self.std[0]).astype(np.float32)
+        )
         ends_t = torch.from_numpy(ends[e_idx])
         tickers_t = torch.from_numpy(b_idx)
         warm = p.warm_start and self.fitted
@@ -196,7 +198,7 @@ class Transformer(WalkForwardStrategy):
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         pred = self.model.forward(x)
-        loss = self.trainer.loss.value(pred - y[: len(pred)]).mean(dim=1).sum()
+        loss = self.trainer.loss_value(pred, y[: len(pred)]).mean(dim=1).sum()
         self.model.params.grad = None
         loss.backward()
         self.trainer.step(self.model.params.grad)
@@ -211,7 +213,7 @@ class Transformer(WalkForwardStrategy):
         if not known.any():
             return
         x = self._scaled(raw[:-1])[:, known].permute(1, 0, 2)  # (tickers, W, F)
-        y = torch.from_numpy((target[known] / self.std[0]).astype(np.float32))
+        y = torch.from_numpy(self.trainer.to_target(target[known], self.std[0]).astype(np.float32))
         self._step(x, y.expand(len(self.seeds), -1))
 
     def predict(self, history: History) -> np.ndarray:

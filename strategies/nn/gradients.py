@@ -4,7 +4,10 @@ Gradients live in a flat tensor of shape (n_seeds, n_params); each seed's norm i
 computed over its own row, so seeds never influence each other.
 
 - ``scale``: every step, g <- g * c / ||g|| (the user's alternative to clipping;
-  c = 1.0 by default, 0.618 allowed): the step size is set by c and the optimizer.
+  c = 1.0 by default, e.g. the golden ratio 1.618). Under SGD the step is lr * c;
+  Adam and RMSprop divide by a running RMS of the gradient, so a constant c cancels
+  there except through epsilon (what ``scale`` still does under them: every step
+  gets the same weight, whatever the raw gradient's size).
 - ``clip``: g <- g * min(1, c / ||g||) (standard clip-norm).
 - ``none``: unchanged.
 """

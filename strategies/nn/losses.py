@@ -104,6 +104,20 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+def bce_value(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of a logit against a 0/1 target, elementwise (the ``direction`` target).
+
+    torch's ``binary_cross_entropy_with_logits`` (log-sum-exp form: no overflow for large logits).
+    """
+    logit, target = torch.broadcast_tensors(logit, target)  # as ``pred - target`` broadcasts for the others
+    return torch.nn.functional.binary_cross_entropy_with_logits(logit, target, reduction="none")
+
+
+def bce_derivative(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """d bce / d logit = sigmoid(logit) - target (for the hand-written LSTM backward pass)."""
+    return torch.sigmoid(logit) - target
+
+
 def get_loss(name: str) -> Loss:
     """The loss called ``name`` (one of :data:`LOSSES`)."""
     try:

@@ -1,8 +1,15 @@
-"""Adam and RMSprop over one flat parameter tensor of shape (n_seeds, n_params).
+"""Adam, RMSprop and SGD over one flat parameter tensor of shape (n_seeds, n_params).
 
-Both are elementwise, so each seed's parameters evolve exactly as if trained
+All are elementwise, so each seed's parameters evolve exactly as if trained
 alone. Adam uses torch's fused kernel (one pass over parameters, gradient and
-moments); RMSprop is written out with in-place ops.
+moments); RMSprop and SGD are written out with in-place ops (torch.optim's
+versions work on lists of tensors with their own state layout; these keep the
+flat per-seed state the checkpoints store).
+
+Why SGD: Adam and RMSprop divide each step by a running root mean square of the
+gradient, so multiplying every gradient by a constant c (``grad_norm``) cancels
+except through epsilon; under plain SGD the step is ``lr * g``, so ``grad_mode``
+and ``grad_norm`` set the step size directly.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from typing import Any, Literal
 
 import torch
 
-Optimizer = Literal["adam", "rmsprop"]
+Optimizer = Literal["adam", "rmsprop", "sgd"]
 
 
 class FlatOptimizer:
@@ -91,10 +98,45 @@ class RMSprop(FlatOptimizer):
         self.square_avg.copy_(state["square_avg"])
 
 
-def make_optimizer(name: Optimizer, params: torch.Tensor, lr: float) -> FlatOptimizer:
-    """``adam`` or ``rmsprop`` over ``params`` (n_seeds, n_params)."""
+class SGD(FlatOptimizer):
+    """Plain SGD, optionally with (heavy-ball) momentum as in ``torch.optim.SGD``.
+
+    ``v <- momentum * v + g`` (v = g on the first step), ``params <- params - lr * v``;
+    momentum 0 is ``params <- params - lr * g``.
+    """
+
+    def __init__(self, params: torch.Tensor, lr: float, momentum: float = 0.0) -> None:
+        super().__init__(params, lr)
+        self.momentum = momentum
+        self.velocity = torch.zeros_like(params)
+        self.started = False
+
+    @torch.no_grad()
+    def step(self, grad: torch.Tensor) -> None:
+        if self.momentum == 0.0:
+            self.params.add_(grad, alpha=-self.lr)
+            return
+        if self.started:
+            self.velocity.mul_(self.momentum).add_(grad)
+        else:
+            self.velocity.copy_(grad)
+            self.started = True
+        self.params.add_(self.velocity, alpha=-self.lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"velocity": self.velocity.clone(), "started": self.started}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.velocity.copy_(state["velocity"])
+        self.started = bool(state["started"])
+
+
+def make_optimizer(name: Optimizer, params: torch.Tensor, lr: float, momentum: float = 0.0) -> FlatOptimizer:
+    """``adam``, ``rmsprop`` or ``sgd`` (with ``momentum``, SGD only) over ``params`` (n_seeds, n_params)."""
     if name == "adam":
         return Adam(params, lr)
     if name == "rmsprop":
         return RMSprop(params, lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose adam or rmsprop")
+    if name == "sgd":
+        return SGD(params, lr, momentum)
+    raise ValueError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")

@@ -21,6 +21,17 @@ SIGNALS = ("long_flat", "long_short", "confidence")
 Signal = Literal["long_flat", "long_short", "confidence"]
 
 
+def probabilities_to_weights(probability: np.ndarray, signal: Signal, threshold: float = 0.0) -> np.ndarray:
+    """Target weights (n_members, n_tickers) from predicted probabilities that the next delta is > 0.
+
+    The direction target's signal: ``long_flat`` long when p > 0.5 + threshold;
+    ``long_short`` short below it; ``confidence`` sized 2 (p - 0.5 - threshold),
+    clipped to [0, 1] (fully invested at p = 1).
+    """
+    edge = np.asarray(probability, dtype=np.float64) - 0.5
+    return predictions_to_weights(edge, np.full(edge.shape[-1], 0.5), signal, threshold)
+
+
 def predictions_to_weights(
     predicted: np.ndarray, scale: np.ndarray, signal: Signal, threshold: float = 0.0
 ) -> np.ndarray:

@@ -151,10 +151,67 @@ def test_ray_and_local_give_identical_cells(tmp_path, data):
         assert a == b
 
 
-def test_cell_keys_do_not_change_with_an_unset_universe():
+def test_cell_keys_do_not_change_with_unset_optional_fields():
     from engine.config import RunConfig, StrategySpec
-    from engine.sweep import cell_key
+    from engine.sweep import KEY_OPTIONAL, cell_key
 
     plain = RunConfig(strategies=(StrategySpec(name="ma-trend"),))
-    assert cell_key(plain) == "7e0d33c7307f153b"  # the key before the universe field existed
+    # pinned: the key of this config since the basis fields (dividends, cash_rate) joined it; the
+    # optional fields added later (universe, headline columns) must not move it while unset
+    assert cell_key(plain) == "b779e3f08993e4be"
+    assert set(KEY_OPTIONAL) >= {"universe", "headline_column", "time_column", "timezone"}
     assert cell_key(plain.model_copy(update={"universe": "sp500"})) != cell_key(plain)
+    assert cell_key(plain.model_copy(update={"timezone": "UTC"})) != cell_key(plain)
+    assert cell_key(plain.model_copy(update={"cash_rate": 0.03})) != cell_key(plain)
+
+
+def test_a_typo_in_a_spec_is_exit_2_naming_the_key_with_a_suggestion(tmp_path, data, capsys):
+    from engine.cli import main
+
+    def exit_code(text: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as info:
+            main(["sweep", str(write_spec(tmp_path, text)), "--runs-dir", str(tmp_path / "runs")])
+        return info.value.code, capsys.readouterr().err
+
+    code, err = exit_code(spec_text(data).replace("params = {{", "param = {{").replace("params =", "param ="))
+    assert code == 2 and "strategies[0].param" in err and "did you mean 'params'" in err
+    code, err = exit_code(spec_text(data).replace("seeds = 2", "seed = 2"))
+    assert code == 2 and "unknown key 'seed'; did you mean 'seeds'" in err
+    code, err = exit_code(spec_text(data).replace("hidden = 4", "hiden = 4"))
+    assert code == 2 and "unknown parameter 'hiden'; did you mean 'hidden'" in err
+    assert not (tmp_path / "runs").exists() or not RunStore(tmp_path / "runs").list()  # nothing ran
+
+
+def test_run_fields_are_kept_in_every_cell(tmp_path, data):
+    text = spec_text(data).replace(
+        "seeds = 2",
+        'seeds = 2\nmax_leverage = 2.0\nheadline_model = "m"\nheadline_date_only = "same"\n'
+        'headline_column = "Headlines"\ntime_column = "Time"\ntimezone = "UTC"',
+    )
+    cells = expand(load_spec(write_spec(tmp_path, text)))
+    config = cells[0].config
+    assert (config.max_leverage, config.headline_model, config.headline_date_only) == (2.0, "m", "same")
+    assert (config.headline_column, config.time_column, config.timezone) == ("Headlines", "Time", "UTC")
+
+
+def test_changing_the_data_recomputes_the_affected_cells(tmp_path, data):
+    other = write_yahoo_csv(tmp_path / "OTHER.csv", random_walk_market(n=400, tickers=("OTHER",), seed=9))
+    text = f"""
+name = "fp"
+data = ["csv:{data}", "csv:{other}"]
+seeds = 1
+[[strategies]]
+name = "ma-trend"
+grid = {{ window = [10, 20] }}
+"""
+    store = RunStore(tmp_path / "runs")
+    spec = load_spec(write_spec(tmp_path, text))
+    first = run_sweep(spec, store, workers=1)
+    assert (first.cells, len(first.done)) == (4, 4)
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join(lines[:-10]) + "\n")  # the same spec, the first file revised
+    again = run_sweep(spec, store, workers=1)
+    assert (again.skipped, len(again.done)) == (2, 2)  # only the cells on the changed file
+    rows = sweep_rows(store, "fp")
+    assert len(rows) == 4 and all(r["status"] == COMPLETE for r in rows)
+    assert run_sweep(spec, store, workers=1).skipped == 4

@@ -134,7 +134,7 @@ def test_wide_layout_and_custom_columns(tmp_path):
     custom.write_text("when,what,source\n2022-03-07T15:00:00Z,Hello,wire\n")
     frame, _ = read_headline_file(custom, time_column="when", text_column="what")
     assert frame["source"].to_list() == ["wire"]
-    with pytest.raises(InputError, match=r"custom\.csv: no column 'nope'"):
+    with pytest.raises(InputError, match=r"custom\.csv: --time-column 'nope': no such column"):
         read_headline_file(custom, time_column="nope")
     with pytest.raises(InputError, match="not found"):
         load_headlines(f"csv:{tmp_path / 'missing.csv'}")

@@ -17,9 +17,9 @@ import torch
 from pydantic import Field
 
 from strategies import History, OnlineStrategy
-from strategies.learning import LearningParams, SignalParams, members_of, weights_for
+from strategies.learning import LearningParams, SignalParams, members_of, to_target, weights_for
 from strategies.nn.gradients import apply_gradient_mode
-from strategies.nn.losses import get_loss
+from strategies.nn.losses import bce_value, get_loss
 from strategies.nn.normalize import RunningNorm
 from strategies.nn.seeding import seed_generator
 
@@ -65,9 +65,12 @@ class GruOnline(OnlineStrategy):
         for seed in seeds:
             torch.manual_seed(seed_generator(seed).initial_seed())  # each seed: its own initialization
             model = PhiGRUCell(1, p.hidden)
-            opt_cls = torch.optim.Adam if p.optimizer == "adam" else torch.optim.RMSprop
             self.models.append(model)
-            self.optimizers.append(opt_cls(model.parameters(), lr=p.lr))
+            if p.optimizer == "sgd":
+                self.optimizers.append(torch.optim.SGD(model.parameters(), lr=p.lr, momentum=p.momentum))
+            else:
+                opt_cls = torch.optim.Adam if p.optimizer == "adam" else torch.optim.RMSprop
+                self.optimizers.append(opt_cls(model.parameters(), lr=p.lr))
             self.states.append(torch.zeros(1, p.hidden))
         self.loss = get_loss(p.loss)
         self.norm = RunningNorm(1)
@@ -82,11 +85,15 @@ class GruOnline(OnlineStrategy):
         delta = history.deltas[-1, 0]
         if not self.pending or np.isnan(delta):
             return
-        target = torch.tensor([delta / self.scale], dtype=torch.float32)
+        # target=direction: 1.0 for an up day, 0.0 otherwise, with binary cross-entropy on a logit
+        target = torch.tensor(
+            to_target(self.params.target, np.array([delta]), self.scale), dtype=torch.float32
+        )
         for model, opt, (x, h) in zip(self.models, self.optimizers, self.pending, strict=True):
             y, _ = model(x, h)
             opt.zero_grad()
-            self.loss.value(y - target).mean().backward()
+            loss = bce_value(y, target) if self.params.target == "direction" else self.loss.value(y - target)
+            loss.mean().backward()
             grad = torch.cat([q.grad.reshape(1, -1) for q in model.parameters()], dim=1)
             apply_gradient_mode(grad, self.params.grad_mode, self.params.grad_norm)
             offset = 0
