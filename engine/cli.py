@@ -414,7 +414,7 @@ def run(
             without = run_and_store(plain, store, progress=progress)
     payload = result.to_dict()
     if without is not None:
-        from engine.report import ablation, ablation_table
+        from engine.report import ablation, ablation_table, basis_line
 
         other = without.to_dict()
         if as_json:
@@ -432,6 +432,7 @@ def run(
         out.print("[bold]without headlines (same seeds)[/bold]")
         render_run(other, out, yearly=False)
         out.print(ablation_table(payload, other))
+        out.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
         out.print(
             f"[dim]stored: {settings.runs_dir / result.run_id} and {settings.runs_dir / without.run_id}[/dim]"
         )
@@ -694,7 +695,7 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Set stored runs side by side: key figures and per-year yields."""
-    from engine.report import compare_table, compare_yearly_table
+    from engine.report import basis_lines, compare_table, compare_yearly_table
     from engine.store import RunStore
 
     store = RunStore(_settings(runs_dir).runs_dir)
@@ -703,7 +704,11 @@ def compare(
         print(json.dumps(payloads, indent=2))
         return
     out.print(compare_table(payloads))
+    for line in basis_lines(payloads):
+        out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
     out.print(compare_yearly_table(payloads))
+    for line in basis_lines(payloads):
+        out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -52,11 +52,12 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         + (f" + slippage {config['slippage_bps']:g} bps" if config.get("slippage_bps") else "")
     )
     console.print(summary_table(payload))
-    console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False)
+    console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
     for line in evidence_lines(payload):
         console.print(line, highlight=False)
     if yearly:
         console.print(yearly_table(payload))
+        console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
     if seeds:
         for entry in payload["strategies"]:
             if entry.get("seeds"):
@@ -184,8 +185,7 @@ def yearly_table(payload: dict[str, Any]) -> Table:
     notes = ["* partial year"] if partial else []
     if any(e.get("stochastic") for e in entries):
         notes.append("mean over seeds for seeded strategies")
-    notes.append(basis_line(payload))
-    table.caption = "; ".join(notes)
+    table.caption = "; ".join(notes)  # the basis line follows the table (render_run), unwrapped
     return table
 
 
@@ -297,8 +297,12 @@ def compare_table(payloads: Sequence[dict[str, Any]]) -> Table:
                 pct(entry["excess_cagr"], signed=True) if entry["role"] != "benchmark" else "",
                 f"{payload.get('config', {}).get('cost_bps', 0):g} bps",
             )
-    table.caption = "\n".join(f"{p['run_id']}: {basis_line(p)}" for p in payloads)
-    return table
+    return table  # basis_lines(payloads) follow it
+
+
+def basis_lines(payloads: Sequence[dict[str, Any]]) -> list[str]:
+    """One basis line per run, for under a comparison of several runs (printed unwrapped)."""
+    return [f"{p['run_id']}: {basis_line(p)}" for p in payloads]
 
 
 def compare_yearly_table(payloads: Sequence[dict[str, Any]]) -> Table:
@@ -313,8 +317,7 @@ def compare_yearly_table(payloads: Sequence[dict[str, Any]]) -> Table:
         table.add_column(name, justify="right")
     for year in years:
         table.add_row(year, *(pct(yearly.get(year)) for _, yearly in columns))
-    table.caption = "\n".join(f"{p['run_id']}: {basis_line(p)}" for p in payloads)
-    return table
+    return table  # basis_lines(payloads) follow it
 
 
 def ablation(with_payload: dict[str, Any], without_payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -357,7 +360,6 @@ def ablation_table(with_payload: dict[str, Any], without_payload: dict[str, Any]
             r["strategy"], str(r["seed"]), pct(r["with"]), pct(r["without"]), pct(r["difference"], True)
         )
     diffs = [r["difference"] for r in rows if r["difference"] is not None]
-    table.caption = basis_line(with_payload)
     if diffs:
         import numpy as np
 
@@ -365,6 +367,5 @@ def ablation_table(with_payload: dict[str, Any], without_payload: dict[str, Any]
             f"mean difference {pct(float(np.mean(diffs)), True)} ± "
             f"{pct(float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0)}"
             f" (std over seeds); headlines helped in {sum(d > 0 for d in diffs)} of {len(diffs)}"
-            f"\n{basis_line(with_payload)}"
-        )
+        )  # the basis line follows the table (cli), unwrapped
     return table
