@@ -5,6 +5,12 @@ Array conventions (stated once here, used everywhere): dates are
 (n_days, n_tickers), row t is the close of ``dates[t]`` (16:00 New York), NaN
 where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
 embeddings) have shape (n_days, d) and row t holds what was known at t's close.
+Open, high, low and volume (``bars``, same shape as close; NaN where the source
+has none) are kept as parsed: not adjusted for splits and dividends, unlike close.
+
+A Market owns its arrays (views are copied on construction, ``head`` copies), so
+a panel truncated at row t holds nothing of later rows in memory: what the
+look-ahead audit and :class:`strategies.history.History` rely on.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from feeds.calendar import year_end_mask
 from feeds.deltas import daily_deltas
 from feeds.errors import InputError
 
+BAR_FIELDS = ("open", "high", "low", "volume")
+
 
 @dataclass(frozen=True, eq=False)
 class Market:
@@ -32,8 +40,21 @@ class Market:
     close: np.ndarray
     origin: str = ""
     features: Mapping[str, np.ndarray] = field(default_factory=dict)
+    bars: Mapping[str, np.ndarray] = field(default_factory=dict)  # open/high/low/volume, like close
 
     def __post_init__(self) -> None:
+        # Own every array: a view would keep the rows it does not show reachable through .base.
+        own = _owned
+        object.__setattr__(self, "dates", own(self.dates))
+        object.__setattr__(self, "close", own(self.close))
+        object.__setattr__(self, "features", {k: own(v) for k, v in self.features.items()})
+        object.__setattr__(self, "bars", {k: own(v) for k, v in self.bars.items()})
+        unknown = set(self.bars) - set(BAR_FIELDS)
+        if unknown:
+            raise ValueError(f"bars {sorted(unknown)} not among {BAR_FIELDS}")
+        for name, values in self.bars.items():
+            if values.shape != self.close.shape:
+                raise ValueError(f"bars {name!r} has shape {values.shape}, expected {self.close.shape}")
         if self.close.shape != (len(self.dates), len(self.tickers)):
             raise ValueError(
                 f"close has shape {self.close.shape}, expected ({len(self.dates)}, {len(self.tickers)})"
@@ -42,7 +63,7 @@ class Market:
             if len(values) != len(self.dates):
                 raise ValueError(f"feature {name!r} has {len(values)} rows for {len(self.dates)} days")
         # Strategies get views of these arrays; make sure none can write into the data.
-        for array in (self.dates, self.close, *self.features.values()):
+        for array in (self.dates, self.close, *self.features.values(), *self.bars.values()):
             array.flags.writeable = False
 
     @classmethod
@@ -55,7 +76,14 @@ class Market:
         tickers = tuple(sorted(c for c in wide.columns if c != "date"))
         close = wide.select(tickers).to_numpy().astype(np.float64)
         dates = wide["date"].to_numpy().astype("datetime64[D]")
-        return cls(dates=dates, tickers=tickers, close=close, origin=origin)
+        extra = {}
+        for name in BAR_FIELDS:
+            # Pivot on the same days and tickers as close; a field the source lacks stays NaN.
+            if name in bars.columns and bars[name].null_count() < bars.height:
+                other = bars.pivot(on="ticker", index="date", values=name, aggregate_function=None)
+                other = other.sort("date")
+                extra[name] = other.select(tickers).to_numpy().astype(np.float64)
+        return cls(dates=dates, tickers=tickers, close=close, origin=origin, bars=extra)
 
     @property
     def n_days(self) -> int:
@@ -97,6 +125,7 @@ class Market:
             tickers=tuple(tickers),
             close=close[keep],
             features={k: v[keep] for k, v in self.features.items()},
+            bars={k: v[:, cols][keep] for k, v in self.bars.items()},
         )
 
     def between(self, start: dt.date | None, end: dt.date | None) -> Market:
@@ -116,12 +145,16 @@ class Market:
         return self.head(hi, start=lo)
 
     def head(self, n: int, start: int = 0) -> Market:
-        """Rows [start, n) as a new panel (the data as known at the close of row n-1)."""
+        """Rows [start, n) as a new panel (the data as known at the close of row n-1).
+
+        The arrays are copies: nothing after row n-1 stays reachable from the result.
+        """
         return replace(
             self,
-            dates=self.dates[start:n],
-            close=self.close[start:n],
-            features={k: v[start:n] for k, v in self.features.items()},
+            dates=self.dates[start:n].copy(),
+            close=self.close[start:n].copy(),
+            features={k: v[start:n].copy() for k, v in self.features.items()},
+            bars={k: v[start:n].copy() for k, v in self.bars.items()},
         )
 
     def reindex(self, dates: np.ndarray) -> Market:
@@ -134,7 +167,22 @@ class Market:
             k: np.where(found.reshape(-1, *([1] * (v.ndim - 1))), v[pos], np.nan)
             for k, v in self.features.items()
         }
-        return replace(self, dates=np.asarray(dates), close=close, features=feats)
+        bars = {k: np.where(found[:, None], v[pos], np.nan) for k, v in self.bars.items()}
+        return replace(self, dates=np.asarray(dates), close=close, features=feats, bars=bars)
+
+    def bar(self, name: str) -> np.ndarray:
+        """Open, high, low or volume (n_days, n_tickers); all NaN when the data have none."""
+        if name not in BAR_FIELDS:
+            raise KeyError(f"no bar field {name!r} (one of {', '.join(BAR_FIELDS)})")
+        if name in self.bars:
+            return self.bars[name]
+        return self._no_bars
+
+    @cached_property
+    def _no_bars(self) -> np.ndarray:
+        blank = np.full(self.close.shape, np.nan)
+        blank.flags.writeable = False
+        return blank
 
     def with_prices(self, close: np.ndarray) -> Market:
         """The same panel with other closes (used by the look-ahead audit)."""
@@ -149,4 +197,13 @@ class Market:
         for name in sorted(self.features):
             digest.update(name.encode())
             digest.update(np.ascontiguousarray(self.features[name]).tobytes())
+        for name in sorted(self.bars):  # strategies may read them: part of what a run depends on
+            digest.update(f"bar:{name}".encode())
+            digest.update(np.ascontiguousarray(self.bars[name]).tobytes())
         return digest.hexdigest()
+
+
+def _owned(array: np.ndarray) -> np.ndarray:
+    """``array`` itself if it owns its memory, else a copy that does."""
+    array = np.asarray(array)
+    return array if array.base is None else array.copy()
