@@ -65,11 +65,15 @@ def generate_targets(
     max_leverage: float = 1.0,
     progress: Progress | None = None,
     resume: Resume | None = None,
+    until: int | None = None,
 ) -> StrategyTargets:
     """Run ``strategy`` over ``market`` and return its checked targets.
 
     ``resume`` continues an online strategy from a checkpoint instead of day 0;
-    the result is the same as one run over the whole market.
+    the result is the same as one run over the whole market. ``until``: drive
+    online and walk-forward strategies through row ``until`` only (later rows stay
+    NaN; the look-ahead audit compares earlier rows only); rule strategies are
+    always computed whole.
     """
     label = strategy.label()
     members = tuple(strategy.members(seeds))
@@ -87,7 +91,7 @@ def generate_targets(
             if progress:
                 progress(market.n_days, market.n_days)
         elif isinstance(strategy, (OnlineStrategy, WalkForwardStrategy)):
-            targets, state = _drive_days(strategy, market, seeds, shape, progress, resume, clock)
+            targets, state = _drive_days(strategy, market, seeds, shape, progress, resume, clock, until)
         else:
             raise StrategyError(
                 f"strategy {label}: not a RuleStrategy, OnlineStrategy or WalkForwardStrategy"
@@ -154,6 +158,7 @@ def _drive_days(
     progress: Progress | None,
     resume: Resume | None,
     clock: Clock,
+    until: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Online and walk-forward strategies: one call sequence per day, in order."""
     targets = np.full(shape, np.nan)
@@ -177,7 +182,8 @@ def _drive_days(
                 fitted = strategy.is_retrain_day(History(past, t + 1))
     label = strategy.label()
     try:
-        for t in range(first, market.n_days):
+        last = market.n_days if until is None else min(market.n_days, until + 1)
+        for t in range(first, last):
             if t > 0:
                 past.append(source, t)
             history = History(past, t + 1)

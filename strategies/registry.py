@@ -139,6 +139,22 @@ def _load_target(target: str, *, origin: str, name: str | None) -> type[Strategy
     return check_class(cls, origin=origin, name=name)
 
 
+_FILE_MODULES: dict[str, Path] = {}  # module name given to a plugin file -> the file
+
+
+def spec_of(cls: type[Strategy]) -> str:
+    """A spec that :func:`resolve` turns back into ``cls`` in another process.
+
+    ``path/file.py:Class`` for classes from plugin files, else ``module:Class``; a
+    class renamed to its registry name resolves by that name.
+    """
+    base = cls.__dict__.get("_renamed_from", cls)  # check_class's subclass carrying a registry name
+    path = _FILE_MODULES.get(base.__module__)
+    if path is not None:
+        return f"{path}:{base.__qualname__}"
+    return f"{base.__module__}:{base.__qualname__}"
+
+
 def _import_file(path: Path) -> object:
     path = path.expanduser().resolve()
     if not path.is_file():
@@ -150,6 +166,7 @@ def _import_file(path: Path) -> object:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    _FILE_MODULES[module_name] = path
     try:
         spec.loader.exec_module(module)
     except BaseException:
@@ -174,5 +191,5 @@ def check_class(cls: object, *, origin: str, name: str | None) -> type[Strategy]
         raise InputError(f"strategy {origin}: frequency must be 'daily' or 'annual', got {cls.frequency!r}")
     if name and cls.name != name:
         # Registered under another name than the class declares: the registry name wins.
-        cls = type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__})
+        cls = type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__, "_renamed_from": cls})
     return cls
