@@ -10,9 +10,8 @@ from a History (its arrays, their ``.base``, memory one row past a view through
 ``np.lib.stride_tricks.as_strided``, its private members, ``upto``) holds a row
 after its last day.
 
-- Rule strategies receive a History over the whole data of the run; the arrays
-  behind it end at the last row (the :class:`~feeds.market.Market` owns its
-  arrays, and ``Market.head`` copies).
+- Rule strategies receive a History over the whole data of the run, copied into
+  buffers with one unwritten (NaN) row after the last (one O(n) copy per run).
 - Online and walk-forward strategies are driven day by day over a
   :class:`PastBuffer`: the engine appends row t to buffers that it grows by
   doubling (amortized O(1) per day: no prefix is copied per day), then hands out
@@ -50,7 +49,7 @@ class PastBuffer:
 
     @classmethod
     def over(cls, market: Market) -> PastBuffer:
-        """All rows of ``market`` (its own arrays, which end at its last row; no copy)."""
+        """All rows of ``market`` (its own arrays, no copy): the engine's source of rows."""
         arrays = {
             "dates": market.dates,
             "close": market.close,
@@ -59,6 +58,16 @@ class PastBuffer:
             **{f"bar:{name}": market.bar(name) for name in BAR_FIELDS},
             **{f"feature:{name}": values for name, values in market.features.items()},
         }
+        return cls(market.tickers, arrays, market.n_days)
+
+    @classmethod
+    def copy_of(cls, market: Market) -> PastBuffer:
+        """All rows of ``market``, copied into buffers with one unwritten row after the last."""
+        arrays = {}
+        for name, values in cls.over(market)._arrays.items():
+            out = _blank(values, market.n_days + 1)
+            out[:-1] = values
+            arrays[name] = out
         return cls(market.tickers, arrays, market.n_days)
 
     @classmethod
@@ -108,7 +117,9 @@ class History:
     """Market data up to and including the close of ``dates[-1]``.
 
     ``History(market)`` covers every row of ``market``; ``History(market, end)``
-    the first ``end`` rows (copied, so nothing later stays reachable).
+    the first ``end`` rows (both copy, so nothing later stays reachable). The engine
+    drives day-by-day strategies with ``History(buffer, t + 1)`` over a growing
+    :class:`PastBuffer` instead (no copy per day).
     """
 
     __slots__ = ("_end", "_past")
@@ -119,7 +130,7 @@ class History:
                 if not 1 <= end <= source.n_days:
                     raise ValueError(f"end={end} outside 1..{source.n_days}")
                 source = source.head(end)
-            source = PastBuffer.over(source)
+            source = PastBuffer.copy_of(source)
         self._past = source
         self._end = source.rows if end is None else end
         if not 1 <= self._end <= source.rows:
