@@ -42,6 +42,9 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
     console.print(summary_table(payload))
     for line in evidence_lines(payload):
         console.print(line, highlight=False)
+    for note in payload.get("notes", []):
+        if note.startswith("WARNING"):  # implausible results: right under the numbers they qualify
+            console.print(f"[bold red]{note}[/bold red]", highlight=False)
     if yearly:
         console.print(yearly_table(payload))
     if seeds:
@@ -53,7 +56,8 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
             if entry.get("picks"):
                 console.print(picks_table(entry))
     for note in payload.get("notes", []):
-        console.print(f"[dim]note: {note}[/dim]")
+        if not note.startswith("WARNING"):
+            console.print(f"[dim]note: {note}[/dim]")
 
 
 def summary_table(payload: dict[str, Any]) -> Table:

@@ -24,6 +24,7 @@ from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
+from engine.plausibility import flag_run
 from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
@@ -274,7 +275,7 @@ def execute(
     strategy_results = tuple(evaluate(s, t, role, market) for s, t, role in generated)
     bench_results = tuple(evaluate(s, t, "benchmark", on) for s, t, on in benchmarks)
     evidence = _evidence(strategy_results, bench_results[0], dates)
-    notes = []
+    notes = flag_run(strategy_results, evidence, dates)
     if starts and start > 0:
         late = max(starts, key=lambda k: starts[k])
         notes.append(
