@@ -573,6 +573,9 @@ def strategies(as_json: JsonOpt = False) -> None:
                 ],
             }
         )
+    from strategies.registry import skipped_plugins
+
+    rows.extend({"name": s.target, "status": "skipped", "error": s.reason} for s in skipped_plugins())
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return

@@ -79,18 +79,18 @@ class PastBuffer:
 
     def append(self, source: PastBuffer, row: int) -> None:
         """Copy row ``row`` of ``source`` as the next row (grows capacity by doubling)."""
-        src = source._arrays
-        capacity = len(self._arrays["dates"])
-        if self.rows + 1 >= capacity:
+        arrays = self._arrays
+        if self.rows + 1 >= len(arrays["dates"]):
             # keep at least one unwritten row after the last written one: reading one row
             # past a view then finds NaN, never memory outside the allocation
-            for name, values in self._arrays.items():
-                grown = _blank(values, 2 * capacity)
+            for name, values in arrays.items():
+                grown = _blank(values, 2 * len(values))
                 grown[: self.rows] = values[: self.rows]
-                self._arrays[name] = grown
-        for name, values in self._arrays.items():
-            values[self.rows] = src[name][row]
-        self.rows += 1
+                arrays[name] = grown
+        rows = self.rows
+        for name, values in arrays.items():
+            values[rows] = source._arrays[name][row]
+        self.rows = rows + 1
 
     def array(self, name: str, end: int) -> np.ndarray:
         """Rows [0, end) of array ``name`` as a read-only view."""
