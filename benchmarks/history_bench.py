@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from engine.drive import generate_targets
 from feeds.sources import DataSpec, load_market
 from strategies.history import History, PastBuffer
@@ -71,8 +69,10 @@ def main() -> None:
     for name, fn in (("views", per_day_views), ("copy", per_day_copy), ("buffer", per_day_buffer)):
         timings[name] = min(fn(market) for _ in range(3))
         print(f"{name:7s}: {timings[name]:7.3f} s for {n} days ({timings[name] / n * 1e6:6.1f} us/day)")
-    print(f"buffer / views: {timings['buffer'] / timings['views']:.2f}x; copy / views: "
-          f"{timings['copy'] / timings['views']:.2f}x")
+    print(
+        f"buffer / views: {timings['buffer'] / timings['views']:.2f}x; copy / views: "
+        f"{timings['copy'] / timings['views']:.2f}x"
+    )
     head = market.head(args.lstm_days)
     params = {"hidden": 64, "lags": 1, "warmup_years": 1.0, "ensemble": False}
     generate_targets(LstmStateful(params), head.head(200), tuple(range(10)))

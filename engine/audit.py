@@ -36,9 +36,9 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -248,17 +248,20 @@ def audit(
     def job(kind: str, data: Market, cut: int | None = None, until: int | None = None) -> Pass:
         return Pass(kind, cut, spec, values, data, seeds, max_leverage, until, environment)
 
-    def fail(finding: str, problems: list[str], runs: int, cut_dates: list[str], first: str | None = None):
+    def fail(
+        finding: str, problems: list[str], runs: int, cut_dates: list[str], first: str | None = None
+    ) -> AuditReport:
         return AuditReport(label, False, cut_dates, runs, first, problems, finding, seed)
 
     cpu = os.cpu_count() or 1
     counter = iter(range(1_000_000))
-    with tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp, ThreadPoolExecutor(
-        max_workers=max(1, workers or cpu)
-    ) as threads:
+    with (
+        tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
+        ThreadPoolExecutor(max_workers=max(1, workers or cpu)) as threads,
+    ):
         folder = Path(tmp)
 
-        def submit(one: Pass):  # noqa: ANN202 - a Future
+        def submit(one: Pass) -> Future[tuple[str, np.ndarray | str]]:
             return threads.submit(_spawn, one, folder, next(counter))
 
         say("full data, twice (determinism), each in a fresh process")
@@ -307,14 +310,16 @@ def audit(
             assert isinstance(result, np.ndarray)
             row = _first_difference(full[: c + 1], result[: c + 1])
             if row is not None:
-                leaks.append(
-                    (row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}")
-                )
+                leaks.append((row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}"))
     runs = 2 + len(futures)
     if leaks:
         leaks.sort()
         return fail(
-            "look-ahead", [text for _, text in leaks] + errors, runs, cut_dates, str(market.dates[leaks[0][0]])
+            "look-ahead",
+            [text for _, text in leaks] + errors,
+            runs,
+            cut_dates,
+            str(market.dates[leaks[0][0]]),
         )
     if errors:
         return fail("error", errors, runs, cut_dates)

@@ -84,5 +84,7 @@ def flag_run(results: Any, evidence: dict[str, Any], dates: np.ndarray) -> list[
         block = evidence.get(result.name)
         if block is not None:
             block["implausible"] = {**found, "member": str(result.members[found["column"]])}
-            block["best_seed"]["verdict"] = "IMPLAUSIBLE: suspect look-ahead (see the warning); run backtest audit"
+            block["best_seed"]["verdict"] = (
+                "IMPLAUSIBLE: suspect look-ahead (see the warning); run backtest audit"
+            )
     return notes

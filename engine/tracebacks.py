@@ -10,7 +10,8 @@ from pathlib import Path
 _ENGINE = Path(__file__).resolve().parent
 _BASE = (Path(__file__).resolve().parents[1] / "strategies" / "base.py").resolve()
 _LIBRARIES = tuple(
-    Path(p).resolve() for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    Path(p).resolve()
+    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
 )
 
 

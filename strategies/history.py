@@ -201,7 +201,9 @@ class History:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return tuple(sorted(n.removeprefix("feature:") for n in self._past._arrays if n.startswith("feature:")))
+        return tuple(
+            sorted(n.removeprefix("feature:") for n in self._past._arrays if n.startswith("feature:"))
+        )
 
     def feature(self, name: str) -> np.ndarray:
         """Extra per-day feature rows known at each close, shape (n_days, d)."""
@@ -209,4 +211,3 @@ class History:
             known = ", ".join(self.feature_names) or "none"
             raise KeyError(f"no feature {name!r} (available: {known})")
         return self._past.array(f"feature:{name}", self._end)
-

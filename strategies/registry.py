@@ -121,7 +121,7 @@ def _plugin_files() -> list[StrategyEntry]:
                 continue
             try:
                 module = _import_file(path)
-            except Exception:  # noqa: BLE001 - any error of the plugin's own code
+            except Exception:
                 out.extend(
                     StrategyEntry(name, f"{path}:{cls_name}", f"plugins dir {folder}")
                     for cls_name, name in _declared_names(tree)
@@ -147,7 +147,10 @@ def _classes_of(module: object, path: Path, folder: str) -> list[StrategyEntry]:
                 found.append(StrategyEntry(obj.name, target, f"plugins dir {folder}"))
         elif isinstance(obj.__dict__.get("name"), str):
             _SKIPPED.append(
-                Skipped(target, "has a `name` but does not subclass RuleStrategy, OnlineStrategy or WalkForwardStrategy")
+                Skipped(
+                    target,
+                    "has a `name` but does not subclass RuleStrategy, OnlineStrategy or WalkForwardStrategy",
+                )
             )
     return found
 

@@ -81,7 +81,7 @@ class SeededWalkForwardStrategy(_TorchSeeded, WalkForwardStrategy):
         self._enter_torch(seeds)
         self.setup(history)
 
-    def setup(self, history: History) -> None:  # noqa: B027 - optional hook
+    def setup(self, history: History) -> None:
         """Optional set-up before day 0 (``history`` holds day 0 only)."""
 
     def end(self) -> None:

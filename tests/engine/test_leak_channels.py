@@ -1,4 +1,4 @@
-"""Plugins trying each channel to tomorrow (tests/fixtures/leaky_channels.py) against the History and the audit.
+"""Plugins trying each channel to tomorrow (tests/fixtures/leaky_channels.py) vs the History and the audit.
 
 The audit of each runs ~6 fresh processes: the full table is marked slow; one leak
 that the old in-process audit missed stays in the fast suite.
@@ -62,7 +62,7 @@ def test_history_arrays_hold_nothing_after_the_last_day(market):
         assert base is not None
         assert len(base) == 101  # one unwritten row
         assert not np.isfinite(base[100]).any() if base.dtype.kind == "f" else np.isnat(base[100])
-    with pytest.raises(ValueError, match="holds rows 0..99 only"):
+    with pytest.raises(ValueError, match=r"holds rows 0\.\.99 only"):
         history.upto(100)
     assert history.upto(99).n_days == 100
     assert not hasattr(history, "_market")

@@ -214,7 +214,9 @@ def test_a_raising_plugin_is_reported_with_the_day_and_its_file_and_line(capsys,
     err = " ".join(capsys.readouterr().err.split())
     day = random_walk_market(n=300, tickers=("AAA", "BBB"), seed=4).dates[49]
     assert code == 1 and f"raised IndexError on {day}" in err
-    line = next(i for i, text in enumerate(BAD.read_text().splitlines(), 1) if "IndexError on purpose" in text)
+    line = next(
+        i for i, text in enumerate(BAD.read_text().splitlines(), 1) if "IndexError on purpose" in text
+    )
     assert f"bad_plugins.py:{line}" in err and "Traceback" not in err
 
 
