@@ -152,6 +152,11 @@ def replace_future(market: Market, cut: int, seed: int) -> Market:
     return replace(market, close=close, bars=bars, features=features)
 
 
+def perturb_after(market: Market, cut: int, seed: int = 20240611) -> Market:
+    """:func:`replace_future` with a fixed default seed (for tests that need one other future)."""
+    return replace_future(market, cut, seed)
+
+
 def _last_known(close: np.ndarray) -> np.ndarray:
     """Per ticker, the last non-NaN close of ``close`` (n, k); NaN where there is none."""
     valid = ~np.isnan(close)
@@ -218,7 +223,7 @@ def _pass_environment() -> dict[str, str]:
 
 
 def audit(
-    strategy: str | type[Strategy],
+    strategy: str | type[Strategy] | Callable[[], Strategy],
     market: Market,
     seeds: tuple[int, ...],
     *,
@@ -229,12 +234,19 @@ def audit(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditReport:
-    """Audit ``strategy`` (a registered name, ``module:Class``, ``file.py:Class`` or a class) on ``market``.
+    """Audit ``strategy`` on ``market``.
 
-    ``params``: the strategy's parameters; ``seed``: the replacement futures' seed
+    ``strategy``: a registered name, ``module:Class``, ``file.py:Class``, a class, or
+    a factory returning an instance (its class and parameters are used: each pass
+    builds its own instance from them in its own process). ``params``: the
+    strategy's parameters (default: the factory's, else the defaults); ``seed``: the replacement futures' seed
     (default: a fresh random one, reported); ``workers``: processes at a time
     (default: the CPU count). See the module docstring for what is run.
     """
+    if not isinstance(strategy, str | type):
+        made = strategy()
+        strategy = type(made)
+        params = made.params.model_dump() if params is None else params
     spec = strategy if isinstance(strategy, str) else spec_of(strategy)
     cls = resolve(spec)
     values = dict(params or {})
