@@ -67,7 +67,7 @@ def warning_text(name: str, member: object, found: dict[str, Any]) -> str:
         f"WARNING implausible: {name} (member {member}) has an annualized Sharpe ratio of "
         f"{found['sharpe_annual']:.2f} over {found['days']} days (PSR that the true Sharpe exceeds "
         f"{SHARPE_CEILING:g}: {found['psr_above_ceiling']:.4f}); no honest daily strategy shows that on "
-        f"index data. Suspect look-ahead: run `backtest audit {name}`; a strategy that reads data files "
+        f"index data. Suspect look-ahead: run `backtest audit` on {name}; a strategy that reads data files "
         "or services itself can pass the audit"
     )
 
