@@ -248,6 +248,11 @@ def audit(
         strategy = type(made)
         params = made.params.model_dump() if params is None else params
     spec = strategy if isinstance(strategy, str) else spec_of(strategy)
+    if spec.startswith("__main__:"):
+        raise InputError(
+            f"strategy {spec}: a class defined in the script being run cannot be rebuilt in the audit's "
+            "fresh processes; move it to a module or a file and pass module:Class or file.py:Class"
+        )
     cls = resolve(spec)
     values = dict(params or {})
     probe = cls(values)
