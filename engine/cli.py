@@ -175,6 +175,28 @@ def _seeds(seeds: int | None, seed_list: str | None) -> tuple[int, ...]:
     return tuple(range(seeds)) if seeds is not None else DEFAULT_SEEDS
 
 
+def _audit_first_use(prepared: Any, cache_dir: Path) -> None:
+    """Plugins never audited under their current version or file: audit now (cached); exit 1 on a leak."""
+    from engine.first_use import audit_on_first_use
+
+    with err.status("auditing plugins") as status:
+        failures = audit_on_first_use(
+            prepared.strategies,
+            prepared.market,
+            prepared.config.seeds,
+            cache_dir,
+            progress=lambda msg: status.update(msg),
+        )
+    for label, summary in failures:
+        err.print(
+            f"[red]strategy {label} failed its first-use look-ahead audit:[/red] {summary} "
+            "(fix the plugin; --no-audit runs it anyway)",
+            highlight=False,
+        )
+    if failures:
+        raise typer.Exit(1)
+
+
 def _specs(names: list[str], params: list[str], base: tuple[Any, ...] = ()) -> tuple[Any, ...]:
     """StrategySpecs from --strategy names and --param assignments (over ``base`` specs' params)."""
     from engine.config import StrategySpec
@@ -195,8 +217,11 @@ def _specs(names: list[str], params: list[str], base: tuple[Any, ...] = ()) -> t
             continue
         takers = [n for n, cls in classes.items() if key in cls.Params.model_fields]
         if not takers:
+            from strategies.params import suggestion
+
             raise InputError(
                 f"--param {key}: none of the strategies ({', '.join(names)}) has a parameter {key!r}"
+                + suggestion(key, [cls.Params for cls in classes.values()])
             )
         for name in takers:
             values[name][key] = value
@@ -361,6 +386,9 @@ def run(
     progress_file: Annotated[
         Path | None, typer.Option("--progress-file", hidden=True, help="write progress as JSON here")
     ] = None,
+    no_audit: Annotated[
+        bool, typer.Option("--no-audit", help="skip the look-ahead audit of plugins run for the first time")
+    ] = False,
 ) -> None:
     """Run strategies against buy-and-hold and store the run.
 
@@ -401,6 +429,8 @@ def run(
     store = RunStore(settings.runs_dir)
     with _progress(file=progress_file) as progress:
         prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
+        if not no_audit:
+            _audit_first_use(prepared, settings.cache_dir)
         if prepared.headlines:
             h = prepared.headlines
             err.print(
@@ -472,7 +502,13 @@ def audit(
     start: StartOpt = None,
     end: EndOpt = None,
     param: ParamOpt = None,
-    cuts: Annotated[int, typer.Option("--cuts", min=1, help="number of cut dates")] = 4,
+    cuts: Annotated[int, typer.Option("--cuts", min=1, help="number of cut dates")] = 8,
+    replace_seed: Annotated[
+        int | None, typer.Option("--replace-seed", help="seed of the replacement futures [default: random]")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="passes run at a time [default: CPU count]")
+    ] = None,
     headlines: HeadlinesOpt = None,
     headline_model: HeadlineModelOpt = "default",
     date_only_same_day: DateOnlyOpt = False,
@@ -482,9 +518,11 @@ def audit(
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a strategy for look-ahead: truncate and perturb the future at several dates.
+    """Check a strategy for look-ahead: truncate the data and replace the future at several dates.
 
-    Exit code 1 when a leak is found (the first leaking date is named).
+    Every pass runs in a fresh process holding only its own data. Exit code 1 when a
+    leak is found (the first day whose decision changed is named), when two
+    identical runs differ, or when the strategy raises.
     """
     from engine.audit import audit as run_audit
     from engine.runner import prepare
@@ -508,21 +546,23 @@ def audit(
     with _progress() as progress:
         prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
     instance = prepared.strategies[0]
-    cls, params = type(instance), instance.params
     with err.status("auditing") as status:
         report = run_audit(
-            lambda: cls(params),
+            strategy,
             prepared.market,
             config.seeds,
+            params=instance.params.model_dump(),
             cuts=cuts,
+            seed=replace_seed,
+            workers=workers,
             progress=lambda msg: status.update(f"auditing {instance.label()}: {msg}"),
         )
     if as_json:
-        print(json.dumps(report.__dict__, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     elif report.passed:
-        out.print(f"[green]PASS[/green] {report.summary()}")
+        out.print(f"[green]PASS[/green] {report.summary()}", highlight=False)
     else:
-        out.print(f"[red]FAIL[/red] {report.summary()}")
+        out.print(f"[red]FAIL[/red] {report.summary()}", highlight=False)
     if not report.passed:
         raise typer.Exit(1)
 
@@ -760,6 +800,9 @@ def strategies(as_json: JsonOpt = False) -> None:
                 ],
             }
         )
+    from strategies.registry import skipped_plugins
+
+    rows.extend({"name": s.target, "status": "skipped", "error": s.reason} for s in skipped_plugins())
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from engine.tracebacks import raised_at
 from feeds.errors import InputError, StrategyError
 from feeds.market import Market
 from strategies.base import Member, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
-from strategies.history import History
+from strategies.history import History, PastBuffer
 
 Progress = Callable[[int, int], None]  # (days done, days in total)
 LEVERAGE_TOLERANCE = 1e-9
@@ -37,6 +38,13 @@ class StrategyTargets:
     members: tuple[Member, ...]
     targets: np.ndarray
     state: dict[str, Any] | None = None
+
+
+@dataclass
+class Clock:
+    """The day being driven (None outside the day loop): names the day in error messages."""
+
+    day: np.datetime64 | None = None
 
 
 @dataclass(frozen=True)
@@ -57,16 +65,21 @@ def generate_targets(
     max_leverage: float = 1.0,
     progress: Progress | None = None,
     resume: Resume | None = None,
+    until: int | None = None,
 ) -> StrategyTargets:
     """Run ``strategy`` over ``market`` and return its checked targets.
 
     ``resume`` continues an online strategy from a checkpoint instead of day 0;
-    the result is the same as one run over the whole market.
+    the result is the same as one run over the whole market. ``until``: drive
+    online and walk-forward strategies through row ``until`` only (later rows stay
+    NaN; the look-ahead audit compares earlier rows only); rule strategies are
+    always computed whole.
     """
     label = strategy.label()
     members = tuple(strategy.members(seeds))
     shape = (market.n_days, len(members), len(market.tickers))
     state = None
+    clock = Clock()
     if resume is not None and isinstance(strategy, RuleStrategy):
         raise StrategyError(
             f"strategy {label}: rule strategies are recomputed, not continued from checkpoints"
@@ -78,7 +91,7 @@ def generate_targets(
             if progress:
                 progress(market.n_days, market.n_days)
         elif isinstance(strategy, (OnlineStrategy, WalkForwardStrategy)):
-            targets, state = _drive_days(strategy, market, seeds, shape, progress, resume)
+            targets, state = _drive_days(strategy, market, seeds, shape, progress, resume, clock, until)
         else:
             raise StrategyError(
                 f"strategy {label}: not a RuleStrategy, OnlineStrategy or WalkForwardStrategy"
@@ -86,7 +99,11 @@ def generate_targets(
     except (StrategyError, InputError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        raise StrategyError(f"strategy {label} raised {type(exc).__name__}: {exc}") from exc
+        when = f" on {clock.day}" if clock.day is not None else ""
+        where = raised_at(exc, type(strategy))
+        raise StrategyError(
+            f"strategy {label} raised {type(exc).__name__}{when}: {exc}" + (f" (at {where})" if where else "")
+        ) from exc
     check_targets(label, targets, shape, market, strategy.frequency, max_leverage)
     return StrategyTargets(label, members, targets, state or None)
 
@@ -140,23 +157,37 @@ def _drive_days(
     shape: tuple[int, int, int],
     progress: Progress | None,
     resume: Resume | None,
+    clock: Clock,
+    until: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Online and walk-forward strategies: one call sequence per day, in order."""
     targets = np.full(shape, np.nan)
     walk_forward = isinstance(strategy, WalkForwardStrategy)
-    strategy.begin(History(market, 1), seeds)
+    # The strategy only ever sees `past`: rows are appended one day at a time, row t + 1
+    # after the calls for day t have returned (see strategies.history).
+    source = PastBuffer.over(market)
+    past = PastBuffer.empty(market)
+    past.append(source, 0)
+    strategy.begin(History(past, 1), seeds)
     first = 0
     fitted = not walk_forward
     if resume is not None:
         strategy.load_state_dict(resume.state)
         first = resume.next_day
         targets[:first] = resume.targets[:first]
-        if walk_forward:  # retrain days depend on the calendar only
-            fitted = any(strategy.is_retrain_day(History(market, t + 1)) for t in range(first))
+        for t in range(first):
+            if t > 0:
+                past.append(source, t)
+            if walk_forward and not fitted:  # retrain days depend on the calendar only
+                fitted = strategy.is_retrain_day(History(past, t + 1))
     label = strategy.label()
     try:
-        for t in range(first, market.n_days):
-            history = History(market, t + 1)
+        last = market.n_days if until is None else min(market.n_days, until + 1)
+        for t in range(first, last):
+            if t > 0:
+                past.append(source, t)
+            history = History(past, t + 1)
+            clock.day = market.dates[t]
             if t > 0:
                 strategy.learn(history)
             if walk_forward and strategy.is_retrain_day(history):
@@ -166,6 +197,7 @@ def _drive_days(
                 targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
             if progress and (t % 64 == 0 or t == market.n_days - 1):
                 progress(t + 1, market.n_days)
+        clock.day = None
         state = strategy.state_dict()
     finally:
         strategy.end()

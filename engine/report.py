@@ -55,6 +55,9 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
     console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
     for line in evidence_lines(payload):
         console.print(line, highlight=False)
+    for note in payload.get("notes", []):
+        if note.startswith("WARNING"):  # implausible results: right under the numbers they qualify
+            console.print(f"[bold red]{note}[/bold red]", highlight=False)
     if yearly:
         console.print(yearly_table(payload))
         console.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
@@ -72,7 +75,8 @@ def render_run(payload: dict[str, Any], console: Console, *, yearly: bool = True
         for line in coverage_lines(payload["universe"]):
             console.print(line, highlight=False)
     for note in payload.get("notes", []):
-        console.print(f"[dim]note: {note}[/dim]")
+        if not note.startswith("WARNING"):
+            console.print(f"[dim]note: {note}[/dim]")
 
 
 def summary_table(payload: dict[str, Any]) -> Table:

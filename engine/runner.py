@@ -26,6 +26,7 @@ from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
+from engine.plausibility import flag_run
 from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
@@ -314,7 +315,7 @@ def execute(
     if progress:
         progress("evidence", 0, 1)
     evidence = _evidence(strategy_results, bench_results[0], dates)
-    notes = []
+    notes = flag_run(strategy_results, evidence, dates)
     if starts and start > 0:
         late = max(starts, key=lambda k: starts[k])
         notes.append(

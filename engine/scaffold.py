@@ -2,14 +2,17 @@
 
 The package: ``pyproject.toml`` registering the strategy under the entry-point
 group ``stockrnn.strategies``, a module with one ``RuleStrategy`` (typed
-parameters, a causal rule to start from), a README, and a test that runs the
-engine's look-ahead audit and a short backtest against buy-and-hold.
+parameters, a causal rule to start from), a README, and a test that runs a short
+backtest against buy-and-hold and the look-ahead audit through
+:mod:`strategies.testing`. The package requires a compatible range of this
+project's version (:func:`compatible_range`).
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from importlib import metadata
 from pathlib import Path
 
 from feeds.errors import InputError
@@ -23,7 +26,7 @@ name = "stockrnn-{name}"
 version = "0.1.0"
 description = "A Stock-RNN strategy plugin: {name}"
 requires-python = ">=3.11"
-dependencies = ["stock-rnn"]
+dependencies = ["{requirement}"]
 
 [project.entry-points."stockrnn.strategies"]
 {name} = "{module}.strategy:{cls}"
@@ -73,36 +76,20 @@ class {cls}(RuleStrategy):
         return weights
 '''
 
-TEST = '''"""The generated strategy passes the engine's look-ahead audit and runs against buy-and-hold."""
+TEST = '''"""The generated strategy runs against buy-and-hold and passes the look-ahead audit."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from engine.audit import audit
-from engine.config import RunConfig, StrategySpec
-from engine.runner import execute, prepare
-from feeds.market import Market
+from strategies.testing import check_strategy
 from {module}.strategy import {cls}
 
 
-def market(n: int = 400) -> Market:
-    rng = np.random.default_rng(0)
-    dates = np.busday_offset(np.datetime64("2015-01-02"), np.arange(n), roll="forward")
-    close = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, size=(n, 2)), axis=0))
-    return Market(dates=dates, tickers=("AAA", "BBB"), close=close, origin="synthetic")
-
-
-def test_passes_the_look_ahead_audit():
-    report = audit(lambda: {cls}(), market(), (0,), cuts=3)
-    assert report.passed, report.problems
-
-
-def test_short_backtest():
-    config = RunConfig(strategies=(StrategySpec(name="{module}.strategy:{cls}"),), seeds=(0,))
-    payload = execute(prepare(config, market=market())).to_dict()
-    assert payload["strategies"][0]["cagr"] is not None
-    assert payload["benchmark"]["name"] == "buy-and-hold"
+def test_backtest_and_audit():
+    # 12 years of synthetic prices by default (strategies.testing.synthetic_market)
+    result = check_strategy({cls}, cuts=3)
+    assert result.audit.passed, result.audit.summary()
+    assert result.run["strategies"][0]["cagr"] is not None
+    assert result.run["benchmark"]["name"] == "buy-and-hold"
 '''
 
 README = """# stockrnn-{name}
@@ -119,6 +106,24 @@ python -m pytest tests -q
 """
 
 
+def compatible_range(version: str | None = None) -> str:
+    """The versions of this project a generated plugin accepts: this one up to the next breaking one.
+
+    Semantic versioning: ``>=X.Y.Z,<X+1`` from 1.0 on; before 1.0 a minor release
+    may break, so ``>=0.Y.Z,<0.Y+1``.
+    """
+    if version is None:
+        try:
+            version = metadata.version("stock-rnn")
+        except metadata.PackageNotFoundError:
+            version = "0.1.0"
+    parts = [int(p) for p in re.findall(r"\d+", version)[:3]] + [0, 0, 0]
+    major, minor = parts[0], parts[1]
+    release = ".".join(str(p) for p in parts[:3])
+    upper = f"{major + 1}" if major >= 1 else f"0.{minor + 1}"
+    return f">={release},<{upper}"
+
+
 def scaffold(name: str, parent: Path) -> Path:
     """Write the plugin package for strategy ``name`` under ``parent``; returns its folder."""
     if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
@@ -132,7 +137,7 @@ def scaffold(name: str, parent: Path) -> Path:
     folder = parent / f"stockrnn-{name}"
     if folder.exists():
         raise InputError(f"{folder} already exists; choose another --dir or name")
-    values = {"name": name, "module": module, "cls": cls}
+    values = {"name": name, "module": module, "cls": cls, "requirement": f"stock-rnn{compatible_range()}"}
     files = {
         folder / "pyproject.toml": PYPROJECT,
         folder / "README.md": README,

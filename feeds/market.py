@@ -6,6 +6,12 @@ Array conventions (stated once here, used everywhere): dates are
 York or 13:00 on early-close days: :mod:`feeds.exchange_calendar`), NaN
 where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
 embeddings) have shape (n_days, d) and row t holds what was known at t's close.
+Open, high, low and volume (``bars``, same shape as close; NaN where the source
+has none) are kept as parsed: not adjusted for splits and dividends, unlike close.
+
+A Market owns its arrays (views are copied on construction, ``head`` copies), so
+a panel truncated at row t holds nothing of later rows in memory: what the
+look-ahead audit and :class:`strategies.history.History` rely on.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from feeds.calendar import year_end_mask
 from feeds.deltas import daily_deltas
 from feeds.errors import InputError
 
+BAR_FIELDS = ("open", "high", "low", "volume")
+
 
 @dataclass(frozen=True, eq=False)
 class Market:
@@ -37,8 +45,23 @@ class Market:
     # ticker may be held: a member with a price at the last decision close at or before the row.
     # None: no universe, every ticker with a price may be bought.
     universe: np.ndarray | None = None
+    bars: Mapping[str, np.ndarray] = field(default_factory=dict)  # open/high/low/volume, like close
 
     def __post_init__(self) -> None:
+        # Own every array: a view would keep the rows it does not show reachable through .base.
+        own = _owned
+        object.__setattr__(self, "dates", own(self.dates))
+        object.__setattr__(self, "close", own(self.close))
+        object.__setattr__(self, "features", {k: own(v) for k, v in self.features.items()})
+        object.__setattr__(self, "bars", {k: own(v) for k, v in self.bars.items()})
+        if self.universe is not None:
+            object.__setattr__(self, "universe", own(self.universe))
+        unknown = set(self.bars) - set(BAR_FIELDS)
+        if unknown:
+            raise ValueError(f"bars {sorted(unknown)} not among {BAR_FIELDS}")
+        for name, values in self.bars.items():
+            if values.shape != self.close.shape:
+                raise ValueError(f"bars {name!r} has shape {values.shape}, expected {self.close.shape}")
         if self.close.shape != (len(self.dates), len(self.tickers)):
             raise ValueError(
                 f"close has shape {self.close.shape}, expected ({len(self.dates)}, {len(self.tickers)})"
@@ -50,7 +73,7 @@ class Market:
             raise ValueError(f"universe has shape {self.universe.shape}, expected {self.close.shape}")
         # Strategies get views of these arrays; make sure none can write into the data.
         extra = () if self.universe is None else (self.universe,)
-        for array in (self.dates, self.close, *self.features.values(), *extra):
+        for array in (self.dates, self.close, *self.features.values(), *self.bars.values(), *extra):
             array.flags.writeable = False
 
     @classmethod
@@ -63,7 +86,14 @@ class Market:
         tickers = tuple(sorted(c for c in wide.columns if c != "date"))
         close = wide.select(tickers).to_numpy().astype(np.float64)
         dates = wide["date"].to_numpy().astype("datetime64[D]")
-        return cls(dates=dates, tickers=tickers, close=close, origin=origin)
+        extra = {}
+        for name in BAR_FIELDS:
+            # Pivot on the same days and tickers as close; a field the source lacks stays NaN.
+            if name in bars.columns and bars[name].null_count() < bars.height:
+                other = bars.pivot(on="ticker", index="date", values=name, aggregate_function=None)
+                other = other.sort("date")
+                extra[name] = other.select(tickers).to_numpy().astype(np.float64)
+        return cls(dates=dates, tickers=tickers, close=close, origin=origin, bars=extra)
 
     @property
     def n_days(self) -> int:
@@ -106,6 +136,7 @@ class Market:
             close=close[keep],
             features={k: v[keep] for k, v in self.features.items()},
             universe=None if self.universe is None else self.universe[:, cols][keep],
+            bars={k: v[:, cols][keep] for k, v in self.bars.items()},
         )
 
     def between(self, start: dt.date | None, end: dt.date | None) -> Market:
@@ -125,13 +156,17 @@ class Market:
         return self.head(hi, start=lo)
 
     def head(self, n: int, start: int = 0) -> Market:
-        """Rows [start, n) as a new panel (the data as known at the close of row n-1)."""
+        """Rows [start, n) as a new panel (the data as known at the close of row n-1).
+
+        The arrays are copies: nothing after row n-1 stays reachable from the result.
+        """
         return replace(
             self,
-            dates=self.dates[start:n],
-            close=self.close[start:n],
-            features={k: v[start:n] for k, v in self.features.items()},
-            universe=None if self.universe is None else self.universe[start:n],
+            dates=self.dates[start:n].copy(),
+            close=self.close[start:n].copy(),
+            features={k: v[start:n].copy() for k, v in self.features.items()},
+            bars={k: v[start:n].copy() for k, v in self.bars.items()},
+            universe=None if self.universe is None else self.universe[start:n].copy(),
         )
 
     def reindex(self, dates: np.ndarray) -> Market:
@@ -145,7 +180,24 @@ class Market:
             for k, v in self.features.items()
         }
         universe = None if self.universe is None else np.where(found[:, None], self.universe[pos], False)
-        return replace(self, dates=np.asarray(dates), close=close, features=feats, universe=universe)
+        bars = {k: np.where(found[:, None], v[pos], np.nan) for k, v in self.bars.items()}
+        return replace(
+            self, dates=np.asarray(dates), close=close, features=feats, universe=universe, bars=bars
+        )
+
+    def bar(self, name: str) -> np.ndarray:
+        """Open, high, low or volume (n_days, n_tickers); all NaN when the data have none."""
+        if name not in BAR_FIELDS:
+            raise KeyError(f"no bar field {name!r} (one of {', '.join(BAR_FIELDS)})")
+        if name in self.bars:
+            return self.bars[name]
+        return self._no_bars
+
+    @cached_property
+    def _no_bars(self) -> np.ndarray:
+        blank = np.full(self.close.shape, np.nan)
+        blank.flags.writeable = False
+        return blank
 
     def with_prices(self, close: np.ndarray) -> Market:
         """The same panel with other closes (used by the look-ahead audit)."""
@@ -163,4 +215,13 @@ class Market:
         if self.universe is not None:  # absent: the same digest as before universes existed
             digest.update(b"\0universe")
             digest.update(np.ascontiguousarray(self.universe).tobytes())
+        for name in sorted(self.bars):  # strategies may read them: part of what a run depends on
+            digest.update(f"bar:{name}".encode())
+            digest.update(np.ascontiguousarray(self.bars[name]).tobytes())
         return digest.hexdigest()
+
+
+def _owned(array: np.ndarray) -> np.ndarray:
+    """``array`` itself if it owns its memory, else a copy that does."""
+    array = np.asarray(array)
+    return array if array.base is None else array.copy()

@@ -86,3 +86,10 @@ def parse_assignments(items: list[str]) -> list[tuple[str | None, str, str]]:
         owner, dot, name = key.strip().rpartition(".")
         parsed.append((owner if dot else None, name, value.strip()))
     return parsed
+
+
+def suggestion(key: str, models: list[type[StrategyParams]]) -> str:
+    """``"; did you mean 'x'?"`` for the closest parameter name of ``models``, or ``""``."""
+    known = sorted({name for model in models for name in model.model_fields})
+    hint = difflib.get_close_matches(key, known, n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else ""

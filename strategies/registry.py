@@ -7,9 +7,11 @@ and a plugin that fails to import is reported as broken without hiding the other
 Two packages registering the same name is a clash, reported rather than resolved.
 
 Loose plugin files: every ``*.py`` in the directories of ``STOCKRNN_PLUGINS_DIR``
-(``os.pathsep``-separated; the CLI's ``--plugins-dir`` sets it) is scanned without
-importing it: a top-level class that subclasses a style by name and declares
-``name = "..."`` is registered as ``path/file.py:Class``.
+(``os.pathsep``-separated; the CLI's ``--plugins-dir`` sets it) is imported (so
+listing runs their top-level code): each class defined there that subclasses a
+style (directly or through the author's own base class), is concrete and has a
+``name`` is registered as ``path/file.py:Class``; other strategy-like classes are
+listed by :func:`skipped_plugins` with the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import difflib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -80,12 +83,35 @@ def resolve(spec: str) -> type[Strategy]:
 
 
 PLUGINS_ENV = "STOCKRNN_PLUGINS_DIR"
-_STYLE_NAMES = {"RuleStrategy", "OnlineStrategy", "WalkForwardStrategy"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A class in a plugins-dir file that is not registered, and why."""
+
+    target: str  # path/file.py:Class
+    reason: str
+
+
+_SKIPPED: list[Skipped] = []
+
+
+def skipped_plugins() -> list[Skipped]:
+    """Classes of the plugins dirs that the last :func:`entries` did not register, with the reason."""
+    return list(_SKIPPED)
 
 
 def _plugin_files() -> list[StrategyEntry]:
-    """Strategies declared in ``*.py`` files of the plugin directories (found by reading, not importing)."""
+    """Strategies defined in the ``*.py`` files of the plugin directories.
+
+    Each file is imported (listing runs its top-level code): every class defined in
+    it that subclasses a style, is not abstract and has a ``name`` is registered;
+    other classes that look like strategies are recorded in :func:`skipped_plugins`.
+    A file that cannot be imported registers the names its classes declare (read
+    without running it) as broken, so the error is shown under those names.
+    """
     out = []
+    _SKIPPED.clear()
     for folder in filter(None, os.environ.get(PLUGINS_ENV, "").split(os.pathsep)):
         for path in sorted(Path(folder).expanduser().glob("*.py")):
             try:
@@ -93,23 +119,57 @@ def _plugin_files() -> list[StrategyEntry]:
             except (OSError, SyntaxError, ValueError) as exc:
                 out.append(StrategyEntry(path.stem, f"{path}:?", f"plugins dir (unreadable: {exc})"))
                 continue
-            for node in tree.body:
-                if not isinstance(node, ast.ClassDef):
-                    continue
-                bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
-                if not bases & _STYLE_NAMES:
-                    continue
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.Assign | ast.AnnAssign)
-                        and any(getattr(t, "id", None) == "name" for t in _targets(item))
-                        and isinstance(item.value, ast.Constant)
-                        and isinstance(item.value.value, str)
-                        and item.value.value
-                    ):
-                        out.append(
-                            StrategyEntry(item.value.value, f"{path}:{node.name}", f"plugins dir {folder}")
-                        )
+            try:
+                module = _import_file(path)
+            except Exception:
+                out.extend(
+                    StrategyEntry(name, f"{path}:{cls_name}", f"plugins dir {folder}")
+                    for cls_name, name in _declared_names(tree)
+                )
+                continue
+            out.extend(_classes_of(module, path, folder))
+    return out
+
+
+def _classes_of(module: object, path: Path, folder: str) -> list[StrategyEntry]:
+    found = []
+    for attr, obj in vars(module).items():
+        if not isinstance(obj, type) or obj.__module__ != getattr(module, "__name__", None):
+            continue
+        target = f"{path}:{attr}"
+        if issubclass(obj, STYLES):
+            if not obj.name:
+                _SKIPPED.append(Skipped(target, "declares no `name` (a helper base class?)"))
+            elif inspect.isabstract(obj):
+                missing = ", ".join(sorted(obj.__abstractmethods__))
+                _SKIPPED.append(Skipped(target, f"abstract: does not implement {missing}"))
+            else:
+                found.append(StrategyEntry(obj.name, target, f"plugins dir {folder}"))
+        elif isinstance(obj.__dict__.get("name"), str):
+            _SKIPPED.append(
+                Skipped(
+                    target,
+                    "has a `name` but does not subclass RuleStrategy, OnlineStrategy or WalkForwardStrategy",
+                )
+            )
+    return found
+
+
+def _declared_names(tree: ast.Module) -> list[tuple[str, str]]:
+    """(class, name) of top-level classes that assign a non-empty string to ``name`` (read, not run)."""
+    out = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if (
+                isinstance(item, ast.Assign | ast.AnnAssign)
+                and any(getattr(t, "id", None) == "name" for t in _targets(item))
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+                and item.value.value
+            ):
+                out.append((node.name, item.value.value))
     return out
 
 
@@ -139,6 +199,22 @@ def _load_target(target: str, *, origin: str, name: str | None) -> type[Strategy
     return check_class(cls, origin=origin, name=name)
 
 
+_FILE_MODULES: dict[str, Path] = {}  # module name given to a plugin file -> the file
+
+
+def spec_of(cls: type[Strategy]) -> str:
+    """A spec that :func:`resolve` turns back into ``cls`` in another process.
+
+    ``path/file.py:Class`` for classes from plugin files, else ``module:Class``; a
+    class renamed to its registry name resolves by that name.
+    """
+    base = cls.__dict__.get("_renamed_from", cls)  # check_class's subclass carrying a registry name
+    path = _FILE_MODULES.get(base.__module__)
+    if path is not None:
+        return f"{path}:{base.__qualname__}"
+    return f"{base.__module__}:{base.__qualname__}"
+
+
 def _import_file(path: Path) -> object:
     path = path.expanduser().resolve()
     if not path.is_file():
@@ -150,6 +226,7 @@ def _import_file(path: Path) -> object:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    _FILE_MODULES[module_name] = path
     try:
         spec.loader.exec_module(module)
     except BaseException:
@@ -174,5 +251,5 @@ def check_class(cls: object, *, origin: str, name: str | None) -> type[Strategy]
         raise InputError(f"strategy {origin}: frequency must be 'daily' or 'annual', got {cls.frequency!r}")
     if name and cls.name != name:
         # Registered under another name than the class declares: the registry name wins.
-        cls = type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__})
+        cls = type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__, "_renamed_from": cls})
     return cls

@@ -23,6 +23,8 @@ def isolated_dirs(tmp_path, monkeypatch):
     """Every test gets its own runs and cache directories."""
     monkeypatch.setenv("STOCKRNN_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("STOCKRNN_CACHE_DIR", str(tmp_path / "cache"))
+    # CLI runs of test plugins skip the first-use audit (tests/engine/test_first_use.py tests it)
+    monkeypatch.setenv("STOCKRNN_NO_AUDIT", "1")
     return tmp_path
 
 

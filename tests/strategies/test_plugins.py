@@ -207,3 +207,38 @@ def test_the_example_plugin_runs_through_the_cli(tmp_path):
         timeout=600,
     )
     assert audit.returncode == 0 and "PASS" in audit.stdout, audit.stdout + audit.stderr
+
+
+def test_a_raising_plugin_is_reported_with_the_day_and_its_file_and_line(capsys, two_tickers):
+    code = main_code(["run", "--data", f"csv:{two_tickers}", "--strategy", f"{BAD}:RaisesOnADay"])
+    err = " ".join(capsys.readouterr().err.split())
+    day = random_walk_market(n=300, tickers=("AAA", "BBB"), seed=4).dates[49]
+    assert code == 1 and f"raised IndexError on {day}" in err
+    line = next(
+        i for i, text in enumerate(BAD.read_text().splitlines(), 1) if "IndexError on purpose" in text
+    )
+    assert f"bad_plugins.py:{line}" in err and "Traceback" not in err
+
+
+def test_plugins_dir_registers_subclasses_of_a_helper_and_lists_what_it_skips(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mine.py").write_text(
+        "import numpy as np\nfrom strategies import RuleStrategy\n\n"
+        "class MyBase(RuleStrategy):\n    def helper(self):\n        return 0.5\n\n"
+        "class Half(MyBase):\n    name = 'half-via-helper'\n\n"
+        "    def target_weights(self, history, seeds):\n"
+        "        return np.full(history.close.shape, self.helper())\n\n"
+        "class NotAStrategy:\n    name = 'lost'\n"
+    )
+    monkeypatch.setenv(PLUGINS_ENV, str(tmp_path))
+    assert resolve("half-via-helper").__name__ == "Half"
+    assert main_code(["strategies", "--json"]) == 0
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed["half-via-helper"]["status"] == "ok"
+    base = listed[f"{tmp_path / 'mine.py'}:MyBase"]
+    assert base["status"] == "skipped" and "no `name`" in base["error"]
+    assert "does not subclass" in listed[f"{tmp_path / 'mine.py'}:NotAStrategy"]["error"]
+
+
+def test_a_misspelled_param_without_owner_gets_did_you_mean(capsys):
+    code = main_code(["run", "--strategy", "ma-trend", "--param", "windw=10"])
+    assert code == 2 and "did you mean 'window'?" in capsys.readouterr().err

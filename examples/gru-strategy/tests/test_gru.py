@@ -19,7 +19,7 @@ def market(n: int = 300) -> Market:
 
 
 def test_audit_passes():
-    report = audit(lambda: GruOnline({"hidden": 4, "warmup_years": 0.3}), market(), (0, 1), cuts=2)
+    report = audit(GruOnline, market(), (0, 1), params={"hidden": 4, "warmup_years": 0.3}, cuts=2)
     assert report.passed, report.problems
 
 

@@ -1,0 +1,91 @@
+"""A base for seeded torch strategies: seeds, members, threads and determinism handled as the built-ins do.
+
+Subclass :class:`SeededOnlineStrategy` (or :class:`SeededWalkForwardStrategy`) and
+write ``setup(history)`` instead of ``begin``; ``self.seeds`` holds the run's seeds
+and ``self.generators[seed]`` a ``torch.Generator`` per seed
+(:func:`strategies.nn.seeding.seed_generator`: a seed's draws do not depend on the
+other seeds). From ``begin`` to ``end`` torch runs on one intra-op thread with
+deterministic algorithms (results independent of the core count; also the fastest
+for small models), restored afterwards, also when the run fails. Members are the
+seeds, plus ``"ensemble"`` when the parameters have ``ensemble=True`` and there are
+several seeds. The built-in ``lstm-*`` and ``transformer`` strategies follow the same
+rules (they predate this base).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+from strategies.base import Member, OnlineStrategy, WalkForwardStrategy
+from strategies.history import History
+from strategies.learning import members_of
+from strategies.nn.seeding import seed_generator
+
+__all__ = ["SeededOnlineStrategy", "SeededWalkForwardStrategy"]
+
+
+class _TorchSeeded:
+    """Shared by the two seeded bases (a mixin placed before the style)."""
+
+    stochastic: ClassVar[bool] = True
+    params: Any
+    seeds: tuple[int, ...]
+    generators: dict[int, torch.Generator]
+
+    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
+        return members_of(seeds, bool(getattr(self.params, "ensemble", False)))
+
+    def _enter_torch(self, seeds: tuple[int, ...]) -> None:
+        self.seeds = tuple(seeds)
+        self.generators = {seed: seed_generator(seed) for seed in self.seeds}
+        self._torch_before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True)
+
+    def _exit_torch(self) -> None:
+        before = getattr(self, "_torch_before", None)
+        if before is not None:
+            torch.set_num_threads(before[0])
+            torch.use_deterministic_algorithms(before[1])
+            self._torch_before = None
+
+    def teardown(self) -> None:
+        """Release big resources after the last day (also after a failure)."""
+
+
+class SeededOnlineStrategy(_TorchSeeded, OnlineStrategy):
+    """An online strategy with one model per seed; write ``setup``, ``learn`` and ``decide``."""
+
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        self._enter_torch(seeds)
+        self.setup(history)
+
+    @abstractmethod
+    def setup(self, history: History) -> None:
+        """Build models and optimizers (``history`` holds day 0 only; seeds in ``self.seeds``)."""
+
+    def end(self) -> None:
+        try:
+            self.teardown()
+        finally:
+            self._exit_torch()
+
+
+class SeededWalkForwardStrategy(_TorchSeeded, WalkForwardStrategy):
+    """A walk-forward strategy with one model per seed; write ``setup``, ``fit`` and ``decide``."""
+
+    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+        self._enter_torch(seeds)
+        self.setup(history)
+
+    def setup(self, history: History) -> None:
+        """Optional set-up before day 0 (``history`` holds day 0 only)."""
+
+    def end(self) -> None:
+        try:
+            self.teardown()
+        finally:
+            self._exit_torch()
