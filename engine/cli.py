@@ -11,20 +11,18 @@ import datetime as dt
 import json
 import os
 import sys
-import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from feeds.errors import DataQuirkWarning, InputError, StrategyError
+from feeds.errors import DataQuirkWarning, InputError
 
 app = typer.Typer(
     name="backtest",
@@ -44,8 +42,18 @@ app.add_typer(headlines_app, name="headlines")
 
 # Piped output gets 120 columns (rich would use 80) so tables stay readable in logs.
 _WIDTH = int(os.environ.get("COLUMNS", "0") or 0) or (None if sys.stdout.isatty() else 120)
-out = Console(width=_WIDTH)
-err = Console(stderr=True, width=_WIDTH)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits with 1 here; a reader that stops early (`| head`) is not a failure of ours:
+        # let engine.exits map it (141, quietly)
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = _Console(width=_WIDTH)
+err = _Console(stderr=True, width=_WIDTH)
 
 DataOpt = Annotated[
     str, typer.Option("--data", help="sample | csv:PATH | parquet:PATH | yahoo:TICKER[,TICKER]")
@@ -60,7 +68,12 @@ StrategyOpt = Annotated[
 ]
 SeedsOpt = Annotated[
     int | None,
-    typer.Option("--seeds", min=1, help="number of seeds 0..N-1 for stochastic strategies [default: 10]"),
+    typer.Option(
+        "--seeds",
+        min=1,
+        max=1000,
+        help="number of seeds 0..N-1 for stochastic strategies (1..1000) [default: 10]",
+    ),
 ]
 SeedListOpt = Annotated[str | None, typer.Option("--seed-list", help="explicit seeds, e.g. 0,1,2")]
 StartOpt = Annotated[
@@ -883,47 +896,29 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``backtest`` console script."""
+    """Entry point of the ``backtest`` console script (exit codes: ``engine.exits``)."""
+    from engine.exits import run_command
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     warnings.simplefilter("default", DataQuirkWarning)
     warnings.showwarning = _show_warning  # one line per data quirk, on stderr
     command = typer.main.get_command(app)
+    code = run_command(
+        lambda: command.main(args=args, prog_name="backtest", standalone_mode=False),
+        debug=debug,
+        say=lambda line: err.print(line, highlight=False),
+    )
     try:
-        # without standalone mode, click returns the code of typer.Exit instead of raising it
-        returned = command.main(args=args, prog_name="backtest", standalone_mode=False)
-        code = returned if isinstance(returned, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        code = 130
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        code = 130
-    except InputError as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        code = 2
-    except StrategyError as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        code = 1
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(
-            f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
-            "(run again with --debug for the traceback)",
-            highlight=False,
-        )
-        code = 1
+        sys.stdout.flush()
+    except OSError as exc:  # the reader went away after our last write
+        from engine.exits import BROKEN_PIPE, is_broken_pipe, silence_stdout
+
+        if not is_broken_pipe(exc):
+            raise
+        silence_stdout()
+        code = BROKEN_PIPE
     sys.exit(code)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from engine import checkpoints
+from engine.paths import check_runs_dir
 from engine.results import RunResult, clean
 from feeds.errors import InputError
 
@@ -72,7 +73,7 @@ class RunStore:
     """Runs under one root directory."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = check_runs_dir(Path(root))
 
     # writing -------------------------------------------------------------------------
     def begin(self, run_id: str, manifest: dict[str, Any]) -> Path:

@@ -95,12 +95,21 @@ def _axis(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _period(value: Any, sweep: str) -> tuple[Any, Any]:
+    """A ``periods`` entry: [start, end] (either may be empty), or nothing for all the data."""
+    if not value:
+        return (None, None)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise InputError(f"sweep {sweep}: periods entry {value!r}: expected [start, end]")
+    return (value[0] or None, value[1] or None)
+
+
 def expand(spec: SpecDict) -> list[Cell]:
     """Every cell of the grid, in spec order; duplicates (same config) once."""
     seeds = spec.get("seeds", 10)
     seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
     datas = _axis(spec.get("data", "sample"))
-    periods = [tuple(p) if p else (None, None) for p in _axis(spec.get("periods", [None]))]
+    periods = [_period(p, spec["name"]) for p in _axis(spec.get("periods", [None]))]
     ticker_sets = [tuple(t) if t else () for t in _axis(spec.get("tickers", [None]))]
     headline_options = [h or None for h in _axis(spec.get("headlines", [None]))]
     common = {k: spec[k] for k in ("cost_bps", "slippage_bps", "frequency", "execution_lag") if k in spec}
