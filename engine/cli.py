@@ -797,7 +797,7 @@ def sweep_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
-    from engine.report import pct
+    from engine.report import num, pct
     from engine.store import RunStore
     from engine.sweep_report import sweep_rows, write_figure
 
@@ -822,11 +822,11 @@ def sweep_report(
             r["status"],
             pct(r["cagr_mean"]),
             pct(r["cagr_std"]),
-            f"{r['share_beating'] * 100:.0f}%",
-            f"{r['sharpe_mean']:.2f}",
+            pct(r["share_beating"], digits=0),
+            num(r["sharpe_mean"]),
             pct(r["benchmark_cagr"]),
-            f"{r['psr']:.2f}",
-            f"{r['dsr']:.2f}",
+            num(r["psr"]),
+            num(r["dsr"]),
         )
     table.caption = (
         f"PSR/DSR: best seed of the cell, daily returns in excess of buy-and-hold; DSR deflated for {trials} "

@@ -100,7 +100,7 @@ def sweep_figure(rows: list[dict[str, Any]], sweep_id: str) -> go.Figure:
             y=[r["cagr_mean"] * 100 for r in done],
             error_y={"type": "data", "array": [r["cagr_std"] * 100 for r in done]},
             marker_color=["#2ca02c" if r["cagr_mean"] > r["benchmark_cagr"] else "#d62728" for r in done],
-            text=[f"DSR {r['dsr']:.2f}" for r in done],
+            text=["DSR —" if r["dsr"] is None else f"DSR {r['dsr']:.2f}" for r in done],
             name="mean CAGR ± std over seeds",
         )
     )
