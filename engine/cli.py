@@ -397,6 +397,14 @@ def update(
     run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
     data: Annotated[str | None, typer.Option("--data", help="data spec [default: the run's own]")] = None,
     end: EndOpt = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            help="a module:Class or file.py:Class strategy of the run, named again to allow importing it "
+            "(a run folder never imports code by itself) (repeatable)",
+        ),
+    ] = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
@@ -404,7 +412,8 @@ def update(
     """Continue a run over the days after its last one, from its checkpoint (stored as a new run).
 
     Online strategies take one update per new day, in order; the result equals a
-    run done in one go over the longer data.
+    run done in one go over the longer data. Data that end before the run's last
+    day are refused.
     """
     from engine.store import RunStore
     from engine.update import update_run
@@ -418,6 +427,7 @@ def update(
             end=end.date() if end else None,
             cache_dir=settings.cache_dir,
             progress=progress,
+            plugins=tuple(plugin or ()),
         )
     if as_json:
         print(json.dumps(result.to_dict() if result else {"message": message}, indent=2))
