@@ -440,13 +440,31 @@ def update(
 
 
 @app.command()
-def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """List stored runs with their status and key figures."""
+def runs(
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="remove broken runs and .partial leftovers of killed runs (asks first)"),
+    ] = False,
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than", min=0, help="with --prune: only leftovers untouched for this many hours"
+        ),
+    ] = 24.0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="with --prune: do not ask")] = False,
+) -> None:
+    """List stored runs with their status and key figures (--prune: clean up leftovers)."""
     from engine.report import runs_table
     from engine.store import RunStore
 
     settings = _settings(runs_dir)
-    infos = RunStore(settings.runs_dir).list()
+    store = RunStore(settings.runs_dir)
+    if prune:
+        _prune(store, older_than, yes)
+        return
+    infos = store.list()
     if as_json:
         print(
             json.dumps(
@@ -469,6 +487,20 @@ def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"no runs in {settings.runs_dir}")
         return
     out.print(runs_table(infos))
+
+
+def _prune(store: Any, older_than: float, yes: bool) -> None:
+    candidates = store.prunable(older_than)
+    if not candidates:
+        out.print(f"nothing to prune in {store.root} (leftovers older than {older_than:g} h, broken runs)")
+        return
+    for info in candidates:
+        out.print(f"{info.status:10} {info.path}  [dim]{info.error}[/dim]", highlight=False)
+    if not yes and not typer.confirm(f"remove these {len(candidates)} folder(s)?", default=False):
+        out.print("nothing removed")
+        return
+    removed = store.prune(candidates)
+    out.print(f"removed {len(removed)} folder(s) from {store.root}")
 
 
 @app.command()
@@ -772,7 +804,7 @@ def sweep(
     err.print(f"sweep {loaded['name']}: {len(cells)} cells, executor {executor}")
 
     def event(kind: str, cell: Any, detail: str) -> None:
-        color = "green" if kind == "done" else "red"
+        color = {"done": "green", "elsewhere": "yellow"}.get(kind, "red")
         err.print(f"[{color}]{kind}[/{color}] {cell.label}: {detail}", highlight=False)
 
     try:
@@ -790,7 +822,9 @@ def sweep(
         raise typer.Exit(130) from None
     out.print(
         f"sweep {outcome.sweep_id}: {outcome.cells} cells; {outcome.skipped} already complete (skipped), "
-        f"{len(outcome.done)} run now, {len(outcome.failed)} failed; {outcome.seconds:.1f} s"
+        f"{len(outcome.done)} run now, {len(outcome.failed)} failed"
+        + (f", {outcome.elsewhere} being computed by another process" if outcome.elsewhere else "")
+        + f"; {outcome.seconds:.1f} s"
     )
     out.print(f"report: backtest sweep-report {outcome.sweep_id}")
     if outcome.failed:
@@ -807,13 +841,15 @@ def sweep_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
+    from engine.paths import child
     from engine.report import num, pct
     from engine.store import RunStore
     from engine.sweep_report import sweep_rows, write_figure
 
     settings = _settings(runs_dir)
+    default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")
     rows = sweep_rows(RunStore(settings.runs_dir), sweep_id)
-    path = write_figure(rows, sweep_id, plot or settings.runs_dir / "sweeps" / f"{sweep_id}.html")
+    path = write_figure(rows, sweep_id, plot or default_plot)
     if as_json:
         print(json.dumps({"sweep": sweep_id, "cells": rows, "plot": str(path)}, indent=2, default=str))
         return

@@ -38,13 +38,15 @@ import json
 import os
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig, StrategySpec
+from engine.locks import Claim
+from engine.paths import check_name
 from engine.results import RunResult
 from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
 from engine.store import COMPLETE, RunStore, new_run_id
@@ -69,6 +71,7 @@ class SweepOutcome:
     done: list[str] = field(default_factory=list)  # run ids
     failed: list[tuple[str, str]] = field(default_factory=list)  # (cell label, error)
     seconds: float = 0.0
+    elsewhere: int = 0  # cells being computed by another process at the time (claimed there)
 
 
 def load_spec(path: Path) -> SpecDict:
@@ -88,6 +91,8 @@ def load_spec(path: Path) -> SpecDict:
     if not isinstance(spec, dict) or not spec.get("strategies"):
         raise InputError(f"sweep spec {path}: needs a 'strategies' list")
     spec.setdefault("name", path.stem)
+    # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
+    spec["name"] = check_name(spec["name"], f"sweep spec {path}: sweep name")
     return spec
 
 
@@ -223,8 +228,31 @@ def run_sweep(
     started = time.time()
     if not todo:
         return outcome
+    if executor not in ("local", "ray"):
+        raise InputError(f"--executor {executor!r}: use local or ray")
     markets = prepare_markets(todo, cache_dir)
     say = on_event or (lambda _kind, _cell, _msg: None)
+    claims: dict[str, Claim] = {}
+
+    def claimed(cells: list[Cell]) -> Iterator[Cell]:
+        """The cells this process claims, one at a time, as the executor asks for work.
+
+        Two identical sweeps at once: a cell claimed by the other one is left to it; a
+        cell that became complete since the listing (the other sweep just finished it)
+        is skipped. Claims are flocks, so a killed sweep leaves none behind.
+        """
+        for cell in cells:
+            claim = Claim.try_acquire(store.root, f"cell-{sweep_id}-{cell.key}")
+            if claim is None:
+                outcome.elsewhere += 1
+                say("elsewhere", cell, "being computed by another process")
+                continue
+            if cell.key in completed_cells(store, sweep_id):
+                claim.release()
+                outcome.skipped += 1
+                continue
+            claims[cell.key] = claim
+            yield cell
 
     def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
         tags = {"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
@@ -232,22 +260,29 @@ def run_sweep(
             manifest = run_manifest(prepare(cell.config, loaded=markets[data_key(cell.config)]), tags=tags)
         except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
             manifest = {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
-        store.begin(run_id, manifest)
-        if status == "ok":
-            store.commit(value, finished_manifest(manifest, began, value))
-            outcome.done.append(run_id)
-            say("done", cell, run_id)
-        else:
-            store.fail(run_id, finished_manifest(manifest, began), value)
-            outcome.failed.append((cell.label, value))
-            say("failed", cell, value)
+        try:
+            store.begin(run_id, manifest)
+            if status == "ok":
+                store.commit(value, finished_manifest(manifest, began, value))
+                outcome.done.append(run_id)
+                say("done", cell, run_id)
+            else:
+                store.fail(run_id, finished_manifest(manifest, began), value)
+                outcome.failed.append((cell.label, value))
+                say("failed", cell, value)
+        finally:
+            claim = claims.pop(cell.key, None)
+            if claim is not None:  # released after publishing: a later claimant sees the run
+                claim.release()
 
-    if executor == "local":
-        _run_local(todo, markets, workers or os.cpu_count() or 1, record)
-    elif executor == "ray":
-        _run_ray(todo, markets, workers, address, record)
-    else:
-        raise InputError(f"--executor {executor!r}: use local or ray")
+    try:
+        if executor == "local":
+            _run_local(claimed(todo), markets, workers or os.cpu_count() or 1, record)
+        else:
+            _run_ray(claimed(todo), markets, workers, address, record)
+    finally:
+        for claim in claims.values():
+            claim.release()
     outcome.seconds = time.time() - started
     return outcome
 
@@ -255,7 +290,7 @@ def run_sweep(
 Record = Callable[[Cell, str, str, Any, float], None]
 
 
-def _run_local(todo: list[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
+def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no forked torch/numba state
@@ -285,7 +320,7 @@ def _run_local(todo: list[Cell], markets: dict[DataKey, Loaded], workers: int, r
 
 
 def _run_ray(
-    todo: list[Cell],
+    todo: Iterable[Cell],
     markets: dict[DataKey, Loaded],
     workers: int | None,
     address: str | None,
