@@ -174,7 +174,7 @@ def _config(**kwargs: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InputError(f"{field}: {first['msg']}") from None
+        raise InputError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from feeds.errors import InputError, StrategyError
 
@@ -108,14 +109,15 @@ def exit_code(exc: BaseException, *, debug: bool, say: Callable[[str], None], as
         return INTERRUPTED
     if debug:
         traceback.print_exception(exc)
+    # messages quote user input ("[start, end]", paths): never read as markup
     if isinstance(exc, InputError):
-        say(f"[red]error:[/red] {exc}")
+        say(f"[red]error:[/red] {escape(str(exc))}")
         return BAD_INPUT
     if isinstance(exc, StrategyError):
-        say(f"[red]error:[/red] {exc}")
+        say(f"[red]error:[/red] {escape(str(exc))}")
         return FAILED
     if not isinstance(exc, Exception):
         raise exc  # GeneratorExit and friends are not ours to map
     hint = " (run again with --debug for the traceback)" if ask_debug and not debug else ""
-    say(f"[red]internal error:[/red] {type(exc).__name__}: {exc}{hint}")
+    say(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}{hint}")
     return FAILED

@@ -116,6 +116,7 @@ def test_a_sweep_period_with_one_date_is_bad_input(tmp_path, capsys):
     spec.write_text('name = "one"\nperiods = [["2020-01-01"]]\n[[strategies]]\nname = "ma-trend"\n')
     code, _, err = in_process(capsys, "sweep", str(spec), "--runs-dir", str(tmp_path / "runs"))
     assert code == 2 and "period" in err and "internal error" not in err, err
+    assert "expected [start, end]" in err  # brackets in a message are text, not rich markup
 
 
 def test_a_plugin_class_missing_a_method_is_bad_input(tmp_path, capsys):
