@@ -157,13 +157,36 @@ def cell_key(config: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def completed_cells(store: RunStore, sweep_id: str) -> dict[str, str]:
-    """cell key -> run id of the complete runs of a sweep already in the store."""
+def _cheap_complete(store: RunStore, sweep_id: str) -> dict[str, str]:
+    """run id -> cell key of the sweep's runs that pass the listing's cheap check."""
     return {
-        info.manifest["cell"]: info.run_id
+        info.run_id: info.manifest["cell"]
         for info in store.list()
         if info.status == COMPLETE and info.manifest.get("sweep") == sweep_id and "cell" in info.manifest
     }
+
+
+def _sound_and_damaged(store: RunStore, sweep_id: str) -> tuple[dict[str, str], frozenset[str]]:
+    """(cell key -> run id of runs passing the store's full check, run ids failing it)."""
+    sound: dict[str, str] = {}
+    damaged = set()
+    for run_id, key in _cheap_complete(store, sweep_id).items():
+        try:
+            store.load_metrics(run_id)  # metrics.json parsed with the keys readers use, Parquet schemas
+        except InputError:
+            damaged.add(run_id)
+            continue
+        sound.setdefault(key, run_id)
+    return sound, frozenset(damaged)
+
+
+def completed_cells(store: RunStore, sweep_id: str) -> dict[str, str]:
+    """cell key -> run id of the complete runs of a sweep already in the store.
+
+    Each run passes the store's full check, so a damaged cell is computed again
+    instead of being skipped forever.
+    """
+    return _sound_and_damaged(store, sweep_id)[0]
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -222,7 +245,7 @@ def run_sweep(
     """Run every missing cell of ``spec``; see the module docstring."""
     sweep_id = str(spec["name"])
     cells = expand(spec)
-    complete = completed_cells(store, sweep_id)
+    complete, damaged = _sound_and_damaged(store, sweep_id)
     todo = [c for c in cells if c.key not in complete]
     outcome = SweepOutcome(sweep_id, len(cells), skipped=len(cells) - len(todo))
     started = time.time()
@@ -247,7 +270,9 @@ def run_sweep(
                 outcome.elsewhere += 1
                 say("elsewhere", cell, "being computed by another process")
                 continue
-            if cell.key in completed_cells(store, sweep_id):
+            # cheap re-check (the other sweep may have just finished it); known damage never counts
+            done = _cheap_complete(store, sweep_id)
+            if any(key == cell.key and run_id not in damaged for run_id, key in done.items()):
                 claim.release()
                 outcome.skipped += 1
                 continue

@@ -71,12 +71,17 @@ def test_empty_metrics_are_caught_by_the_full_check_in_show(tmp_path, capsys):
     assert code == 2
 
 
-def test_a_damaged_sweep_cell_is_run_again_and_the_report_survives(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "damage",
+    [lambda f: (f / "equity.parquet").unlink(), lambda f: (f / "metrics.json").write_text("{}\n")],
+    ids=["equity deleted", "empty metrics"],
+)
+def test_a_damaged_sweep_cell_is_run_again_and_the_report_survives(tmp_path, capsys, damage):
     store = RunStore(tmp_path / "runs")
     spec = load_spec(sweep_spec(tmp_path))
     assert len(run_sweep(spec, store, workers=1).done) == 2
     victim = next(iter(completed_cells(store, "s").values()))
-    (store.root / victim / "equity.parquet").unlink()
+    damage(store.root / victim)
     assert len(completed_cells(store, "s")) == 1
     rows = sweep_rows(store, "s")  # no FileNotFoundError
     assert sorted(r["status"] for r in rows) == [BROKEN, COMPLETE]
