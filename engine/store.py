@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 
 from engine import checkpoints
-from engine.locks import Claim, runs_dir_lock
+from engine.locks import CLAIMS, Claim, runs_dir_lock
 from engine.paths import RESERVED, check_name, check_runs_dir
 from engine.results import RunResult, clean
 from feeds.errors import InputError
@@ -301,6 +301,11 @@ class RunStore:
                     continue  # finished, or being written again, since it was listed
                 _remove(info.path)
                 removed.append(info.path)
+            # empty lock files of dead processes (harmless, but clutter): free ones are removed
+            for path in sorted((self.root / CLAIMS).glob("*.lock")):
+                claim = Claim.try_acquire(self.root, path.stem)
+                if claim is not None:
+                    claim.release()
         return removed
 
 
