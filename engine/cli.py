@@ -12,20 +12,18 @@ import json
 import os
 import sys
 import time
-import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from feeds.errors import DataQuirkWarning, InputError, StrategyError
+from feeds.errors import DataQuirkWarning, InputError
 
 app = typer.Typer(
     name="backtest",
@@ -45,8 +43,18 @@ app.add_typer(headlines_app, name="headlines")
 
 # Piped output gets 120 columns (rich would use 80) so tables stay readable in logs.
 _WIDTH = int(os.environ.get("COLUMNS", "0") or 0) or (None if sys.stdout.isatty() else 120)
-out = Console(width=_WIDTH)
-err = Console(stderr=True, width=_WIDTH)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits with 1 here; a reader that stops early (`| head`) is not a failure of ours:
+        # let engine.exits map it (141, quietly)
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = _Console(width=_WIDTH)
+err = _Console(stderr=True, width=_WIDTH)
 
 DataOpt = Annotated[
     str, typer.Option("--data", help="sample | csv:PATH | parquet:PATH | yahoo:TICKER[,TICKER]")
@@ -61,7 +69,12 @@ StrategyOpt = Annotated[
 ]
 SeedsOpt = Annotated[
     int | None,
-    typer.Option("--seeds", min=1, help="number of seeds 0..N-1 for stochastic strategies [default: 10]"),
+    typer.Option(
+        "--seeds",
+        min=1,
+        max=1000,
+        help="number of seeds 0..N-1 for stochastic strategies (1..1000) [default: 10]",
+    ),
 ]
 SeedListOpt = Annotated[str | None, typer.Option("--seed-list", help="explicit seeds, e.g. 0,1,2")]
 StartOpt = Annotated[
@@ -238,7 +251,7 @@ def _config(**kwargs: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InputError(f"{field}: {first['msg']}") from None
+        raise InputError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 @contextmanager
@@ -572,6 +585,14 @@ def update(
     run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
     data: Annotated[str | None, typer.Option("--data", help="data spec [default: the run's own]")] = None,
     end: EndOpt = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            help="a module:Class or file.py:Class strategy of the run, named again to allow importing it "
+            "(a run folder never imports code by itself) (repeatable)",
+        ),
+    ] = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
@@ -579,7 +600,8 @@ def update(
     """Continue a run over the days after its last one, from its checkpoint (stored as a new run).
 
     Online strategies take one update per new day, in order; the result equals a
-    run done in one go over the longer data.
+    run done in one go over the longer data. Data that end before the run's last
+    day are refused.
     """
     from engine.store import RunStore
     from engine.update import update_run
@@ -593,6 +615,7 @@ def update(
             end=end.date() if end else None,
             cache_dir=settings.cache_dir,
             progress=progress,
+            plugins=tuple(plugin or ()),
         )
     if as_json:
         print(json.dumps(result.to_dict() if result else {"message": message}, indent=2))
@@ -643,13 +666,31 @@ def rerun(
 
 
 @app.command()
-def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """List stored runs with their status and key figures."""
+def runs(
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="remove broken runs and .partial leftovers of killed runs (asks first)"),
+    ] = False,
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than", min=0, help="with --prune: only leftovers untouched for this many hours"
+        ),
+    ] = 24.0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="with --prune: do not ask")] = False,
+) -> None:
+    """List stored runs with their status and key figures (--prune: clean up leftovers)."""
     from engine.report import runs_table
     from engine.store import RunStore
 
     settings = _settings(runs_dir)
-    infos = RunStore(settings.runs_dir).list()
+    store = RunStore(settings.runs_dir)
+    if prune:
+        _prune(store, older_than, yes)
+        return
+    infos = store.list()
     if as_json:
         print(
             json.dumps(
@@ -672,6 +713,20 @@ def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"no runs in {settings.runs_dir}")
         return
     out.print(runs_table(infos))
+
+
+def _prune(store: Any, older_than: float, yes: bool) -> None:
+    candidates = store.prunable(older_than)
+    if not candidates:
+        out.print(f"nothing to prune in {store.root} (leftovers older than {older_than:g} h, broken runs)")
+        return
+    for info in candidates:
+        out.print(f"{info.status:10} {info.path}  [dim]{info.error}[/dim]", highlight=False)
+    if not yes and not typer.confirm(f"remove these {len(candidates)} folder(s)?", default=False):
+        out.print("nothing removed")
+        return
+    removed = store.prune(candidates)
+    out.print(f"removed {len(removed)} folder(s) from {store.root}")
 
 
 @app.command()
@@ -1029,7 +1084,7 @@ def sweep(
     err.print(f"sweep {loaded['name']}: {len(cells)} cells, executor {executor}")
 
     def event(kind: str, cell: Any, detail: str) -> None:
-        color = "green" if kind == "done" else "red"
+        color = {"done": "green", "elsewhere": "yellow"}.get(kind, "red")
         err.print(f"[{color}]{kind}[/{color}] {cell.label}: {detail}", highlight=False)
 
     try:
@@ -1047,7 +1102,9 @@ def sweep(
         raise typer.Exit(130) from None
     out.print(
         f"sweep {outcome.sweep_id}: {outcome.cells} cells; {outcome.skipped} already complete (skipped), "
-        f"{len(outcome.done)} run now, {len(outcome.failed)} failed; {outcome.seconds:.1f} s"
+        f"{len(outcome.done)} run now, {len(outcome.failed)} failed"
+        + (f", {outcome.elsewhere} being computed by another process" if outcome.elsewhere else "")
+        + f"; {outcome.seconds:.1f} s"
     )
     out.print(f"report: backtest sweep-report {outcome.sweep_id}")
     if outcome.failed:
@@ -1064,13 +1121,15 @@ def sweep_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
-    from engine.report import pct
+    from engine.paths import child
+    from engine.report import num, pct
     from engine.store import RunStore
     from engine.sweep_report import sweep_rows, write_figure
 
     settings = _settings(runs_dir)
+    default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")
     rows = sweep_rows(RunStore(settings.runs_dir), sweep_id)
-    path = write_figure(rows, sweep_id, plot or settings.runs_dir / "sweeps" / f"{sweep_id}.html")
+    path = write_figure(rows, sweep_id, plot or default_plot)
     if as_json:
         print(json.dumps({"sweep": sweep_id, "cells": rows, "plot": str(path)}, indent=2, default=str))
         return
@@ -1089,11 +1148,11 @@ def sweep_report(
             r["status"],
             pct(r["cagr_mean"]),
             pct(r["cagr_std"]),
-            f"{r['share_beating'] * 100:.0f}%",
-            f"{r['sharpe_mean']:.2f}",
+            pct(r["share_beating"], digits=0),
+            num(r["sharpe_mean"]),
             pct(r["benchmark_cagr"]),
-            f"{r['psr']:.2f}",
-            f"{r['dsr']:.2f}",
+            num(r["psr"]),
+            num(r["dsr"]),
         )
     table.caption = (
         f"PSR/DSR: best seed of the cell, daily returns in excess of buy-and-hold; DSR deflated for {trials} "
@@ -1165,47 +1224,29 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``backtest`` console script."""
+    """Entry point of the ``backtest`` console script (exit codes: ``engine.exits``)."""
+    from engine.exits import run_command
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     warnings.simplefilter("default", DataQuirkWarning)
     warnings.showwarning = _show_warning  # one line per data quirk, on stderr
     command = typer.main.get_command(app)
+    code = run_command(
+        lambda: command.main(args=args, prog_name="backtest", standalone_mode=False),
+        debug=debug,
+        say=lambda line: err.print(line, highlight=False, soft_wrap=True),  # one line, unwrapped
+    )
     try:
-        # without standalone mode, click returns the code of typer.Exit instead of raising it
-        returned = command.main(args=args, prog_name="backtest", standalone_mode=False)
-        code = returned if isinstance(returned, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        code = 130
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        code = 130
-    except InputError as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # one line, unwrapped
-        code = 2
-    except StrategyError as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # one line, unwrapped
-        code = 1
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        err.print(
-            f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
-            "(run again with --debug for the traceback)",
-            highlight=False,
-        )
-        code = 1
+        sys.stdout.flush()
+    except OSError as exc:  # the reader went away after our last write
+        from engine.exits import BROKEN_PIPE, is_broken_pipe, silence_stdout
+
+        if not is_broken_pipe(exc):
+            raise
+        silence_stdout()
+        code = BROKEN_PIPE
     sys.exit(code)
 
 

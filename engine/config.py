@@ -19,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from feeds.errors import InputError
 
 DEFAULT_SEEDS = tuple(range(10))
+# Seeds per run: each seed is one model in a batched computation, so the count bounds memory.
+MAX_SEEDS = 1000
+# Seeds feed numpy and torch generators; 32 bits is what every generator we use accepts.
+SEED_LIMIT = 2**32
 DEFAULT_STRATEGIES = {"daily": ("ma-trend",), "annual": ("momentum-annual",)}
 
 
@@ -66,10 +70,16 @@ class RunConfig(HeadlineOptions):
     start: dt.date | None = None
     end: dt.date | None = None
     frequency: Literal["daily", "annual"] | None = None
-    cost_bps: float = Field(5.0, ge=0, le=10_000, description="costs per unit of traded value [bps]")
-    slippage_bps: float = Field(0.0, ge=0, le=10_000, description="fill price moved against the trade [bps]")
+    cost_bps: float = Field(
+        5.0, allow_inf_nan=False, ge=0, le=10_000, description="costs per unit of traded value [bps]"
+    )
+    slippage_bps: float = Field(
+        0.0, allow_inf_nan=False, ge=0, le=10_000, description="fill price moved against the trade [bps]"
+    )
     execution_lag: int = Field(0, ge=0, le=5, description="closes between decision and fill")
-    max_leverage: float = Field(1.0, gt=0, le=10, description="largest allowed sum of |weights|")
+    max_leverage: float = Field(
+        1.0, allow_inf_nan=False, gt=0, le=10, description="largest allowed sum of |weights|"
+    )
     headlines: str | None = Field(None, description="headline source added as daily features (csv:PATH, ...)")
     universe: str | None = Field(
         None, description="point-in-time universe of annual picks: sp500 (pitindex) or csv:PATH"
@@ -85,6 +95,11 @@ class RunConfig(HeadlineOptions):
             raise ValueError(f"start {self.start} is not before end {self.end}")
         if not self.seeds:
             raise ValueError("at least one seed is needed")
+        if len(self.seeds) > MAX_SEEDS:
+            raise ValueError(f"{len(self.seeds)} seeds: at most {MAX_SEEDS} per run")
+        bad = next((s for s in self.seeds if not 0 <= s < SEED_LIMIT), None)
+        if bad is not None:
+            raise ValueError(f"seed {bad}: seeds are integers from 0 to {SEED_LIMIT - 1}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds must be distinct")
         if not (self.dividends in ("reinvest", "exclude") or self.dividends.startswith("csv:")):

@@ -109,7 +109,7 @@ def summary_table(payload: dict[str, Any]) -> Table:
                 [
                     pct(agg["cagr_std"]),
                     f"{pct(agg['cagr_worst'])} .. {pct(agg['cagr_best'])}",
-                    f"{agg['share_beating_benchmark'] * 100:.0f}%",
+                    pct(agg["share_beating_benchmark"], digits=0),
                 ]
                 if agg
                 else ["", "", ""]
@@ -145,32 +145,35 @@ def evidence_lines(payload: dict[str, Any]) -> list[str]:
     bench = payload["benchmark"]["name"]
     lines = [f"[bold]Evidence vs {bench}[/bold] (same days; daily returns)"]
     for name, ev in blocks.items():
-        low, high = ev["mean_excess_ci95"]
-        seeds = len(ev["excess_cagr_by_seed"])
+        # any figure can be undefined (None), e.g. PSR when the excess returns never vary
+        # (a strategy that is buy-and-hold): printed as '—'
+        low, high = (ev.get("mean_excess_ci95") or [None, None])[:2]
+        seeds = len(ev.get("excess_cagr_by_seed") or [])
         text = (
-            f"  {name}: mean excess CAGR {pct(ev['mean_excess_cagr'], True)}, 95% CI "
-            f"[{pct(low, True)}, {pct(high, True)}], P(excess > 0) {ev['p_mean_excess_positive']:.2f}"
+            f"  {name}: mean excess CAGR {pct(ev.get('mean_excess_cagr'), True)}, 95% CI "
+            f"[{pct(low, True)}, {pct(high, True)}], P(excess > 0) {num(ev.get('p_mean_excess_positive'))}"
         )
         if seeds > 1:
-            text += f"; {ev['share_seeds_beating'] * 100:.0f}% of {seeds} seeds beat it"
+            text += f"; {pct(ev.get('share_seeds_beating'), digits=0)} of {seeds} seeds beat it"
             if "paired_t" in ev:
-                text += f" (paired t across seeds p = {ev['paired_t']['p_value']:.3g})"
+                text += f" (paired t across seeds p = {num(ev['paired_t'].get('p_value'), 3)})"
         lines.append(text)
-        best = ev["best_seed"]
-        who = f"best seed {best['seed']}" if seeds > 1 else "its"
+        best = ev.get("best_seed") or {}
+        who = f"best seed {best.get('seed')}" if seeds > 1 else "its"
         lines.append(
-            f"    {who}: excess Sharpe {num(best['excess_sharpe_annual'])}/yr, PSR {num(best['psr'])}, "
-            f"DSR {num(best['dsr'])} over {best['trials']} trial(s) (chance alone reaches Sharpe "
-            f"{num(best['expected_max_sharpe_annual'])}): {best['verdict']}"
+            f"    {who}: excess Sharpe {num(best.get('excess_sharpe_annual'))}/yr, "
+            f"PSR {num(best.get('psr'))}, "
+            f"DSR {num(best.get('dsr'))} over {best.get('trials')} trial(s) (chance alone reaches Sharpe "
+            f"{num(best.get('expected_max_sharpe_annual'))}): {best.get('verdict') or '—'}"
         )
         ranks = ev.get("regression_to_mean")
         if ranks and ranks.get("rank_correlation") is not None:
             lines.append(
                 f"    seed ranks, first vs second half: Spearman {ranks['rank_correlation']:+.2f}; the best "
-                f"first-half seed ranks {ranks['best_first_fold_rank_later']} of {seeds} in the second"
+                f"first-half seed ranks {ranks.get('best_first_fold_rank_later')} of {seeds} in the second"
             )
     first = next(iter(blocks.values()))
-    lines.append(f"[dim]  method: {first['method']}[/dim]")
+    lines.append(f"[dim]  method: {first.get('method', '')}[/dim]")
     lines.append(f"[dim]  {basis_line(payload)}[/dim]")
     return lines
 
@@ -203,13 +206,17 @@ def seed_table(entry: dict[str, Any], benchmark: dict[str, Any]) -> Table:
             pct(row["cagr"]),
             num(row["sharpe"]),
             pct(row["max_drawdown"]),
-            pct(row["cagr"] - benchmark["cagr"], signed=True),
+            pct(
+                None if row["cagr"] is None or benchmark["cagr"] is None else row["cagr"] - benchmark["cagr"],
+                signed=True,
+            ),
         )
     agg = entry["aggregate"]
     table.caption = (
         f"mean {pct(agg['cagr_mean'])} ± {pct(agg['cagr_std'])} (std over seeds), median "
         f"{pct(agg['cagr_median'])}, best {pct(agg['cagr_best'])}, worst {pct(agg['cagr_worst'])}; "
-        f"{agg['share_beating_benchmark'] * 100:.0f}% of seeds beat buy-and-hold ({pct(benchmark['cagr'])})"
+        f"{pct(agg['share_beating_benchmark'], digits=0)} of seeds beat buy-and-hold "
+        f"({pct(benchmark['cagr'])})"
     )
     return table
 

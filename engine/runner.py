@@ -460,7 +460,8 @@ def run_manifest(
 ) -> dict[str, Any]:
     """What a run's ``manifest.json`` says before it runs (config, data identity, versions, tags)."""
     manifest: dict[str, Any] = {
-        "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+        # UTC, to the microsecond: `latest` and listings order by it (two runs a second apart is common)
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         "config": prepared.config.model_dump(mode="json"),
         "frequency": prepared.frequency,
         "strategies": [s.label() for s in prepared.strategies],
@@ -492,4 +493,4 @@ def error_message(exc: BaseException) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

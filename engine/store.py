@@ -2,16 +2,28 @@
 
 Layout of ``<runs_dir>/<run_id>/``::
 
-    manifest.json    config, data fingerprint, package versions, seeds, status, times
+    manifest.json    config, data fingerprint, package versions, seeds, status, times (UTC)
     metrics.json     the run's results in their one JSON form (engine.results)
     equity.parquet   date, strategy, role, member, equity   (trading period)
     weights.parquet  date, strategy, role, member, ticker, weight   (decision rows only)
     checkpoint/      online strategies' state, to continue the run (engine.checkpoints)
 
 Atomicity: a run is written in ``<run_id>.partial/`` and renamed to ``<run_id>/``
-only when every file is on disk, so a killed run never looks complete; its
-leftover ``.partial`` folder is listed as ``incomplete``. A folder whose manifest
-is missing or unreadable is listed as ``broken`` and never crashes a listing.
+only when every file is on disk, so a killed run never looks complete. While it is
+written, its process holds a claim on the run id (``engine.locks``, released by
+the kernel if the process dies): a ``.partial`` folder with a held claim is
+``running``, one without is ``incomplete`` (killed or interrupted) and
+``backtest runs --prune`` removes it once it is older than a given age.
+
+A run's status is derived from the files it needs, each checked: ``list`` does a
+cheap check (manifest readable and naming this run; metrics.json, equity.parquet
+and weights.parquet present, metrics.json ending its JSON object, Parquet files
+framed by their magic bytes; every checkpoint complete) and ``load_metrics`` a
+full one (metrics.json parsed with the keys readers use, Parquet footers and
+columns read). A folder failing either is ``broken`` with the reason; a listing
+never raises on a bad folder. ``latest`` is the newest complete run by the
+creation time its manifest records (UTC), not the highest folder name. The
+``sweeps/`` folder (sweep reports) and dot-files (locks) are not runs.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,17 +42,40 @@ import numpy as np
 import polars as pl
 
 from engine import checkpoints
+from engine.locks import CLAIMS, Claim, runs_dir_lock
+from engine.paths import RESERVED, check_name, check_runs_dir
 from engine.results import RunResult, clean
 from feeds.errors import InputError
 
 PARTIAL = ".partial"
 COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
+FRAMES = ("equity.parquet", "weights.parquet")
+FRAME_COLUMNS = {
+    "equity.parquet": {"date", "strategy", "role", "member", "equity"},
+    "weights.parquet": {"date", "strategy", "role", "member", "ticker", "weight"},
+}
+# what report, show, compare and sweep-report read of metrics.json
+METRICS_KEYS = ("run_id", "period", "strategies", "benchmark", "benchmarks")
+ENTRY_KEYS = ("name", "role", "cagr", "yearly", "aggregate")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
-    """A sortable, unique id: ``YYYYMMDD-HHMMSS-xxxxxx``."""
-    now = now or dt.datetime.now()
+    """A sortable, unique id: ``YYYYMMDD-HHMMSS-xxxxxx``, the time in UTC."""
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def created_utc(manifest: dict[str, Any]) -> dt.datetime | None:
+    """The run's recorded creation time in UTC (older manifests without a zone: local time)."""
+    try:
+        when = dt.datetime.fromisoformat(str(manifest["created_at"]))
+    except (KeyError, ValueError):
+        return None
+    return when.astimezone(dt.UTC)  # a naive time is taken as local, as it was written
+
+
+def _claim_key(run_id: str) -> str:
+    return f"run-{run_id}"
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
@@ -67,18 +103,30 @@ class RunInfo:
     def created(self) -> str:
         return str(self.manifest.get("created_at", ""))[:19]
 
+    def sort_key(self) -> tuple[str, str]:
+        """Newest first when sorted descending: recorded creation time (UTC), then run id."""
+        when = created_utc(self.manifest)
+        return (when.isoformat() if when else "", self.run_id)
+
 
 class RunStore:
     """Runs under one root directory."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = check_runs_dir(Path(root))
+        self._claims: dict[str, Claim] = {}  # runs this process is writing
 
     # writing -------------------------------------------------------------------------
     def begin(self, run_id: str, manifest: dict[str, Any]) -> Path:
-        """Create the partial folder of a new run with a ``running`` manifest."""
+        """Create the partial folder of a new run with a ``running`` manifest (claimed until published)."""
+        check_name(run_id, "run id")
         folder = self.root / f"{run_id}{PARTIAL}"
-        folder.mkdir(parents=True, exist_ok=False)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        claim = Claim.try_acquire(self.root, _claim_key(run_id))
+        if claim is None:
+            raise InputError(f"run {run_id} is being written by another process")
+        self._claims[run_id] = claim
+        folder.mkdir(exist_ok=False)
         write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
         return folder
 
@@ -110,25 +158,32 @@ class RunStore:
         return self._publish(folder, run_id)
 
     def _publish(self, folder: Path, run_id: str) -> Path:
-        final = self.root / run_id
+        final = self.root / check_name(run_id, "run id")
         _fsync_dir(folder)
         os.rename(folder, final)
         _fsync_dir(self.root)
+        claim = self._claims.pop(run_id, None)
+        if claim is not None:
+            claim.release()
         return final
 
     # reading -------------------------------------------------------------------------
     def list(self) -> list[RunInfo]:
-        """Every run folder, newest first, with its status (never raises on bad folders)."""
+        """Every run folder, newest first (by recorded creation time), with its status.
+
+        Never raises on bad folders: they are listed ``broken`` with the reason.
+        """
         if not self.root.is_dir():
             return []
         infos = []
         for folder in self.root.iterdir():
-            if not folder.is_dir() or folder.name.startswith("."):
+            if folder.name.startswith(".") or folder.name in RESERVED or not folder.is_dir():
                 continue
             infos.append(self._info(folder))
-        return sorted(infos, key=lambda i: i.run_id, reverse=True)
+        return sorted(infos, key=RunInfo.sort_key, reverse=True)
 
     def _info(self, folder: Path) -> RunInfo:
+        """A folder's status from the cheap check (see the module docstring)."""
         partial = folder.name.endswith(PARTIAL)
         run_id = folder.name.removesuffix(PARTIAL)
         try:
@@ -136,18 +191,41 @@ class RunStore:
             if not isinstance(manifest, dict):
                 raise ValueError("manifest is not an object")
         except (OSError, ValueError) as exc:
-            return RunInfo(
-                run_id, folder, INCOMPLETE if partial else BROKEN, {}, f"unreadable manifest: {exc}"
-            )
+            manifest, problem = {}, f"unreadable manifest: {exc}"
+        else:
+            problem = ""
         if partial:
-            return RunInfo(run_id, folder, INCOMPLETE, manifest, "never finished (killed, or still running)")
-        status = manifest.get("status", BROKEN)
-        if status == COMPLETE and not (folder / "metrics.json").is_file():
-            return RunInfo(run_id, folder, BROKEN, manifest, "metrics.json is missing")
-        return RunInfo(run_id, folder, status, manifest, str(manifest.get("error", "")))
+            if Claim.is_held(self.root, _claim_key(run_id)):
+                return RunInfo(run_id, folder, RUNNING, manifest, "being written by a live process")
+            return RunInfo(
+                run_id,
+                folder,
+                INCOMPLETE,
+                manifest,
+                "never finished (killed or interrupted); `backtest runs --prune` removes it",
+            )
+        if problem:
+            return RunInfo(run_id, folder, BROKEN, manifest, problem)
+        if manifest.get("run_id") != run_id:
+            return RunInfo(
+                run_id,
+                folder,
+                BROKEN,
+                manifest,
+                f"the manifest is that of run {manifest.get('run_id')!r} (renamed or linked folder?)",
+            )
+        status = manifest.get("status")
+        if status == FAILED:
+            return RunInfo(run_id, folder, FAILED, manifest, str(manifest.get("error", "")))
+        if status != COMPLETE:
+            return RunInfo(run_id, folder, BROKEN, manifest, f"status {status!r} in a published folder")
+        damage = _cheap_damage(folder)
+        if damage:
+            return RunInfo(run_id, folder, BROKEN, manifest, damage)
+        return RunInfo(run_id, folder, COMPLETE, manifest, str(manifest.get("error", "")))
 
     def find(self, ref: str) -> RunInfo:
-        """A run by id, unique id prefix, or ``latest``."""
+        """A run by id, unique id prefix, or ``latest`` (the newest complete run by creation time)."""
         runs = self.list()
         if ref in ("latest", "last"):
             done = [r for r in runs if r.status == COMPLETE]
@@ -162,28 +240,37 @@ class RunStore:
             raise InputError(f"run id {ref!r} is ambiguous: {', '.join(r.run_id for r in matches[:5])}")
         return matches[0]
 
-    def load_metrics(self, ref: str) -> tuple[RunInfo, dict[str, Any]]:
-        """The JSON results of a complete run."""
+    def _complete(self, ref: str) -> RunInfo:
         info = self.find(ref)
         if info.status != COMPLETE:
             raise InputError(
                 f"run {info.run_id} is {info.status}" + (f": {info.error}" if info.error else "")
             )
+        return info
+
+    def load_metrics(self, ref: str) -> tuple[RunInfo, dict[str, Any]]:
+        """The JSON results of a complete run, after the full check of its files."""
+        info = self._complete(ref)
         try:
-            metrics = json.loads((info.path / "metrics.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"run {info.run_id}: cannot read metrics.json: {exc}") from exc
+            metrics = _full_check(info.path, info.run_id)
+        except _Damaged as exc:
+            raise InputError(f"run {info.run_id} is broken: {exc}") from None
         return info, metrics
 
     def load_equity(self, ref: str) -> pl.DataFrame:
         """Equity curves of a complete run: date, strategy, role, member, equity."""
-        info = self.find(ref)
-        return pl.read_parquet(info.path / "equity.parquet")
+        return self._frame(ref, "equity.parquet")
 
     def load_weights(self, ref: str) -> pl.DataFrame:
         """Decision rows of a complete run: date, strategy, role, member, ticker, weight."""
-        info = self.find(ref)
-        return pl.read_parquet(info.path / "weights.parquet")
+        return self._frame(ref, "weights.parquet")
+
+    def _frame(self, ref: str, name: str) -> pl.DataFrame:
+        info = self._complete(ref)
+        try:
+            return pl.read_parquet(info.path / name)
+        except Exception as exc:  # any reader error is damage on disk, not a bug of ours
+            raise InputError(f"run {info.run_id} is broken: {name}: {type(exc).__name__}: {exc}") from None
 
     def load_checkpoints(self, ref: str) -> dict[str, checkpoints.Checkpoint]:
         """Checkpoints of a complete run's online strategies, by strategy label."""
@@ -191,8 +278,122 @@ class RunStore:
 
     def remove(self, ref: str) -> Path:
         info = self.find(ref)
-        shutil.rmtree(info.path)
+        _remove(info.path)
         return info.path
+
+    def prunable(self, older_than_hours: float) -> list[RunInfo]:
+        """Leftovers ``prune`` would remove: incomplete ``.partial`` folders whose newest file is
+        older than ``older_than_hours`` (and whose writer is gone), and broken runs."""
+        cutoff = time.time() - older_than_hours * 3600.0
+        return [
+            info
+            for info in self.list()
+            if info.status == BROKEN or (info.status == INCOMPLETE and _newest_mtime(info.path) <= cutoff)
+        ]
+
+    def prune(self, infos: list[RunInfo]) -> list[Path]:
+        """Remove these leftovers (from :meth:`prunable`), re-checked under the runs directory's lock."""
+        removed = []
+        with runs_dir_lock(self.root):
+            for info in infos:
+                now = self._info(info.path) if info.path.exists() or info.path.is_symlink() else None
+                if now is None or now.status not in (BROKEN, INCOMPLETE):
+                    continue  # finished, or being written again, since it was listed
+                _remove(info.path)
+                removed.append(info.path)
+            # empty lock files of dead processes (harmless, but clutter): free ones are removed
+            for path in sorted((self.root / CLAIMS).glob("*.lock")):
+                claim = Claim.try_acquire(self.root, path.stem)
+                if claim is not None:
+                    claim.release()
+        return removed
+
+
+class _Damaged(Exception):
+    """A run's file is missing or damaged (the message says which and how)."""
+
+
+def _cheap_damage(folder: Path) -> str:
+    """Why a published complete run is damaged, by the cheap check; '' when it looks whole."""
+    try:
+        metrics = folder / "metrics.json"
+        size = metrics.stat().st_size
+        if size == 0:
+            return "metrics.json is empty"
+        with open(metrics, "rb") as fh:
+            fh.seek(max(0, size - 64))
+            if not fh.read().rstrip().endswith(b"}"):
+                return "metrics.json is truncated"
+        for name in FRAMES:
+            path = folder / name
+            size = path.stat().st_size
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+                fh.seek(max(0, size - 4))
+                tail = fh.read(4)
+            if size < 12 or head != b"PAR1" or tail != b"PAR1":
+                return f"{name} is truncated or not Parquet"
+        cp = folder / checkpoints.FOLDER
+        if cp.is_dir():
+            for meta in cp.glob("*.json"):
+                for suffix in (".pt", ".targets.npy"):
+                    if not (cp / f"{meta.stem}{suffix}").is_file():
+                        return f"checkpoint {meta.stem}{suffix} is missing"
+    except FileNotFoundError as exc:
+        return f"{Path(str(exc.filename)).name} is missing"
+    except OSError as exc:
+        return f"unreadable: {exc}"
+    return ""
+
+
+def _full_check(folder: Path, run_id: str) -> dict[str, Any]:
+    """metrics.json parsed with the keys readers use, Parquet footers and columns read."""
+    import pyarrow.parquet as pq
+
+    damage = _cheap_damage(folder)
+    if damage:
+        raise _Damaged(damage)
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _Damaged(f"metrics.json: {exc}") from None
+    if not isinstance(metrics, dict):
+        raise _Damaged("metrics.json is not an object")
+    missing = [k for k in METRICS_KEYS if k not in metrics]
+    if missing:
+        raise _Damaged(f"metrics.json lacks {', '.join(missing)}")
+    if metrics["run_id"] != run_id:
+        raise _Damaged(f"metrics.json is that of run {metrics['run_id']!r}")
+    entries = metrics["strategies"], metrics["benchmarks"]
+    if not all(isinstance(e, list) for e in entries) or not isinstance(metrics["benchmark"], dict):
+        raise _Damaged("metrics.json: strategies, benchmark or benchmarks has the wrong type")
+    for entry in [*entries[0], *entries[1], metrics["benchmark"]]:
+        lacking = [k for k in ENTRY_KEYS if not isinstance(entry, dict) or k not in entry]
+        if lacking:
+            raise _Damaged(f"metrics.json: an entry lacks {', '.join(lacking)}")
+    for name in FRAMES:
+        try:
+            columns = set(pq.read_schema(folder / name).names)
+        except Exception as exc:  # whatever pyarrow says about a damaged file
+            raise _Damaged(f"{name}: {type(exc).__name__}: {exc}") from None
+        if not FRAME_COLUMNS[name] <= columns:
+            raise _Damaged(f"{name} lacks columns {sorted(FRAME_COLUMNS[name] - columns)}")
+    return metrics
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The newest modification time of a folder and the files in it (seconds since the epoch)."""
+    times = [folder.lstat().st_mtime]
+    if folder.is_dir() and not folder.is_symlink():
+        times += [p.lstat().st_mtime for p in folder.rglob("*")]
+    return max(times)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()  # a link: remove the link, never what it points at
+    else:
+        shutil.rmtree(path)
 
 
 def _headline(payload: dict[str, Any]) -> dict[str, str]:

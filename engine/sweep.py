@@ -42,7 +42,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,8 @@ from typing import Any
 
 from engine.config import RunConfig, SweepSpec, validate
 from engine.config_file import read_mapping
+from engine.locks import Claim
+from engine.paths import check_name
 from engine.results import RunResult
 from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
 from engine.store import COMPLETE, RunStore, new_run_id
@@ -74,12 +76,15 @@ class SweepOutcome:
     done: list[str] = field(default_factory=list)  # run ids
     failed: list[tuple[str, str]] = field(default_factory=list)  # (cell label, error)
     seconds: float = 0.0
+    elsewhere: int = 0  # cells being computed by another process at the time (claimed there)
 
 
 def load_spec(path: Path) -> SpecDict:
     """Read and validate a TOML or YAML sweep spec; bad files name the file, the key and the problem."""
     raw = read_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
+    # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
+    raw["name"] = check_name(raw["name"], f"sweep spec {path}: sweep name")
     return validate_spec(raw, f"sweep spec {path}")
 
 
@@ -93,6 +98,8 @@ def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SpecDict:
     from strategies.params import build_params
     from strategies.registry import resolve
 
+    for period in _axis(spec.get("periods", [None])):
+        _period(period, str(spec.get("name", "?")))  # one clear line for a malformed [start, end]
     model = validate(SweepSpec, spec, where)
     for i, entry in enumerate(model.strategies):
         try:
@@ -112,6 +119,15 @@ def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SpecDict:
 
 def _axis(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
+
+
+def _period(value: Any, sweep: str) -> tuple[Any, Any]:
+    """A ``periods`` entry: [start, end] (either may be empty), or nothing for all the data."""
+    if not value:
+        return (None, None)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise InputError(f"sweep {sweep}: periods entry {value!r}: expected [start, end]")
+    return (value[0] or None, value[1] or None)
 
 
 def expand(spec: SpecDict) -> list[Cell]:
@@ -176,25 +192,53 @@ def cell_key(config: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def completed_cells(
+def _cheap_complete(
     store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """cell key -> run id of the complete runs of a sweep already in the store.
+    """run id -> cell key of the sweep's runs that pass the listing's cheap check.
 
     ``fingerprints`` (cell key -> fingerprint of the cell's data now): a run counts
     only when it was computed on those data, so a cell whose data changed (new days
-    fetched, a file edited) is computed again.
+    fetched, a file edited) is computed again. Newest first, as the store lists.
     """
-    found = {}
-    for info in store.list():  # newest first: the newest complete run of a cell wins
+    found: dict[str, str] = {}
+    for info in store.list():
         manifest = info.manifest
         if info.status != COMPLETE or manifest.get("sweep") != sweep_id or "cell" not in manifest:
             continue
         cell = manifest["cell"]
         if fingerprints is not None and manifest.get("data", {}).get("fingerprint") != fingerprints.get(cell):
             continue
-        found.setdefault(cell, info.run_id)
+        found[info.run_id] = cell
     return found
+
+
+def _sound_and_damaged(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> tuple[dict[str, str], frozenset[str]]:
+    """(cell key -> run id of runs passing the store's full check, run ids failing it)."""
+    sound: dict[str, str] = {}
+    damaged = set()
+    for run_id, key in _cheap_complete(store, sweep_id, fingerprints).items():
+        try:
+            store.load_metrics(run_id)  # metrics.json parsed with the keys readers use, Parquet schemas
+        except InputError:
+            damaged.add(run_id)
+            continue
+        sound.setdefault(key, run_id)
+    return sound, frozenset(damaged)
+
+
+def completed_cells(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> dict[str, str]:
+    """cell key -> run id of the complete runs of a sweep already in the store.
+
+    Each run passes the store's full check, so a damaged cell is computed again
+    instead of being skipped forever; with ``fingerprints``, only runs on the cell's
+    data as they are now count (see :func:`_cheap_complete`).
+    """
+    return _sound_and_damaged(store, sweep_id, fingerprints)[0]
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -261,12 +305,37 @@ def run_sweep(
     # resume key is its config AND the fingerprint of its data as they are now
     markets = prepare_markets(cells, cache_dir)
     fingerprints = {c.key: _fingerprint(c.config, markets[data_key(c.config)]) for c in cells}
-    complete = completed_cells(store, sweep_id, fingerprints)
+    complete, damaged = _sound_and_damaged(store, sweep_id, fingerprints)
     todo = [c for c in cells if c.key not in complete]
     outcome = SweepOutcome(sweep_id, len(cells), skipped=len(cells) - len(todo))
     if not todo:
         return outcome
+    if executor not in ("local", "ray"):
+        raise InputError(f"--executor {executor!r}: use local or ray")
     say = on_event or (lambda _kind, _cell, _msg: None)
+    claims: dict[str, Claim] = {}
+
+    def claimed(cells: list[Cell]) -> Iterator[Cell]:
+        """The cells this process claims, one at a time, as the executor asks for work.
+
+        Two identical sweeps at once: a cell claimed by the other one is left to it; a
+        cell that became complete since the listing (the other sweep just finished it)
+        is skipped. Claims are flocks, so a killed sweep leaves none behind.
+        """
+        for cell in cells:
+            claim = Claim.try_acquire(store.root, f"cell-{sweep_id}-{cell.key}")
+            if claim is None:
+                outcome.elsewhere += 1
+                say("elsewhere", cell, "being computed by another process")
+                continue
+            # cheap re-check (the other sweep may have just finished it); known damage never counts
+            done = _cheap_complete(store, sweep_id, fingerprints)
+            if any(key == cell.key and run_id not in damaged for run_id, key in done.items()):
+                claim.release()
+                outcome.skipped += 1
+                continue
+            claims[cell.key] = claim
+            yield cell
 
     def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
         tags = {"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
@@ -274,22 +343,29 @@ def run_sweep(
             manifest = run_manifest(prepare(cell.config, loaded=markets[data_key(cell.config)]), tags=tags)
         except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
             manifest = {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
-        store.begin(run_id, manifest)
-        if status == "ok":
-            store.commit(value, finished_manifest(manifest, began, value))
-            outcome.done.append(run_id)
-            say("done", cell, run_id)
-        else:
-            store.fail(run_id, finished_manifest(manifest, began), value)
-            outcome.failed.append((cell.label, value))
-            say("failed", cell, value)
+        try:
+            store.begin(run_id, manifest)
+            if status == "ok":
+                store.commit(value, finished_manifest(manifest, began, value))
+                outcome.done.append(run_id)
+                say("done", cell, run_id)
+            else:
+                store.fail(run_id, finished_manifest(manifest, began), value)
+                outcome.failed.append((cell.label, value))
+                say("failed", cell, value)
+        finally:
+            claim = claims.pop(cell.key, None)
+            if claim is not None:  # released after publishing: a later claimant sees the run
+                claim.release()
 
-    if executor == "local":
-        _run_local(todo, markets, workers or os.cpu_count() or 1, record)
-    elif executor == "ray":
-        _run_ray(todo, markets, workers, address, record)
-    else:
-        raise InputError(f"--executor {executor!r}: use local or ray")
+    try:
+        if executor == "local":
+            _run_local(claimed(todo), markets, workers or os.cpu_count() or 1, record)
+        else:
+            _run_ray(claimed(todo), markets, workers, address, record)
+    finally:
+        for claim in claims.values():
+            claim.release()
     outcome.seconds = time.time() - started
     return outcome
 
@@ -305,7 +381,7 @@ def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
 Record = Callable[[Cell, str, str, Any, float], None]
 
 
-def _run_local(todo: list[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
+def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no forked torch/numba state
@@ -335,7 +411,7 @@ def _run_local(todo: list[Cell], markets: dict[DataKey, Loaded], workers: int, r
 
 
 def _run_ray(
-    todo: list[Cell],
+    todo: Iterable[Cell],
     markets: dict[DataKey, Loaded],
     workers: int | None,
     address: str | None,

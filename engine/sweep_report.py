@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from engine.evidence import daily_returns, deflated_sharpe, probabilistic_sharpe, sharpe_moments
-from engine.store import COMPLETE, FAILED, RunStore
+from engine.store import BROKEN, COMPLETE, FAILED, RunStore
 from feeds.errors import InputError
 
 
@@ -44,7 +44,13 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[dict[str, Any]]:
             row["error"] = info.error
             rows.append(row)
             continue
-        _, payload = store.load_metrics(info.run_id)
+        try:
+            _, payload = store.load_metrics(info.run_id)  # the full check of the run's files
+            equity = store.load_equity(info.run_id)
+        except InputError as exc:
+            row.update(status=BROKEN, error=str(exc))
+            rows.append(row)
+            continue
         entry = payload["strategies"][0] if payload["strategies"] else None
         if entry is None:
             row.update(status=FAILED, error=info.error)
@@ -61,7 +67,6 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[dict[str, Any]]:
             seeds=agg["n_seeds"] or 1,
             period=f"{payload['period']['start']}..{payload['period']['end']}",
         )
-        equity = store.load_equity(info.run_id)
         bench = equity.filter(pl.col("role") == "benchmark")
         bench = bench.filter(pl.col("strategy") == bench["strategy"][0])["equity"].to_numpy()
         mine = equity.filter((pl.col("role") == "strategy") & (pl.col("member") != "ensemble"))
@@ -100,7 +105,7 @@ def sweep_figure(rows: list[dict[str, Any]], sweep_id: str) -> go.Figure:
             y=[r["cagr_mean"] * 100 for r in done],
             error_y={"type": "data", "array": [r["cagr_std"] * 100 for r in done]},
             marker_color=["#2ca02c" if r["cagr_mean"] > r["benchmark_cagr"] else "#d62728" for r in done],
-            text=[f"DSR {r['dsr']:.2f}" for r in done],
+            text=["DSR —" if r["dsr"] is None else f"DSR {r['dsr']:.2f}" for r in done],
             name="mean CAGR ± std over seeds",
         )
     )

@@ -18,6 +18,7 @@ place that rejects bad data with a message naming file, row and field.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import polars as pl
 
@@ -36,6 +37,15 @@ BARS_SCHEMA = pl.Schema(
 )
 
 ROW = "_row"
+# Plausible prices. A close outside [MIN_PRICE, MAX_PRICE] or a day-over-day move (per
+# ticker, between consecutive bars) beyond x MAX_DAILY_RATIO up or down is an error: no
+# traded instrument's adjusted close does that; a parse or unit error does, and float
+# arithmetic on shares and costs degrades far outside this range. Moves beyond
+# x WARN_DAILY_RATIO (+100% or -50% in a day) are warned about, not refused: small stocks
+# do move that much, and split-unadjusted data jump by such factors.
+MIN_PRICE, MAX_PRICE = 1e-9, 1e15
+MAX_DAILY_RATIO = 1000.0
+WARN_DAILY_RATIO = 2.0
 # Longest calendar gap between consecutive bars that still counts as daily data
 # when it is typical (median); single longer gaps are market closures (warned).
 MAX_TYPICAL_GAP_DAYS = 4
@@ -63,7 +73,10 @@ def validate_bars(frame: pl.DataFrame, origin: str, fields: dict[str, str] | Non
     ``frame`` has the ``BARS_SCHEMA`` columns plus ``_row``; ``fields`` maps our
     column names to the source's names so messages quote the user's header.
     Raises :class:`InputError` for an empty frame, duplicate (date, ticker),
-    missing, NaN or non-positive closes, and non-daily data. Tolerates, with a
+    missing, NaN, infinite, non-positive or implausible closes (outside
+    ``MIN_PRICE``..``MAX_PRICE``, or a daily move beyond x ``MAX_DAILY_RATIO``),
+    infinite open/high/low, and non-daily data. Warns about daily moves beyond
+    x ``WARN_DAILY_RATIO`` (split-unadjusted data?). Tolerates, with a
     :class:`DataQuirkWarning`: ``open`` = 0 (set to null; old ^GSPC rows),
     zero volume, and gaps longer than a weekend (market closures).
     """
@@ -80,6 +93,8 @@ def validate_bars(frame: pl.DataFrame, origin: str, fields: dict[str, str] | Non
         more = f" ({bad_close.height} such rows)" if bad_close.height > 1 else ""
         raise InputError(f"{where(origin, row[ROW], name('close'))}: close {what}{more}")
 
+    _check_finite(frame, origin, name)
+
     dupes = frame.filter(pl.struct("date", "ticker").is_duplicated()).sort(ROW)
     if dupes.height:
         first = dupes.row(0, named=True)
@@ -93,8 +108,54 @@ def validate_bars(frame: pl.DataFrame, origin: str, fields: dict[str, str] | Non
 
     frame = frame.sort("ticker", "date")
     _check_daily(frame, origin)
+    _check_moves(frame, origin, name)
     frame = _tolerate_quirks(frame, origin)
     return frame.select(BARS_SCHEMA.names()).cast(dict(BARS_SCHEMA))
+
+
+def _check_finite(frame: pl.DataFrame, origin: str, name: Callable[[str], str]) -> None:
+    """Infinite prices anywhere, and closes outside the plausible range, are errors."""
+    for col in ("close", "open", "high", "low"):
+        bad = frame.filter(pl.col(col).is_infinite())
+        if bad.height:
+            row = bad.sort(ROW).row(0, named=True)
+            raise InputError(f"{where(origin, row[ROW], name(col))}: {col} {row[col]!r} is not finite")
+    bad = frame.filter((pl.col("close") < MIN_PRICE) | (pl.col("close") > MAX_PRICE)).sort(ROW)
+    if bad.height:
+        row = bad.row(0, named=True)
+        more = f" ({bad.height} such rows)" if bad.height > 1 else ""
+        raise InputError(
+            f"{where(origin, row[ROW], name('close'))}: close {row['close']!r} is outside the plausible "
+            f"range {MIN_PRICE:g}..{MAX_PRICE:g}{more}"
+        )
+
+
+def _check_moves(frame: pl.DataFrame, origin: str, name: Callable[[str], str]) -> None:
+    """Day-over-day close ratios per ticker (``frame`` sorted by ticker, date); see the bounds above."""
+    moves = frame.select(
+        ROW, "ticker", "date", "close", ratio=(pl.col("close") / pl.col("close").shift(1)).over("ticker")
+    ).drop_nulls("ratio")
+    # the larger of the ratio and its inverse: how many times up or down
+    moves = moves.with_columns(factor=pl.max_horizontal(pl.col("ratio"), 1.0 / pl.col("ratio")))
+    extreme = moves.filter(pl.col("factor") > MAX_DAILY_RATIO).sort(ROW)
+    if extreme.height:
+        row = extreme.row(0, named=True)
+        raise InputError(
+            f"{where(origin, row[ROW], name('close'))}: close {row['close']!r} on {row['date']} "
+            f"({row['ticker']}) is x{row['ratio']:.3g} the previous close, beyond the plausible "
+            f"x{MAX_DAILY_RATIO:g} or /{MAX_DAILY_RATIO:g} in a day (a parse or unit error?)"
+        )
+    large = moves.filter(pl.col("factor") > WARN_DAILY_RATIO).sort("factor", descending=True)
+    if large.height:
+        row = large.row(0, named=True)
+        warnings.warn(
+            DataQuirkWarning(
+                f"{where(origin, row[ROW], name('close'))}: close x{row['ratio']:.3g} the previous one on "
+                f"{row['date']} ({row['ticker']}), the largest of {large.height} daily move(s) beyond "
+                f"x{WARN_DAILY_RATIO:g} or /{WARN_DAILY_RATIO:g}; a split not adjusted for?"
+            ),
+            stacklevel=3,
+        )
 
 
 def _check_daily(frame: pl.DataFrame, origin: str) -> None:

@@ -247,6 +247,12 @@ def check_class(cls: object, *, origin: str, name: str | None) -> type[Strategy]
             f"strategy {origin}: written for plugin API version {cls.api_version}, "
             f"this engine speaks version {API_VERSION}"
         )
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise InputError(
+            f"strategy {origin}: {cls.__name__} does not implement {', '.join(missing)} "
+            "(required by its style; see docs/strategies.md)"
+        )
     if cls.frequency not in ("daily", "annual"):
         raise InputError(f"strategy {origin}: frequency must be 'daily' or 'annual', got {cls.frequency!r}")
     if name and cls.name != name:

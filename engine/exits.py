@@ -1,0 +1,123 @@
+"""Exit codes of the ``backtest`` command: every exception mapped in one place.
+
+0 ok; 2 bad input (an option, a file, a row, a field: one clear line) and usage
+errors (unknown command or option, missing argument, a value out of range, no
+arguments at all: help is printed, then exit 2, click's own convention for
+``no_args_is_help``); 1 a failed check or an internal error; 130 interrupted;
+141 (128 + SIGPIPE, what ``cat`` and ``git`` report) when the reader of our
+output went away, e.g. ``backtest show latest | head -1``, with nothing printed.
+
+typer (0.29) vendors its own copy of click, so the separate ``click``
+package's exception classes never match what typer raises. The classes are taken
+from typer's public API instead (``typer.BadParameter`` derives from the
+``ClickException`` and ``UsageError`` typer really uses), and anything else with an
+integer ``exit_code`` and a ``show()`` is treated the same way (duck typing), so an
+upgrade that moves the classes again still maps usage errors to 2. A test drives
+real argv through the installed console script to catch it if not.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from feeds.errors import InputError, StrategyError
+
+OK, FAILED, BAD_INPUT, INTERRUPTED, BROKEN_PIPE = 0, 1, 2, 130, 141
+
+
+def _click_class(name: str) -> type[BaseException] | None:
+    """The click exception class ``name`` that the installed typer raises (via its public API)."""
+    return next((c for c in type.mro(typer.BadParameter) if c.__name__ == name), None)
+
+
+CLICK_EXCEPTION = _click_class("ClickException")
+
+
+def _is_click_error(exc: BaseException) -> bool:
+    if CLICK_EXCEPTION is not None and isinstance(exc, CLICK_EXCEPTION):
+        return True
+    # any click copy: a ClickException subclass by name, with an exit code and show()
+    names = {c.__name__ for c in type(exc).__mro__}
+    return "ClickException" in names and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _is_exit(exc: BaseException) -> bool:
+    # typer.Exit, click's Exit (any copy): carries the code a command chose
+    return type(exc).__name__ == "Exit" and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _is_abort(exc: BaseException) -> bool:
+    return type(exc).__name__ == "Abort" and not isinstance(exc, InputError)
+
+
+def is_broken_pipe(exc: BaseException) -> bool:
+    """True when ``exc`` says that our output's reader has gone (EPIPE)."""
+    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def run_command(
+    invoke: Callable[[], Any], *, debug: bool, say: Callable[[str], None], ask_debug: bool = True
+) -> int:
+    """Call ``invoke`` (click's ``main`` in non-standalone mode) and return the exit code.
+
+    ``say`` prints one line (markup allowed) on stderr; ``debug`` adds tracebacks.
+    """
+    try:
+        returned = invoke()
+        # without standalone mode, click returns the code of an Exit instead of raising it
+        return returned if isinstance(returned, int) else OK
+    except BaseException as exc:
+        return exit_code(exc, debug=debug, say=say, ask_debug=ask_debug)
+
+
+def exit_code(exc: BaseException, *, debug: bool, say: Callable[[str], None], ask_debug: bool = True) -> int:
+    """Report ``exc`` (one line, a traceback with ``debug``) and return its exit code."""
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else (OK if exc.code is None else FAILED)
+    if _is_exit(exc):
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    if is_broken_pipe(exc):
+        silence_stdout()
+        return BROKEN_PIPE
+    if _is_click_error(exc):
+        try:
+            exc.show()  # type: ignore[attr-defined]  # usage line, hint and the error; help for no args
+        except Exception as shown:
+            if is_broken_pipe(shown):
+                return BROKEN_PIPE
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    if isinstance(exc, KeyboardInterrupt) or _is_abort(exc):
+        say("interrupted")
+        return INTERRUPTED
+    if debug:
+        traceback.print_exception(exc)
+    # messages quote user input ("[start, end]", paths): never read as markup
+    if isinstance(exc, InputError):
+        say(f"[red]error:[/red] {escape(str(exc))}")
+        return BAD_INPUT
+    if isinstance(exc, StrategyError):
+        say(f"[red]error:[/red] {escape(str(exc))}")
+        return FAILED
+    if not isinstance(exc, Exception):
+        raise exc  # GeneratorExit and friends are not ours to map
+    hint = " (run again with --debug for the traceback)" if ask_debug and not debug else ""
+    say(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}{hint}")
+    return FAILED
