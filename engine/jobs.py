@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.store import PARTIAL, write_json_atomic
+from engine.store import CANCELLED, PARTIAL, write_json_atomic
 
 JOBS = ".jobs"
 JOB_ENV = "STOCKRNN_JOB"  # the runner writes it into the run's manifest as "job"
-CANCELLED = "cancelled"
 # stages the runner reports besides one per strategy (engine.runner.execute)
 STAGES = ("data", "embedding headlines", "simulation", "evidence", "storing")
 

@@ -49,6 +49,7 @@ from feeds.errors import InputError
 
 PARTIAL = ".partial"
 COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
+CANCELLED = "cancelled"  # a dashboard job stopped by the user (engine.jobs): published, removable
 FRAMES = ("equity.parquet", "weights.parquet")
 FRAME_COLUMNS = {
     "equity.parquet": {"date", "strategy", "role", "member", "equity"},
@@ -215,8 +216,8 @@ class RunStore:
                 f"the manifest is that of run {manifest.get('run_id')!r} (renamed or linked folder?)",
             )
         status = manifest.get("status")
-        if status == FAILED:
-            return RunInfo(run_id, folder, FAILED, manifest, str(manifest.get("error", "")))
+        if status in (FAILED, CANCELLED):
+            return RunInfo(run_id, folder, status, manifest, str(manifest.get("error", "")))
         if status != COMPLETE:
             return RunInfo(run_id, folder, BROKEN, manifest, f"status {status!r} in a published folder")
         damage = _cheap_damage(folder)
@@ -283,12 +284,13 @@ class RunStore:
 
     def prunable(self, older_than_hours: float) -> list[RunInfo]:
         """Leftovers ``prune`` would remove: incomplete ``.partial`` folders whose newest file is
-        older than ``older_than_hours`` (and whose writer is gone), and broken runs."""
+        older than ``older_than_hours`` (and whose writer is gone), broken runs, and cancelled runs."""
         cutoff = time.time() - older_than_hours * 3600.0
         return [
             info
             for info in self.list()
-            if info.status == BROKEN or (info.status == INCOMPLETE and _newest_mtime(info.path) <= cutoff)
+            if info.status in (BROKEN, CANCELLED)
+            or (info.status == INCOMPLETE and _newest_mtime(info.path) <= cutoff)
         ]
 
     def prune(self, infos: list[RunInfo]) -> list[Path]:
@@ -297,7 +299,7 @@ class RunStore:
         with runs_dir_lock(self.root):
             for info in infos:
                 now = self._info(info.path) if info.path.exists() or info.path.is_symlink() else None
-                if now is None or now.status not in (BROKEN, INCOMPLETE):
+                if now is None or now.status not in (BROKEN, CANCELLED, INCOMPLETE):
                     continue  # finished, or being written again, since it was listed
                 _remove(info.path)
                 removed.append(info.path)
