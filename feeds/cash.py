@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 from feeds.dividends import parse_number
 from feeds.errors import InputError
+from feeds.files import read_text_table
 from feeds.schema import where
 
 MAX_GAP_DAYS = 31
@@ -103,19 +103,11 @@ def check_rate(value: float, location: str) -> None:
 def read_rate_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Dates and annual rates of a ``date,rate`` file; bad input names file, row and field."""
     origin = str(path)
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise InputError(f"{origin}: no such file")
-    try:
-        raw = pl.read_csv(file, infer_schema=False)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{origin}: cannot read as csv: {str(exc).strip().splitlines()[0]}") from exc
+    raw = read_text_table(path)
     names = {c.strip().lower(): c for c in raw.columns}
     date_col, rate_col = names.get("date"), names.get("rate")
     if date_col is None or rate_col is None:
         raise InputError(f"{origin}: expected columns date,rate (found: {', '.join(raw.columns) or 'none'})")
-    if raw.height == 0:
-        raise InputError(f"{origin}: no data rows")
     dates, rates = [], []
     for i, (day, text) in enumerate(zip(raw[date_col].to_list(), raw[rate_col].to_list(), strict=True), 1):
         match = _DATE.match(day or "")

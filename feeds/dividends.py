@@ -41,6 +41,7 @@ import numpy as np
 import polars as pl
 
 from feeds.errors import InputError
+from feeds.files import read_text_table
 from feeds.schema import where
 
 SHILLER_PATH = Path(__file__).parent / "data" / "sp500_dividends_shiller.csv"
@@ -150,13 +151,7 @@ def read_dividend_file(path: str | Path) -> DividendFile:
     date, an empty, non-numeric, non-finite or negative dividend, a repeated date.
     """
     origin = str(path)
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise InputError(f"{origin}: no such file")
-    try:
-        raw = pl.read_csv(path, infer_schema=False)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{origin}: cannot read as csv: {str(exc).strip().splitlines()[0]}") from exc
+    raw = read_text_table(path)
     names = {re.sub(r"[\s_\-]", "", c.lower()): c for c in raw.columns}
     date_col = names.get("date") or names.get("exdate")
     amount_col = names.get("dividend") or names.get("dividends")
@@ -165,8 +160,6 @@ def read_dividend_file(path: str | Path) -> DividendFile:
         raise InputError(
             f"{origin}: expected columns date,dividend[,ticker] (found: {', '.join(raw.columns) or 'none'})"
         )
-    if raw.height == 0:
-        raise InputError(f"{origin}: no data rows")
     rows: dict[str | None, dict[np.datetime64, float]] = {}
     first_row: dict[tuple[str | None, np.datetime64], int] = {}
     tickers = raw[ticker_col].to_list() if ticker_col else [None] * raw.height

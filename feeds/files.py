@@ -118,6 +118,22 @@ def _ticker_from_name(path: Path) -> str:
     return path.stem.upper() if len(path.stem) <= 12 else path.stem
 
 
+def read_text_table(path: str | Path) -> pl.DataFrame:
+    """A small CSV (dividends, cash rates) with every column as text, so that parsing errors can name
+    their row; a missing, unreadable or empty file raises :class:`InputError` naming it."""
+    origin = str(path)
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InputError(f"{origin}: no such file")
+    try:
+        raw = pl.read_csv(file, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{origin}: cannot read as csv: {str(exc).strip().splitlines()[0]}") from exc
+    if raw.height == 0:
+        raise InputError(f"{origin}: no data rows")
+    return raw
+
+
 def _read_raw(path: Path, origin: str) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
