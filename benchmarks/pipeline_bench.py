@@ -62,7 +62,7 @@ def child(argv: list[str]) -> None:
         time.process_time() - c0,
     )  # the CLI module; lazy imports count in their stage
     if argv and argv[0] == "run":
-        import engine.report
+        import engine.cli.report
         import engine.runner
         import engine.store
 
@@ -88,7 +88,7 @@ def child(argv: list[str]) -> None:
         timed(engine.runner, "compute_metrics", "metrics + evidence")
         timed(engine.runner, "_evidence", "metrics + evidence")
         timed(engine.store.RunStore, "commit", "store")
-        timed(engine.report, "render_run", "report")
+        timed(engine.cli.report, "render_run", "report")
     try:
         cli.main(argv)
     except SystemExit as exc:

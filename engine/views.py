@@ -801,7 +801,7 @@ def compare_yearly_rows(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- evidence --------------------------------------------------------------------------------------------
 def basis_text(payload: dict[str, Any]) -> str:
     """The run's one-line basis statement (dividends, cash rate, calendar), as every surface prints it."""
-    from engine.report import basis_line
+    from engine.cli.report import basis_line
 
     return basis_line(payload)
 
@@ -810,7 +810,7 @@ def evidence_text(payload: dict[str, Any]) -> list[str]:
     """The evidence block of ``backtest show`` as plain lines (rich markup removed)."""
     import re
 
-    from engine.report import evidence_lines
+    from engine.cli.report import evidence_lines
 
     return [re.sub(r"\[/?[a-z ]+\]", "", line) for line in evidence_lines(payload)]
 

@@ -1,11 +1,13 @@
 """Exit codes of the ``backtest`` command: every exception mapped in one place.
 
-0 ok; 2 bad input (an option, a file, a row, a field: one clear line) and usage
-errors (unknown command or option, missing argument, a value out of range, no
-arguments at all: help is printed, then exit 2, click's own convention for
-``no_args_is_help``); 1 a failed check or an internal error; 130 interrupted;
-141 (128 + SIGPIPE, what ``cat`` and ``git`` report) when the reader of our
-output went away, e.g. ``backtest show latest | head -1``, with nothing printed.
+The codes and the pipeline's own exceptions are in ``engine.exits``; this module adds
+click's usage errors and prints the one line. 0 ok; 2 bad input (an option, a file,
+a row, a field: one clear line) and usage errors (unknown command or option, missing
+argument, a value out of range, no arguments at all: help is printed, then exit 2,
+click's own convention for ``no_args_is_help``); 1 a failed check or an internal
+error; 130 interrupted; 141 (128 + SIGPIPE, what ``cat`` and ``git`` report) when the
+reader of our output went away, e.g. ``backtest show latest | head -1``, with nothing
+printed.
 
 typer (0.29) vendors its own copy of click, so the separate ``click``
 package's exception classes never match what typer raises. The classes are taken
@@ -18,9 +20,6 @@ real argv through the installed console script to catch it if not.
 
 from __future__ import annotations
 
-import errno
-import os
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -28,9 +27,16 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from engine.exits import (
+    BROKEN_PIPE,
+    FAILED,
+    INTERRUPTED,
+    OK,
+    error_code,
+    is_broken_pipe,
+    silence_stdout,
+)
 from feeds.errors import InputError, StrategyError
-
-OK, FAILED, BAD_INPUT, INTERRUPTED, BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
 def _click_class(name: str) -> type[BaseException] | None:
@@ -56,21 +62,6 @@ def _is_exit(exc: BaseException) -> bool:
 
 def _is_abort(exc: BaseException) -> bool:
     return type(exc).__name__ == "Abort" and not isinstance(exc, InputError)
-
-
-def is_broken_pipe(exc: BaseException) -> bool:
-    """True when ``exc`` says that our output's reader has gone (EPIPE)."""
-    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE)
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def run_command(
@@ -110,12 +101,9 @@ def exit_code(exc: BaseException, *, debug: bool, say: Callable[[str], None], as
     if debug:
         traceback.print_exception(exc)
     # messages quote user input ("[start, end]", paths): never read as markup
-    if isinstance(exc, InputError):
+    if isinstance(exc, InputError | StrategyError):
         say(f"[red]error:[/red] {escape(str(exc))}")
-        return BAD_INPUT
-    if isinstance(exc, StrategyError):
-        say(f"[red]error:[/red] {escape(str(exc))}")
-        return FAILED
+        return error_code(exc)  # bad input 2, a failed strategy 1
     if not isinstance(exc, Exception):
         raise exc  # GeneratorExit and friends are not ours to map
     hint = " (run again with --debug for the traceback)" if ask_debug and not debug else ""

@@ -119,8 +119,8 @@ def test_rank_correlation_of_persistent_and_of_random_seeds():
 def test_runs_carry_the_evidence_and_the_report_prints_it(market):
     from rich.console import Console
 
+    from engine.cli.report import render_run
     from engine.config import RunConfig, StrategySpec
-    from engine.report import render_run
     from engine.runner import execute, prepare
 
     config = RunConfig(

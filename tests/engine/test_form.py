@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.cli import _config, _seeds, _specs
+from engine.cli.inputs import parse_seeds as _seeds
+from engine.cli.inputs import run_config as _config
+from engine.cli.inputs import strategy_specs as _specs
 from engine.form import check_run_form, config_args, data_spec, param_key
 from strategies.registry import resolve
 

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from engine.cli import main
-from engine.report import evidence_lines, render_run
+from engine.cli.report import evidence_lines, render_run
 
 
 def cli(capsys, *args):

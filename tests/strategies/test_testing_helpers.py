@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from engine.cli.scaffold import compatible_range, scaffold
 from engine.drive import generate_targets
-from engine.scaffold import compatible_range, scaffold
 from strategies.history import History
 from strategies.seeded import SeededOnlineStrategy
 from strategies.testing import check_strategy, synthetic_market

@@ -1,0 +1,151 @@
+"""The options that several ``backtest`` commands share, each defined once with its help text.
+
+Typed aliases (``Annotated[type, typer.Option(...)]``): a command's signature lists
+one per line, so the help text, names and defaults of an option are the same in
+every command that takes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DataOpt = Annotated[
+    str, typer.Option("--data", help="sample | csv:PATH | parquet:PATH | yahoo:TICKER[,TICKER]")
+]
+TickerOpt = Annotated[
+    list[str] | None,
+    typer.Option("--ticker", help="ticker(s) to trade (repeatable); names a one-ticker file"),
+]
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", help="strategy name, module:Class or file.py:Class (repeatable)"),
+]
+SeedsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seeds",
+        min=1,
+        max=1000,
+        help="number of seeds 0..N-1 for stochastic strategies (1..1000) [default: 10]",
+    ),
+]
+SeedListOpt = Annotated[str | None, typer.Option("--seed-list", help="explicit seeds, e.g. 0,1,2")]
+StartOpt = Annotated[
+    dt.datetime | None, typer.Option("--start", formats=["%Y-%m-%d"], help="first day of data used")
+]
+EndOpt = Annotated[
+    dt.datetime | None, typer.Option("--end", formats=["%Y-%m-%d"], help="last day of data used")
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="strategy parameter [strategy.]name=value (repeatable)"),
+]
+FrequencyOpt = Annotated[
+    str | None, typer.Option("--frequency", help="daily | annual [default: the strategies' own]")
+]
+RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="runs directory [env STOCKRNN_RUNS_DIR]")]
+CacheDirOpt = Annotated[
+    Path | None, typer.Option("--cache-dir", help="cache directory [env STOCKRNN_CACHE_DIR]")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")]
+HeadlinesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--headlines",
+        help="headlines as daily features: csv:PATH | parquet:PATH | rss:PATH_OR_URL | yahoo-news:TICKER",
+    ),
+]
+HeadlineModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--headline-model", help="sentence-transformers model: default (all-MiniLM-L6-v2) or a path"
+    ),
+]
+UniverseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--universe",
+        help="annual picks only among each decision day's members: sp500 (point-in-time, pitindex) "
+        "| csv:PATH (ticker,start,end)",
+    ),
+]
+DateOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--date-only-same-day",
+        help="date-only headlines count as known at that day's close [default: from the next trading day]",
+    ),
+]
+HeadlineColumnOpt = Annotated[
+    str | None,
+    typer.Option("--headline-column", help="column of a headline file holding the text [auto-detected]"),
+]
+TimeColumnOpt = Annotated[
+    str | None,
+    typer.Option("--time-column", help="column of a headline file holding the publication time [auto]"),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option("--timezone", help="zone of headline times written without one [America/New_York]"),
+]
+
+
+DividendsOpt = Annotated[
+    str,
+    typer.Option(
+        "--dividends",
+        help="reinvest | exclude | csv:PATH (date,dividend[,ticker]: ex-date amounts per share) "
+        "[default: reinvest; the S&P 500 index gets its bundled dividends]",
+    ),
+]
+CashRateOpt = Annotated[
+    str,
+    typer.Option(
+        "--cash-rate",
+        help="annual rate uninvested cash earns, as a fraction (0.03), or csv:PATH (date,rate) [default: 0]",
+    ),
+]
+
+
+# `run` only
+ConfigFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="run the config in this TOML/YAML file (what `backtest show RUN --config` prints); "
+        "options given as well override its values",
+    ),
+]
+CostBpsOpt = Annotated[float, typer.Option("--cost-bps", help="costs per unit of turnover [bps]")]
+SlippageBpsOpt = Annotated[
+    float, typer.Option("--slippage-bps", help="fill price moved against each trade [bps]")
+]
+LagOpt = Annotated[
+    int, typer.Option("--lag", help="execution lag: 0 fills at the deciding close, 1 at the next")
+]
+AblateHeadlinesOpt = Annotated[
+    bool,
+    typer.Option("--ablate-headlines", help="also run without the headlines (same seeds); print both"),
+]
+ProgressFileOpt = Annotated[
+    Path | None, typer.Option("--progress-file", hidden=True, help="write progress as JSON here")
+]
+NoAuditOpt = Annotated[
+    bool, typer.Option("--no-audit", help="skip the look-ahead audit of plugins run for the first time")
+]
+
+# `audit` only
+AuditSeedsOpt = Annotated[
+    int, typer.Option("--seeds", min=1, help="seeds to audit stochastic strategies with")
+]
+CutsOpt = Annotated[int, typer.Option("--cuts", min=1, help="number of cut dates")]
+ReplaceSeedOpt = Annotated[
+    int | None, typer.Option("--replace-seed", help="seed of the replacement futures [default: random]")
+]
+AuditWorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="passes run at a time [default: CPU count]")
+]

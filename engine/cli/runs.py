@@ -1,0 +1,262 @@
+"""Commands that compute runs: ``run``, ``update``, ``rerun``.
+
+Each stores what it computed and prints it: tables on stdout, or
+one JSON object with ``--json``; progress and failures on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.cli.console import err, out, progress_bars
+from engine.cli.inputs import resolve_settings, run_options_config
+from engine.cli.options import (
+    AblateHeadlinesOpt,
+    CacheDirOpt,
+    CashRateOpt,
+    ConfigFileOpt,
+    CostBpsOpt,
+    DataOpt,
+    DateOnlyOpt,
+    DividendsOpt,
+    EndOpt,
+    FrequencyOpt,
+    HeadlineColumnOpt,
+    HeadlineModelOpt,
+    HeadlinesOpt,
+    JsonOpt,
+    LagOpt,
+    NoAuditOpt,
+    ParamOpt,
+    ProgressFileOpt,
+    RunsDirOpt,
+    SeedListOpt,
+    SeedsOpt,
+    SlippageBpsOpt,
+    StartOpt,
+    StrategyOpt,
+    TickerOpt,
+    TimeColumnOpt,
+    TimezoneOpt,
+    UniverseOpt,
+)
+from feeds.errors import InputError
+
+
+def run(
+    ctx: typer.Context,
+    config_file: ConfigFileOpt = None,
+    data: DataOpt = "sample",
+    ticker: TickerOpt = None,
+    strategy: StrategyOpt = None,
+    seeds: SeedsOpt = None,
+    seed_list: SeedListOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    cost_bps: CostBpsOpt = 5.0,
+    slippage_bps: SlippageBpsOpt = 0.0,
+    lag: LagOpt = 0,
+    frequency: FrequencyOpt = None,
+    param: ParamOpt = None,
+    dividends: DividendsOpt = "reinvest",
+    cash_rate: CashRateOpt = "0",
+    headlines: HeadlinesOpt = None,
+    headline_model: HeadlineModelOpt = "default",
+    date_only_same_day: DateOnlyOpt = False,
+    universe: UniverseOpt = None,
+    headline_column: HeadlineColumnOpt = None,
+    time_column: TimeColumnOpt = None,
+    timezone: TimezoneOpt = None,
+    ablate_headlines: AblateHeadlinesOpt = False,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+    progress_file: ProgressFileOpt = None,
+    no_audit: NoAuditOpt = False,
+) -> None:
+    """Run strategies against buy-and-hold and store the run.
+
+    With no options: the moving-average trend baseline against buy-and-hold of the
+    S&P 500 on the bundled sample (1990-2022), 5 bps costs.
+    """
+    options = dict(locals())  # the arguments by name, as typer passed them (before any other local)
+    settings = resolve_settings(runs_dir, cache_dir)
+    config = run_options_config(ctx, options)
+    if ablate_headlines and not config.headlines:
+        raise InputError("--ablate-headlines needs --headlines SOURCE")
+    result, without = _compute(config, settings, progress_file, not no_audit, ablate_headlines)
+    if without is not None:
+        _print_ablation(result, without, settings.runs_dir, as_json)
+    elif as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        from engine.cli.report import render_run
+
+        render_run(result.to_dict(), out)
+        out.print(f"[dim]stored: {settings.runs_dir / result.run_id}[/dim]")
+    _exit_on_failures(result, without)
+
+
+def _compute(
+    config: Any, settings: Any, progress_file: Path | None, audit_plugins: bool, ablate: bool
+) -> tuple[Any, Any]:
+    """Prepare, audit plugins on first use, run and store; with ``ablate`` also without the headlines."""
+    from engine.runner import prepare, run_and_store
+    from engine.store import RunStore
+
+    store = RunStore(settings.runs_dir)
+    with progress_bars(file=progress_file) as progress:
+        prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
+        if audit_plugins:
+            _audit_first_use(prepared, settings.cache_dir)
+        if prepared.headlines:
+            h = prepared.headlines
+            err.print(
+                f"embeddings: {h['headlines']} headlines, {h['cache_hits']} from the cache, "
+                f"{h['embedded']} computed"
+            )
+        result = run_and_store(prepared, store, progress=progress)
+        without = None
+        if ablate:
+            plain = prepare(config.model_copy(update={"headlines": None}), cache_dir=settings.cache_dir)
+            without = run_and_store(plain, store, progress=progress)
+    return result, without
+
+
+def _print_ablation(result: Any, without: Any, runs_dir: Path, as_json: bool) -> None:
+    """Both runs of ``--ablate-headlines`` and their differences (tables, or one JSON object)."""
+    from engine.cli.report import ablation, ablation_table, basis_line, render_run
+
+    payload, other = result.to_dict(), without.to_dict()
+    if as_json:
+        print(json.dumps({"with": payload, "without": other, "ablation": ablation(payload, other)}, indent=2))
+        return
+    out.print("[bold]with headlines[/bold]")
+    render_run(payload, out, yearly=False)
+    out.print("[bold]without headlines (same seeds)[/bold]")
+    render_run(other, out, yearly=False)
+    out.print(ablation_table(payload, other))
+    out.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
+    out.print(f"[dim]stored: {runs_dir / result.run_id} and {runs_dir / without.run_id}[/dim]")
+
+
+def _audit_first_use(prepared: Any, cache_dir: Path) -> None:
+    """Plugins never audited under their current version or file: audit now (cached); exit 1 on a leak."""
+    from engine.first_use import audit_on_first_use
+
+    with err.status("auditing plugins") as status:
+        failures = audit_on_first_use(
+            prepared.strategies,
+            prepared.market,
+            prepared.config.seeds,
+            cache_dir,
+            progress=lambda msg: status.update(msg),
+        )
+    for label, summary in failures:
+        err.print(
+            f"[red]strategy {label} failed its first-use look-ahead audit:[/red] {summary} "
+            "(fix the plugin; --no-audit runs it anyway)",
+            highlight=False,
+        )
+    if failures:
+        raise typer.Exit(1)
+
+
+def _exit_on_failures(*results: Any) -> None:
+    """Name every failed strategy on stderr and exit 1 if any failed (after the output was printed)."""
+    failed = False
+    for result in results:
+        if result is None:
+            continue
+        for label, message in result.failures:
+            err.print(f"[red]strategy {label} failed:[/red] {message}", highlight=False)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def update(
+    run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
+    data: Annotated[str | None, typer.Option("--data", help="data spec [default: the run's own]")] = None,
+    end: EndOpt = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            help="a module:Class or file.py:Class strategy of the run, named again to allow importing it "
+            "(a run folder never imports code by itself) (repeatable)",
+        ),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a run over the days after its last one, from its checkpoint (stored as a new run).
+
+    Online strategies take one update per new day, in order; the result equals a
+    run done in one go over the longer data. Data that end before the run's last
+    day are refused.
+    """
+    from engine.store import RunStore
+    from engine.update import update_run
+
+    settings = resolve_settings(runs_dir, cache_dir)
+    with progress_bars() as progress:
+        result, message = update_run(
+            RunStore(settings.runs_dir),
+            run_id,
+            data=data,
+            end=end.date() if end else None,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            plugins=tuple(plugin or ()),
+        )
+    if as_json:
+        print(json.dumps(result.to_dict() if result else {"message": message}, indent=2))
+        return
+    err.print(message)
+    if result is not None:
+        from engine.cli.report import render_run
+
+        render_run(result.to_dict(), out)
+
+
+def rerun(
+    run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
+    data: Annotated[
+        str | None, typer.Option("--data", help="rerun on these data instead (no comparison is made)")
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a stored run's config again (a new run) and check the result is identical, bit for bit.
+
+    Refused when the data have changed since (fingerprint), unless --data is given.
+    Exit 1 when the result differs on the same data.
+    """
+    from engine.rerun import rerun as rerun_run
+    from engine.store import RunStore
+
+    settings = resolve_settings(runs_dir, cache_dir)
+    with progress_bars() as progress:
+        outcome = rerun_run(
+            RunStore(settings.runs_dir), run_id, data=data, cache_dir=settings.cache_dir, progress=progress
+        )
+    payload = outcome.result.to_dict()
+    if as_json:
+        verdict = {"rerun_of": outcome.original, "compared": outcome.compared, "identical": outcome.identical}
+        print(json.dumps({**payload, "rerun": {**verdict, "message": outcome.message}}, indent=2))
+    else:
+        from engine.cli.report import render_run
+
+        render_run(payload, out)
+        out.print(f"[dim]stored: {settings.runs_dir / outcome.result.run_id}[/dim]")
+    err.print(outcome.message, highlight=False)
+    _exit_on_failures(outcome.result)
+    if outcome.compared and not outcome.identical:
+        raise typer.Exit(1)

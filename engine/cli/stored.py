@@ -1,0 +1,153 @@
+"""Commands that read stored runs: ``runs`` (list, prune), ``show``, ``compare``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.cli.console import err, out
+from engine.cli.inputs import resolve_settings
+from engine.cli.options import JsonOpt, RunsDirOpt
+from feeds.errors import InputError
+
+
+def runs(
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="remove broken runs and .partial leftovers of killed runs (asks first)"),
+    ] = False,
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than", min=0, help="with --prune: only leftovers untouched for this many hours"
+        ),
+    ] = 24.0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="with --prune: do not ask")] = False,
+) -> None:
+    """List stored runs with their status and key figures (--prune: clean up leftovers)."""
+    from engine.cli.report import runs_table
+    from engine.store import RunStore
+
+    settings = resolve_settings(runs_dir)
+    store = RunStore(settings.runs_dir)
+    if prune:
+        _prune(store, older_than, yes)
+        return
+    infos = store.list()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "run_id": i.run_id,
+                        "status": i.status,
+                        "error": i.error,
+                        "path": str(i.path),
+                        "created": i.created,
+                        **i.manifest.get("headline", {}),
+                    }
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not infos:
+        out.print(f"no runs in {settings.runs_dir}")
+        return
+    out.print(runs_table(infos))
+
+
+def _prune(store: Any, older_than: float, yes: bool) -> None:
+    candidates = store.prunable(older_than)
+    if not candidates:
+        out.print(f"nothing to prune in {store.root} (leftovers older than {older_than:g} h, broken runs)")
+        return
+    for info in candidates:
+        out.print(f"{info.status:10} {info.path}  [dim]{info.error}[/dim]", highlight=False)
+    if not yes and not typer.confirm(f"remove these {len(candidates)} folder(s)?", default=False):
+        out.print("nothing removed")
+        return
+    removed = store.prune(candidates)
+    out.print(f"removed {len(removed)} folder(s) from {store.root}")
+
+
+def show(
+    run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="also write the run's tearsheet here (one self-contained HTML file)"),
+    ] = None,
+    as_config: Annotated[
+        bool,
+        typer.Option("--config", help="print the run's config as a TOML file for `backtest run --config`"),
+    ] = False,
+) -> None:
+    """Print one stored run: the same tables as `backtest run` printed."""
+    from engine.cli.report import render_run
+    from engine.store import RunStore
+
+    store = RunStore(resolve_settings(runs_dir).runs_dir)
+    if as_config:
+        from engine.config_file import dump_run_config
+
+        info = store.find(run_id)
+        if "config" not in info.manifest:
+            raise InputError(f"run {info.run_id}: its manifest has no config ({info.status})")
+        data = info.manifest.get("data", {})
+        header = [
+            f"run {info.run_id} ({info.status}, {info.created}); rerun: backtest run --config FILE",
+            f"data {data.get('spec')}: {data.get('first')}..{data.get('last')}, {data.get('days')} days, "
+            f"fingerprint {data.get('fingerprint')}",
+        ]
+        sys.stdout.write(dump_run_config(info.manifest["config"], header))
+        return
+    info, payload = store.load_metrics(run_id)
+    if html is not None:
+        from engine import run_notes
+        from engine.views import tearsheet_html
+
+        page = tearsheet_html(
+            {**payload, "label": run_notes.read(info.path)["label"]},
+            store.load_equity(info.run_id),
+            store.load_weights(info.run_id),
+        )
+        try:
+            html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--html {html}: cannot write: {exc.strerror or exc}") from None
+        err.print(f"tearsheet written to {html}")
+    if as_json:
+        print(json.dumps(payload, indent=2))
+    else:
+        render_run(payload, out)
+
+
+def compare(
+    run_ids: Annotated[list[str], typer.Argument(help="two or more run ids (or prefixes)")],
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set stored runs side by side: key figures and per-year yields."""
+    from engine.cli.report import basis_lines, compare_table, compare_yearly_table
+    from engine.store import RunStore
+
+    store = RunStore(resolve_settings(runs_dir).runs_dir)
+    payloads = [store.load_metrics(r)[1] for r in run_ids]
+    if as_json:
+        print(json.dumps(payloads, indent=2))
+        return
+    out.print(compare_table(payloads))
+    for line in basis_lines(payloads):
+        out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
+    out.print(compare_yearly_table(payloads))
+    for line in basis_lines(payloads):
+        out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)

@@ -1,0 +1,113 @@
+"""Sweeps: ``sweep`` runs every cell of a spec (resumable), ``sweep-report`` sets the cells side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from engine.cli.console import err, out
+from engine.cli.inputs import resolve_settings
+from engine.cli.options import CacheDirOpt, JsonOpt, RunsDirOpt
+
+
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="sweep spec (TOML or YAML)")],
+    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or ray")] = "local",
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="parallel cells [default: the CPU count]")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address [default: start one]")
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Run every cell of a sweep that is not complete yet (re-run to resume); cells are ordinary runs."""
+    from engine.store import RunStore
+    from engine.sweep import expand, load_spec, run_sweep
+
+    settings = resolve_settings(runs_dir, cache_dir)
+    loaded = load_spec(spec)
+    cells = expand(loaded)
+    err.print(f"sweep {loaded['name']}: {len(cells)} cells, executor {executor}")
+
+    def event(kind: str, cell: Any, detail: str) -> None:
+        color = {"done": "green", "elsewhere": "yellow"}.get(kind, "red")
+        err.print(f"[{color}]{kind}[/{color}] {cell.label}: {detail}", highlight=False)
+
+    try:
+        outcome = run_sweep(
+            loaded,
+            RunStore(settings.runs_dir),
+            executor=executor,
+            workers=workers,
+            address=address,
+            cache_dir=settings.cache_dir,
+            on_event=event,
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: finished cells are stored; run the same command again to resume")
+        raise typer.Exit(130) from None
+    out.print(
+        f"sweep {outcome.sweep_id}: {outcome.cells} cells; {outcome.skipped} already complete (skipped), "
+        f"{len(outcome.done)} run now, {len(outcome.failed)} failed"
+        + (f", {outcome.elsewhere} being computed by another process" if outcome.elsewhere else "")
+        + f"; {outcome.seconds:.1f} s"
+    )
+    out.print(f"report: backtest sweep-report {outcome.sweep_id}")
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def sweep_report(
+    sweep_id: Annotated[str, typer.Argument(help="the sweep's name")],
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="write the chart here [default: <runs>/sweeps/<id>.html]")
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
+    from engine.cli.report import num, pct
+    from engine.paths import child
+    from engine.store import RunStore
+    from engine.sweep_report import sweep_rows, write_figure
+
+    settings = resolve_settings(runs_dir)
+    default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")
+    rows = sweep_rows(RunStore(settings.runs_dir), sweep_id)
+    path = write_figure(rows, sweep_id, plot or default_plot)
+    if as_json:
+        print(json.dumps({"sweep": sweep_id, "cells": rows, "plot": str(path)}, indent=2, default=str))
+        return
+    table = Table(title=f"Sweep {sweep_id} (best first)", title_justify="left", caption_justify="left")
+    for col in ("cell", "status", "CAGR mean", "± std", "beat B&H", "Sharpe", "B&H", "PSR best", "DSR best"):
+        table.add_column(col, justify="left" if col in ("cell", "status") else "right")
+    trials = next((r["trials"] for r in rows if "trials" in r), 0)
+    for r in rows:
+        if r["status"] != "complete":
+            table.add_row(
+                r["cell"], f"[red]{r['status']}[/red]", r.get("error", "")[:60], "", "", "", "", "", ""
+            )
+            continue
+        table.add_row(
+            r["cell"],
+            r["status"],
+            pct(r["cagr_mean"]),
+            pct(r["cagr_std"]),
+            pct(r["share_beating"], digits=0),
+            num(r["sharpe_mean"]),
+            pct(r["benchmark_cagr"]),
+            num(r["psr"]),
+            num(r["dsr"]),
+        )
+    table.caption = (
+        f"PSR/DSR: best seed of the cell, daily returns in excess of buy-and-hold; DSR deflated for {trials} "
+        f"trials (every seed of every cell). DSR < 0.95: within what chance gives for that many trials. "
+        f"Chart: {path}"
+    )
+    out.print(table)
