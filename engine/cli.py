@@ -538,6 +538,7 @@ def audit(
     identical runs differ, or when the strategy raises.
     """
     from engine.audit import audit as run_audit
+    from engine.progress import ProgressEvent
     from engine.runner import prepare
 
     settings = _settings(cache_dir=cache_dir)
@@ -568,7 +569,9 @@ def audit(
             cuts=cuts,
             seed=replace_seed,
             workers=workers,
-            progress=lambda msg: status.update(f"auditing {instance.label()}: {msg}"),
+            progress=lambda *event: status.update(
+                f"auditing {instance.label()}: {ProgressEvent(*event).describe()}"
+            ),
         )
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))

@@ -49,6 +49,22 @@ def write_spec(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
     return path
 
 
+def test_cell_keys_match_those_stored_before_the_typed_spec(tmp_path):
+    """Sweep folders written before the spec and cells were typed must resume: keys pinned to the
+    values the earlier code (ca1f698) stored for this spec."""
+    path = write_spec(
+        tmp_path,
+        'name = "xv"\ndata = "sample"\nseeds = 1\nperiods = [["2012-01-01", "2016-12-31"]]\n'
+        '[[strategies]]\nname = "ma-trend"\ngrid = { window = [10, 20] }\n',
+    )
+    spec = load_spec(path)
+    keys = ["b91694e3beda5bd3", "4f622fd57f03d4af"]
+    assert [c.key for c in expand(spec)] == keys
+    from engine.sweep import spec_model
+
+    assert [c.key for c in expand(spec_model(spec))] == keys  # the typed model expands the same
+
+
 def test_grid_expansion_and_stable_cell_keys(tmp_path, data):
     spec = load_spec(write_spec(tmp_path, spec_text(data)))
     cells = expand(spec)
