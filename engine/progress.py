@@ -13,7 +13,9 @@ a strategy's label        trading days driven (rows of the data), e.g.
 ``"simulation"``          strategies and benchmarks simulated and measured
 ``"evidence"``            0 of 1 (the evidence block is being computed)
 ``"storing"``             0 of 1 (the run's files are being written)
-audit stages              passes of the look-ahead audit finished
+``"sweep cells"``         cells of a sweep stored (complete or failed)
+audit: its first stage    0 of 2 (the two full-data passes started)
+``"passes"`` (audit)      the look-ahead audit's cut passes finished
 ========================  =====================================================
 
 ``done == total`` means the stage is finished; ``done == 0`` that it has started.

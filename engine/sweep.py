@@ -53,6 +53,7 @@ from engine.config_file import read_mapping
 from engine.locks import Claim
 from engine.manifest import run_manifest
 from engine.paths import check_name
+from engine.progress import Progress
 from engine.results import RunResult
 from engine.runner import execute, load_data, prepare
 from engine.store import COMPLETE, RunFailed, RunStore, error_message, new_run_id
@@ -332,11 +333,13 @@ def run_sweep(
     address: str | None = None,
     cache_dir: Path | None = None,
     on_event: Event | None = None,
+    progress: Progress | None = None,
 ) -> SweepOutcome:
     """Run every missing cell of ``spec``; see the module docstring.
 
     ``on_event(kind, cell, detail)``: ``"done"`` (detail: the run id), ``"failed"``
     (the error) or ``"elsewhere"`` (a cell claimed by another process), as they happen.
+    ``progress``: ``"sweep cells"``, in cells stored (complete or failed) of those to run.
     """
     model = spec_model(spec)
     cells = expand(model)
@@ -352,7 +355,11 @@ def run_sweep(
         return outcome
     if executor not in ("local", "ray"):
         raise InputError(f"--executor {executor!r}: use local or ray")
-    driver = _Driver(store, model.name, markets, fingerprints, damaged, outcome, on_event or _quiet)
+    driver = _Driver(
+        store, model.name, markets, fingerprints, damaged, outcome, on_event or _quiet, progress, len(todo)
+    )
+    if progress:
+        progress(CELLS, 0, len(todo))
     try:
         if executor == "local":
             _run_local(driver.claimed(todo), markets, workers or os.cpu_count() or 1, driver.record)
@@ -365,6 +372,7 @@ def run_sweep(
 
 
 Event = Callable[[str, Cell, str], None]
+CELLS = "sweep cells"  # the progress stage of run_sweep
 
 
 def _quiet(_kind: str, _cell: Cell, _detail: str) -> None:
@@ -382,6 +390,8 @@ class _Driver:
     damaged: frozenset[str]  # run ids failing the store's full check: never count as complete
     outcome: SweepOutcome
     say: Event
+    progress: Progress | None  # CELLS, in cells stored of those to run
+    to_run: int  # cells not complete when the sweep started
     claims: dict[str, Claim] = field(default_factory=dict)  # cell key -> this process's claim
 
     def claimed(self, cells: list[Cell]) -> Iterator[Cell]:
@@ -421,6 +431,9 @@ class _Driver:
             self.outcome.done.append(run_id)
             self.say("done", cell, run_id)
         finally:
+            if self.progress:
+                stored = len(self.outcome.done) + len(self.outcome.failed)
+                self.progress(CELLS, stored, self.to_run)
             claim = self.claims.pop(cell.key, None)
             if claim is not None:  # released after publishing: a later claimant sees the run
                 claim.release()

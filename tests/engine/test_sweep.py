@@ -231,3 +231,22 @@ grid = {{ window = [10, 20] }}
     rows = sweep_rows(store, "fp")
     assert len(rows) == 4 and all(r["status"] == COMPLETE for r in rows)
     assert run_sweep(spec, store, workers=1).skipped == 4
+
+
+def test_sweep_reports_cells_stored_through_the_progress_type(tmp_path, data):
+    from engine.progress import ProgressEvent
+    from engine.sweep import CELLS
+
+    text = (
+        f'name = "p"\ndata = "csv:{data}"\nseeds = 1\n'
+        '[[strategies]]\nname = "ma-trend"\ngrid = { window = [10, 20] }\n'
+    )
+    seen: list[ProgressEvent] = []
+    outcome = run_sweep(
+        load_spec(write_spec(tmp_path, text)),
+        RunStore(tmp_path / "runs"),
+        workers=1,
+        progress=lambda *e: seen.append(ProgressEvent(*e)),
+    )
+    assert len(outcome.done) == 2
+    assert seen == [ProgressEvent(CELLS, 0, 2), ProgressEvent(CELLS, 1, 2), ProgressEvent(CELLS, 2, 2)]
