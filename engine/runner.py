@@ -1,8 +1,10 @@
 """Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
 
-``execute`` is the whole pipeline for one :class:`RunConfig`; ``run_and_store`` adds
-the results store around it (partial folder first, atomic publish at the end, a
-``failed`` record with the message if anything breaks).
+``prepare`` resolves a :class:`RunConfig` against its data; ``execute`` is the whole
+pipeline for it, as named steps (drive, trading period, measure, evidence, notes,
+assemble); ``run_and_store`` stores it through :meth:`engine.store.RunStore.record`
+(partial folder first, atomic publish at the end, a ``failed`` record with the
+message if anything breaks).
 """
 
 from __future__ import annotations
