@@ -20,7 +20,7 @@ day t was decided at t's close from data known by then and fills at the close
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,7 @@ import polars as pl
 
 from engine.audit import AuditReport
 from engine.config import RunConfig, StrategySpec
+from engine.progress import Progress
 from engine.result_schema import RunPayload
 from engine.results import REPORTED, RunResult
 from engine.settings import Settings
@@ -38,8 +39,6 @@ from feeds.errors import InputError
 
 __all__ = ["Run", "audit_strategy", "load", "make_config", "run", "runs"]
 
-# (stage, done, total): e.g. ("lstm-stateful", 640, 8313), as engine.runner reports it
-Progress = Callable[[str, int, int], None]
 StrategiesArg = Iterable[str | tuple[str, Mapping[str, Any]] | StrategySpec] | Mapping[str, Mapping[str, Any]]
 
 

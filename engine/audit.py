@@ -29,6 +29,7 @@ check for that.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import secrets
@@ -44,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from engine.drive import generate_targets
+from engine.progress import Progress
 from engine.timing import first_decision
 from feeds.errors import InputError, StrategyError
 from feeds.market import Market
@@ -232,7 +234,7 @@ def audit(
     max_leverage: float = 1.0,
     seed: int | None = None,
     workers: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> AuditReport:
     """Audit ``strategy`` on ``market``.
 
@@ -241,8 +243,64 @@ def audit(
     builds its own instance from them in its own process). ``params``: the
     strategy's parameters (default: the factory's, else the defaults); ``seed``: the replacement futures' seed
     (default: a fresh random one, reported); ``workers``: processes at a time
-    (default: the CPU count). See the module docstring for what is run.
+    (default: the CPU count). ``progress``: the determinism stage (0 of 2 passes),
+    then ``"passes"`` in cut passes finished. See the module docstring for what is run.
     """
+    spec, values, label, frequency = _strategy(strategy, params)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    passes = _Passes(spec, values, seeds, max_leverage, _pass_environment())
+    say = progress or (lambda _stage, _done, _total: None)
+    with (
+        tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
+        ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as threads,
+    ):
+        submit = passes.submitter(threads, Path(tmp))
+        say(DETERMINISM, 0, 2)
+        full, finding = _full_twice(submit, passes, market)
+        if finding is not None:
+            return AuditReport(label, False, [], 2, None, [finding[1]], finding[0], seed)
+        assert full is not None
+        first = first_decision(full)
+        picks = np.array([], dtype=int) if first is None else cut_days(market, frequency, first, cuts)
+        if picks.size == 0:
+            problem = "the strategy never decided on this data" if first is None else NO_CUT
+            return AuditReport(label, False, [], 2, None, [problem], "no-decision", seed)
+        leaks, errors = _cut_passes(submit, passes, market, full, picks, seed, say)
+    cut_dates = [str(market.dates[c]) for c in picks]
+    return _verdict(label, market.dates, cut_dates, 2 + 2 * int(picks.size), leaks, errors, seed)
+
+
+DETERMINISM = "full data, twice (determinism), each in a fresh process"
+NO_CUT = "no decision day with a future to replace"
+Submit = Callable[[Pass], "Future[tuple[str, np.ndarray | str]]"]
+
+
+@dataclass(frozen=True)
+class _Passes:
+    """What every pass of one audit shares: the strategy's spec and parameters, seeds, leverage."""
+
+    spec: str
+    params: dict[str, Any]
+    seeds: tuple[int, ...]
+    max_leverage: float
+    environment: dict[str, str]
+
+    def job(self, kind: str, data: Market, cut: int | None = None, until: int | None = None) -> Pass:
+        return Pass(
+            kind, cut, self.spec, self.params, data, self.seeds, self.max_leverage, until, self.environment
+        )
+
+    @staticmethod
+    def submitter(threads: ThreadPoolExecutor, folder: Path) -> Submit:
+        """Submit passes to fresh processes (``_spawn``), numbered for their files in ``folder``."""
+        counter = itertools.count()
+        return lambda one: threads.submit(_spawn, one, folder, next(counter))
+
+
+def _strategy(
+    strategy: str | type[Strategy] | Callable[[], Strategy], params: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any], str, str]:
+    """(spec a fresh process resolves, full parameters, label, frequency) of the audited strategy."""
     if not isinstance(strategy, str | type):
         made = strategy()
         strategy = type(made)
@@ -253,93 +311,81 @@ def audit(
             f"strategy {spec}: a class defined in the script being run cannot be rebuilt in the audit's "
             "fresh processes; move it to a module or a file and pass module:Class or file.py:Class"
         )
-    cls = resolve(spec)
-    values = dict(params or {})
-    probe = cls(values)
-    label, frequency = probe.label(), probe.frequency
-    values = probe.params.model_dump()
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    say = progress or (lambda _msg: None)
-    environment = _pass_environment()
+    probe = resolve(spec)(dict(params or {}))
+    return spec, probe.params.model_dump(), probe.label(), probe.frequency
 
-    def job(kind: str, data: Market, cut: int | None = None, until: int | None = None) -> Pass:
-        return Pass(kind, cut, spec, values, data, seeds, max_leverage, until, environment)
 
-    def fail(
-        finding: str, problems: list[str], runs: int, cut_dates: list[str], first: str | None = None
-    ) -> AuditReport:
-        return AuditReport(label, False, cut_dates, runs, first, problems, finding, seed)
+def _full_twice(
+    submit: Submit, passes: _Passes, market: Market
+) -> tuple[np.ndarray | None, tuple[str, str] | None]:
+    """The full run's targets, or (finding, problem) when a run failed or the two runs differ."""
+    full_f, again_f = submit(passes.job("full", market)), submit(passes.job("again", market))
+    (status, full), (status2, again) = full_f.result(), again_f.result()
+    if status != "ok" or status2 != "ok":
+        return None, ("error", f"on the full data: {full if status != 'ok' else again}")
+    assert isinstance(full, np.ndarray) and isinstance(again, np.ndarray)
+    row = _first_difference(full, again)
+    if row is not None:
+        return None, (
+            "nondeterministic",
+            f"two identical runs (same data, same seeds) differ from {market.dates[row]} on: unseeded "
+            "randomness? Seed every generator from the seeds given to the strategy; until then no "
+            "look-ahead test is possible",
+        )
+    return full, None
 
-    cpu = os.cpu_count() or 1
-    counter = iter(range(1_000_000))
-    with (
-        tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
-        ThreadPoolExecutor(max_workers=max(1, workers or cpu)) as threads,
-    ):
-        folder = Path(tmp)
 
-        def submit(one: Pass) -> Future[tuple[str, np.ndarray | str]]:
-            return threads.submit(_spawn, one, folder, next(counter))
-
-        say("full data, twice (determinism), each in a fresh process")
-        full_f, again_f = submit(job("full", market)), submit(job("again", market))
-        (status, full), (status2, again) = full_f.result(), again_f.result()
-        if status != "ok" or status2 != "ok":
-            message = full if status != "ok" else again
-            return fail("error", [f"on the full data: {message}"], 2, [])
-        assert isinstance(full, np.ndarray) and isinstance(again, np.ndarray)
-        row = _first_difference(full, again)
+def _cut_passes(
+    submit: Submit,
+    passes: _Passes,
+    market: Market,
+    full: np.ndarray,
+    picks: np.ndarray,
+    seed: int,
+    say: Progress,
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """Per cut, the truncated and the replaced pass; (first changed row, text) of leaks, and errors."""
+    futures = []
+    for c in picks:
+        c = int(c)
+        futures.append(submit(passes.job("truncated", market.head(c + 1), c)))
+        futures.append(submit(passes.job("replaced", replace_future(market, c, seed + c), c, c)))
+    leaks: list[tuple[int, str]] = []
+    errors: list[str] = []
+    for i, future in enumerate(futures):
+        status, result = future.result()
+        c = int(picks[i // 2])
+        kind = "truncated" if i % 2 == 0 else "replaced"
+        say("passes", i + 1, len(futures))
+        date = str(market.dates[c])
+        if status != "ok":
+            errors.append(f"when {_what(kind, date)}: {result}")
+            continue
+        assert isinstance(result, np.ndarray)
+        row = _first_difference(full[: c + 1], result[: c + 1])
         if row is not None:
-            date = str(market.dates[row])
-            return fail(
-                "nondeterministic",
-                [
-                    f"two identical runs (same data, same seeds) differ from {date} on: unseeded randomness? "
-                    "Seed every generator from the seeds given to the strategy; until then no look-ahead "
-                    "test is possible"
-                ],
-                2,
-                [],
-            )
-        first = first_decision(full)
-        if first is None:
-            return fail("no-decision", ["the strategy never decided on this data"], 2, [])
-        picks = cut_days(market, frequency, first, cuts)
-        if picks.size == 0:
-            return fail("no-decision", ["no decision day with a future to replace"], 2, [])
-        cut_dates = [str(market.dates[c]) for c in picks]
-        futures = []
-        for c in picks:
-            c = int(c)
-            futures.append(submit(job("truncated", market.head(c + 1), c)))
-            futures.append(submit(job("replaced", replace_future(market, c, seed + c), c, c)))
-        leaks: list[tuple[int, str]] = []
-        errors: list[str] = []
-        for i, future in enumerate(futures):
-            status, result = future.result()
-            c = int(picks[i // 2])
-            kind = "truncated" if i % 2 == 0 else "replaced"
-            say(f"{i + 1}/{len(futures)} passes done")
-            date = str(market.dates[c])
-            if status != "ok":
-                errors.append(f"when {_what(kind, date)}: {result}")
-                continue
-            assert isinstance(result, np.ndarray)
-            row = _first_difference(full[: c + 1], result[: c + 1])
-            if row is not None:
-                leaks.append((row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}"))
-    runs = 2 + len(futures)
+            leaks.append((row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}"))
+    return leaks, errors
+
+
+def _verdict(
+    label: str,
+    dates: np.ndarray,
+    cut_dates: list[str],
+    runs: int,
+    leaks: list[tuple[int, str]],
+    errors: list[str],
+    seed: int,
+) -> AuditReport:
+    """Look-ahead when a past decision changed (the first changed day named), else error, else pass."""
     if leaks:
-        leaks.sort()
-        return fail(
-            "look-ahead",
-            [text for _, text in leaks] + errors,
-            runs,
-            cut_dates,
-            str(market.dates[leaks[0][0]]),
+        leaks = sorted(leaks)
+        problems = [text for _, text in leaks] + errors
+        return AuditReport(
+            label, False, cut_dates, runs, str(dates[leaks[0][0]]), problems, "look-ahead", seed
         )
     if errors:
-        return fail("error", errors, runs, cut_dates)
+        return AuditReport(label, False, cut_dates, runs, None, errors, "error", seed)
     return AuditReport(label, True, cut_dates, runs, seed=seed)
 
 

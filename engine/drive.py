@@ -9,20 +9,19 @@ strategy, the day and the problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from engine.progress import Progress
 from engine.tracebacks import raised_at
 from feeds.errors import InputError, StrategyError
 from feeds.market import Market
 from strategies.base import Member, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
 from strategies.history import History, PastBuffer
 
-Progress = Callable[[int, int], None]  # (days done, days in total)
 LEVERAGE_TOLERANCE = 1e-9
 
 
@@ -73,7 +72,8 @@ def generate_targets(
     the result is the same as one run over the whole market. ``until``: drive
     online and walk-forward strategies through row ``until`` only (later rows stay
     NaN; the look-ahead audit compares earlier rows only); rule strategies are
-    always computed whole.
+    always computed whole. ``progress``: reported with the strategy's label as the
+    stage, in days driven (rows of ``market``), every 64 days and on the last.
     """
     label = strategy.label()
     members = tuple(strategy.members(seeds))
@@ -89,7 +89,7 @@ def generate_targets(
             raw = _rule_array(label, strategy.target_weights(History(market), seeds), market)
             targets = raw[:, None, :] if raw.ndim == 2 and len(members) == 1 else raw
             if progress:
-                progress(market.n_days, market.n_days)
+                progress(label, market.n_days, market.n_days)
         elif isinstance(strategy, (OnlineStrategy, WalkForwardStrategy)):
             targets, state = _drive_days(strategy, market, seeds, shape, progress, resume, clock, until)
         else:
@@ -196,7 +196,7 @@ def _drive_days(
             if fitted:
                 targets[t] = _row(label, strategy.decide(history), shape, market.dates[t])
             if progress and (t % 64 == 0 or t == market.n_days - 1):
-                progress(t + 1, market.n_days)
+                progress(label, t + 1, market.n_days)
         clock.day = None
         state = strategy.state_dict()
     finally:

@@ -231,17 +231,39 @@ def strategy_evidence(
         "share_seeds_beating": float(np.mean(excess > 0)),
     }
     if len(excess) >= 2 and np.std(excess) > 0:
-        from scipy.special import stdtr
+        out["paired_t"] = _paired_t(excess)
+    out["best_seed"] = _best_seed(seeds, bench, growth, per_year, trials, trial_sharpes)
+    if seeds.shape[1] >= 3:
+        out["regression_to_mean"] = fold_ranks(seeds, per_year, folds)
+    return out
 
-        t = float(excess.mean() / (excess.std(ddof=1) / math.sqrt(len(excess))))
-        p_value = float(2.0 * stdtr(len(excess) - 1, -abs(t)))  # two-sided, as scipy's ttest_1samp
-        out["paired_t"] = {"t": t, "p_value": p_value, "seeds": len(excess)}
+
+def _paired_t(excess: np.ndarray) -> dict[str, Any]:
+    """Two-sided one-sample t test of the seeds' excess CAGRs against 0 (as scipy's ttest_1samp)."""
+    from scipy.special import stdtr
+
+    t = float(excess.mean() / (excess.std(ddof=1) / math.sqrt(len(excess))))
+    p_value = float(2.0 * stdtr(len(excess) - 1, -abs(t)))
+    return {"t": t, "p_value": p_value, "seeds": len(excess)}
+
+
+def _best_seed(
+    seeds: np.ndarray,
+    bench: np.ndarray,
+    growth: np.ndarray,
+    per_year: float,
+    trials: int,
+    trial_sharpes: np.ndarray,
+) -> dict[str, Any]:
+    """The best seed by CAGR (``growth``: seeds' CAGRs, then the benchmark's): its daily excess
+    Sharpe ratio (``seeds``, ``bench``: daily returns), PSR and DSR over ``trials`` trials."""
+    n = len(bench)
     best = int(np.argmax(growth[:-1]))
     sr, skew, kurt = sharpe_moments(seeds[:, best] - bench)
     variance = float(np.var(trial_sharpes, ddof=1)) if len(trial_sharpes) >= 2 else 0.0
     psr = probabilistic_sharpe(sr, n, skew, kurt)
     dsr = deflated_sharpe(sr, n, skew, kurt, trials, variance)
-    out["best_seed"] = {
+    return {
         "column": best,
         "cagr": float(growth[best]),
         "excess_sharpe_daily": sr,
@@ -258,6 +280,3 @@ def strategy_evidence(
             else "unlikely to be the luck of the best of that many trials (DSR >= 0.95)"
         ),
     }
-    if seeds.shape[1] >= 3:
-        out["regression_to_mean"] = fold_ranks(seeds, per_year, folds)
-    return out

@@ -119,12 +119,6 @@ def max_drawdown(equity: np.ndarray, initial: float = 1.0) -> np.ndarray:
     return (values / peaks - 1.0).min(axis=0)
 
 
-def drawdown_curve(equity: np.ndarray, initial: float = 1.0) -> np.ndarray:
-    """Drawdown at each close, shape like ``equity``: value / running peak - 1."""
-    values = np.vstack([np.full((1, *equity.shape[1:]), initial), equity])
-    return (values / np.maximum.accumulate(values, axis=0) - 1.0)[1:]
-
-
 def _std(returns: np.ndarray) -> np.ndarray:
     if len(returns) < 2:
         return np.full(returns.shape[1:], np.nan)

@@ -29,6 +29,23 @@ def _held_return(close: np.ndarray, t: int, nxt: int) -> np.ndarray:
         return end / segment[0] - 1.0
 
 
+def _median_return(ret: np.ndarray, close: np.ndarray, t: int, universe: np.ndarray | None) -> float:
+    """The median held return over tickers with a price at row ``t`` (and in the universe then)."""
+    eligible = ~np.isnan(close[t])
+    if universe is not None:
+        eligible &= universe[t]
+    return float(np.nanmedian(ret[eligible])) if eligible.any() else np.nan
+
+
+def _seed_counts(chosen: list[np.ndarray], seed_cols: list[int], tickers: tuple[str, ...]) -> dict[str, int]:
+    """Ticker -> number of seed members that picked it, most picked first (then by name)."""
+    counts: dict[str, int] = {}
+    for c in seed_cols:
+        for j in chosen[c]:
+            counts[tickers[j]] = counts.get(tickers[j], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def annual_picks(
     targets: np.ndarray,
     members: tuple[Member, ...],
@@ -68,35 +85,35 @@ def annual_picks(
         nxt = decided[i + 1] if i + 1 < len(decided) else n - 1
         year = str(int(str(dates[t + 1])[:4]))
         ret = _held_return(close, int(t), int(nxt))
-        eligible = ~np.isnan(close[t])
-        if universe is not None:
-            eligible &= universe[t]
-        median = float(np.nanmedian(ret[eligible])) if eligible.any() else np.nan
+        median = _median_return(ret, close, int(t), universe)
         row = targets[t]
         chosen = [np.flatnonzero(np.nan_to_num(row[c]) > 0) for c in range(len(members))]
         picks[year] = [tickers[j] for j in chosen[main]]
         pick_returns[year] = {tickers[j]: float(ret[j]) for j in chosen[main]}
         medians[year] = median
-        counts: dict[str, int] = {}
-        for c in seed_cols:
-            for j in chosen[c]:
-                counts[tickers[j]] = counts.get(tickers[j], 0) + 1
-        by_seed[year] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        by_seed[year] = _seed_counts(chosen, seed_cols, tickers)
         for c, cols in enumerate(chosen):
             won = [bool(ret[j] > median) for j in cols]
             beats_all[c].extend(won)
             if c == main:
                 beats_main.extend(won)
                 beat_by_year[year] = float(np.mean(won)) if won else np.nan
-    share = [float(np.mean(b)) if b else np.nan for b in beats_all]
     return {
         "picks": picks,
         "pick_returns": pick_returns,
         "universe_median_return": medians,
         "picks_by_seed": by_seed if len(seed_cols) > 1 else {},
-        "picks_beat_median": {
-            "share": float(np.mean(beats_main)) if beats_main else None,
-            "by_year": beat_by_year,
-            "share_mean_over_seeds": float(np.nanmean([share[c] for c in seed_cols])) if seed_cols else None,
-        },
+        "picks_beat_median": _beat_median(beats_main, beats_all, beat_by_year, seed_cols),
+    }
+
+
+def _beat_median(
+    beats_main: list[bool], beats_all: list[list[bool]], by_year: dict[str, float], seed_cols: list[int]
+) -> dict[str, Any]:
+    """Shares (fractions) of picks that beat the median stock: the main member's, per year, over seeds."""
+    share = [float(np.mean(b)) if b else np.nan for b in beats_all]
+    return {
+        "share": float(np.mean(beats_main)) if beats_main else None,
+        "by_year": by_year,
+        "share_mean_over_seeds": float(np.nanmean([share[c] for c in seed_cols])) if seed_cols else None,
     }

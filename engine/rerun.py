@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig, validate
+from engine.progress import Progress
 from engine.results import RunResult, clean
-from engine.runner import ProgressFn, prepare, run_and_store
+from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
 
@@ -41,7 +42,7 @@ def rerun(
     *,
     data: str | None = None,
     cache_dir: Path | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
 ) -> Rerun:
     """Run ``ref``'s config again (on ``data`` if given) and store it as a new run tagged ``rerun_of``."""
     info, stored = store.load_metrics(ref)

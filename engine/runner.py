@@ -1,19 +1,16 @@
 """Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
 
-``execute`` is the whole pipeline for one :class:`RunConfig`; ``run_and_store`` adds
-the results store around it (partial folder first, atomic publish at the end, a
-``failed`` record with the message if anything breaks).
+``prepare`` resolves a :class:`RunConfig` against its data; ``execute`` is the whole
+pipeline for it, as named steps (drive, trading period, measure, evidence, notes,
+assemble); ``run_and_store`` stores it through :meth:`engine.store.RunStore.record`
+(partial folder first, atomic publish at the end, a ``failed`` record with the
+message if anything breaks).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +21,11 @@ from engine.basis import Basis, resolve_basis
 from engine.checkpoints import Checkpoint
 from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
+from engine.manifest import data_identity, run_manifest
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
 from engine.plausibility import flag_run
+from engine.progress import Progress, for_stage
 from engine.results import RunResult, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
@@ -37,10 +36,6 @@ from feeds.sources import DataSpec, load_market
 from strategies.base import Strategy
 from strategies.baselines import BuyAndHold
 from strategies.registry import resolve
-
-# (stage, done, total): e.g. ("lstm-stateful", 640, 8313)
-ProgressFn = Callable[[str, int, int], None]
-VERSIONED = ("stock-rnn", "numpy", "pandas", "polars", "vectorbt", "numba", "torch", "pydantic")
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class Prepared:
 
 
 def load_data(
-    config: RunConfig, *, cache_dir: Path | None = None, progress: ProgressFn | None = None
+    config: RunConfig, *, cache_dir: Path | None = None, progress: Progress | None = None
 ) -> tuple[Market, dict[str, Any] | None]:
     """The market of ``config`` over its dates, with headline features when it has ``headlines``.
 
@@ -77,7 +72,7 @@ def prepare(
     *,
     cache_dir: Path | None = None,
     market: Market | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     loaded: tuple[Market, dict[str, Any] | None] | None = None,
 ) -> Prepared:
     """Load data and strategies for ``config``; bad input raises :class:`InputError`.
@@ -125,7 +120,7 @@ def prepare(
 
 
 def _with_headlines(
-    config: RunConfig, market: Market, cache_dir: Path | None, progress: ProgressFn | None
+    config: RunConfig, market: Market, cache_dir: Path | None, progress: Progress | None
 ) -> tuple[Market, dict[str, Any]]:
     from dataclasses import replace
 
@@ -140,7 +135,7 @@ def _with_headlines(
         model=config.headline_model,
         date_only_rule=config.headline_date_only,
         columns=config.headline_options(),
-        progress=(lambda done, total: progress("embedding headlines", done, total)) if progress else None,
+        progress=for_stage(progress, "embedding headlines"),
     )
     info = {"spec": config.headlines, "model": config.headline_model, **found.info()}
     return replace(market, features={**market.features, **found.features}), info
@@ -191,27 +186,65 @@ def _resume_point(label: str, checkpoint: Checkpoint, market: Market) -> Resume:
     return Resume(checkpoint.state, last + 1, checkpoint.targets)
 
 
+@dataclass(frozen=True)
+class Driven:
+    """A strategy or benchmark driven over the days: its targets and the market it trades."""
+
+    strategy: Strategy
+    targets: StrategyTargets
+    role: str  # "strategy" or "benchmark"
+    market: Market
+
+
+@dataclass(frozen=True)
+class TradingPeriod:
+    """The common trading period: rows ``start:`` of the data, from the first close on which
+    every strategy has decided (``starts``: each strategy's first decision row)."""
+
+    start: int
+    dates: np.ndarray  # datetime64[D], the market's dates from row ``start``
+    starts: dict[str, int]
+
+
 def execute(
     prepared: Prepared,
     *,
     run_id: str = "",
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     resume: dict[str, Checkpoint] | None = None,
 ) -> RunResult:
     """Generate, align, simulate and measure every strategy and benchmark.
 
-    ``resume`` maps strategy labels to checkpoints of an earlier run over a prefix
-    of the same data: those strategies continue from there (``backtest update``).
+    The steps, in order: drive the strategies (:func:`drive_strategies`) and the
+    benchmarks (:func:`drive_benchmarks`), find the common trading period
+    (:func:`trading_period`), simulate and measure each (:func:`measure`), the
+    evidence against the primary benchmark, the run's notes (:func:`run_notes`),
+    and the result (:func:`assemble`). ``resume`` maps strategy labels to
+    checkpoints of an earlier run over a prefix of the same data: those strategies
+    continue from there (``backtest update``).
     """
-    config = prepared.config
-    market = prepared.market
-    seeds = tuple(config.seeds)
-    resume = resume or {}
+    strategies, failures = drive_strategies(prepared, progress, resume or {})
+    benchmarks = drive_benchmarks(prepared)
+    period = trading_period(prepared.market, strategies)
+    strategy_results, bench_results = measure(prepared, period, strategies, benchmarks, progress)
+    if progress:
+        progress("evidence", 0, 1)
+    evidence = _evidence(strategy_results, bench_results[0], period.dates)
+    notes = run_notes(prepared, period, strategy_results, evidence, failures)
+    return assemble(prepared, run_id, period, strategy_results, bench_results, notes, failures, evidence)
 
-    def stage(label: str) -> Callable[[int, int], None] | None:
-        return (lambda done, total: progress(label, done, total)) if progress else None
 
-    generated: list[tuple[Strategy, StrategyTargets, str]] = []
+def drive_strategies(
+    prepared: Prepared, progress: Progress | None, resume: dict[str, Checkpoint]
+) -> tuple[list[Driven], list[tuple[str, str]]]:
+    """Each strategy's checked targets over every day of the data, and (label, error) of those that failed.
+
+    A strategy raising :class:`StrategyError` is recorded and the others go on; when
+    every strategy failed, the run fails with all the messages. Progress: each
+    strategy's label, in days driven.
+    """
+    config, market = prepared.config, prepared.market
+    driven: list[Driven] = []
     failures: list[tuple[str, str]] = []
     for strategy in prepared.strategies:
         label = strategy.label()
@@ -219,58 +252,118 @@ def execute(
             targets = generate_targets(
                 strategy,
                 market,
-                seeds,
+                tuple(config.seeds),
                 max_leverage=config.max_leverage,
-                progress=stage(label),
+                progress=progress,
                 resume=_resume_point(label, resume[label], market) if label in resume else None,
             )
         except StrategyError as exc:
             # one broken strategy (a plugin, say) must not take the others down: record it, go on
             failures.append((label, str(exc)))
             continue
-        generated.append((strategy, targets, "strategy"))
-    if failures and not generated:
+        driven.append(Driven(strategy, targets, "strategy", market))
+    if failures and not driven:
         raise StrategyError("; ".join(message for _, message in failures))
-    checkpoint_of = {
-        t.label: Checkpoint(
-            t.label, t.state, market.n_days - 1, str(market.dates[-1]), market.fingerprint(), t.targets
-        )
-        for _, t, _ in generated
-        if t.state is not None
-    }
-    benchmark_markets = [(market, "buy-and-hold")]
-    if prepared.index_market is not None:
-        benchmark_markets.append((prepared.index_market, f"buy-and-hold {prepared.index_market.tickers[0]}"))
-    benchmarks = []
-    for bench_market, label in benchmark_markets:
-        bench = BuyAndHold()
-        targets = generate_targets(bench, bench_market, seeds)
-        benchmarks.append((bench, StrategyTargets(label, targets.members, targets.targets), bench_market))
+    return driven, failures
 
+
+def drive_benchmarks(prepared: Prepared) -> list[Driven]:
+    """Buy-and-hold of the traded market (the primary benchmark) and of the index, when there is one."""
+    markets = [(prepared.market, "buy-and-hold")]
+    if prepared.index_market is not None:
+        markets.append((prepared.index_market, f"buy-and-hold {prepared.index_market.tickers[0]}"))
+    driven = []
+    for market, label in markets:
+        bench = BuyAndHold()
+        targets = generate_targets(bench, market, tuple(prepared.config.seeds))
+        driven.append(
+            Driven(bench, StrategyTargets(label, targets.members, targets.targets), "benchmark", market)
+        )
+    return driven
+
+
+def trading_period(market: Market, strategies: list[Driven]) -> TradingPeriod:
+    """From the first close on which every strategy has decided to the last day of the data.
+
+    Raises :class:`InputError` when a strategy never decided or no day is left to trade.
+    """
     starts = {}
-    for strategy, targets, _ in generated:
-        first = timing.first_decision(targets.targets)
+    for d in strategies:
+        first = timing.first_decision(d.targets.targets)
         if first is None:
             raise InputError(
-                f"strategy {strategy.label()} made no decision on the {market.n_days} days of data "
+                f"strategy {d.strategy.label()} made no decision on the {market.n_days} days of data "
                 f"({market.dates[0]}..{market.dates[-1]}); it may need a longer history"
             )
-        starts[strategy.label()] = first
+        starts[d.strategy.label()] = first
     start = max(starts.values(), default=0)
     if start >= market.n_days - 1:
         raise InputError(
             f"no trading period left: strategies start trading on {market.dates[start]}, the last day of data"
         )
-    dates = market.dates[start:]
-    costs = Costs(fee_bps=config.cost_bps, slippage_bps=config.slippage_bps)
-    basis = prepared.basis or Basis(tickers={})
-    cash_growth = basis.cash_growth(dates)
-    cash_returns = None if cash_growth is None else cash_growth[1:] / cash_growth[:-1] - 1.0
+    return TradingPeriod(start, market.dates[start:], starts)
 
-    def evaluate(strategy: Strategy, targets: StrategyTargets, role: str, on: Market) -> StrategyResult:
-        orders = timing.orders_for_period(targets.targets, start, config.execution_lag)
+
+def measure(
+    prepared: Prepared,
+    period: TradingPeriod,
+    strategies: list[Driven],
+    benchmarks: list[Driven],
+    progress: Progress | None,
+) -> tuple[tuple[StrategyResult, ...], tuple[StrategyResult, ...]]:
+    """Simulate and measure every strategy, then every benchmark, over the trading period.
+
+    Progress: ``"simulation"``, in strategies and benchmarks done.
+    """
+    market = prepared.market
+    checkpoints = {
+        d.targets.label: Checkpoint(
+            d.targets.label, d.targets.state, market.n_days - 1, str(market.dates[-1]),
+            market.fingerprint(), d.targets.targets,
+        )
+        for d in strategies
+        if d.targets.state is not None
+    }  # fmt: skip
+    book = _Book.of(prepared, period)
+    total = len(strategies) + len(benchmarks)
+    if progress:
+        progress("simulation", 0, total)
+    results = []
+    for done, driven in enumerate([*strategies, *benchmarks], start=1):
+        checkpoint = checkpoints.get(driven.targets.label) if driven.role == "strategy" else None
+        results.append(book.evaluate(driven, checkpoint))
+        if progress:
+            progress("simulation", done, total)
+    return tuple(results[: len(strategies)]), tuple(results[len(strategies) :])
+
+
+@dataclass(frozen=True)
+class _Book:
+    """What every simulation of a run shares: its period, costs, dividends and cash rate."""
+
+    prepared: Prepared
+    period: TradingPeriod
+    costs: Costs
+    basis: Basis
+    cash_growth: np.ndarray | None  # growth of 1 unit of cash over the period's days (engine.basis)
+    cash_returns: np.ndarray | None  # daily cash returns between the period's days
+
+    @classmethod
+    def of(cls, prepared: Prepared, period: TradingPeriod) -> _Book:
+        config = prepared.config
+        basis = prepared.basis or Basis(tickers={})
+        growth = basis.cash_growth(period.dates)
+        returns = None if growth is None else growth[1:] / growth[:-1] - 1.0
+        costs = Costs(fee_bps=config.cost_bps, slippage_bps=config.slippage_bps)
+        return cls(prepared, period, costs, basis, growth, returns)
+
+    def evaluate(self, driven: Driven, checkpoint: Checkpoint | None) -> StrategyResult:
+        """One strategy's orders filled, its equity and metrics over the period (fractions)."""
+        start, dates, on = self.period.start, self.period.dates, driven.market
+        targets, strategy = driven.targets, driven.strategy
+        orders = timing.orders_for_period(targets.targets, start, self.prepared.config.execution_lag)
         # dividends enter the closes the engine compounds, not the strategies' inputs (engine.basis)
-        sim = simulate(basis.valuation_close(on)[start:], orders, dates, costs, cash_growth)
+        sim = simulate(self.basis.valuation_close(on)[start:], orders, dates, self.costs, self.cash_growth)
         metrics = compute_metrics(
             dates,
             sim.equity,
@@ -279,11 +372,12 @@ def execute(
             fees=sim.fees,
             position_pnl=sim.position_pnl,
             n_orders=sim.n_orders,
-            cash_returns=cash_returns,
+            cash_returns=self.cash_returns,
         )
+        picked = driven.role == "strategy" and self.prepared.frequency == "annual"
         return StrategyResult(
             name=targets.label,
-            role=role,
+            role=driven.role,
             params=strategy.params.model_dump(mode="json"),
             frequency=strategy.frequency,
             stochastic=strategy.stochastic,
@@ -292,36 +386,41 @@ def execute(
             metrics=metrics,
             equity=sim.equity,
             targets=targets.targets,
-            checkpoint=checkpoint_of.get(targets.label) if role == "strategy" else None,
+            checkpoint=checkpoint,
             picks=annual_picks(
                 targets.targets, targets.members, on.tickers, on.dates, on.close, start, on.universe
             )
-            if role == "strategy" and prepared.frequency == "annual"
+            if picked
             else None,
         )
 
-    simulated = len(generated) + len(benchmarks)
-    if progress:
-        progress("simulation", 0, simulated)
-    finished = iter(range(1, simulated + 1))
 
-    def counted(result: StrategyResult) -> StrategyResult:
-        if progress:
-            progress("simulation", next(finished), simulated)
-        return result
-
-    strategy_results = tuple(counted(evaluate(s, t, role, market)) for s, t, role in generated)
-    bench_results = tuple(counted(evaluate(s, t, "benchmark", on)) for s, t, on in benchmarks)
-    if progress:
-        progress("evidence", 0, 1)
-    evidence = _evidence(strategy_results, bench_results[0], dates)
-    notes = flag_run(strategy_results, evidence, dates)
-    if starts and start > 0:
-        late = max(starts, key=lambda k: starts[k])
+def run_notes(
+    prepared: Prepared,
+    period: TradingPeriod,
+    results: tuple[StrategyResult, ...],
+    evidence: dict[str, Any],
+    failures: list[tuple[str, str]],
+) -> list[str]:
+    """The notes a run's report prints under its tables, in order: plausibility flags, the
+    period's start, survivorship, the universe, headlines, execution lag, failed strategies."""
+    notes = flag_run(results, evidence, period.dates)
+    if period.starts and period.start > 0:
+        late = max(period.starts, key=lambda k: period.starts[k])
         notes.append(
-            f"trading period starts {dates[0]}: the first close on which every strategy has decided "
-            f"({late} needs {start} days of history); the benchmark covers the same period"
+            f"trading period starts {period.dates[0]}: the first close on which every strategy has decided "
+            f"({late} needs {period.start} days of history); the benchmark covers the same period"
         )
+    notes.extend(_data_notes(prepared))
+    if prepared.config.execution_lag:
+        notes.append(f"orders fill {prepared.config.execution_lag} close(s) after the decision")
+    notes.extend(f"FAILED {label}: {message}" for label, message in failures)
+    return notes
+
+
+def _data_notes(prepared: Prepared) -> list[str]:
+    """Notes on what the data hold: survivorship of a fixed list, the universe, the headlines."""
+    market, notes = prepared.market, []
     if prepared.frequency == "annual" and len(market.tickers) > 1 and not np.isnan(market.close[-1]).any():
         notes.append(
             "survivorship: every ticker of this universe trades to the end of the data, as a fixed list of "
@@ -345,23 +444,35 @@ def execute(
             f"({h['rejected']} rows rejected), known by each day's exchange close "
             "(16:00 New York, 13:00 on early-close days)"
         )
-    if config.execution_lag:
-        notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
-    notes.extend(f"FAILED {label}: {message}" for label, message in failures)
+    return notes
+
+
+def assemble(
+    prepared: Prepared,
+    run_id: str,
+    period: TradingPeriod,
+    strategies: tuple[StrategyResult, ...],
+    benchmarks: tuple[StrategyResult, ...],
+    notes: list[str],
+    failures: list[tuple[str, str]],
+    evidence: dict[str, Any],
+) -> RunResult:
+    """The run's result: its config and data identity with every result, note and the evidence."""
+    config, market = prepared.config, prepared.market
     return RunResult(
         run_id=run_id,
         config=config.model_dump(mode="json"),
         data={**data_identity(config, market), **_headline_identity(prepared.headlines)},
-        dates=dates,
+        dates=period.dates,
         data_dates=market.dates,
-        strategies=strategy_results,
-        benchmarks=bench_results,
+        strategies=strategies,
+        benchmarks=benchmarks,
         notes=tuple(notes),
         failures=tuple(failures),
         evidence=evidence,
         calendar=describe_calendar(),
         universe=prepared.universe,
-        basis=basis.to_dict(dates) if prepared.basis is not None else {},
+        basis=prepared.basis.to_dict(period.dates) if prepared.basis is not None else {},
     )
 
 
@@ -397,45 +508,16 @@ def _headline_identity(info: dict[str, Any] | None) -> dict[str, Any]:
     return {"headlines": {k: v for k, v in info.items() if k not in ("cache_hits", "embedded")}}
 
 
-def data_identity(config: RunConfig, market: Market) -> dict[str, Any]:
-    return {
-        "spec": config.data,
-        "origin": market.origin,
-        "tickers": list(market.tickers),
-        "first": str(market.dates[0]),
-        "last": str(market.dates[-1]),
-        "days": int(market.n_days),
-        "fingerprint": market.fingerprint(),
-    }
-
-
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def plugin_origin(cls: type[Strategy]) -> dict[str, str]:
-    """Where a strategy's code comes from: its distribution and version, or its file's SHA-256."""
-    from engine.provenance import code_origin
-
-    return code_origin(cls)
-
-
 def run_and_store(
     prepared: Prepared,
     store: RunStore,
     *,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     resume: dict[str, Checkpoint] | None = None,
     parent: str | None = None,
     tags: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Execute and store a run; on failure the run is recorded as failed and the error re-raised.
+    """Execute and store a run (:meth:`RunStore.record`); a failure is recorded as failed and re-raised.
 
     ``resume``/``parent``: continue online strategies from an earlier run's checkpoints;
     ``tags``: extra manifest entries (e.g. ``rerun_of``).
@@ -443,54 +525,10 @@ def run_and_store(
     run_id = new_run_id()
     started = time.time()
     manifest = run_manifest(prepared, parent=parent, tags=tags)
-    store.begin(run_id, manifest)
-    try:
-        result = execute(prepared, run_id=run_id, progress=progress, resume=resume)
-    except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
-        store.fail(run_id, finished_manifest(manifest, started), error_message(exc))
-        raise
-    if progress:
-        progress("storing", 0, 1)
-    store.commit(result, finished_manifest(manifest, started, result))
-    return result
-
-
-def run_manifest(
-    prepared: Prepared, *, parent: str | None = None, tags: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What a run's ``manifest.json`` says before it runs (config, data identity, versions, tags)."""
-    manifest: dict[str, Any] = {
-        # UTC, to the microsecond: `latest` and listings order by it (two runs a second apart is common)
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        "config": prepared.config.model_dump(mode="json"),
-        "frequency": prepared.frequency,
-        "strategies": [s.label() for s in prepared.strategies],
-        "seeds": list(prepared.config.seeds),
-        "data": data_identity(prepared.config, prepared.market),
-        "versions": versions(),
-        "plugins": {s.label(): plugin_origin(type(s)) for s in prepared.strategies},
-        **(tags or {}),
-    }
-    if parent:
-        manifest["parent"] = parent
-    if os.environ.get("STOCKRNN_JOB"):  # a dashboard worker: links the run to its job (engine.jobs)
-        manifest["job"] = os.environ["STOCKRNN_JOB"]
-    return manifest
-
-
-def finished_manifest(
-    manifest: dict[str, Any], started: float, result: RunResult | None = None
-) -> dict[str, Any]:
-    finished = {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)}
-    if result is not None and result.failures:
-        finished["error"] = "; ".join(f"{label} failed: {message}" for label, message in result.failures)
-    return finished
-
-
-def error_message(exc: BaseException) -> str:
-    """Bad input and broken strategies speak for themselves; anything else gets its type."""
-    return str(exc) if isinstance(exc, (InputError, StrategyError)) else f"{type(exc).__name__}: {exc}"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return store.record(
+        run_id,
+        manifest,
+        lambda: execute(prepared, run_id=run_id, progress=progress, resume=resume),
+        started=started,
+        progress=progress,
+    )

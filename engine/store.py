@@ -34,6 +34,7 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,11 @@ import polars as pl
 
 from engine import checkpoints
 from engine.locks import CLAIMS, Claim, runs_dir_lock
+from engine.manifest import finished_manifest
 from engine.paths import RESERVED, check_name, check_runs_dir
+from engine.progress import Progress
 from engine.results import RunResult, clean
-from feeds.errors import InputError
+from feeds.errors import InputError, StrategyError
 
 PARTIAL = ".partial"
 COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
@@ -73,6 +76,17 @@ def created_utc(manifest: dict[str, Any]) -> dt.datetime | None:
     except (KeyError, ValueError):
         return None
     return when.astimezone(dt.UTC)  # a naive time is taken as local, as it was written
+
+
+class RunFailed(Exception):
+    """A run that failed elsewhere (a sweep's worker): its message is recorded as it is."""
+
+
+def error_message(exc: BaseException) -> str:
+    """Bad input and broken strategies speak for themselves; anything else gets its type."""
+    if isinstance(exc, (InputError, StrategyError, RunFailed)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _claim_key(run_id: str) -> str:
@@ -118,7 +132,38 @@ class RunStore:
         self._claims: dict[str, Claim] = {}  # runs this process is writing
 
     # writing -------------------------------------------------------------------------
-    def begin(self, run_id: str, manifest: dict[str, Any]) -> Path:
+    def record(
+        self,
+        run_id: str,
+        manifest: dict[str, Any],
+        compute: Callable[[], RunResult],
+        *,
+        started: float | None = None,
+        progress: Progress | None = None,
+    ) -> RunResult:
+        """Write run ``run_id``: the only writer of run folders (runs, updates, reruns, sweep cells).
+
+        Claims the run id and creates ``<run_id>.partial/`` with a ``running`` manifest,
+        then calls ``compute``: its result is written and published ``complete``; an
+        exception is recorded ``failed`` with :func:`error_message` (a :class:`RunFailed`
+        with its own message) and re-raised. Ctrl-C (or a kill) leaves the partial folder,
+        listed ``incomplete`` once the claim is gone. ``started``: when the computation
+        began (``time.time()``; default now), for the manifest's ``duration_s``.
+        ``progress``: ``("storing", 0, 1)`` before the files are written.
+        """
+        started = time.time() if started is None else started
+        self._begin(run_id, manifest)
+        try:
+            result = compute()
+        except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
+            self._fail(run_id, finished_manifest(manifest, started), error_message(exc))
+            raise
+        if progress:
+            progress("storing", 0, 1)
+        self._commit(result, finished_manifest(manifest, started, result))
+        return result
+
+    def _begin(self, run_id: str, manifest: dict[str, Any]) -> Path:
         """Create the partial folder of a new run with a ``running`` manifest (claimed until published)."""
         check_name(run_id, "run id")
         folder = self.root / f"{run_id}{PARTIAL}"
@@ -131,7 +176,7 @@ class RunStore:
         write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
         return folder
 
-    def commit(self, result: RunResult, manifest: dict[str, Any]) -> Path:
+    def _commit(self, result: RunResult, manifest: dict[str, Any]) -> Path:
         """Write the results of a finished run and publish it atomically."""
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
@@ -149,7 +194,7 @@ class RunStore:
         )
         return self._publish(folder, result.run_id)
 
-    def fail(self, run_id: str, manifest: dict[str, Any], error: str) -> Path:
+    def _fail(self, run_id: str, manifest: dict[str, Any], error: str) -> Path:
         """Record a run that failed, with its error message, and publish it."""
         folder = self.root / f"{run_id}{PARTIAL}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -157,6 +202,22 @@ class RunStore:
             folder / "manifest.json", {**manifest, "run_id": run_id, "status": FAILED, "error": error}
         )
         return self._publish(folder, run_id)
+
+    def cancel(self, run_id: str, error: str) -> Path | None:
+        """Publish the ``.partial`` folder of a run whose writer was stopped (a dashboard job) as
+        ``cancelled`` with ``error``; None when there is no such folder (finished, or never begun)."""
+        folder = self.root / f"{check_name(run_id, 'run id')}{PARTIAL}"
+        if not folder.is_dir():
+            return None
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        write_json_atomic(
+            folder / "manifest.json", {**manifest, "run_id": run_id, "status": CANCELLED, "error": error}
+        )
+        os.rename(folder, self.root / run_id)
+        return self.root / run_id
 
     def _publish(self, folder: Path, run_id: str) -> Path:
         final = self.root / check_name(run_id, "run id")

@@ -46,15 +46,17 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.config import RunConfig, SweepSpec, validate
 from engine.config_file import read_mapping
 from engine.locks import Claim
+from engine.manifest import run_manifest
 from engine.paths import check_name
+from engine.progress import Progress
 from engine.results import RunResult
-from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
-from engine.store import COMPLETE, RunStore, new_run_id
+from engine.runner import execute, load_data, prepare
+from engine.store import COMPLETE, RunFailed, RunStore, error_message, new_run_id
 from feeds.errors import InputError
 from feeds.market import Market
 
@@ -130,9 +132,16 @@ def _period(value: Any, sweep: str) -> tuple[Any, Any]:
     return (value[0] or None, value[1] or None)
 
 
-def expand(spec: SpecDict) -> list[Cell]:
+def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
+    """``spec`` as the typed :class:`SweepSpec` (a dict, as :func:`load_spec` returns, is validated)."""
+    if isinstance(spec, SweepSpec):
+        return spec
+    return validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
+
+
+def expand(spec: SweepSpec | SpecDict) -> list[Cell]:
     """Every cell of the grid, in spec order; duplicates (same config) once."""
-    model = validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
+    model = spec_model(spec)
     seeds = tuple(range(model.seeds)) if isinstance(model.seeds, int) else tuple(model.seeds)
     datas = _axis(model.data)
     periods = [tuple(p) if p else (None, None) for p in model.periods]
@@ -242,18 +251,46 @@ def completed_cells(
 
 
 # --- workers -------------------------------------------------------------------------------
-DataKey = tuple[Any, ...]
-Loaded = tuple[Market, dict[str, Any] | None]
+class DataKey(NamedTuple):
+    """What a cell's loaded data depend on: cells with equal keys share them."""
+
+    data: str
+    start: str  # ISO date or "None"
+    end: str
+    tickers: tuple[str, ...]
+    headlines: str | None
+    headline_model: str
+    headline_date_only: str
+    headline_column: str | None
+    time_column: str | None
+    timezone: str | None
+
+
+Loaded = tuple[Market, dict[str, Any] | None]  # what engine.runner.load_data returns
 _MARKETS: dict[DataKey, Loaded] = {}
 
 
 def data_key(config: RunConfig) -> DataKey:
     """Cells with equal keys share their loaded data."""
     c = config
-    return (
+    return DataKey(
         c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only,
         c.headline_column, c.time_column, c.timezone,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """What a worker sends back for one cell: its result, or the error that stopped it."""
+
+    result: RunResult | None
+    error: str = ""
+
+    def unwrap(self) -> RunResult:
+        """The result; a failed cell raises :class:`RunFailed` with its error (recorded as it is)."""
+        if self.result is None:
+            raise RunFailed(self.error)
+        return self.result
 
 
 def _init_worker(markets: dict[DataKey, Loaded]) -> None:
@@ -270,11 +307,11 @@ def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> Ru
     return execute(prepare(config, loaded=data), run_id=run_id)
 
 
-def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> tuple[str, Any]:
+def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> CellOutcome:
     try:
-        return "ok", run_cell(config, run_id, loaded)
+        return CellOutcome(run_cell(config, run_id, loaded))
     except Exception as exc:  # returned, not raised: one failing cell must not stop the sweep
-        return "failed", error_message(exc)
+        return CellOutcome(None, error_message(exc))
 
 
 # --- driver -------------------------------------------------------------------------------
@@ -288,34 +325,76 @@ def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, 
 
 
 def run_sweep(
-    spec: SpecDict,
+    spec: SweepSpec | SpecDict,
     store: RunStore,
     *,
     executor: str = "local",
     workers: int | None = None,
     address: str | None = None,
     cache_dir: Path | None = None,
-    on_event: Callable[[str, Cell, str], None] | None = None,
+    on_event: Event | None = None,
+    progress: Progress | None = None,
 ) -> SweepOutcome:
-    """Run every missing cell of ``spec``; see the module docstring."""
-    sweep_id = str(spec["name"])
-    cells = expand(spec)
+    """Run every missing cell of ``spec``; see the module docstring.
+
+    ``on_event(kind, cell, detail)``: ``"done"`` (detail: the run id), ``"failed"``
+    (the error) or ``"elsewhere"`` (a cell claimed by another process), as they happen.
+    ``progress``: ``"sweep cells"``, in cells stored (complete or failed) of those to run.
+    """
+    model = spec_model(spec)
+    cells = expand(model)
     started = time.time()
     # the data are loaded (once per distinct data) before deciding what is complete: a cell's
     # resume key is its config AND the fingerprint of its data as they are now
     markets = prepare_markets(cells, cache_dir)
     fingerprints = {c.key: _fingerprint(c.config, markets[data_key(c.config)]) for c in cells}
-    complete, damaged = _sound_and_damaged(store, sweep_id, fingerprints)
+    complete, damaged = _sound_and_damaged(store, model.name, fingerprints)
     todo = [c for c in cells if c.key not in complete]
-    outcome = SweepOutcome(sweep_id, len(cells), skipped=len(cells) - len(todo))
+    outcome = SweepOutcome(model.name, len(cells), skipped=len(cells) - len(todo))
     if not todo:
         return outcome
     if executor not in ("local", "ray"):
         raise InputError(f"--executor {executor!r}: use local or ray")
-    say = on_event or (lambda _kind, _cell, _msg: None)
-    claims: dict[str, Claim] = {}
+    driver = _Driver(
+        store, model.name, markets, fingerprints, damaged, outcome, on_event or _quiet, progress, len(todo)
+    )
+    if progress:
+        progress(CELLS, 0, len(todo))
+    try:
+        if executor == "local":
+            _run_local(driver.claimed(todo), markets, workers or os.cpu_count() or 1, driver.record)
+        else:
+            _run_ray(driver.claimed(todo), markets, workers, address, driver.record)
+    finally:
+        driver.release_all()
+    outcome.seconds = time.time() - started
+    return outcome
 
-    def claimed(cells: list[Cell]) -> Iterator[Cell]:
+
+Event = Callable[[str, Cell, str], None]
+CELLS = "sweep cells"  # the progress stage of run_sweep
+
+
+def _quiet(_kind: str, _cell: Cell, _detail: str) -> None:
+    return None
+
+
+@dataclass
+class _Driver:
+    """The sweep's driver process: claims cells as the executor asks for work, stores what comes back."""
+
+    store: RunStore
+    sweep_id: str
+    markets: dict[DataKey, Loaded]
+    fingerprints: dict[str, str]  # cell key -> fingerprint of its data now
+    damaged: frozenset[str]  # run ids failing the store's full check: never count as complete
+    outcome: SweepOutcome
+    say: Event
+    progress: Progress | None  # CELLS, in cells stored of those to run
+    to_run: int  # cells not complete when the sweep started
+    claims: dict[str, Claim] = field(default_factory=dict)  # cell key -> this process's claim
+
+    def claimed(self, cells: list[Cell]) -> Iterator[Cell]:
         """The cells this process claims, one at a time, as the executor asks for work.
 
         Two identical sweeps at once: a cell claimed by the other one is left to it; a
@@ -323,51 +402,53 @@ def run_sweep(
         is skipped. Claims are flocks, so a killed sweep leaves none behind.
         """
         for cell in cells:
-            claim = Claim.try_acquire(store.root, f"cell-{sweep_id}-{cell.key}")
+            claim = Claim.try_acquire(self.store.root, f"cell-{self.sweep_id}-{cell.key}")
             if claim is None:
-                outcome.elsewhere += 1
-                say("elsewhere", cell, "being computed by another process")
+                self.outcome.elsewhere += 1
+                self.say("elsewhere", cell, "being computed by another process")
                 continue
             # cheap re-check (the other sweep may have just finished it); known damage never counts
-            done = _cheap_complete(store, sweep_id, fingerprints)
-            if any(key == cell.key and run_id not in damaged for run_id, key in done.items()):
+            done = _cheap_complete(self.store, self.sweep_id, self.fingerprints)
+            if any(key == cell.key and run_id not in self.damaged for run_id, key in done.items()):
                 claim.release()
-                outcome.skipped += 1
+                self.outcome.skipped += 1
                 continue
-            claims[cell.key] = claim
+            self.claims[cell.key] = claim
             yield cell
 
-    def record(cell: Cell, run_id: str, status: str, value: Any, began: float) -> None:
-        tags = {"sweep": sweep_id, "cell": cell.key, "cell_label": cell.label}
+    def record(self, cell: Cell, run_id: str, computed: CellOutcome, began: float) -> None:
+        """Store a cell's run (:meth:`RunStore.record`), complete or failed, then release its claim.
+
+        ``began``: when the cell was submitted (``time.time()``), for the manifest's duration.
+        """
+        manifest = self._manifest(cell)
         try:
-            manifest = run_manifest(prepare(cell.config, loaded=markets[data_key(cell.config)]), tags=tags)
-        except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
-            manifest = {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
-        try:
-            store.begin(run_id, manifest)
-            if status == "ok":
-                store.commit(value, finished_manifest(manifest, began, value))
-                outcome.done.append(run_id)
-                say("done", cell, run_id)
-            else:
-                store.fail(run_id, finished_manifest(manifest, began), value)
-                outcome.failed.append((cell.label, value))
-                say("failed", cell, value)
+            self.store.record(run_id, manifest, computed.unwrap, started=began)
+        except RunFailed as exc:
+            self.outcome.failed.append((cell.label, str(exc)))
+            self.say("failed", cell, str(exc))
+        else:
+            self.outcome.done.append(run_id)
+            self.say("done", cell, run_id)
         finally:
-            claim = claims.pop(cell.key, None)
+            if self.progress:
+                stored = len(self.outcome.done) + len(self.outcome.failed)
+                self.progress(CELLS, stored, self.to_run)
+            claim = self.claims.pop(cell.key, None)
             if claim is not None:  # released after publishing: a later claimant sees the run
                 claim.release()
 
-    try:
-        if executor == "local":
-            _run_local(claimed(todo), markets, workers or os.cpu_count() or 1, record)
-        else:
-            _run_ray(claimed(todo), markets, workers, address, record)
-    finally:
-        for claim in claims.values():
+    def _manifest(self, cell: Cell) -> dict[str, Any]:
+        tags = {"sweep": self.sweep_id, "cell": cell.key, "cell_label": cell.label}
+        try:
+            return run_manifest(prepare(cell.config, loaded=self.markets[data_key(cell.config)]), tags=tags)
+        except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
+            return {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
+
+    def release_all(self) -> None:
+        """Release the claims of cells still computing (an interrupted sweep)."""
+        for claim in self.claims.values():
             claim.release()
-    outcome.seconds = time.time() - started
-    return outcome
 
 
 def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
@@ -378,7 +459,7 @@ def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
         return ""
 
 
-Record = Callable[[Cell, str, str, Any, float], None]
+Record = Callable[[Cell, str, CellOutcome, float], None]
 
 
 def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
@@ -388,7 +469,7 @@ def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: in
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(markets,)
     )
-    pending: dict[Future[tuple[str, Any]], tuple[Cell, str, float]] = {}
+    pending: dict[Future[CellOutcome], tuple[Cell, str, float]] = {}
     queue: Iterator[Cell] = iter(todo)
     try:
         for cell in itertools.islice(queue, workers * 2):  # a short queue: Ctrl-C loses little
@@ -398,8 +479,7 @@ def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: in
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 cell, run_id, began = pending.pop(future)
-                status, value = future.result()
-                record(cell, run_id, status, value, began)
+                record(cell, run_id, future.result(), began)
                 nxt = next(queue, None)
                 if nxt is not None:
                     new_id = new_run_id()
@@ -431,7 +511,7 @@ def _run_ray(
         refs = {key: ray.put(market) for key, market in markets.items()}  # shipped once per node
 
         @ray.remote(num_cpus=1)
-        def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> tuple[str, Any]:
+        def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> CellOutcome:
             import torch
 
             torch.set_num_threads(1)
@@ -445,8 +525,7 @@ def _run_ray(
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             cell, run_id, began = pending.pop(ready[0])
-            status, value = ray.get(ready[0])
-            record(cell, run_id, status, value, began)
+            record(cell, run_id, ray.get(ready[0]), began)
     except KeyboardInterrupt:
         for ref in list(locals().get("pending", {})):
             ray.cancel(ref, force=True)

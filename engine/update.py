@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import RunConfig
+from engine.progress import Progress
 from engine.results import RunResult
-from engine.runner import ProgressFn, prepare, run_and_store
+from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
 from strategies.base import OnlineStrategy, WalkForwardStrategy
@@ -40,7 +41,7 @@ def update_run(
     data: str | None = None,
     end: dt.date | None = None,
     cache_dir: Path | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     plugins: tuple[str, ...] = (),
 ) -> tuple[RunResult | None, str]:
     """Continue run ``ref``; returns (the new run, or None when there is nothing new, a message).

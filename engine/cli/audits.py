@@ -91,6 +91,7 @@ def _audit_passes(
 ) -> Any:
     """The look-ahead audit of the prepared run's one strategy, its progress on a status line."""
     from engine.audit import audit as run_audit
+    from engine.progress import ProgressEvent
 
     instance = prepared.strategies[0]
     with err.status("auditing") as status:
@@ -102,5 +103,7 @@ def _audit_passes(
             cuts=cuts,
             seed=seed,
             workers=workers,
-            progress=lambda msg: status.update(f"auditing {instance.label()}: {msg}"),
+            progress=lambda *event: status.update(
+                f"auditing {instance.label()}: {ProgressEvent(*event).describe()}"
+            ),
         )

@@ -89,3 +89,26 @@ def test_a_run_killed_midway_never_appears_complete(tmp_path):
     infos = RunStore(runs).list()
     assert [i.status for i in infos] == [INCOMPLETE]
     assert not any(i.status == COMPLETE for i in infos)
+
+
+def test_record_is_the_one_writer_failed_outcomes_keep_their_message(tmp_path):
+    from engine.store import CANCELLED, PARTIAL, RunFailed
+
+    store = RunStore(tmp_path)
+
+    def fails() -> None:
+        raise RunFailed("cell exploded: ValueError: x")
+
+    with pytest.raises(RunFailed):
+        store.record("20240101-000000-aaaaaa", {"config": {}}, fails, started=time.time())
+    (info,) = store.list()
+    assert info.status == FAILED and info.error == "cell exploded: ValueError: x"
+    assert info.manifest["duration_s"] >= 0 and "finished_at" in info.manifest
+
+    # a writer stopped midway (a dashboard job): the partial folder is published as cancelled
+    partial = tmp_path / f"20240101-000001-bbbbbb{PARTIAL}"
+    partial.mkdir()
+    (partial / "manifest.json").write_text(json.dumps({"config": {}}))
+    assert store.cancel("20240101-000001-bbbbbb", "cancelled from the dashboard") is not None
+    assert store.find("20240101-000001-bbbbbb").status == CANCELLED
+    assert store.cancel("20240101-000002-cccccc", "gone") is None

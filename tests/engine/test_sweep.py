@@ -49,6 +49,22 @@ def write_spec(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
     return path
 
 
+def test_cell_keys_match_those_stored_before_the_typed_spec(tmp_path):
+    """Sweep folders written before the spec and cells were typed must resume: keys pinned to the
+    values the earlier code (ca1f698) stored for this spec."""
+    path = write_spec(
+        tmp_path,
+        'name = "xv"\ndata = "sample"\nseeds = 1\nperiods = [["2012-01-01", "2016-12-31"]]\n'
+        '[[strategies]]\nname = "ma-trend"\ngrid = { window = [10, 20] }\n',
+    )
+    spec = load_spec(path)
+    keys = ["b91694e3beda5bd3", "4f622fd57f03d4af"]
+    assert [c.key for c in expand(spec)] == keys
+    from engine.sweep import spec_model
+
+    assert [c.key for c in expand(spec_model(spec))] == keys  # the typed model expands the same
+
+
 def test_grid_expansion_and_stable_cell_keys(tmp_path, data):
     spec = load_spec(write_spec(tmp_path, spec_text(data)))
     cells = expand(spec)
@@ -215,3 +231,22 @@ grid = {{ window = [10, 20] }}
     rows = sweep_rows(store, "fp")
     assert len(rows) == 4 and all(r["status"] == COMPLETE for r in rows)
     assert run_sweep(spec, store, workers=1).skipped == 4
+
+
+def test_sweep_reports_cells_stored_through_the_progress_type(tmp_path, data):
+    from engine.progress import ProgressEvent
+    from engine.sweep import CELLS
+
+    text = (
+        f'name = "p"\ndata = "csv:{data}"\nseeds = 1\n'
+        '[[strategies]]\nname = "ma-trend"\ngrid = { window = [10, 20] }\n'
+    )
+    seen: list[ProgressEvent] = []
+    outcome = run_sweep(
+        load_spec(write_spec(tmp_path, text)),
+        RunStore(tmp_path / "runs"),
+        workers=1,
+        progress=lambda *e: seen.append(ProgressEvent(*e)),
+    )
+    assert len(outcome.done) == 2
+    assert seen == [ProgressEvent(CELLS, 0, 2), ProgressEvent(CELLS, 1, 2), ProgressEvent(CELLS, 2, 2)]
