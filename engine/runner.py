@@ -27,7 +27,7 @@ from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
 from engine.plausibility import flag_run
-from engine.results import RunResult, StrategyResult
+from engine.results import SimulatedRun, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
 from feeds.errors import InputError, StrategyError
@@ -197,7 +197,7 @@ def execute(
     run_id: str = "",
     progress: ProgressFn | None = None,
     resume: dict[str, Checkpoint] | None = None,
-) -> RunResult:
+) -> SimulatedRun:
     """Generate, align, simulate and measure every strategy and benchmark.
 
     ``resume`` maps strategy labels to checkpoints of an earlier run over a prefix
@@ -348,7 +348,7 @@ def execute(
     if config.execution_lag:
         notes.append(f"orders fill {config.execution_lag} close(s) after the decision")
     notes.extend(f"FAILED {label}: {message}" for label, message in failures)
-    return RunResult(
+    return SimulatedRun(
         run_id=run_id,
         config=config.model_dump(mode="json"),
         data={**data_identity(config, market), **_headline_identity(prepared.headlines)},
@@ -434,7 +434,7 @@ def run_and_store(
     resume: dict[str, Checkpoint] | None = None,
     parent: str | None = None,
     tags: dict[str, Any] | None = None,
-) -> RunResult:
+) -> SimulatedRun:
     """Execute and store a run; on failure the run is recorded as failed and the error re-raised.
 
     ``resume``/``parent``: continue online strategies from an earlier run's checkpoints;
@@ -479,7 +479,7 @@ def run_manifest(
 
 
 def finished_manifest(
-    manifest: dict[str, Any], started: float, result: RunResult | None = None
+    manifest: dict[str, Any], started: float, result: SimulatedRun | None = None
 ) -> dict[str, Any]:
     finished = {**manifest, "finished_at": _now(), "duration_s": round(time.time() - started, 3)}
     if result is not None and result.failures:

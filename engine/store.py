@@ -44,7 +44,7 @@ import polars as pl
 from engine import checkpoints
 from engine.locks import CLAIMS, Claim, runs_dir_lock
 from engine.paths import RESERVED, check_name, check_runs_dir
-from engine.results import RunResult, clean
+from engine.results import SimulatedRun, clean
 from feeds.errors import InputError
 
 PARTIAL = ".partial"
@@ -131,7 +131,7 @@ class RunStore:
         write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
         return folder
 
-    def commit(self, result: RunResult, manifest: dict[str, Any]) -> Path:
+    def commit(self, result: SimulatedRun, manifest: dict[str, Any]) -> Path:
         """Write the results of a finished run and publish it atomically."""
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
@@ -410,7 +410,7 @@ def _headline(payload: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _write_frames(folder: Path, result: RunResult) -> None:
+def _write_frames(folder: Path, result: SimulatedRun) -> None:
     equity_parts, weight_parts = [], []
     for item in (*result.strategies, *result.benchmarks):
         n, m = item.equity.shape

@@ -52,7 +52,7 @@ from engine.config import RunConfig, SweepSpec, validate
 from engine.config_file import read_mapping
 from engine.locks import Claim
 from engine.paths import check_name
-from engine.results import RunResult
+from engine.results import SimulatedRun
 from engine.runner import error_message, execute, finished_manifest, load_data, prepare, run_manifest
 from engine.store import COMPLETE, RunStore, new_run_id
 from feeds.errors import InputError
@@ -264,7 +264,7 @@ def _init_worker(markets: dict[DataKey, Loaded]) -> None:
     _MARKETS.update(markets)
 
 
-def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> RunResult:
+def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> SimulatedRun:
     """Execute one cell on prepared data (``loaded``, or the worker's copy); no store access."""
     data = loaded if loaded is not None else _MARKETS[data_key(config)]
     return execute(prepare(config, loaded=data), run_id=run_id)
