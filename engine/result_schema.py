@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.config import RunConfig
+from feeds.errors import InputError
 
 SCHEMA_ID = "urn:stock-rnn:run-result"  # a name, not a download location
 
@@ -263,11 +264,22 @@ RunPayload = RunResult  # the name before the in-memory result was renamed engin
 def parse_result(payload: Mapping[str, Any] | RunResult) -> RunResult:
     """The typed result of a run's JSON form (a :class:`RunResult` is returned as it is).
 
-    Raises pydantic's ``ValidationError`` when ``payload`` is not a run's JSON form.
+    Raises :class:`feeds.errors.InputError` naming the first field that does not fit
+    when ``payload`` is not a run's JSON form (a damaged or hand-edited ``metrics.json``):
+    one clear line for the CLI, not a traceback.
     """
     if isinstance(payload, RunResult):
         return payload
-    return RunResult.model_validate(payload)
+    try:
+        return RunResult.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        run_id = payload.get("run_id") if isinstance(payload, Mapping) else None
+        raise InputError(
+            f"run {run_id or '?'}: results do not fit the run-result schema: {where}: {first['msg']}{more}"
+        ) from None
 
 
 def load_result(ref: str = "latest", *, runs_dir: Path | str | None = None) -> RunResult:

@@ -18,6 +18,7 @@ from engine.config import RunConfig, StrategySpec
 from engine.result_schema import RunPayload, RunResult, load_result, parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
+from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 
@@ -52,6 +53,17 @@ def test_the_typed_result_is_the_json_form(stored):
     on_disk = json.loads((store.root / payload["run_id"] / "metrics.json").read_text(encoding="utf-8"))
     assert load_result(payload["run_id"], runs_dir=store.root) == parse_result(on_disk) == result
     assert [e.name for e in result.entries] == [e["name"] for e in entries(payload)]
+
+
+def test_a_payload_that_does_not_fit_is_one_clear_input_error(stored):
+    _, payload = stored
+    damaged = {**payload, "benchmark": {**payload["benchmark"], "cagr": "7%"}}
+    with pytest.raises(
+        InputError, match=r"^run \S+: results do not fit the run-result schema: benchmark\.cagr: "
+    ):
+        parse_result(damaged)
+    with pytest.raises(InputError, match="period: Field required"):
+        parse_result({k: v for k, v in payload.items() if k != "period"})
 
 
 def test_summary_rows_hold_the_json_numbers(stored):
