@@ -719,8 +719,3 @@ def flat_config(result: RunResult) -> dict[str, str]:
             out[f"{entry.name}.{k}"] = fmt_value(v)
     out["traded"] = f"{result.period.start}..{result.period.end}"
     return out
-
-
-def is_finite(value: float | None) -> bool:
-    """A defined, finite figure."""
-    return value is not None and math.isfinite(value)
