@@ -638,6 +638,13 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
         )
         excess_of[len(found)] = _excess(equity)
         found.append(row)
+    _deflate(found, excess_of)
+    found.sort(key=lambda r: (r["status"] != COMPLETE, -(r.get("cagr_mean") or -1e9)))
+    return found
+
+
+def _deflate(found: list[SweepRow], excess_of: dict[int, np.ndarray]) -> None:
+    # each complete cell's best seed: PSR, and DSR over every seed of every cell as the trials
     sharpes = [sharpe_moments(e[:, j])[0] for e in excess_of.values() for j in range(e.shape[1])]
     trials = len(sharpes)
     variance = float(np.var(sharpes, ddof=1)) if trials >= 2 else 0.0
@@ -651,8 +658,6 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
             dsr=deflated_sharpe(sr, n, skew, kurt, trials, variance),
             trials=trials,
         )
-    found.sort(key=lambda r: (r["status"] != COMPLETE, -(r.get("cagr_mean") or -1e9)))
-    return found
 
 
 def _excess(equity: pl.DataFrame) -> np.ndarray:
