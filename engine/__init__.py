@@ -2,7 +2,8 @@
 
 The Python API (engine.api, docs/python-api.md) is importable from here:
 ``engine.run``, ``engine.load``, ``engine.runs``, ``engine.audit_strategy``, ``engine.Run``,
-``engine.RunConfig``. Submodules are imported on demand (vectorbt alone takes
+``engine.RunConfig``, ``engine.RunResult`` (the typed result; ``RunPayload`` its earlier
+name) and ``engine.load_result``. Submodules are imported on demand (vectorbt alone takes
 seconds to import), so these names resolve lazily and ``import engine`` stays cheap.
 (The audit function is ``audit_strategy``: ``engine.audit`` is the submodule.)
 """
@@ -15,15 +16,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.api import Run, audit_strategy, load, make_config, run, runs
     from engine.config import RunConfig, StrategySpec
-    from engine.result_schema import RunPayload
+    from engine.result_schema import RunPayload, RunResult, load_result
 
 __all__ = [
     "Run",
     "RunConfig",
     "RunPayload",
+    "RunResult",
     "StrategySpec",
     "audit_strategy",
     "load",
+    "load_result",
     "make_config",
     "run",
     "runs",
@@ -34,6 +37,8 @@ _WHERE = {
     "Run": "engine.api",
     "RunConfig": "engine.config",
     "RunPayload": "engine.result_schema",
+    "RunResult": "engine.result_schema",
+    "load_result": "engine.result_schema",
     "StrategySpec": "engine.config",
     "audit_strategy": "engine.api",
     "load": "engine.api",

@@ -8,6 +8,7 @@ tables come as polars frames; ``.to_pandas()`` turns any of them into pandas.
     import engine
 
     run = engine.run(strategies=["ma-trend"], start="2015-01-01", seeds=3)
+    run.result.strategies[0].cagr   # the typed result (engine.result_schema.RunResult)
     run.yearly()          # year x strategy: yield per calendar year (fractions)
     run.equity()          # date, strategy, role, member, equity
     engine.load(run.run_id).summary().to_pandas()
@@ -28,16 +29,17 @@ from typing import Any
 
 import polars as pl
 
+from engine import rows
 from engine.audit import AuditReport
 from engine.config import RunConfig, StrategySpec
 from engine.progress import Progress
-from engine.result_schema import RunPayload
-from engine.results import REPORTED, RunResult
+from engine.result_schema import RunResult, load_result, parse_result
+from engine.results import REPORTED, SimulatedRun
 from engine.settings import Settings
 from engine.store import RunStore
 from feeds.errors import InputError
 
-__all__ = ["Run", "audit_strategy", "load", "make_config", "run", "runs"]
+__all__ = ["Run", "RunResult", "audit_strategy", "load", "load_result", "make_config", "run", "runs"]
 
 StrategiesArg = Iterable[str | tuple[str, Mapping[str, Any]] | StrategySpec] | Mapping[str, Mapping[str, Any]]
 
@@ -87,36 +89,38 @@ def _specs(strategies: StrategiesArg) -> tuple[StrategySpec, ...]:
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """A stored, complete run: its JSON form plus the frames stored beside it.
+    """A stored, complete run: its typed result plus the frames stored beside it.
 
-    ``payload`` is the run's JSON form (``metrics.json``, what ``--json`` prints);
-    ``model`` the same, typed (:class:`engine.result_schema.RunPayload`);
-    ``result`` the in-memory :class:`engine.results.RunResult` (arrays included)
-    when this process ran it, else ``None``.
+    ``result`` is the run as typed objects (:class:`engine.result_schema.RunResult`:
+    ``run.result.strategies[0].cagr``), read from ``payload``, its JSON form
+    (``metrics.json``, what ``--json`` prints, key order included);
+    ``simulated`` the in-memory :class:`engine.results.SimulatedRun` (arrays
+    included) when this process ran it, else ``None``.
     """
 
     run_id: str
     path: Path
     payload: dict[str, Any] = field(repr=False)
-    result: RunResult | None = field(default=None, repr=False)
+    simulated: SimulatedRun | None = field(default=None, repr=False)
 
     @cached_property
-    def model(self) -> RunPayload:
-        """The payload as typed objects: ``run.model.strategies[0].cagr``."""
-        return RunPayload.model_validate(self.payload)
+    def result(self) -> RunResult:
+        """The run as typed objects: ``run.result.strategies[0].cagr``, ``run.result.period.start``."""
+        return parse_result(self.payload)
+
+    @property
+    def model(self) -> RunResult:
+        """The typed result under its earlier name (same object as :attr:`result`)."""
+        return self.result
 
     @property
     def failed(self) -> dict[str, str]:
         """Strategies that failed in this run (name -> error); the others ran."""
-        return {f["name"]: f["error"] for f in self.payload.get("failed_strategies", [])}
+        return {f.name: f.error for f in self.result.failed_strategies}
 
     def to_dict(self) -> dict[str, Any]:
         """The run's JSON form, as ``backtest show RUN --json`` prints it."""
         return self.payload
-
-    def _entries(self) -> list[dict[str, Any]]:
-        # strategies, then benchmarks (primary first): the columns of `backtest show`
-        return [*self.payload["strategies"], *self.payload["benchmarks"]]
 
     def summary(self) -> pl.DataFrame:
         """One row per strategy and benchmark: the scalar metrics (engine.metrics), fractions.
@@ -127,14 +131,14 @@ class Run:
         """
         rows = [
             {
-                "name": e["name"],
-                "role": e["role"],
-                "stochastic": e["stochastic"],
-                **{m: _float(e.get(m)) for m in REPORTED},
-                "excess_cagr": _float(e.get("excess_cagr")),
-                "cagr_std": _float(e["aggregate"]["cagr_std"]),
+                "name": e.name,
+                "role": e.role,
+                "stochastic": e.stochastic,
+                **{m: _float(getattr(e, m)) for m in REPORTED},
+                "excess_cagr": _float(e.excess_cagr),
+                "cagr_std": _float(e.aggregate.cagr_std),
             }
-            for e in self._entries()
+            for e in self.result.entries
         ]
         return pl.DataFrame(rows, schema=_summary_schema(), orient="row")
 
@@ -145,29 +149,28 @@ class Run:
         benchmarks); values are fractions, a stochastic strategy's the mean over its
         seeds; ``partial`` marks a year the trading period covers only in part.
         """
-        partial = set(self.payload["benchmark"].get("partial_years", []))
-        years = list(self.payload["benchmark"]["yearly"])
+        years = rows.years(self.result)
         columns: dict[str, Any] = {
-            "year": pl.Series([int(y) for y in years], dtype=pl.Int32),
-            "partial": pl.Series([int(y) in partial for y in years], dtype=pl.Boolean),
+            "year": pl.Series([int(y.year) for y in years], dtype=pl.Int32),
+            "partial": pl.Series([y.partial for y in years], dtype=pl.Boolean),
         }
-        for e in self._entries():
-            columns[e["name"]] = pl.Series([_float(e["yearly"].get(y)) for y in years], dtype=pl.Float64)
+        for c in rows.yearly_columns(self.result):
+            columns[c.name] = pl.Series([_float(c.values.get(y.year)) for y in years], dtype=pl.Float64)
         return pl.DataFrame(columns)
 
     def seeds(self) -> pl.DataFrame:
         """One row per seed (and ensemble) of each stochastic strategy: strategy, seed, metrics."""
-        rows = []
-        for e in self.payload["strategies"]:
-            members = [*e.get("seeds", [])]
-            if e.get("ensemble"):
-                members.append({"seed": "ensemble", **e["ensemble"]})
-            for s in members:
-                rows.append(
-                    {"strategy": e["name"], "seed": str(s["seed"]), **{m: _float(s.get(m)) for m in REPORTED}}
+        found = []
+        for e in self.result.strategies:
+            members: list[tuple[str, Any]] = [(str(s.seed), s) for s in e.seeds or []]
+            if e.ensemble:
+                members.append(("ensemble", e.ensemble))
+            for seed, figures in members:
+                found.append(
+                    {"strategy": e.name, "seed": seed, **{m: _float(getattr(figures, m)) for m in REPORTED}}
                 )
         schema = {"strategy": pl.String, "seed": pl.String, **dict.fromkeys(REPORTED, pl.Float64)}
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        return pl.DataFrame(found, schema=schema, orient="row")
 
     def evidence(self) -> pl.DataFrame:
         """One row per strategy: is its excess CAGR over the primary benchmark more than luck?
@@ -177,28 +180,28 @@ class Run:
         paired_t_p (null with fewer than two seeds), best_seed with its cagr, psr,
         dsr and trials, verdict (engine.evidence). Fractions.
         """
-        rows = []
-        for name, ev in self.payload.get("evidence", {}).items():
-            low, high = (ev.get("mean_excess_ci95") or [None, None])[:2]
-            best = ev.get("best_seed", {})
-            rows.append(
+        found = []
+        for name, ev in self.result.evidence.items():
+            low, high = [*ev.mean_excess_ci95, None, None][:2]
+            best = ev.best_seed
+            found.append(
                 {
                     "strategy": name,
-                    "mean_excess_cagr": _float(ev.get("mean_excess_cagr")),
+                    "mean_excess_cagr": _float(ev.mean_excess_cagr),
                     "ci95_low": _float(low),
                     "ci95_high": _float(high),
-                    "p_mean_excess_positive": _float(ev.get("p_mean_excess_positive")),
-                    "share_seeds_beating": _float(ev.get("share_seeds_beating")),
-                    "paired_t_p": _float((ev.get("paired_t") or {}).get("p_value")),
-                    "best_seed": str(best.get("seed", "")),
-                    "best_seed_cagr": _float(best.get("cagr")),
-                    "psr": _float(best.get("psr")),
-                    "dsr": _float(best.get("dsr")),
-                    "trials": best.get("trials"),
-                    "verdict": best.get("verdict", ""),
+                    "p_mean_excess_positive": _float(ev.p_mean_excess_positive),
+                    "share_seeds_beating": _float(ev.share_seeds_beating),
+                    "paired_t_p": _float(ev.paired_t.p_value if ev.paired_t else None),
+                    "best_seed": str(best.seed),
+                    "best_seed_cagr": _float(best.cagr),
+                    "psr": _float(best.psr),
+                    "dsr": _float(best.dsr),
+                    "trials": best.trials,
+                    "verdict": best.verdict,
                 }
             )
-        return pl.DataFrame(rows, schema=_EVIDENCE_SCHEMA, orient="row")
+        return pl.DataFrame(found, schema=_EVIDENCE_SCHEMA, orient="row")
 
     def equity(self) -> pl.DataFrame:
         """Equity at each close of the trading period: date, strategy, role, member, equity (from 1)."""
@@ -270,11 +273,17 @@ def run(
     result = run_and_store(prepared, RunStore(settings.runs_dir), progress=progress)
     for label, message in result.failures:
         warnings.warn(f"strategy {label} failed: {message}", stacklevel=2)
-    return Run(result.run_id, settings.runs_dir / result.run_id, result.to_dict(), result)
+    return Run(
+        result.run_id, settings.runs_dir / result.run_id, result.to_dict(), result
+    )  # typed on first use
 
 
 def load(ref: str = "latest", *, runs_dir: Path | str | None = None) -> Run:
-    """A stored complete run by id, unique id prefix or ``latest`` (``backtest show``'s argument)."""
+    """A stored complete run by id, unique id prefix or ``latest`` (``backtest show``'s argument).
+
+    ``load(ref).result`` is the typed result; :func:`engine.result_schema.load_result`
+    reads only that, without the frames.
+    """
     info, payload = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).load_metrics(ref)
     return Run(info.run_id, info.path, payload)
 

@@ -19,7 +19,7 @@ from feeds.market import Market
 from strategies.base import Strategy
 
 if TYPE_CHECKING:
-    from engine.results import RunResult
+    from engine.results import SimulatedRun
     from engine.runner import Prepared
 
 VERSIONED = ("stock-rnn", "numpy", "pandas", "polars", "vectorbt", "numba", "torch", "pydantic")
@@ -80,7 +80,7 @@ def run_manifest(
 
 
 def finished_manifest(
-    manifest: dict[str, Any], started: float, result: RunResult | None = None
+    manifest: dict[str, Any], started: float, result: SimulatedRun | None = None
 ) -> dict[str, Any]:
     """``manifest`` with ``finished_at`` (UTC, seconds), ``duration_s`` since ``started`` (``time.time()``)
     and, when some strategies of ``result`` failed, their errors."""

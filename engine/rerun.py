@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.config import RunConfig, validate
 from engine.progress import Progress
-from engine.results import RunResult, clean
+from engine.results import SimulatedRun, clean
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
@@ -29,7 +29,7 @@ from feeds.errors import InputError
 class Rerun:
     """The new run, the one it repeats, and the verdict."""
 
-    result: RunResult
+    result: SimulatedRun
     original: str  # run id
     compared: bool  # False when rerun on other data (--data)
     identical: bool

@@ -1,9 +1,13 @@
-"""Typed models of a run's JSON form, and the JSON Schema generated from them.
+"""The typed run result (:class:`RunResult`), its JSON Schema, and the function that reads it.
 
-The JSON form is what ``RunResult.to_dict`` builds (engine.results): ``metrics.json``
-holds it, ``backtest run|show|update --json`` print it. These models describe it
-for readers (notebooks through :mod:`engine.api`, external tools through the schema
-checked in as ``docs/run-result.schema.json``); the engine still writes the dict.
+The JSON form is what ``SimulatedRun.to_dict`` writes (engine.results): ``metrics.json``
+holds it, ``backtest run|show|update --json`` print it. :class:`RunResult` is that
+form as typed objects, and every surface reads a run through it (attributes, not
+string keys): the terminal report, the dashboard, the sweep report, :mod:`engine.api`
+(``Run.result``), external tools through the schema checked in as
+``docs/run-result.schema.json``. The engine still writes the dict (``to_dict``): its
+key order is the stored and printed one, byte for byte. Read a stored run with
+:func:`load_result`, a JSON-form dict with :func:`parse_result`.
 
 Conventions: fractions throughout (0.1 = 10%); dates are ISO ``YYYY-MM-DD`` strings;
 a metric that is undefined (NaN or infinite) is ``null``. Every object allows keys
@@ -19,11 +23,14 @@ Regenerate the checked-in schema after changing a model::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.config import RunConfig
+from feeds.errors import InputError
 
 SCHEMA_ID = "urn:stock-rnn:run-result"  # a name, not a download location
 
@@ -217,8 +224,11 @@ class Basis(_Open):
     statement: str = Field(description="the one line printed under every comparison")
 
 
-class RunPayload(_Open):
+class RunResult(_Open):
     """A finished run in its JSON form: ``metrics.json`` and ``backtest run|show --json``."""
+
+    # read through attributes: result.strategies[0].cagr, result.benchmark.yearly["2019"],
+    # result.evidence["lstm-stateful"].best_seed.dsr (the docstring is the schema's description)
 
     model_config = ConfigDict(extra="allow", title="Stock-RNN run result")
 
@@ -235,6 +245,56 @@ class RunPayload(_Open):
     calendar: str = Field(description="the exchange calendar behind sessions and closes")
     universe: UniverseInfo | None = None
     basis: Basis | None = Field(None, description="the basis of every comparison; absent in older runs")
+
+    @property
+    def entries(self) -> list[StrategyEntry]:
+        """Strategies, then benchmarks (primary first): the columns of ``backtest show``."""
+        return [*self.strategies, *self.benchmarks]
+
+    @property
+    def label(self) -> str | None:
+        """A dashboard label attached for display (not part of the stored form); None without one."""
+        value = (self.model_extra or {}).get("label")
+        return str(value) if value else None
+
+
+RunPayload = RunResult  # the name before the in-memory result was renamed engine.results.SimulatedRun
+
+
+def parse_result(payload: Mapping[str, Any] | RunResult) -> RunResult:
+    """The typed result of a run's JSON form (a :class:`RunResult` is returned as it is).
+
+    Raises :class:`feeds.errors.InputError` naming the first field that does not fit
+    when ``payload`` is not a run's JSON form (a damaged or hand-edited ``metrics.json``):
+    one clear line for the CLI, not a traceback.
+    """
+    if isinstance(payload, RunResult):
+        return payload
+    try:
+        return RunResult.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        run_id = payload.get("run_id") if isinstance(payload, Mapping) else None
+        raise InputError(
+            f"run {run_id or '?'}: results do not fit the run-result schema: {where}: {first['msg']}{more}"
+        ) from None
+
+
+def load_result(ref: str = "latest", *, runs_dir: Path | str | None = None) -> RunResult:
+    """The typed result of a stored complete run: id, unique id prefix or ``latest``.
+
+    Read through the store's full check of the run's files (``RunStore.load_metrics``);
+    ``runs_dir`` as ``--runs-dir`` (default ``$STOCKRNN_RUNS_DIR``, else the platform's).
+    Raises :class:`feeds.errors.InputError` for a missing, incomplete or damaged run.
+    """
+    from engine.settings import Settings  # lazy: the store imports the engine's writers
+    from engine.store import RunStore
+
+    root = Settings.resolve(Path(runs_dir) if runs_dir is not None else None).runs_dir
+    _, payload = RunStore(root).load_metrics(ref)
+    return parse_result(payload)
 
 
 def undeclared_keys(payload: dict[str, Any]) -> list[str]:
@@ -257,13 +317,13 @@ def undeclared_keys(payload: dict[str, Any]) -> list[str]:
             for key, item in value.items():
                 walk(item, f"{path}.{key}")
 
-    walk(RunPayload.model_validate(payload), "")
+    walk(RunResult.model_validate(payload), "")
     return found
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of :class:`RunPayload`, as checked into docs/."""
-    schema = RunPayload.model_json_schema(mode="validation")
+    """The JSON Schema (draft 2020-12) of :class:`RunResult`, as checked into docs/."""
+    schema = RunResult.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 

@@ -1,8 +1,10 @@
-"""Results of a run: immutable objects, and the one JSON form they are stored and printed in.
+"""Results of a run as it leaves the simulation (arrays), and the writer of its one JSON form.
 
-The JSON form (``RunResult.to_dict``) is what ``metrics.json`` holds, what
-``--json`` prints and what ``backtest show``, ``compare`` and the dashboard read,
-so every surface shows the same numbers. Fractions throughout (0.1 = 10%).
+:class:`SimulatedRun` holds what a run in this process produced (equity curves,
+target weights, metric arrays); its ``to_dict`` writes the JSON form that
+``metrics.json`` holds and ``--json`` prints. Surfaces read that form through the
+typed model :class:`engine.result_schema.RunResult` (``load_result``), so every
+surface shows the same numbers. Fractions throughout (0.1 = 10%).
 """
 
 from __future__ import annotations
@@ -46,8 +48,12 @@ class StrategyResult:
 
 
 @dataclass(frozen=True, eq=False)
-class RunResult:
-    """A finished run: config, data identity, trading period and every result."""
+class SimulatedRun:
+    """A finished run in memory: config, data identity, trading period and every result (arrays).
+
+    Not the typed reading model: that is :class:`engine.result_schema.RunResult`,
+    parsed from :meth:`to_dict`'s output.
+    """
 
     run_id: str
     config: dict[str, Any]
@@ -66,6 +72,7 @@ class RunResult:
     )  # engine.basis.Basis.to_dict: dividends, cash, calendar
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (key order as written to ``metrics.json`` and printed by ``--json``)."""
         primary = self.benchmarks[0]
         bench_cagr = float(primary.metrics.cagr[0])
         start, end = self.dates[0], self.dates[-1]

@@ -26,7 +26,7 @@ from engine.metrics import compute_metrics
 from engine.picks import annual_picks
 from engine.plausibility import flag_run
 from engine.progress import Progress, for_stage
-from engine.results import RunResult, StrategyResult
+from engine.results import SimulatedRun, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
 from feeds.errors import InputError, StrategyError
@@ -212,7 +212,7 @@ def execute(
     run_id: str = "",
     progress: Progress | None = None,
     resume: dict[str, Checkpoint] | None = None,
-) -> RunResult:
+) -> SimulatedRun:
     """Generate, align, simulate and measure every strategy and benchmark.
 
     The steps, in order: drive the strategies (:func:`drive_strategies`) and the
@@ -456,10 +456,10 @@ def assemble(
     notes: list[str],
     failures: list[tuple[str, str]],
     evidence: dict[str, Any],
-) -> RunResult:
+) -> SimulatedRun:
     """The run's result: its config and data identity with every result, note and the evidence."""
     config, market = prepared.config, prepared.market
-    return RunResult(
+    return SimulatedRun(
         run_id=run_id,
         config=config.model_dump(mode="json"),
         data={**data_identity(config, market), **_headline_identity(prepared.headlines)},
@@ -516,7 +516,7 @@ def run_and_store(
     resume: dict[str, Checkpoint] | None = None,
     parent: str | None = None,
     tags: dict[str, Any] | None = None,
-) -> RunResult:
+) -> SimulatedRun:
     """Execute and store a run (:meth:`RunStore.record`); a failure is recorded as failed and re-raised.
 
     ``resume``/``parent``: continue online strategies from an earlier run's checkpoints;

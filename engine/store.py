@@ -47,7 +47,7 @@ from engine.locks import CLAIMS, Claim, runs_dir_lock
 from engine.manifest import finished_manifest
 from engine.paths import RESERVED, check_name, check_runs_dir
 from engine.progress import Progress
-from engine.results import RunResult, clean
+from engine.results import SimulatedRun, clean
 from feeds.errors import InputError, StrategyError
 
 PARTIAL = ".partial"
@@ -136,11 +136,11 @@ class RunStore:
         self,
         run_id: str,
         manifest: dict[str, Any],
-        compute: Callable[[], RunResult],
+        compute: Callable[[], SimulatedRun],
         *,
         started: float | None = None,
         progress: Progress | None = None,
-    ) -> RunResult:
+    ) -> SimulatedRun:
         """Write run ``run_id``: the only writer of run folders (runs, updates, reruns, sweep cells).
 
         Claims the run id and creates ``<run_id>.partial/`` with a ``running`` manifest,
@@ -176,7 +176,7 @@ class RunStore:
         write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
         return folder
 
-    def _commit(self, result: RunResult, manifest: dict[str, Any]) -> Path:
+    def _commit(self, result: SimulatedRun, manifest: dict[str, Any]) -> Path:
         """Write the results of a finished run and publish it atomically."""
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
@@ -471,7 +471,7 @@ def _headline(payload: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _write_frames(folder: Path, result: RunResult) -> None:
+def _write_frames(folder: Path, result: SimulatedRun) -> None:
     equity_parts, weight_parts = [], []
     for item in (*result.strategies, *result.benchmarks):
         n, m = item.equity.shape

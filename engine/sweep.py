@@ -54,7 +54,7 @@ from engine.locks import Claim
 from engine.manifest import run_manifest
 from engine.paths import check_name
 from engine.progress import Progress
-from engine.results import RunResult
+from engine.results import SimulatedRun
 from engine.runner import execute, load_data, prepare
 from engine.store import COMPLETE, RunFailed, RunStore, error_message, new_run_id
 from feeds.errors import InputError
@@ -283,10 +283,10 @@ def data_key(config: RunConfig) -> DataKey:
 class CellOutcome:
     """What a worker sends back for one cell: its result, or the error that stopped it."""
 
-    result: RunResult | None
+    result: SimulatedRun | None
     error: str = ""
 
-    def unwrap(self) -> RunResult:
+    def unwrap(self) -> SimulatedRun:
         """The result; a failed cell raises :class:`RunFailed` with its error (recorded as it is)."""
         if self.result is None:
             raise RunFailed(self.error)
@@ -301,7 +301,7 @@ def _init_worker(markets: dict[DataKey, Loaded]) -> None:
     _MARKETS.update(markets)
 
 
-def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> RunResult:
+def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> SimulatedRun:
     """Execute one cell on prepared data (``loaded``, or the worker's copy); no store access."""
     data = loaded if loaded is not None else _MARKETS[data_key(config)]
     return execute(prepare(config, loaded=data), run_id=run_id)

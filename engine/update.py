@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.config import RunConfig
 from engine.progress import Progress
-from engine.results import RunResult
+from engine.results import SimulatedRun
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
@@ -43,7 +43,7 @@ def update_run(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     plugins: tuple[str, ...] = (),
-) -> tuple[RunResult | None, str]:
+) -> tuple[SimulatedRun | None, str]:
     """Continue run ``ref``; returns (the new run, or None when there is nothing new, a message).
 
     ``plugins``: ``module:Class`` / ``file.py:Class`` strategies the user allows to be

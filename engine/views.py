@@ -1,12 +1,15 @@
 """Charts and tables of stored runs (plotly figures, row dicts), for the dashboard and the HTML tearsheet.
 
-Everything here is drawn from what the store holds: a run's JSON payload (the one
-``backtest show`` prints), its ``equity.parquet`` frame (date, strategy, role,
+Everything here is drawn from what the store holds: a run's typed result
+(:class:`engine.result_schema.RunResult`, what ``backtest show`` prints; a
+JSON-form dict is typed on the way in), its ``equity.parquet`` frame (date, strategy, role,
 member, equity) and its ``weights.parquet`` frame (decision rows). Headline
 figures are the stored ones, so the dashboard and the CLI agree by construction;
 what the payload does not hold (drawdown periods, monthly returns, rolling Sharpe
 and volatility, exposure over time) is derived from the stored curves with the
 conventions of :mod:`engine.metrics` (daily close-to-close returns, start = 1).
+Tables are the rows of :mod:`engine.rows` as dicts of numbers for interactive
+tables; the terminal report formats the same rows.
 
 Naming, the same in every table and chart: a stochastic strategy's table row
 "NAME · seed mean (N seeds)" is the mean of its seeds' figures; "NAME · ensemble"
@@ -21,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -28,13 +32,15 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from engine import rows
 from engine.metrics import DAYS_PER_YEAR
+from engine.result_schema import RunResult, StrategyEntry, parse_result
+from engine.rows import NA, percent, rounded
 
 # Okabe-Ito (colour-blind safe), without black: every colour reads on white and on near-black
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 # benchmarks: neutral tones, each with its own dash, so two benchmarks never look alike
 BENCH_STYLES = (("#8C8C8C", "dash"), ("#B07AA1", "dot"), ("#9C755F", "dashdot"), ("#76B7B2", "longdash"))
-NA = "—"
 ROLLING_DAYS = 252  # "12 months" of trading days for rolling figures
 LAYOUT: dict[str, Any] = {
     "margin": {"t": 48, "b": 40, "l": 72, "r": 16},
@@ -44,44 +50,41 @@ LAYOUT: dict[str, Any] = {
 }
 
 
-def percent(value: float | None, digits: int = 2) -> float | None:
-    """A fraction as a rounded percentage number (0.1049 -> 10.49); None stays None."""
-    return None if value is None else round(value * 100, digits)
+ResultLike = RunResult | Mapping[str, Any]  # a typed result, or its JSON form (typed on the way in)
+EntryLike = StrategyEntry | Mapping[str, Any]
 
 
-def entries(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    return [*payload["strategies"], *payload["benchmarks"]]
+def _entry(entry: EntryLike) -> StrategyEntry:
+    return entry if isinstance(entry, StrategyEntry) else StrategyEntry.model_validate(entry)
 
 
-def display_name(entry: dict[str, Any]) -> str:
-    """A result's name for people: benchmarks say what they hold."""
-    if entry.get("role") != "benchmark":
-        return str(entry["name"])
-    tickers = entry.get("tickers") or []
-    if len(tickers) > 1:
-        return f"equal-weight buy-and-hold of {len(tickers)} stocks"
-    if entry["name"] == "buy-and-hold" and len(tickers) == 1:
-        return f"buy-and-hold {tickers[0]}"
-    return str(entry["name"])
+def entries(result: ResultLike) -> list[StrategyEntry]:
+    """Strategies, then benchmarks (primary first)."""
+    return parse_result(result).entries
 
 
-def seeded(entry: dict[str, Any]) -> bool:
-    return bool(entry.get("stochastic") and entry.get("seeds"))
+def display_name(entry: EntryLike) -> str:
+    """A result's name for people: benchmarks say what they hold (:func:`engine.rows.display_name`)."""
+    return rows.display_name(_entry(entry))
 
 
-def row_label(entry: dict[str, Any]) -> str:
+def seeded(entry: EntryLike) -> bool:
+    """A stochastic strategy with per-seed results."""
+    return rows.seeded(_entry(entry))
+
+
+def row_label(entry: EntryLike) -> str:
     """The table label of an entry's headline figures (seed mean for stochastic strategies)."""
-    name = display_name(entry)
-    return f"{name} · seed mean ({len(entry['seeds'])} seeds)" if seeded(entry) else name
+    return rows.row_label(_entry(entry))
 
 
 # --- series drawn from the stored equity ----------------------------------------------------------
-def series(payload: dict[str, Any], equity: pl.DataFrame) -> list[dict[str, Any]]:
+def series(result: ResultLike, equity: pl.DataFrame) -> list[dict[str, Any]]:
     """The bold curve of every strategy and benchmark, with its label, colour, dash and faint seeds.
 
     Each item: ``label, name, role, dates (datetime64[D]), values, seeds {member: values}, color, dash``.
     """
-    names = {e["name"]: e for e in entries(payload)}
+    names = {e.name: e for e in entries(result)}
     out: list[dict[str, Any]] = []
     strategy_i = bench_i = 0
     for (name, role), part in equity.group_by(["strategy", "role"], maintain_order=True):
@@ -90,8 +93,8 @@ def series(payload: dict[str, Any], equity: pl.DataFrame) -> list[dict[str, Any]
         }
         first = next(iter(members))
         dates = part.filter(pl.col("member") == first)["date"].to_numpy().astype("datetime64[D]")
-        entry = names.get(str(name), {"name": name, "role": role})
-        shown = display_name(entry)
+        entry = names.get(str(name))
+        shown = rows.display_name(entry) if entry is not None else str(name)
         seeds = {m: v for m, v in members.items() if m != "ensemble"}
         if "ensemble" in members:
             label, values = f"{shown} · ensemble", members["ensemble"]
@@ -149,11 +152,11 @@ def _value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str,
     fig.update_yaxes(type="log", title=title, tickvals=ticks, ticktext=text, **where)
 
 
-def equity_figure(payload: dict[str, Any], equity: pl.DataFrame, *, log: bool = True) -> go.Figure:
+def equity_figure(result: ResultLike, equity: pl.DataFrame, *, log: bool = True) -> go.Figure:
     """Growth of 1: every seed faint, the ensemble (or the seeds' average) bold, benchmarks dashed."""
     fig = go.Figure()
     drawn = []
-    for s in series(payload, equity):
+    for s in series(result, equity):
         for member, values in s["seeds"].items():
             fig.add_trace(
                 go.Scatter(
@@ -195,10 +198,10 @@ def _drawdown(values: np.ndarray) -> np.ndarray:
     return values / np.maximum(np.maximum.accumulate(values), 1.0) - 1.0
 
 
-def drawdown_figure(payload: dict[str, Any], equity: pl.DataFrame) -> go.Figure:
+def drawdown_figure(result: ResultLike, equity: pl.DataFrame) -> go.Figure:
     """Drawdown from the running peak of each bold curve, in %; labels as in the equity chart."""
     fig = go.Figure()
-    for s in series(payload, equity):
+    for s in series(result, equity):
         bench = s["role"] == "benchmark"
         fig.add_trace(
             go.Scatter(
@@ -216,39 +219,41 @@ def drawdown_figure(payload: dict[str, Any], equity: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def yearly_columns(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, str]]:
+def yearly_columns(result: ResultLike) -> list[tuple[str, dict[str, Any], str, str]]:
     """(label, {year: yield}, colour, shade) per column: each strategy, its ensemble, each benchmark."""
     out = []
     strategy_i = bench_i = 0
-    for entry in entries(payload):
-        if entry["role"] == "benchmark":
+    for column in rows.yearly_columns(parse_result(result), ensembles=True):
+        if column.ensemble:  # the colour of its strategy, lighter
+            out.append((column.label, column.values, out[-1][2], "light"))
+            continue
+        if column.role == "benchmark":
             color = BENCH_STYLES[bench_i % len(BENCH_STYLES)][0]
             bench_i += 1
         else:
             color = COLORS[strategy_i % len(COLORS)]
             strategy_i += 1
-        out.append((row_label(entry), entry["yearly"], color, ""))
-        if entry.get("ensemble"):
-            out.append((f"{display_name(entry)} · ensemble", entry["ensemble"]["yearly"], color, "light"))
+        out.append((column.label, column.values, color, ""))
     return out
 
 
-def yearly_figure(payload: dict[str, Any]) -> go.Figure:
+def yearly_figure(result: ResultLike) -> go.Figure:
     """Yield per calendar year; every year labelled, partial years marked * and hatched."""
+    result = parse_result(result)
     fig = go.Figure()
-    partial = {str(y) for y in payload["benchmark"].get("partial_years", [])}
-    years = list(payload["benchmark"]["yearly"])
-    labels = [f"{y}*" if y in partial else y for y in years]
-    for label, yearly, color, pattern in yearly_columns(payload):
+    years = rows.years(result)
+    partial = bool(result.benchmark.partial_years)
+    labels = [y.label for y in years]
+    for label, yearly, color, pattern in yearly_columns(result):
         fig.add_trace(
             go.Bar(
                 x=labels,
-                y=[percent(yearly.get(y)) for y in years],
+                y=[percent(yearly.get(y.year)) for y in years],
                 name=label,
                 marker={
                     "color": color,
                     "opacity": 0.55 if pattern == "light" else 1.0,
-                    "pattern": {"shape": ["/" if y in partial else "" for y in years], "solidity": 0.35},
+                    "pattern": {"shape": ["/" if y.partial else "" for y in years], "solidity": 0.35},
                 },
                 hovertemplate="%{x}: %{y:.2f}%",
             )
@@ -260,42 +265,43 @@ def yearly_figure(payload: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def yearly_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+def yearly_rows(result: ResultLike) -> list[dict[str, Any]]:
     """Per calendar year (``2022*`` when partial): the yield in % of each column of :func:`yearly_columns`."""
-    partial = {str(y) for y in payload["benchmark"].get("partial_years", [])}
-    columns = yearly_columns(payload)
+    result = parse_result(result)
+    columns = yearly_columns(result)
     return [
-        {"year": f"{y}*" if y in partial else y, **{c[0]: percent(c[1].get(y)) for c in columns}}
-        for y in payload["benchmark"]["yearly"]
+        {"year": y.label, **{c[0]: percent(c[1].get(y.year)) for c in columns}} for y in rows.years(result)
     ]
 
 
-def seed_distribution_figure(payload: dict[str, Any]) -> go.Figure | None:
+def seed_distribution_figure(result: ResultLike) -> go.Figure | None:
     """CAGR of every seed per seeded strategy, with each benchmark as a reference line; None without seeds."""
-    chosen = [e for e in payload["strategies"] if seeded(e)]
+    result = parse_result(result)
+    chosen = [e for e in result.strategies if rows.seeded(e)]
     if not chosen:
         return None
     fig = go.Figure()
     for i, entry in enumerate(chosen):
+        seeds = rows.seed_rows(entry, result.benchmark.cagr)
         fig.add_trace(
             go.Box(
-                y=[percent(s["cagr"]) for s in entry["seeds"]],
-                name=display_name(entry),
+                y=[percent(s.cagr) for s in seeds],
+                name=rows.display_name(entry),
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,
                 marker_color=COLORS[i % len(COLORS)],
-                text=[f"seed {s['seed']}" for s in entry["seeds"]],
+                text=[f"seed {s.seed}" for s in seeds],
                 hovertemplate="%{text}: %{y:.2f}%<extra></extra>",
             )
         )
-    for i, bench in enumerate(payload["benchmarks"]):
+    for i, bench in enumerate(result.benchmarks):
         color, dash = BENCH_STYLES[i % len(BENCH_STYLES)]
         fig.add_hline(
-            y=percent(bench["cagr"]),
+            y=percent(bench.cagr),
             line_dash=dash,
             line_color=color,
-            annotation_text=f"{display_name(bench)} {percent(bench['cagr'])}%",
+            annotation_text=f"{rows.display_name(bench)} {percent(bench.cagr)}%",
             annotation_position="top left",
         )
     fig.update_yaxes(title="CAGR %", ticksuffix="%", automargin=True)
@@ -303,133 +309,78 @@ def seed_distribution_figure(payload: dict[str, Any]) -> go.Figure | None:
     return fig
 
 
-def metrics_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+def metrics_rows(result: ResultLike) -> list[dict[str, Any]]:
     """One row per strategy (seed mean), ensemble and benchmark: the figures of ``backtest show``.
 
-    None marks a figure that does not apply (shown as "—"): seed spread of a
-    deterministic strategy, excess of the benchmark over itself.
+    The rows of :func:`engine.rows.summary_rows`. None marks a figure that does not
+    apply (shown as "—"): seed spread of a deterministic strategy, excess of the
+    benchmark over itself.
     """
-    bench = payload["benchmark"]["cagr"]
-    rows = []
-    for entry in entries(payload):
-        agg = entry["aggregate"] if seeded(entry) else None
-        figures = [(row_label(entry), entry, agg)]
-        if entry.get("ensemble"):
-            figures.append((f"{display_name(entry)} · ensemble", entry["ensemble"], None))
-        for name, f, a in figures:
-            primary = entry["role"] == "benchmark" and entry["name"] == payload["benchmark"]["name"]
-            rows.append(
-                {
-                    "strategy": name,
-                    "role": entry["role"],
-                    "CAGR %": percent(f["cagr"]),
-                    "vs benchmark %": None if primary or f["cagr"] is None else percent(f["cagr"] - bench),
-                    "± std %": percent(a["cagr_std"]) if a else None,
-                    "worst %": percent(a["cagr_worst"]) if a else None,
-                    "best %": percent(a["cagr_best"]) if a else None,
-                    "seeds beating benchmark %": percent(a["share_beating_benchmark"], 0) if a else None,
-                    "Sharpe": None if f["sharpe"] is None else round(f["sharpe"], 2),
-                    "max DD %": percent(f["max_drawdown"]),
-                    "vol %": percent(f["volatility"]),
-                    "in market %": percent(f["exposure"], 0),
-                    "turnover /yr": None if f.get("turnover") is None else round(f["turnover"], 2),
-                }
-            )
-    return rows
-
-
-def seed_rows(entry: dict[str, Any], bench_cagr: float) -> list[dict[str, Any]]:
-    return [
-        {
-            "seed": s["seed"],
-            "CAGR %": percent(s["cagr"]),
-            "vs benchmark %": None if s["cagr"] is None else percent(s["cagr"] - bench_cagr),
-            "Sharpe": None if s["sharpe"] is None else round(s["sharpe"], 2),
-            "max DD %": percent(s["max_drawdown"]),
-        }
-        for s in entry["seeds"]
-    ]
-
-
-def picks_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """Annual strategies: per year held, each pick and how it did against the universe's median stock."""
-    rows = []
-    returns = entry.get("pick_returns", {})
-    medians = entry.get("universe_median_return", {})
-    for year, tickers in entry.get("picks", {}).items():
-        for ticker in tickers:
-            r = returns.get(year, {}).get(ticker)
-            m = medians.get(year)
-            rows.append(
-                {
-                    "year": year,
-                    "ticker": ticker,
-                    "return %": percent(r),
-                    "universe median %": percent(m),
-                    "beat median": None if r is None or m is None else ("yes" if r > m else "no"),
-                }
-            )
-    return rows
-
-
-# --- configuration -----------------------------------------------------------------------------------
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_fmt(v) for v in value)
-    return str(value)
-
-
-def _seed_text(seeds: list[int]) -> str:
-    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
-    return ",".join(str(s) for s in seeds)
-
-
-def _tickers(tickers: list[str]) -> str:
-    return ", ".join(tickers) if len(tickers) <= 3 else f"{len(tickers)} tickers"
-
-
-def config_lines(payload: dict[str, Any]) -> list[str]:
-    """The exact configuration a run ran with (as stored), as short lines; seeds only where they matter."""
-    config, data, period = payload["config"], payload["data"], payload["period"]
-    stochastic = any(e.get("stochastic") for e in payload["strategies"])
-    dates = f"{config.get('start') or 'first day'} .. {config.get('end') or 'last day'}"
-    lines = [
-        f"data {data.get('spec')} ({_tickers(data.get('tickers', []))}, {data.get('first')} .. "
-        f"{data.get('last')}) · dates asked {dates} · traded {period['start']} .. {period['end']} "
-        f"({period['years']:.1f} years)",
-        f"{config.get('frequency') or payload['strategies'][0].get('frequency', 'daily')} signals · costs "
-        f"{config.get('cost_bps', 0):g} bps · slippage {config.get('slippage_bps', 0):g} bps · execution lag "
-        f"{config.get('execution_lag', 0)} · "
-        + (
-            f"seeds {_seed_text(list(config.get('seeds', [])))}" if stochastic else "deterministic (no seeds)"
-        ),
-    ]
-    if config.get("headlines"):
-        lines.append(f"headlines {config['headlines']} (model {config.get('headline_model')})")
-    for entry in payload["strategies"]:
-        params = " ".join(f"{k}={_fmt(v)}" for k, v in entry.get("params", {}).items())
-        lines.append(f"{entry['name']}: {params or '(no parameters)'}")
-    for failed in payload.get("failed_strategies", []):
-        lines.append(f"{failed['name']}: FAILED {failed['error']}")
-    return lines
-
-
-def flat_config(payload: dict[str, Any]) -> dict[str, str]:
-    """Every setting of a run as ``key -> text`` (strategy parameters as ``NAME.param``)."""
-    out = {k: _fmt(v) for k, v in payload["config"].items() if k != "strategies" and v not in (None, (), [])}
-    for entry in payload["strategies"]:
-        for k, v in entry.get("params", {}).items():
-            out[f"{entry['name']}.{k}"] = _fmt(v)
-    out["traded"] = f"{payload['period']['start']}..{payload['period']['end']}"
+    out = []
+    for row in rows.summary_rows(parse_result(result)):
+        spread = row.spread
+        out.append(
+            {
+                "strategy": row.label,
+                "role": row.role,
+                "CAGR %": percent(row.cagr),
+                "vs benchmark %": None if row.primary else percent(row.excess),
+                "± std %": percent(spread.cagr_std) if spread else None,
+                "worst %": percent(spread.cagr_worst) if spread else None,
+                "best %": percent(spread.cagr_best) if spread else None,
+                "seeds beating benchmark %": percent(spread.share_beating_benchmark, 0) if spread else None,
+                "Sharpe": rounded(row.sharpe, 2),
+                "max DD %": percent(row.max_drawdown),
+                "vol %": percent(row.volatility),
+                "in market %": percent(row.exposure, 0),
+                "turnover /yr": rounded(row.turnover, 2),
+            }
+        )
     return out
 
 
-def param_diff_rows(payloads: list[dict[str, Any]], names: list[str]) -> list[dict[str, str]]:
+def seed_rows(entry: EntryLike, bench_cagr: float | None) -> list[dict[str, Any]]:
+    """Every seed of a stochastic strategy: the rows of :func:`engine.rows.seed_rows`."""
+    return [
+        {
+            "seed": s.seed,
+            "CAGR %": percent(s.cagr),
+            "vs benchmark %": percent(s.excess),
+            "Sharpe": rounded(s.sharpe, 2),
+            "max DD %": percent(s.max_drawdown),
+        }
+        for s in rows.seed_rows(_entry(entry), bench_cagr)
+    ]
+
+
+def picks_rows(entry: EntryLike) -> list[dict[str, Any]]:
+    """Annual strategies: per year held, each pick and how it did against the universe's median stock."""
+    return [
+        {
+            "year": r.year,
+            "ticker": r.ticker,
+            "return %": percent(r.ret),
+            "universe median %": percent(r.median),
+            "beat median": None if r.beat is None else ("yes" if r.beat else "no"),
+        }
+        for r in rows.pick_rows(_entry(entry))
+    ]
+
+
+# --- configuration -----------------------------------------------------------------------------------
+def config_lines(result: ResultLike) -> list[str]:
+    """The exact configuration a run ran with (as stored), as short lines; seeds only where they matter."""
+    return rows.config_lines(parse_result(result))
+
+
+def flat_config(result: ResultLike) -> dict[str, str]:
+    """Every setting of a run as ``key -> text`` (strategy parameters as ``NAME.param``)."""
+    return rows.flat_config(parse_result(result))
+
+
+def param_diff_rows(results: list[ResultLike], names: list[str]) -> list[dict[str, str]]:
     """Settings that differ between runs: one row per setting, one column per run (``—``: not set)."""
-    flats = [flat_config(p) for p in payloads]
+    flats = [flat_config(r) for r in results]
     keys = sorted({k for f in flats for k in f})
     return [
         {"setting": k, **{n: f.get(k, NA) for n, f in zip(names, flats, strict=True)}}
@@ -628,15 +579,16 @@ def exposure_series(weights: pl.DataFrame, name: str) -> tuple[np.ndarray, dict[
     return dates, {c: np.nan_to_num(wide[c].to_numpy()) for c in wide.columns if c != "date"}
 
 
-def exposure_figure(payload: dict[str, Any], weights: pl.DataFrame) -> go.Figure:
+def exposure_figure(result: ResultLike, weights: pl.DataFrame) -> go.Figure:
     """Target weights over time: per ticker (stacked) for few tickers, gross exposure per strategy."""
+    result = parse_result(result)
     fig = go.Figure()
-    for i, entry in enumerate(payload["strategies"]):
-        if weights.filter(pl.col("strategy") == entry["name"]).is_empty():
+    for i, entry in enumerate(result.strategies):
+        if weights.filter(pl.col("strategy") == entry.name).is_empty():
             continue
-        dates, per_ticker = exposure_series(weights, entry["name"])
+        dates, per_ticker = exposure_series(weights, entry.name)
         color = COLORS[i % len(COLORS)]
-        if len(payload["strategies"]) == 1 and 1 < len(per_ticker) <= 25:
+        if len(result.strategies) == 1 and 1 < len(per_ticker) <= 25:
             for j, (ticker, w) in enumerate(per_ticker.items()):
                 fig.add_trace(
                     go.Scatter(
@@ -649,7 +601,7 @@ def exposure_figure(payload: dict[str, Any], weights: pl.DataFrame) -> go.Figure
                 )
             continue
         gross = np.sum(np.abs(np.stack(list(per_ticker.values()))), axis=0)
-        name = f"{display_name(entry)} gross exposure"
+        name = f"{rows.display_name(entry)} gross exposure"
         if len(dates) > 400:  # daily decisions: the month's average reads better than 0/100% flicker
             frame = pl.DataFrame({"date": dates, "gross": gross}).with_columns(
                 month=pl.col("date").dt.truncate("1mo")
@@ -665,45 +617,49 @@ def exposure_figure(payload: dict[str, Any], weights: pl.DataFrame) -> go.Figure
     return fig
 
 
-def cost_rows(payload: dict[str, Any], weights: pl.DataFrame) -> list[dict[str, Any]]:
+def cost_rows(result: ResultLike, weights: pl.DataFrame) -> list[dict[str, Any]]:
     """Turnover, trades and costs paid per strategy and benchmark (stored figures).
 
     Costs paid per year ~= turnover per year x the run's cost rate: fees are charged
     on traded value, and turnover is traded value over portfolio value per year.
     """
-    rate = (payload["config"].get("cost_bps", 0) + payload["config"].get("slippage_bps", 0)) / 10_000
-    rows = []
-    for entry in entries(payload):
-        turnover = entry.get("turnover")
-        rows.append(
+    result = parse_result(result)
+    rate = (result.config.cost_bps + result.config.slippage_bps) / 10_000
+    out = []
+    for entry in result.entries:
+        turnover = entry.turnover
+        out.append(
             {
-                "strategy": row_label(entry),
-                "turnover /yr": None if turnover is None else round(turnover, 2),
-                "trades": None if entry.get("trades") is None else round(entry["trades"]),
+                "strategy": rows.row_label(entry),
+                "turnover /yr": rounded(turnover, 2),
+                "trades": None if entry.trades is None else round(entry.trades),
                 "costs paid %/yr": None if turnover is None else round(turnover * rate * 100, 3),
-                "avg gross exposure %": percent(entry.get("avg_exposure"), 0),
-                "decision days": weights.filter(pl.col("strategy") == entry["name"])
+                "avg gross exposure %": percent(entry.avg_exposure, 0),
+                "decision days": weights.filter(pl.col("strategy") == entry.name)
                 .select(pl.col("date").n_unique())
                 .item(),
             }
         )
-    return rows
+    return out
 
 
 # --- comparison ----------------------------------------------------------------------------------------
-def compare_series(
-    loaded: list[tuple[str, dict[str, Any], pl.DataFrame]],
-) -> tuple[np.datetime64, list[dict[str, Any]]]:
+Loaded = list[tuple[str, ResultLike, pl.DataFrame]]  # (run id, result, equity frame) per run
+
+
+def compare_series(loaded: Loaded) -> tuple[np.datetime64, list[dict[str, Any]]]:
     """Bold curves of several runs rebased to 1 on their latest common start date.
 
     Identical benchmarks (same name and data fingerprint) are drawn once; each
-    distinct benchmark gets its own dash and colour.
+    distinct benchmark gets its own dash and colour. A run is tagged with its
+    label (``RunResult.label``), else its id's last six characters.
     """
-    per_run = [(run_id, payload, series(payload, equity)) for run_id, payload, equity in loaded]
+    per_run = [(run_id, parse_result(result), equity) for run_id, result, equity in loaded]
+    per_run = [(run_id, result, series(result, equity)) for run_id, result, equity in per_run]
     start = max(s["dates"][0] for _, _, items in per_run for s in items)
     out, seen = [], {}
-    for i, (run_id, payload, items) in enumerate(per_run):
-        tag = payload.get("label") or run_id[-6:]
+    for i, (run_id, result, items) in enumerate(per_run):
+        tag = result.label or run_id[-6:]
         for s in items:
             keep = s["dates"] >= start
             if not keep.any():
@@ -724,9 +680,7 @@ def compare_series(
     return start, out
 
 
-def compare_equity_figure(
-    loaded: list[tuple[str, dict[str, Any], pl.DataFrame]], *, log: bool = True
-) -> go.Figure:
+def compare_equity_figure(loaded: Loaded, *, log: bool = True) -> go.Figure:
     """Runs overlaid from a common start (each curve = 1 there), benchmarks named and styled apart."""
     start, items = compare_series(loaded)
     fig = go.Figure()
@@ -749,7 +703,7 @@ def compare_equity_figure(
     return fig
 
 
-def compare_drawdown_figure(loaded: list[tuple[str, dict[str, Any], pl.DataFrame]]) -> go.Figure:
+def compare_drawdown_figure(loaded: Loaded) -> go.Figure:
     """Drawdowns of the curves of :func:`compare_series`, over the common period."""
     start, items = compare_series(loaded)
     fig = go.Figure()
@@ -768,7 +722,7 @@ def compare_drawdown_figure(loaded: list[tuple[str, dict[str, Any], pl.DataFrame
     return fig
 
 
-def compare_metric_rows(loaded: list[tuple[str, dict[str, Any], pl.DataFrame]]) -> list[dict[str, Any]]:
+def compare_metric_rows(loaded: Loaded) -> list[dict[str, Any]]:
     """Key figures of each run over the common period of :func:`compare_series` and over its own period."""
     start, items = compare_series(loaded)
     rows = []
@@ -788,50 +742,43 @@ def compare_metric_rows(loaded: list[tuple[str, dict[str, Any], pl.DataFrame]]) 
     return rows
 
 
-def compare_yearly_rows(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    columns = [
-        (f"{p.get('label') or p['run_id'][-6:]} {label}", yearly)
-        for p in payloads
-        for label, yearly, _, _ in yearly_columns(p)
+def compare_yearly_rows(results: list[ResultLike]) -> list[dict[str, Any]]:
+    """Per calendar year of any run: the yield in % of every column of every run, side by side."""
+    columns = rows.compare_yearly_columns([parse_result(r) for r in results], dashboard=True)
+    return [
+        {"year": y, **{c.label: percent(c.values.get(y)) for c in columns}} for y in rows.union_years(columns)
     ]
-    years = sorted({y for _, yearly in columns for y in yearly})
-    return [{"year": y, **{name: percent(yearly.get(y)) for name, yearly in columns}} for y in years]
 
 
 # --- evidence --------------------------------------------------------------------------------------------
-def basis_text(payload: dict[str, Any]) -> str:
+def basis_text(result: ResultLike) -> str:
     """The run's one-line basis statement (dividends, cash rate, calendar), as every surface prints it."""
-    from engine.cli.report import basis_line
-
-    return basis_line(payload)
+    return rows.basis_line(parse_result(result))
 
 
-def evidence_text(payload: dict[str, Any]) -> list[str]:
-    """The evidence block of ``backtest show`` as plain lines (rich markup removed)."""
-    import re
-
-    from engine.cli.report import evidence_lines
-
-    return [re.sub(r"\[/?[a-z ]+\]", "", line) for line in evidence_lines(payload)]
+def evidence_text(result: ResultLike) -> list[str]:
+    """The evidence block of ``backtest show`` as plain lines (:func:`engine.rows.evidence_lines`)."""
+    return [line.plain for line in rows.evidence_lines(parse_result(result))]
 
 
-def rank_figure(payload: dict[str, Any]) -> go.Figure | None:
+def rank_figure(result: ResultLike) -> go.Figure | None:
     """Each seed's CAGR in the first half against the second (regression to the mean made visible)."""
+    result = parse_result(result)
     fig = go.Figure()
     shown = False
-    for i, (name, ev) in enumerate((payload.get("evidence") or {}).items()):
-        ranks = ev.get("regression_to_mean")
+    for i, (name, ev) in enumerate(result.evidence.items()):
+        ranks = ev.regression_to_mean
         if not ranks:
             continue
-        entry = next(e for e in payload["strategies"] if e["name"] == name)
+        entry = next(e for e in result.strategies if e.name == name)
         fig.add_trace(
             go.Scatter(
-                x=[percent(f[0]) for f in ranks["cagr_by_fold"]],
-                y=[percent(f[1]) for f in ranks["cagr_by_fold"]],
+                x=[percent(f[0]) for f in ranks.cagr_by_fold],
+                y=[percent(f[1]) for f in ranks.cagr_by_fold],
                 mode="markers+text",
-                text=[str(s["seed"]) for s in entry["seeds"]],
+                text=[str(s.seed) for s in entry.seeds or []],
                 textposition="top center",
-                name=f"{name} (Spearman {ranks['rank_correlation']:+.2f})",
+                name=f"{name} (Spearman {ranks.rank_correlation:+.2f})",
                 marker={"size": 10, "color": COLORS[i % len(COLORS)]},
             )
         )
@@ -857,43 +804,54 @@ def _table_html(rows: list[dict[str, Any]]) -> str:
 
 
 def tearsheet_figures(
-    payload: dict[str, Any], equity: pl.DataFrame, weights: pl.DataFrame | None
+    result: ResultLike, equity: pl.DataFrame, weights: pl.DataFrame | None
 ) -> list[go.Figure]:
     """Every chart of the tearsheet, in page order."""
-    items = series(payload, equity)
-    figures = [equity_figure(payload, equity), drawdown_figure(payload, equity), yearly_figure(payload)]
+    result = parse_result(result)
+    items = series(result, equity)
+    figures = [equity_figure(result, equity), drawdown_figure(result, equity), yearly_figure(result)]
     figures += [monthly_heatmap_figure(s) for s in items if s["role"] == "strategy"]
     figures += [rolling_figure(items), excess_figure(items), returns_histogram(items)]
     if weights is not None and not weights.is_empty():
-        figures.append(exposure_figure(payload, weights))
-    seeds = seed_distribution_figure(payload)
+        figures.append(exposure_figure(result, weights))
+    seeds = seed_distribution_figure(result)
     if seeds is not None:
         figures.append(seeds)
     return figures
 
 
-def tearsheet_html(payload: dict[str, Any], equity: pl.DataFrame, weights: pl.DataFrame | None = None) -> str:
-    """One self-contained HTML file (plotly.js inlined once, opens offline) with the run's tearsheet."""
-    items = series(payload, equity)
+def tearsheet_html(
+    result: ResultLike, equity: pl.DataFrame, weights: pl.DataFrame | None = None, *, label: str | None = None
+) -> str:
+    """One self-contained HTML file (plotly.js inlined once, opens offline) with the run's tearsheet.
+
+    ``label``: the run's label for the heading (default: ``RunResult.label``). The
+    page embeds the run's JSON form: a dict given is embedded as it is (key order of
+    ``metrics.json``); a typed result as its dump (the same values).
+    """
+    typed = parse_result(result)
+    embedded = (
+        dict(result) if isinstance(result, Mapping) else typed.model_dump(mode="json", exclude_unset=True)
+    )
+    label = label or typed.label
+    items = series(typed, equity)
     parts = [
-        f"<h1>Run {html.escape(payload['run_id'])}"
-        + (f": {html.escape(payload['label'])}" if payload.get("label") else "")
-        + "</h1>",
-        "<pre>" + html.escape("\n".join(config_lines(payload))) + "</pre>",
+        f"<h1>Run {html.escape(typed.run_id)}" + (f": {html.escape(label)}" if label else "") + "</h1>",
+        "<pre>" + html.escape("\n".join(config_lines(typed))) + "</pre>",
         "<h2>Key figures</h2>",
-        _table_html(metrics_rows(payload)),
+        _table_html(metrics_rows(typed)),
     ]
     if weights is not None and not weights.is_empty():
-        parts += ["<h2>Turnover and costs</h2>", _table_html(cost_rows(payload, weights))]
+        parts += ["<h2>Turnover and costs</h2>", _table_html(cost_rows(typed, weights))]
     for s in items:
         parts += [
             f"<h2>Worst drawdowns: {html.escape(s['label'])}</h2>",
             _table_html(drawdown_periods(s["dates"], s["values"])),
         ]
-    parts += ["<h2>Yield per calendar year (%)</h2>", _table_html(yearly_rows(payload))]
-    for i, fig in enumerate(tearsheet_figures(payload, equity, weights)):
+    parts += ["<h2>Yield per calendar year (%)</h2>", _table_html(yearly_rows(typed))]
+    for i, fig in enumerate(tearsheet_figures(typed, equity, weights)):
         parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False}))
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in payload.get("notes", []))
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in typed.notes)
     if notes:
         parts.append(f"<h2>Notes</h2><ul>{notes}</ul>")
     style = (
@@ -902,8 +860,8 @@ def tearsheet_html(payload: dict[str, Any], equity: pl.DataFrame, weights: pl.Da
         "text-align:right}th{background:#eee}pre{white-space:pre-wrap}"
     )
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Run {html.escape(payload['run_id'])}"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Run {html.escape(typed.run_id)}"
         f"</title><style>{style}</style></head><body>{''.join(parts)}"
-        f"<script type='application/json' id='metrics'>{html.escape(json.dumps(payload))}</script>"
+        f"<script type='application/json' id='metrics'>{html.escape(json.dumps(embedded))}</script>"
         "</body></html>"
     )

@@ -1,7 +1,7 @@
 """Every run payload the tests produce is validated against docs/run-result.schema.json.
 
 A run's JSON form reaches every surface (``--json``, ``metrics.json``, ``show``,
-``compare``, the dashboard) from one of two places: ``RunResult.to_dict`` (a run
+``compare``, the dashboard) from one of two places: ``SimulatedRun.to_dict`` (a run
 just made) and ``RunStore.load_metrics`` (a stored run). An autouse fixture wraps
 both for every test, so each payload any test produces is checked against the
 checked-in schema; the terminal summary says how many were.
@@ -48,12 +48,12 @@ problems: list[str] = []  # found since the last test's teardown (module fixture
 @pytest.fixture(autouse=True, scope="session")
 def _checked_payload_sources():
     # session-wide, so runs made by module- and session-scoped fixtures are checked too
-    from engine.results import RunResult
+    from engine.results import SimulatedRun
     from engine.store import RunStore
 
-    to_dict, load_metrics = RunResult.to_dict, RunStore.load_metrics
+    to_dict, load_metrics = SimulatedRun.to_dict, RunStore.load_metrics
 
-    def checked_to_dict(self: RunResult) -> dict[str, Any]:
+    def checked_to_dict(self: SimulatedRun) -> dict[str, Any]:
         payload = to_dict(self)
         check(payload, problems)
         return payload
@@ -64,7 +64,7 @@ def _checked_payload_sources():
         return info, payload
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(RunResult, "to_dict", checked_to_dict)
+        patch.setattr(SimulatedRun, "to_dict", checked_to_dict)
         patch.setattr(RunStore, "load_metrics", checked_load_metrics)
         yield
 

@@ -23,9 +23,6 @@ ALLOWED = {
     # engine/dashboard/ and engine/cli/ (remove these entries when they do)
     ("engine/views.py", "plotly"),
     ("engine/sweep_report.py", "plotly"),
-    # views formats evidence and basis lines with the terminal report's functions until the rows layer
-    # (engine/rows.py) replaces them (remove when it does)
-    ("engine/views.py", "engine.cli"),
     # plugin authors' test kit: check_strategy runs a short backtest and the audit through the engine
     # (imported inside the function, so `import strategies` never loads the engine)
     ("strategies/testing.py", "engine"),

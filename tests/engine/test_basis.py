@@ -243,8 +243,9 @@ def test_the_basis_is_printed_under_the_comparison_and_by_show(capsys):
 
 def test_runs_stored_before_the_basis_existed_say_so():
     from engine.cli.report import LEGACY_BASIS, basis_line
+    from engine.result_schema import RunResult
 
-    assert basis_line({"run_id": "x"}) == LEGACY_BASIS
+    assert basis_line(RunResult.model_construct(run_id="x", basis=None)) == LEGACY_BASIS
     assert math.isfinite(len(LEGACY_BASIS))
 
 

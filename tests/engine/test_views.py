@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 
 from engine import views
 from engine.config import RunConfig, StrategySpec
+from engine.result_schema import parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from tests.conftest import random_walk_market, write_yahoo_csv
@@ -57,7 +60,7 @@ def test_worst_drawdown_equals_the_stored_max_drawdown(stored):
     payload, equity, _ = stored
     for item, entry in zip(views.series(payload, equity), views.entries(payload), strict=True):
         rows = views.drawdown_periods(item["dates"], item["values"])
-        assert rows[0]["depth %"] == pytest.approx(entry["max_drawdown"] * 100, abs=0.006)
+        assert rows[0]["depth %"] == pytest.approx(entry.max_drawdown * 100, abs=0.006)
         assert [r["depth %"] for r in rows] == sorted(r["depth %"] for r in rows)
 
 
@@ -69,6 +72,7 @@ def test_labels_are_consistent_and_benchmarks_say_what_they_hold(stored):
     assert [r["strategy"] for r in rows] == labels
     assert rows[1]["vs benchmark %"] is None and rows[0]["± std %"] is None  # "—" on the page
     annual = {
+        **payload["benchmark"],
         "role": "benchmark",
         "name": "buy-and-hold",
         "tickers": [f"S{i}" for i in range(20)],
@@ -107,6 +111,10 @@ def test_compare_rebases_every_curve_at_the_latest_common_start(stored):
 def test_tearsheet_html_is_self_contained(stored):
     payload, equity, weights = stored
     page = views.tearsheet_html(payload, equity, weights)
+    typed = views.tearsheet_html(parse_result(payload), equity, weights, label="mine")
+    assert "<h1>Run " + payload["run_id"] + ": mine</h1>" in typed
+    embedded = re.search(r"id='metrics'>(.*?)</script>", typed).group(1)
+    assert json.loads(html.unescape(embedded)) == payload  # the same values as metrics.json
     assert page.startswith("<!doctype html>")
     assert not re.search(r"<script[^>]*\bsrc=", page)  # plotly.js inlined, nothing fetched: opens offline
     assert "Worst drawdowns" in page and "Monthly returns" in page and payload["run_id"] in page

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from engine.cli import main
 from engine.cli.report import evidence_lines, render_run
+from engine.result_schema import Evidence, RunResult, StrategyEntry
 
 
 def cli(capsys, *args):
@@ -29,24 +30,39 @@ def test_a_strategy_equal_to_buy_and_hold_prints_a_dash_for_psr(capsys):
 
 
 def test_evidence_lines_accept_every_undefined_figure():
-    best = dict.fromkeys(
-        ("seed", "excess_sharpe_annual", "psr", "dsr", "trials", "expected_max_sharpe_annual", "verdict")
-    )
+    # every figure the schema lets be undefined (null) is None; counts and names stay defined
+    best = {
+        **dict.fromkeys(("cagr", "excess_sharpe_daily", "excess_sharpe_annual", "skew", "kurtosis")),
+        **dict.fromkeys(("psr", "dsr", "expected_max_sharpe_annual")),
+        "seed": 0,
+        "trials": 2,
+        "verdict": "",
+    }
     block = {
         "mean_excess_ci95": [None, None],
         "mean_excess_cagr": None,
         "p_mean_excess_positive": None,
         "excess_cagr_by_seed": [None, None],
         "share_seeds_beating": None,
-        "paired_t": {"p_value": None},
+        "paired_t": {"t": None, "p_value": None, "seeds": 2},
         "best_seed": best,
-        "regression_to_mean": {"rank_correlation": None},
+        "regression_to_mean": {
+            "folds": 2,
+            "cagr_by_fold": [[None, None]],
+            "rank_correlation": None,
+            "best_first_fold_rank_later": 1,
+        },
         "method": "m",
     }
-    payload = {"benchmark": {"name": "buy-and-hold"}, "evidence": {"x": block}}
-    lines = evidence_lines(payload)
+    result = RunResult.model_construct(
+        benchmark=StrategyEntry.model_construct(name="buy-and-hold"),
+        evidence={"x": Evidence.model_validate(block)},
+        basis=None,
+    )
+    lines = evidence_lines(result)
     assert any("PSR —" in line for line in lines)
-    json.dumps(payload)
+    assert any("verdict" not in line and line.endswith(": —") for line in lines)
+    json.dumps(block)
     render = Console(record=True, width=120)
     for line in lines:
         render.print(line)
