@@ -5,14 +5,13 @@ at once (every bad field, not the first one) against the same models the CLI use
 (``RunConfig`` and each strategy's ``Params``), and returns either the exact
 :class:`RunConfig` that will run or a reason per field. The page disables Run while
 any reason is present, so a rejected value is never silently replaced by a default.
-:func:`config_args` turns the checked config into ``backtest run`` arguments for the
-worker process, so what runs is what was checked.
+The checked config itself goes to the worker process (engine.dashboard.jobs, as
+JSON), so what runs is what was checked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,41 +195,3 @@ def check_run_form(
             errors.setdefault(keys.get(loc, END if "start" in error["msg"] else SEEDS), _message(error))
         config = None
     return FormCheck(None if errors else config, errors)
-
-
-def _text(value: Any) -> str:
-    """A parameter value as ``--param`` text that pydantic coerces back to the same value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def config_args(config: RunConfig) -> list[str]:
-    """``backtest run`` arguments that rebuild exactly ``config`` (the worker's command line)."""
-    args = ["--data", config.data, "--seed-list", ",".join(str(s) for s in config.seeds)]
-    args += ["--cost-bps", repr(config.cost_bps)]
-    if config.frequency:
-        args += ["--frequency", config.frequency]
-    for ticker in config.tickers:
-        args += ["--ticker", ticker]
-    for spec in config.strategies:
-        args += ["--strategy", spec.name]
-        args += [a for k, v in spec.params.items() for a in ("--param", f"{spec.name}.{k}={_text(v)}")]
-    if config.start:
-        args += ["--start", config.start.isoformat()]
-    if config.end:
-        args += ["--end", config.end.isoformat()]
-    if config.headlines:
-        args += ["--headlines", config.headlines]
-    for flag, value in (
-        ("--headline-column", config.headline_column),
-        ("--time-column", config.time_column),
-        ("--timezone", config.timezone),
-    ):
-        args += [flag, value] if value else []
-    args += ["--dividends", config.dividends, "--cash-rate", str(config.cash_rate)]
-    if config.universe:
-        args += ["--universe", config.universe]
-    return args

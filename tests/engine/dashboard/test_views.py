@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import views
 from engine.config import RunConfig, StrategySpec
+from engine.dashboard import views
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from tests.conftest import random_walk_market, write_yahoo_csv
