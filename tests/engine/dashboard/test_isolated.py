@@ -37,7 +37,8 @@ def test_the_decoy_shadows_a_plain_python_m_child(decoy):
 
 
 def test_an_isolated_child_imports_this_package_whatever_the_directory_and_pythonpath(decoy, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", f".{os.pathsep}{decoy}")  # relative and absolute entries naming the decoy
+    # a relative and an absolute entry, both naming the decoy directory
+    monkeypatch.setenv("PYTHONPATH", f".{os.pathsep}{decoy}")
     probe = "import engine, feeds, strategies; print(engine.__file__, feeds.__file__, strategies.__file__)"
     (decoy / "probe_module.py").write_text(probe)  # importable only through the PYTHONPATH entry
     done = subprocess.run(isolated_command("probe_module"), capture_output=True, text=True)
