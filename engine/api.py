@@ -37,7 +37,7 @@ from engine.result_schema import RunResult, load_result, parse_result
 from engine.results import REPORTED, SimulatedRun
 from engine.settings import Settings
 from engine.store import RunStore
-from feeds.errors import InputError
+from feeds.errors import InputError, StrategyError
 
 __all__ = ["Run", "RunResult", "audit_strategy", "load", "load_result", "make_config", "run", "runs"]
 
@@ -255,6 +255,7 @@ def run(
     runs_dir: Path | str | None = None,
     cache_dir: Path | str | None = None,
     progress: Progress | None = None,
+    audit_plugins: bool = False,
     **fields: Any,
 ) -> Run:
     """Run a backtest and store it, as ``backtest run`` does; return the stored :class:`Run`.
@@ -265,11 +266,25 @@ def run(
     (default: ``$STOCKRNN_RUNS_DIR``/``$STOCKRNN_CACHE_DIR``, else the platform's).
     Bad input raises :class:`feeds.errors.InputError`; a strategy that fails is
     recorded in ``Run.failed`` with a warning while the others run.
+    ``audit_plugins``: audit plugins on first use, as ``backtest run`` does
+    (engine.first_use); a plugin that fails raises :class:`StrategyError` before the run.
     """
     from engine.runner import prepare, run_and_store
 
     settings = Settings.resolve(_path(runs_dir), _path(cache_dir))
     prepared = prepare(make_config(config, **fields), cache_dir=settings.cache_dir, progress=progress)
+    if audit_plugins:
+        from engine.first_use import audit_on_first_use
+
+        failed = audit_on_first_use(
+            prepared.strategies, prepared.market, prepared.config.seeds, settings.cache_dir
+        )
+        if failed:
+            raise StrategyError(
+                "; ".join(
+                    f"strategy {label} failed its first-use look-ahead audit: {why}" for label, why in failed
+                )
+            )
     result = run_and_store(prepared, RunStore(settings.runs_dir), progress=progress)
     for label, message in result.failures:
         warnings.warn(f"strategy {label} failed: {message}", stacklevel=2)

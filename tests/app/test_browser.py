@@ -1,4 +1,6 @@
-"""The dashboard in a real browser: playwright driving Debian's chromium against ``backtest dashboard``.
+"""The dashboard in a real browser: playwright driving Debian's chromium against the dashboard's server.
+
+The server is started as ``backtest dashboard`` starts it (engine.dashboard.launch).
 
 Skipped, with the reason, only when playwright or a chromium binary cannot be found
 (``.ci/run`` installs both). Waits on selectors, never on fixed sleeps.
@@ -42,9 +44,15 @@ def free_port() -> int:
 def dashboard(tmp_path):
     port = free_port()
     runs = Path(os.environ["STOCKRNN_RUNS_DIR"])
+    # started from a directory whose engine/ and strategies/ folders must not be imported (by the server
+    # or its worker runs); -P: like the `backtest` script, the launcher itself skips the working directory
+    where = tmp_path / "elsewhere"
+    for name in ("engine", "strategies"):
+        (where / name).mkdir(parents=True)
+        (where / name / "__init__.py").write_text(f"raise SystemExit('the local {name}/ was imported')")
     server = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "dashboard", "--port", str(port)],
-        cwd=ROOT,
+        [sys.executable, "-P", "-c", f"from engine.dashboard.launch import launch; launch(port={port})"],
+        cwd=where,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -76,7 +84,7 @@ def settle(page) -> None:
     page.wait_for_function(f'!document.querySelector("{running}")', timeout=60_000)
 
 
-def test_a_strategy_runs_from_the_page_and_an_invalid_field_blocks_run(dashboard):
+def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_cancelled(dashboard):
     url, runs = dashboard
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
@@ -109,9 +117,24 @@ def test_a_strategy_runs_from_the_page_and_an_invalid_field_blocks_run(dashboard
             "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
         )
         page.get_by_text("ma-trend: window=200").first.wait_for(timeout=30_000)  # the config echo
+        # a long run (lstm-stateful, 10 seeds, 1990-2022) cancelled while it trains
+        page.get_by_text("limit dates", exact=True).click()
+        strategies = page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies")
+        box = strategies.locator("input")
+        box.click()
+        box.fill("lstm-stateful")
+        box.press("Enter")
+        page.keyboard.press("Escape")
+        settle(page)
+        expect(run).to_be_enabled(timeout=30_000)
+        run.click()
+        page.get_by_text("strategy lstm-stateful: day").wait_for(timeout=120_000)
+        page.get_by_role("button", name="cancel").click()
+        page.get_by_text("run cancelled").wait_for(timeout=60_000)
         browser.close()
-    stored = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    assert len(stored) == 1
-    manifest = json.loads((stored[0] / "manifest.json").read_text())
-    assert manifest["status"] == "complete"
-    assert manifest["config"]["start"] == "2018-01-02" and manifest["config"]["cost_bps"] == 5.0
+    stored = sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
+    manifests = [json.loads((p / "manifest.json").read_text()) for p in stored]
+    assert [m["status"] for m in manifests] == ["complete", "cancelled"]
+    assert manifests[0]["config"]["start"] == "2018-01-02" and manifests[0]["config"]["cost_bps"] == 5.0
+    assert manifests[1]["strategies"] == ["ma-trend", "lstm-stateful"]
+    assert not list((runs / ".jobs").iterdir())  # each job's record removed once its outcome was shown

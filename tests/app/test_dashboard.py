@@ -10,13 +10,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.config import RunConfig, StrategySpec
-from engine.form import config_args
-from engine.jobs import Job, active_jobs
+from engine.dashboard.jobs import Job, active_jobs
+from engine.dashboard.launch import page_path
+from engine.dashboard.views import metrics_rows
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
-from engine.views import metrics_rows
 from tests.conftest import random_walk_market, write_yahoo_csv
 
+# app.py (``streamlit run app.py`` in a checkout) serves the package's page; `backtest dashboard` serves
+# the page file itself (test_the_packaged_page_file_is_the_same_page)
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -155,6 +157,14 @@ def test_invalid_fields_disable_run_and_say_why_beside_each_field(csv_file):
     assert "expected a .csv or .parquet file" in text and "md:" not in text and "--" not in text
 
 
+def test_the_packaged_page_file_is_the_same_page():
+    at = AppTest.from_file(str(page_path()), default_timeout=60).run()
+    assert not at.exception
+    assert [t.label for t in at.tabs][:4] == ["Run", "Runs", "Compare", "Sweeps"]
+    assert at.multiselect(key="strategies-daily").value == ["ma-trend"]
+    assert not at.button(key="run").disabled
+
+
 def test_switching_to_annual_offers_annual_strategies_and_keeps_the_daily_choice():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.radio(key="frequency").set_value("annual").run()
@@ -168,7 +178,7 @@ def test_a_reloaded_page_reattaches_to_a_running_job(runs, csv_file):
     config = RunConfig(
         data=f"csv:{csv_file}", strategies=(StrategySpec(name="ma-trend", params={"window": 20}),)
     )
-    job = Job.start(config_args(config), runs_dir=runs.root)
+    job = Job.start(config, runs_dir=runs.root)
     at = AppTest.from_file(APP, default_timeout=60).run()  # a new session: the job is not in its memory
     assert at.session_state["job"].job_id == job.job_id
     wait_for(at, "last_run")

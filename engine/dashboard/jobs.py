@@ -1,22 +1,27 @@
 """Backtests run in worker processes, for the dashboard; they survive page reloads.
 
-A job is ``backtest run ... --json`` in a child process (``python -m engine.cli``):
-training never runs in the Streamlit script thread, the page stays responsive,
-and every model, tensor and numba cache is freed when the child exits, so the
-server's memory stays flat however many runs a session makes.
+A job is one checked :class:`RunConfig` run by :mod:`engine.dashboard.worker` in a
+child process (through the Python API, no command-line strings; isolated from the
+working directory, engine.dashboard.isolated): training never runs in the
+Streamlit script thread, the page stays responsive, and every model, tensor and
+numba cache is freed when the child exits, so the server's memory stays flat
+however many runs a session makes.
 
 Everything about a job lives in the runs directory, not in the page's memory, so a
 reloaded page (a new Streamlit session) re-attaches to it with :func:`active_jobs`::
 
-    <runs_dir>/.jobs/<job_id>/job.json       pid, arguments, start time, the config echo
+    <runs_dir>/.jobs/<job_id>/job.json       pid, start time, the config echo (the page's record)
+                              request.json   what the worker runs (engine.dashboard.worker)
                               progress.json  latest {stage, done, total, stage_started, time}
-                              result.json    the worker's stdout (its --json payload)
-                              stderr.txt     the worker's stderr (its one-line error)
+                              result.json    {run_id, failed} once the run is stored
+                              error.txt      the worker's one-line error
+                              output.txt     the worker's stdout and stderr (a traceback)
 
 The store lists no dot-folder, so ``.jobs`` never shows up as a run. The worker's
 run carries the job id in its manifest (``job``), which links a ``.partial`` run
 folder to a live job ("running") and lets :meth:`Job.cancel` publish it as
-``cancelled`` instead of leaving an ``incomplete`` folder behind.
+``cancelled`` instead of leaving an ``incomplete`` folder behind. The worker leads
+a process group of its own: cancelling stops it and any process it started.
 """
 
 from __future__ import annotations
@@ -29,16 +34,17 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.config import RunConfig
+from engine.dashboard.isolated import isolated_command
+from engine.dashboard.worker import ERROR, OUTPUT, PROGRESS, RESULT, write_request
 from engine.store import CANCELLED, PARTIAL, write_json_atomic
 
 JOBS = ".jobs"
-JOB_ENV = "STOCKRNN_JOB"  # the runner writes it into the run's manifest as "job"
 # stages the runner reports besides one per strategy (engine.runner.execute)
 STAGES = ("data", "embedding headlines", "simulation", "evidence", "storing")
 
@@ -55,7 +61,6 @@ class JobStatus:
     error: str = ""
     elapsed: float = 0.0
     remaining: float | None = None
-    payload: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def fraction(self) -> float:
@@ -91,7 +96,7 @@ def plain_error(line: str) -> str:
 
 
 class Job:
-    """One ``backtest run`` in a child process, recorded under ``<runs_dir>/.jobs``."""
+    """One run in a worker process, recorded under ``<runs_dir>/.jobs``."""
 
     def __init__(self, folder: Path, info: dict[str, Any], process: subprocess.Popen | None = None) -> None:
         self.folder = folder
@@ -107,31 +112,29 @@ class Job:
         return self.folder.parent.parent
 
     @classmethod
-    def start(
-        cls,
-        args: list[str],
-        *,
-        runs_dir: Path,
-        cache_dir: Path | None = None,
-        echo: dict[str, Any] | None = None,
-    ) -> Job:
-        """Start ``backtest run ARGS`` in a worker; ``echo`` (the checked config) is kept with the job."""
+    def start(cls, config: RunConfig, *, runs_dir: Path, cache_dir: Path | None = None) -> Job:
+        """Start a worker that runs ``config`` and stores it under ``runs_dir``.
+
+        The plugins dirs of this process (``$STOCKRNN_PLUGINS_DIR``) go with the
+        request; relative data paths are read from this process's working directory.
+        """
+        from strategies.registry import PLUGINS_ENV
+
         job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = Path(runs_dir) / JOBS / job_id
         folder.mkdir(parents=True)
-        command = [sys.executable, "-m", "engine.cli", "run", *args, "--json"]
-        command += ["--progress-file", str(folder / "progress.json"), "--runs-dir", str(runs_dir)]
-        if cache_dir is not None:
-            command += ["--cache-dir", str(cache_dir)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", JOB_ENV: job_id}
-        with open(folder / "result.json", "wb") as out, open(folder / "stderr.txt", "wb") as err:
-            process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=Path.cwd())
-        info = {
-            "pid": process.pid,
-            "args": args,
-            "started": time.time(),
-            "echo": echo or {},
-        }
+        plugins = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
+        write_request(folder, config, cache_dir=cache_dir, plugins_dirs=plugins)
+        with open(folder / OUTPUT, "wb") as out:
+            process = subprocess.Popen(
+                isolated_command("engine.dashboard.worker", str(folder)),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=Path.cwd(),
+                start_new_session=True,  # its own process group: cancel stops its children too
+            )
+        info = {"pid": process.pid, "started": time.time(), "echo": config.model_dump(mode="json")}
         write_json_atomic(folder / "job.json", info)
         return cls(folder, info, process)
 
@@ -184,7 +187,7 @@ class Job:
         if self._alive():
             status = JobStatus("running", elapsed=elapsed)
             try:
-                latest = json.loads((self.folder / "progress.json").read_text())
+                latest = json.loads((self.folder / PROGRESS).read_text())
                 status.stage, status.done, status.total = latest["stage"], latest["done"], latest["total"]
                 in_stage = float(latest.get("time", 0)) - float(latest.get("stage_started", 0))
                 if 0 < status.done < status.total and in_stage > 1:
@@ -192,35 +195,41 @@ class Job:
             except (OSError, ValueError, KeyError, TypeError):
                 pass
             return status
-        if self.process is not None and self.process.returncode not in (0, None):
+        # the worker writes error.txt before result.json: a partly failed run reads as failed
+        if (self.folder / ERROR).exists():
             return JobStatus("failed", error=self._error(), elapsed=elapsed)
         try:
-            payload = json.loads((self.folder / "result.json").read_text())
-        except (OSError, ValueError):
+            result = json.loads((self.folder / RESULT).read_text())
+            run_id = str(result["run_id"])
+        except (OSError, ValueError, KeyError, TypeError):
             return JobStatus("failed", error=self._error(), elapsed=elapsed)
-        return JobStatus("done", run_id=payload.get("run_id"), payload=payload, elapsed=elapsed)
+        return JobStatus("done", run_id=run_id, elapsed=elapsed)
 
     def _error(self) -> str:
-        try:
-            text = (self.folder / "stderr.txt").read_text(errors="replace").strip().splitlines()
-        except OSError:
-            text = []
-        line = next((line for line in reversed(text) if line.strip()), "the worker stopped without a result")
+        """The worker's one line; else (it died: killed, or a crash at start) its output's last line."""
+        lines: list[str] = []
+        for name in (ERROR, OUTPUT):
+            try:
+                lines = (self.folder / name).read_text(errors="replace").strip().splitlines()
+            except OSError:
+                continue
+            if any(line.strip() for line in lines):
+                break
+        line = next((line for line in reversed(lines) if line.strip()), "the worker stopped without a result")
         return plain_error(line)
 
     def cancel(self) -> None:
-        """Stop the worker and publish its half-made run as ``cancelled`` (listed, and removable)."""
+        """Stop the worker (its whole process group); publish its half-made run as ``cancelled``."""
         (self.folder / CANCELLED).touch()
         if self._alive():
-            pid = int(self.info["pid"])
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+            group = int(self.info["pid"])  # the worker leads its own group (start_new_session)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGTERM)
             deadline = time.time() + 10
             while self._alive() and time.time() < deadline:
                 time.sleep(0.1)
-            if self._alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)  # what ignored SIGTERM, children included
             if self.process is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=5)

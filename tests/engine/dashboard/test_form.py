@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.cli.inputs import parse_seeds as _seeds
-from engine.cli.inputs import run_config as _config
-from engine.cli.inputs import strategy_specs as _specs
-from engine.form import check_run_form, config_args, data_spec, param_key
+from engine.dashboard.form import check_run_form, data_spec, param_key
+from engine.dashboard.worker import read_request, write_request
 from strategies.registry import resolve
 
 
@@ -79,28 +77,19 @@ def test_data_spec_refuses_non_price_files_in_plain_words(tmp_path):
     assert data_spec("yahoo", tickers=[])[0] is None
 
 
-def test_config_args_rebuild_exactly_the_checked_config():
+def test_the_worker_reads_exactly_the_checked_config(tmp_path):
     result = check(
         strategies={"lstm-stateful": {"hidden": 8, "lr": 0.0005, "ensemble": False, "loss": "linex"}},
         stochastic=True,
         seeds=3,
         start=dt.date(2000, 1, 3),
         cost_bps=7.5,
+        cash_rate="0.03",
+        universe="",
     )
     config = result.config
-    args = config_args(config)
-    values = dict(zip(args[::2], args[1::2], strict=False))
-    rebuilt = _config(
-        data=values["--data"],
-        strategies=_specs(
-            ["lstm-stateful"], [a for i, a in enumerate(args) if i and args[i - 1] == "--param"]
-        ),
-        seeds=_seeds(None, values["--seed-list"]),
-        start=dt.date.fromisoformat(values["--start"]),
-        end=None,
-        frequency=values["--frequency"],
-        cost_bps=float(values["--cost-bps"]),
-    )
-    assert rebuilt.model_dump(exclude={"strategies"}) == config.model_dump(exclude={"strategies"})
-    params = resolve("lstm-stateful").Params
-    assert params(**rebuilt.strategies[0].params) == params(**config.strategies[0].params)
+    write_request(tmp_path, config, cache_dir=tmp_path / "cache", plugins_dirs=["/p"])
+    again, cache_dir, plugins = read_request(tmp_path)
+    assert again == config  # the typed config itself, no command line in between
+    assert again.strategies[0].params == {"hidden": 8, "lr": 0.0005, "ensemble": False, "loss": "linex"}
+    assert (cache_dir, plugins) == (tmp_path / "cache", ["/p"])

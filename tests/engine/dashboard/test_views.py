@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import views
 from engine.config import RunConfig, StrategySpec
+from engine.dashboard import views
 from engine.result_schema import parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore

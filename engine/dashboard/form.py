@@ -5,14 +5,13 @@ at once (every bad field, not the first one) against the same models the CLI use
 (``RunConfig`` and each strategy's ``Params``), and returns either the exact
 :class:`RunConfig` that will run or a reason per field. The page disables Run while
 any reason is present, so a rejected value is never silently replaced by a default.
-:func:`config_args` turns the checked config into ``backtest run`` arguments for the
-worker process, so what runs is what was checked.
+The checked config itself goes to the worker process (engine.dashboard.jobs, as
+JSON), so what runs is what was checked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +122,43 @@ def check_run_form(
     dates; ``stochastic`` (any chosen strategy draws seeds): deterministic runs get
     one seed, so they are not described as "10 seeds".
     """
+    errors = _choice_errors(data, data_error, frequency, strategies, params_models, seeds)
+    errors.update(_date_errors(data_range, start, end))
+    text, div_text, uni_text = headlines.strip(), dividends.strip() or "reinvest", universe.strip()
+    rate, rate_error = _cash_rate(cash_rate)
+    errors.update(_source_errors(text, rate_error, div_text, uni_text, frequency))
+    config, invalid = _validated(
+        dict(
+            data=data or "sample",
+            strategies=tuple(StrategySpec(name=n, params=v) for n, v in strategies.items()),
+            seeds=tuple(range(seeds if stochastic and 1 <= seeds <= MAX_SEEDS else 1)),
+            start=start,
+            end=end,
+            frequency=frequency,
+            cost_bps=cost_bps,
+            headlines=text or None,
+            headline_column=headline_column.strip() or None,
+            time_column=time_column.strip() or None,
+            timezone=timezone.strip() or None,
+            dividends=div_text,
+            cash_rate=rate,
+            universe=uni_text or None,
+        )
+    )
+    for key, reason in invalid.items():
+        errors.setdefault(key, reason)
+    return FormCheck(None if errors else config, errors)
+
+
+def _choice_errors(
+    data: str | None,
+    data_error: str,
+    frequency: str,
+    strategies: dict[str, dict[str, Any]],
+    params_models: dict[str, type[BaseModel]],
+    seeds: int,
+) -> dict[str, str]:
+    """No data, no strategy, invalid parameters (each under its widget), seeds out of range."""
     errors: dict[str, str] = {}
     if data is None:
         errors[DATA] = data_error or "choose the data"
@@ -133,6 +169,57 @@ def check_run_form(
             errors[param_key(name, pname)] = reason
     if not 1 <= seeds <= MAX_SEEDS:
         errors[SEEDS] = f"between 1 and {MAX_SEEDS} seeds (got {seeds})"
+    return errors
+
+
+def _validated(fields: dict[str, Any]) -> tuple[RunConfig | None, dict[str, str]]:
+    """``RunConfig(**fields)``, or None and the first reason per widget key."""
+    try:
+        return RunConfig(**fields), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            loc = str(error["loc"][0]) if error["loc"] else ""
+            key = _CONFIG_KEYS.get(loc, END if "start" in error["msg"] else SEEDS)
+            errors.setdefault(key, _message(error))
+        return None, errors
+
+
+# RunConfig fields -> the widget their errors are shown under (other fields: seeds; "start" in a message: end)
+_CONFIG_KEYS = {
+    "cost_bps": COST,
+    "start": START,
+    "end": END,
+    "data": DATA,
+    "headlines": HEADLINES,
+    "dividends": DIVIDENDS,
+    "cash_rate": CASH_RATE,
+    "universe": UNIVERSE,
+    "timezone": TIMEZONE,
+}
+
+
+def _source_errors(
+    headlines: str, rate_error: str, dividends: str, universe: str, frequency: str
+) -> dict[str, str]:
+    """Headline, cash-rate, dividend and universe sources that cannot be meant (the feeds check the rest)."""
+    errors: dict[str, str] = {}
+    if headlines and ":" not in headlines:
+        errors[HEADLINES] = "expected csv:PATH, rss:PATH_OR_URL or yahoo-news:TICKER"
+    if rate_error:
+        errors[CASH_RATE] = rate_error
+    if dividends not in ("reinvest", "exclude") and not dividends.startswith("csv:"):
+        errors[DIVIDENDS] = "reinvest, exclude or csv:PATH (date,dividend)"
+    if universe and frequency != "annual":
+        errors[UNIVERSE] = "a point-in-time universe restricts annual picks: choose annual signals"
+    return errors
+
+
+def _date_errors(
+    data_range: tuple[dt.date, dt.date] | None, start: dt.date | None, end: dt.date | None
+) -> dict[str, str]:
+    """Dates outside the data (``data_range``: its first and last day) or in the wrong order."""
+    errors: dict[str, str] = {}
     if data_range is not None:
         first, last = data_range
         if start is not None and start >= last:
@@ -141,96 +228,18 @@ def check_run_form(
             errors[END] = f"the data begin on {first}; end after that"
     if start is not None and end is not None and start >= end:
         errors[END] = f"end {end} is not after start {start}"
-    text = headlines.strip()
-    if text and ":" not in text:
-        errors[HEADLINES] = "expected csv:PATH, rss:PATH_OR_URL or yahoo-news:TICKER"
-    rate: float | str = 0.0
-    rate_text = cash_rate.strip() or "0"
+    return errors
+
+
+def _cash_rate(text: str) -> tuple[float | str, str]:
+    """The cash rate field as an annual fraction or a csv:PATH, and the reason it is refused ("" if not)."""
+    rate_text = text.strip() or "0"
     if rate_text.startswith("csv:"):
-        rate = rate_text
-    else:
-        try:
-            rate = float(rate_text)
-        except ValueError:
-            errors[CASH_RATE] = "an annual rate as a fraction (0.03 = 3%) or csv:PATH of date,rate"
-        else:
-            if not -1.0 < rate <= 1.0:
-                errors[CASH_RATE] = f"{rate_text} is not an annual fraction in (-1, 1] (0.03 = 3%)"
-    div_text = dividends.strip() or "reinvest"
-    if div_text not in ("reinvest", "exclude") and not div_text.startswith("csv:"):
-        errors[DIVIDENDS] = "reinvest, exclude or csv:PATH (date,dividend)"
-    uni_text = universe.strip()
-    if uni_text and frequency != "annual":
-        errors[UNIVERSE] = "a point-in-time universe restricts annual picks: choose annual signals"
+        return rate_text, ""
     try:
-        config = RunConfig(
-            data=data or "sample",
-            strategies=tuple(StrategySpec(name=n, params=v) for n, v in strategies.items()),
-            seeds=tuple(range(seeds if stochastic and 1 <= seeds <= MAX_SEEDS else 1)),
-            start=start,
-            end=end,
-            frequency=frequency,  # type: ignore[arg-type]
-            cost_bps=cost_bps,
-            headlines=text or None,
-            headline_column=headline_column.strip() or None,
-            time_column=time_column.strip() or None,
-            timezone=timezone.strip() or None,
-            dividends=div_text,
-            cash_rate=rate,
-            universe=uni_text or None,
-        )
-    except ValidationError as exc:
-        keys = {
-            "cost_bps": COST,
-            "start": START,
-            "end": END,
-            "data": DATA,
-            "headlines": HEADLINES,
-            "dividends": DIVIDENDS,
-            "cash_rate": CASH_RATE,
-            "universe": UNIVERSE,
-            "timezone": TIMEZONE,
-        }
-        for error in exc.errors():
-            loc = str(error["loc"][0]) if error["loc"] else ""
-            errors.setdefault(keys.get(loc, END if "start" in error["msg"] else SEEDS), _message(error))
-        config = None
-    return FormCheck(None if errors else config, errors)
-
-
-def _text(value: Any) -> str:
-    """A parameter value as ``--param`` text that pydantic coerces back to the same value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def config_args(config: RunConfig) -> list[str]:
-    """``backtest run`` arguments that rebuild exactly ``config`` (the worker's command line)."""
-    args = ["--data", config.data, "--seed-list", ",".join(str(s) for s in config.seeds)]
-    args += ["--cost-bps", repr(config.cost_bps)]
-    if config.frequency:
-        args += ["--frequency", config.frequency]
-    for ticker in config.tickers:
-        args += ["--ticker", ticker]
-    for spec in config.strategies:
-        args += ["--strategy", spec.name]
-        args += [a for k, v in spec.params.items() for a in ("--param", f"{spec.name}.{k}={_text(v)}")]
-    if config.start:
-        args += ["--start", config.start.isoformat()]
-    if config.end:
-        args += ["--end", config.end.isoformat()]
-    if config.headlines:
-        args += ["--headlines", config.headlines]
-    for flag, value in (
-        ("--headline-column", config.headline_column),
-        ("--time-column", config.time_column),
-        ("--timezone", config.timezone),
-    ):
-        args += [flag, value] if value else []
-    args += ["--dividends", config.dividends, "--cash-rate", str(config.cash_rate)]
-    if config.universe:
-        args += ["--universe", config.universe]
-    return args
+        rate = float(rate_text)
+    except ValueError:
+        return 0.0, "an annual rate as a fraction (0.03 = 3%) or csv:PATH of date,rate"
+    if not -1.0 < rate <= 1.0:
+        return rate, f"{rate_text} is not an annual fraction in (-1, 1] (0.03 = 3%)"
+    return rate, ""

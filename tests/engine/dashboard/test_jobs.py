@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from engine.config import RunConfig, StrategySpec
-from engine.form import config_args
-from engine.jobs import Job, active_jobs, plain_error, running_job_ids
-from engine.store import RunStore
+from engine.dashboard.jobs import JOBS, Job, active_jobs, plain_error, running_job_ids
+from engine.store import RunStore, write_json_atomic
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 
@@ -32,7 +35,7 @@ def test_a_job_is_found_again_from_the_store_and_reports_stages(tmp_path):
     csv = write_yahoo_csv(tmp_path / "A.csv", random_walk_market(n=300, tickers=("A",), seed=1))
     runs = tmp_path / "runs"
     config = RunConfig(data=f"csv:{csv}", strategies=(StrategySpec(name="ma-trend", params={"window": 10}),))
-    job = Job.start(config_args(config), runs_dir=runs)
+    job = Job.start(config, runs_dir=runs)
     again = active_jobs(runs)  # what a reloaded page sees: no Popen object, only the record
     assert [j.job_id for j in again] == [job.job_id]
     status = wait(again[0])
@@ -55,7 +58,7 @@ def test_a_cancelled_job_is_listed_as_cancelled_and_can_be_removed(tmp_path):
         strategies=(StrategySpec(name="lstm-stateful", params={"hidden": 64, "warmup_years": 1}),),
         seeds=tuple(range(8)),
     )
-    job = Job.start(config_args(config), runs_dir=runs)
+    job = Job.start(config, runs_dir=runs)
     deadline = time.time() + 120
     while job.run_folder() is None and time.time() < deadline:
         time.sleep(0.2)
@@ -67,3 +70,58 @@ def test_a_cancelled_job_is_listed_as_cancelled_and_can_be_removed(tmp_path):
     assert [i.status for i in listed] == ["cancelled"]
     RunStore(runs).remove(listed[0].run_id)
     assert RunStore(runs).list() == []
+
+
+def test_cancel_stops_the_workers_whole_process_group(tmp_path):
+    """A worker's own children (process pools, ...) stop with it, also when cancelled after a reload."""
+    folder = tmp_path / "runs" / JOBS / "20260101-000000-abcdef"
+    folder.mkdir(parents=True)
+    child_pid = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys, time; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+        f"open({str(child_pid)!r}, 'w').write(str(p.pid)); time.sleep(120)"
+    )
+    # the job id on the command line, as the real worker has it (a reused pid is never killed)
+    worker = subprocess.Popen([sys.executable, "-c", script, str(folder)], start_new_session=True)
+    write_json_atomic(folder / "job.json", {"pid": worker.pid, "started": time.time(), "echo": {}})
+    deadline = time.time() + 30
+    while not child_pid.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    grandchild = int(child_pid.read_text())
+    job = Job.attach(folder)
+    assert job is not None and job.poll().state == "running"
+    job.cancel()
+    assert worker.wait(timeout=15) is not None
+    deadline = time.time() + 15
+    while _running(grandchild) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not _running(grandchild)
+    assert job.poll().state == "cancelled"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (its parent, killed too, never reaped it)
+
+
+def test_several_jobs_run_side_by_side_and_each_names_its_run(tmp_path):
+    csv = write_yahoo_csv(tmp_path / "A.csv", random_walk_market(n=300, tickers=("A",), seed=4))
+    runs = tmp_path / "runs"
+    jobs = [
+        Job.start(
+            RunConfig(data=f"csv:{csv}", strategies=(StrategySpec(name="ma-trend", params={"window": w}),)),
+            runs_dir=runs,
+        )
+        for w in (10, 30)
+    ]
+    assert len({j.job_id for j in jobs}) == 2 and os.getpid() not in {j.info["pid"] for j in jobs}
+    windows = []
+    for job in jobs:
+        status = wait(job)
+        assert status.state == "done", status.error
+        windows.append(RunStore(runs).load_metrics(status.run_id)[1]["strategies"][0]["params"]["window"])
+    assert windows == [10, 30]

@@ -1,0 +1,14 @@
+"""The Streamlit dashboard: a surface over the engine, like the CLI (streamlit and plotly live only here).
+
+- ``page``: the page (tabs Run, Runs, Compare, Sweeps); ``run_panel``, ``run_view``,
+  ``runs_browser``, ``compare``, ``sweeps``, ``job_view``: its parts; ``reads``:
+  cached reads of the store;
+- ``views``: figures and tables of stored runs (also the HTML tearsheet);
+- ``form``: the run form checked as a whole into a ``RunConfig``;
+- ``jobs`` and ``worker``: runs in worker processes through the Python API
+  (engine.api), re-attached after a reload, cancellable; ``isolated``: how those
+  children start, so the working directory cannot shadow the package;
+- ``launch``: ``backtest dashboard`` (Streamlit serving ``page.py``).
+
+Importing this package imports no streamlit: the page's modules do.
+"""

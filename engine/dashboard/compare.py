@@ -1,0 +1,41 @@
+"""The Compare tab: several stored runs side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.dashboard import reads, views
+from engine.dashboard.run_view import show_table
+from engine.store import COMPLETE
+
+
+def compare_runs() -> None:
+    """The Compare tab: runs overlaid, aligned on their common period; the settings that differ."""
+    root = reads.runs_root()
+    complete = [i.run_id for i in reads.runs_now() if i.status == COMPLETE]
+    chosen = st.multiselect("runs to compare", complete, default=complete[:2], key="compare-runs")
+    if not chosen:
+        st.info("choose runs to compare")
+        return
+    loaded = []
+    for run_id in chosen:
+        payload, equity = reads.load_run(str(root), run_id)
+        loaded.append((run_id, {**payload, "label": reads.annotation(run_id)["label"]}, equity))
+    log = st.toggle("log scale", value=True, key="cmp-log")
+    st.plotly_chart(views.compare_equity_figure(loaded, log=log), width="stretch", key="cmp-equity")
+    st.plotly_chart(views.compare_drawdown_figure(loaded), width="stretch", key="cmp-drawdown")
+    st.markdown("**Over the common period** (each curve rebased to 1 at the common start)")
+    show_table(views.compare_metric_rows(loaded))
+    st.markdown("**Key figures, each run over its own period**")
+    show_table([{"run": r, **row} for r, payload, _ in loaded for row in views.metrics_rows(payload)])
+    for run_id, payload, _ in loaded:
+        st.caption(f"{run_id}: {views.basis_text(payload)}")
+    st.markdown("**Settings that differ**")
+    names = [p.get("label") or r for r, p, _ in loaded]
+    diff = views.param_diff_rows([p for _, p, _ in loaded], names)
+    if diff:
+        show_table(diff)
+    else:
+        st.caption("the runs have the same settings")
+    st.markdown("**Yield per calendar year, %** (* partial year)")
+    show_table(views.compare_yearly_rows([p for _, p, _ in loaded]))

@@ -1,0 +1,163 @@
+"""One stored run on the page: its configuration, key figures, charts and tearsheet panels.
+
+Every figure and table comes from the stored run through :mod:`engine.dashboard.views`,
+so the numbers are those of ``backtest show``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from engine import run_notes
+from engine.dashboard import reads, views
+
+
+def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    """A table whose empty cells (figures that do not apply) read "—"."""
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=views.NA, **kwargs)
+
+
+def show_run(run_id: str, key: str) -> None:
+    """A stored run: its exact configuration, key figures, charts and the tearsheet panels."""
+    payload, equity = reads.load_run(str(reads.runs_root()), run_id)
+    note = reads.annotation(run_id)
+    st.subheader(f"Run {run_id}" + (f" — {note['label']}" if note["label"] else ""))
+    st.code("\n".join(views.config_lines(payload)), language=None, wrap_lines=True)
+    if note["notes"]:
+        st.caption(note["notes"])
+    show_table(views.metrics_rows(payload))
+    st.caption(views.basis_text(payload))
+    items = views.series(payload, equity)
+    overview, sheet, seeds_tab, files = st.tabs(
+        ["Overview", "Tearsheet", "Seeds, evidence, picks", "Label, notes, downloads"],
+        key=f"{key}-view",
+        on_change="rerun",
+    )
+    if overview.open:
+        with overview:
+            log = st.toggle("log scale", value=True, key=f"{key}-log")
+            st.plotly_chart(views.equity_figure(payload, equity, log=log), width="stretch", key=f"{key}-eq")
+            st.plotly_chart(views.drawdown_figure(payload, equity), width="stretch", key=f"{key}-dd")
+            st.plotly_chart(views.yearly_figure(payload), width="stretch", key=f"{key}-yearly")
+            st.markdown("**Yield per calendar year, %** (* partial year)")
+            show_table(views.yearly_rows(payload))
+            for line in payload.get("notes", []):
+                st.caption(f"note: {line}")
+    if sheet.open:
+        with sheet:
+            tearsheet_panels(run_id, payload, items, key)
+    if seeds_tab.open:
+        with seeds_tab:
+            seeds_panel(payload, key)
+    if files.open:
+        with files:
+            label_and_downloads(run_id, payload, equity, note, key)
+
+
+def tearsheet_panels(run_id: str, payload: dict[str, Any], items: list[dict[str, Any]], key: str) -> None:
+    """Monthly returns, rolling figures, excess, exposure, costs, worst drawdowns, return histogram."""
+    strategies = [s for s in items if s["role"] == "strategy"] or items
+    chosen = st.selectbox("monthly returns of", [s["label"] for s in items], key=f"{key}-heat")
+    st.plotly_chart(
+        views.monthly_heatmap_figure(next(s for s in items if s["label"] == chosen)),
+        width="stretch",
+        key=f"{key}-heatmap",
+    )
+    st.plotly_chart(views.rolling_figure(items), width="stretch", key=f"{key}-rolling")
+    if any(s["role"] == "benchmark" for s in items) and strategies is not items:
+        st.plotly_chart(views.excess_figure(items), width="stretch", key=f"{key}-excess")
+    weights = reads.load_weights(str(reads.runs_root()), run_id)
+    st.plotly_chart(views.exposure_figure(payload, weights), width="stretch", key=f"{key}-exposure")
+    st.markdown("**Turnover and costs paid**")
+    show_table(views.cost_rows(payload, weights))
+    left, right = st.columns(2)
+    with left:
+        for s in items:
+            st.markdown(f"**Worst drawdowns: {s['label']}**")
+            show_table(views.drawdown_periods(s["dates"], s["values"]))
+    with right:
+        st.plotly_chart(views.returns_histogram(items), width="stretch", key=f"{key}-hist")
+
+
+def seeds_panel(payload: dict[str, Any], key: str) -> None:
+    """Every seed, the seed evidence ("is it a fluke?"), picks per year and universe coverage."""
+    distribution = views.seed_distribution_figure(payload)
+    if distribution is not None:
+        st.plotly_chart(distribution, width="stretch", key=f"{key}-seeds")
+    evidence = views.evidence_text(payload)
+    if evidence:
+        st.markdown("**Is it a fluke?**")
+        st.code("\n".join(evidence[1:]), language=None, wrap_lines=True)
+    ranks = views.rank_figure(payload)
+    if ranks is not None:
+        st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")
+    bench = payload["benchmark"]["cagr"]
+    for entry in payload["strategies"]:
+        if views.seeded(entry):
+            st.markdown(f"**{entry['name']}: every seed** (vs {views.display_name(payload['benchmark'])})")
+            show_table(views.seed_rows(entry, bench))
+        if entry.get("picks"):
+            share = entry.get("picks_beat_median", {}).get("share")
+            st.markdown(
+                f"**{entry['name']}: picks per year held** — "
+                f"{'' if share is None else f'{share * 100:.1f}% of picks beat the universe median stock'}"
+            )
+            show_table(views.picks_rows(entry))
+    if payload.get("universe"):
+        from engine.universe import coverage_rows
+
+        st.markdown(f"**universe {payload['universe']['spec']}: members with prices per year**")
+        show_table(coverage_rows(payload["universe"]))
+    if distribution is None and not evidence and not any(e.get("picks") for e in payload["strategies"]):
+        st.info("deterministic strategies: no seeds, no seed evidence")
+
+
+def label_and_downloads(
+    run_id: str, payload: dict[str, Any], equity: pl.DataFrame, note: dict[str, str], key: str
+) -> None:
+    """The run's label and notes (editable) and its files to download."""
+    with st.form(f"{key}-note"):
+        label = st.text_input("label", value=note["label"], max_chars=run_notes.MAX_LABEL)
+        notes = st.text_area("notes", value=note["notes"], max_chars=run_notes.MAX_NOTES)
+        if st.form_submit_button("save label and notes"):
+            run_notes.write(reads.runs_root() / run_id, label, notes)
+            reads.run_labels.clear()
+            reads.tearsheet.clear()
+            st.rerun()
+    cols = st.columns(5)
+    cols[0].download_button(
+        "equity (CSV)", equity.write_csv(), file_name=f"{run_id}-equity.csv", mime="text/csv", key=f"{key}-e"
+    )
+    cols[1].download_button(
+        "weights (CSV)",
+        reads.load_weights(str(reads.runs_root()), run_id).write_csv(),
+        file_name=f"{run_id}-weights.csv",
+        mime="text/csv",
+        key=f"{key}-w",
+    )
+    cols[2].download_button(
+        "metrics (CSV)",
+        pl.DataFrame(views.metrics_rows(payload)).write_csv(),
+        file_name=f"{run_id}-metrics.csv",
+        mime="text/csv",
+        key=f"{key}-m",
+    )
+    cols[3].download_button(
+        "metrics (JSON)",
+        json.dumps(payload, indent=2),
+        file_name=f"{run_id}-metrics.json",
+        mime="application/json",
+        key=f"{key}-j",
+    )
+    cols[4].download_button(
+        "tearsheet (HTML)",
+        reads.tearsheet(str(reads.runs_root()), run_id, note["label"]),
+        file_name=f"{run_id}-tearsheet.html",
+        mime="text/html",
+        key=f"{key}-h",
+    )

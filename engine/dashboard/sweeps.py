@@ -1,0 +1,41 @@
+"""The Sweeps tab: the report of ``backtest sweep-report`` for one sweep."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.dashboard import reads, views
+from engine.dashboard.run_view import show_table
+
+
+def sweeps_view() -> None:
+    """The sweep report of ``backtest sweep-report``: a table per cell and the chart."""
+    from engine.sweep_report import sweep_figure
+
+    root = reads.runs_root()
+    names = sorted({i.manifest["sweep"] for i in reads.runs_now() if i.manifest.get("sweep")})
+    if not names:
+        st.info("No sweeps yet: `backtest sweep SPEC.toml` (see docs/scaling.md).")
+        return
+    chosen = st.selectbox("sweep", names, key="sweep")
+    rows = reads.cached_sweep_rows(str(root), reads.stamp(root), chosen)
+    table = [
+        {
+            "cell": r["cell"],
+            "status": r["status"],
+            "CAGR mean %": views.percent(r.get("cagr_mean")),
+            "± std %": views.percent(r.get("cagr_std")),
+            "seeds beating benchmark %": views.percent(r.get("share_beating"), 0),
+            "Sharpe": None if r.get("sharpe_mean") is None else round(r["sharpe_mean"], 2),
+            "benchmark %": views.percent(r.get("benchmark_cagr")),
+            "PSR best": None if r.get("psr") is None else round(r["psr"], 2),
+            "DSR best": None if r.get("dsr") is None else round(r["dsr"], 2),
+            "run": r["run"],
+            "error": r.get("error", ""),
+        }
+        for r in rows
+    ]
+    show_table(table)
+    trials = next((r["trials"] for r in rows if "trials" in r), 0)
+    st.caption(f"DSR deflated for {trials} trials (every seed of every cell); < 0.95: within chance")
+    st.plotly_chart(sweep_figure(rows, chosen), width="stretch", key="sweep-chart")
