@@ -74,7 +74,7 @@ def run_manifest(
     }
     if parent:
         manifest["parent"] = parent
-    if os.environ.get("STOCKRNN_JOB"):  # a dashboard worker: links the run to its job (engine.jobs)
+    if os.environ.get("STOCKRNN_JOB"):  # a dashboard worker: links the run to its job (engine.dashboard.jobs)
         manifest["job"] = os.environ["STOCKRNN_JOB"]
     return manifest
 

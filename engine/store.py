@@ -52,7 +52,7 @@ from feeds.errors import InputError, StrategyError
 
 PARTIAL = ".partial"
 COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
-CANCELLED = "cancelled"  # a dashboard job stopped by the user (engine.jobs): published, removable
+CANCELLED = "cancelled"  # a dashboard job stopped by the user (engine.dashboard.jobs): published, removable
 FRAMES = ("equity.parquet", "weights.parquet")
 FRAME_COLUMNS = {
     "equity.parquet": {"date", "strategy", "role", "member", "equity"},

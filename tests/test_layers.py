@@ -19,10 +19,6 @@ SURFACE_PACKAGES = ("engine.cli", "engine.dashboard")
 # (module path, imported top name or package) that break a rule today, on purpose or until a move lands.
 # Each entry is checked to still be needed: one that no longer matches fails the test, so it is removed.
 ALLOWED = {
-    # the dashboard's charts and the sweep report's chart: other parts of issue 17 move them to
-    # engine/dashboard/ and engine/cli/ (remove these entries when they do)
-    ("engine/views.py", "plotly"),
-    ("engine/sweep_report.py", "plotly"),
     # plugin authors' test kit: check_strategy runs a short backtest and the audit through the engine
     # (imported inside the function, so `import strategies` never loads the engine)
     ("strategies/testing.py", "engine"),

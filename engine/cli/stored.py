@@ -113,7 +113,7 @@ def show(
     info, payload = store.load_metrics(run_id)
     if html is not None:
         from engine import run_notes
-        from engine.views import tearsheet_html
+        from engine.dashboard.views import tearsheet_html
 
         page = tearsheet_html(
             {**payload, "label": run_notes.read(info.path)["label"]},

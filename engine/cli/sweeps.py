@@ -73,9 +73,10 @@ def sweep_report(
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
     from engine.cli.report import num, pct
+    from engine.dashboard.sweep_chart import write_figure  # the chart is the dashboard's, as HTML
     from engine.paths import child
+    from engine.rows import sweep_rows
     from engine.store import RunStore
-    from engine.sweep_report import sweep_rows, write_figure
 
     settings = resolve_settings(runs_dir)
     default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")

@@ -42,7 +42,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.dashboard.isolated import isolated_command
 from engine.dashboard.worker import ERROR, OUTPUT, PROGRESS, RESULT, write_request
-from engine.store import CANCELLED, PARTIAL, write_json_atomic
+from engine.store import CANCELLED, PARTIAL, RunStore, write_json_atomic
 
 JOBS = ".jobs"
 # stages the runner reports besides one per strategy (engine.runner.execute)
@@ -241,19 +241,13 @@ class Job:
 
 
 def mark_cancelled(folder: Path | None) -> None:
-    """Publish a killed run's ``.partial`` folder with status ``cancelled`` (no-op for anything else)."""
+    """Publish a killed run's ``.partial`` folder as ``cancelled`` (no-op for anything else).
+
+    The store's own :meth:`RunStore.cancel` does it; this finds the store and the run id from the folder.
+    """
     if folder is None or not folder.name.endswith(PARTIAL) or not folder.is_dir():
         return
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
-        manifest = {}
-    run_id = folder.name.removesuffix(PARTIAL)
-    write_json_atomic(
-        folder / "manifest.json",
-        {**manifest, "run_id": run_id, "status": CANCELLED, "error": "cancelled from the dashboard"},
-    )
-    os.rename(folder, folder.with_name(run_id))
+    RunStore(folder.parent).cancel(folder.name.removesuffix(PARTIAL), "cancelled from the dashboard")
 
 
 def active_jobs(runs_dir: Path) -> list[Job]:

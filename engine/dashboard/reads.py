@@ -81,7 +81,7 @@ def tearsheet(root: str, run_id: str, label: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_sweep_rows(root: str, stamp: int, sweep_id: str) -> list[dict[str, Any]]:
     """The rows of ``backtest sweep-report SWEEP`` (``stamp``: the runs directory's mtime)."""
-    from engine.sweep_report import sweep_rows
+    from engine.rows import sweep_rows
 
     return sweep_rows(RunStore(Path(root)), sweep_id)
 

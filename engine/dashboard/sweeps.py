@@ -10,7 +10,7 @@ from engine.dashboard.run_view import show_table
 
 def sweeps_view() -> None:
     """The sweep report of ``backtest sweep-report``: a table per cell and the chart."""
-    from engine.sweep_report import sweep_figure
+    from engine.dashboard.sweep_chart import sweep_figure
 
     root = reads.runs_root()
     names = sorted({i.manifest["sweep"] for i in reads.runs_now() if i.manifest.get("sweep")})

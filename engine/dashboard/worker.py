@@ -23,12 +23,12 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from engine.config import RunConfig
+from engine.progress import Progress, ProgressEvent
 from engine.store import write_json_atomic
 from feeds.errors import InputError, StrategyError
 
@@ -68,20 +68,20 @@ def read_request(folder: Path) -> tuple[RunConfig, Path | None, list[str]]:
     )
 
 
-def progress_writer(path: Path) -> Callable[[str, int, int], None]:
-    """A progress callback ``(stage, done, total)`` that keeps the latest event in ``path`` as JSON.
+def progress_writer(path: Path) -> Progress:
+    """A progress callback (:class:`engine.progress.Progress`) that keeps the latest event in ``path``.
 
-    ``stage_started`` (first event of the stage) and ``time`` are Unix seconds: the
-    page estimates the time left in the stage from them. Replaced atomically, so a
-    reader never sees half a file.
+    The file holds :meth:`ProgressEvent.to_dict` plus ``stage_started`` (first event
+    of the stage) and ``time``, Unix seconds: the page estimates the time left in the
+    stage from them. Replaced atomically, so a reader never sees half a file.
     """
     began: dict[str, float] = {}
 
     def record(stage: str, done: int, total: int) -> None:
         now = time.time()
         began.setdefault(stage, now)
-        event = {"stage": stage, "done": done, "total": total, "stage_started": began[stage], "time": now}
-        write_json_atomic(path, event)
+        event = ProgressEvent(stage, done, total).to_dict()
+        write_json_atomic(path, {**event, "stage_started": began[stage], "time": now})
 
     return record
 

@@ -13,9 +13,10 @@ import re
 import pytest
 from rich.text import Text
 
-from engine import rows, views
+from engine import rows
 from engine.cli import report
 from engine.config import RunConfig, StrategySpec
+from engine.dashboard import views
 from engine.result_schema import RunPayload, RunResult, load_result, parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore

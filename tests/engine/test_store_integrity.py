@@ -12,10 +12,10 @@ import pytest
 
 from engine.cli import main
 from engine.config import RunConfig, StrategySpec
+from engine.rows import sweep_rows
 from engine.runner import prepare, run_and_store
 from engine.store import BROKEN, COMPLETE, INCOMPLETE, RunStore
 from engine.sweep import completed_cells, expand, load_spec, run_sweep
-from engine.sweep_report import sweep_rows
 from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.rows import sweep_rows
 from engine.store import COMPLETE, FAILED, RunStore
 from engine.sweep import completed_cells, expand, load_spec, run_sweep
-from engine.sweep_report import sweep_rows
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """The summary of a sweep as a chart: one bar per cell, deflated for the trials of the whole sweep.
 
-The rows come from :func:`engine.rows.sweep_rows` (re-exported here), read from
+The rows come from :func:`engine.rows.sweep_rows`, read from
 the store only (the runs tagged with the sweep id). Per cell: mean CAGR over seeds
 ± std, share of seeds beating buy-and-hold, mean Sharpe, and for the cell's best
 seed the PSR and DSR of its daily returns in excess of buy-and-hold, where the
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from engine.rows import SweepRow, sweep_rows
+from engine.rows import SweepRow
 from engine.store import COMPLETE
 
-__all__ = ["SweepRow", "sweep_figure", "sweep_rows", "write_figure"]
+__all__ = ["sweep_figure", "write_figure"]
 
 
 def sweep_figure(rows: Sequence[SweepRow], sweep_id: str) -> go.Figure:
