@@ -17,9 +17,10 @@ import numpy as np
 import polars as pl
 
 from engine.tracebacks import raised_at
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
 from feeds.market import Market
 from strategies.base import Member, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
+from strategies.errors import StrategyError
 from strategies.history import History, PastBuffer
 
 Progress = Callable[[int, int], None]  # (days done, days in total)

@@ -28,7 +28,8 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 OK, FAILED, BAD_INPUT, INTERRUPTED, BROKEN_PIPE = 0, 1, 2, 130, 141
 
