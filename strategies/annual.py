@@ -47,6 +47,7 @@ from strategies.learning import (
     to_target,
 )
 from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
 
 MONTH_DAYS = 21
@@ -118,8 +119,7 @@ class _AnnualPicker(WalkForwardStrategy):
         return members_of(seeds, self.params.ensemble)
 
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.extra = feature_names(self.params.features, history)
         n_extra = feature_rows(history, self.extra, np.array([0])).shape[1]
@@ -133,7 +133,7 @@ class _AnnualPicker(WalkForwardStrategy):
         self._monthly: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     def training_pairs(self, history: History) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(inputs (n, months, F), targets (n,), year-end rows used) from year ends before today."""

@@ -52,6 +52,7 @@ from strategies.nn import lstm_kernel
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
 from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
+from strategies.nn.torch_threads import pin_torch, restore_torch
 
 # Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
 # field (e.g. one added later) must be at its default for backend=auto to use it.
@@ -119,10 +120,7 @@ class _OnlineLstm(OnlineStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        # one intra-op thread: results independent of the core count, and fastest for
-        # tensors this small; restored in end()
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.feature_names = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -259,7 +257,7 @@ class _OnlineLstm(OnlineStrategy):
         raise NotImplementedError
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -359,7 +357,7 @@ class LstmStateless(_OnlineLstm):
         t = history.n_days - 1
         first = max(0, t - self.params.window + 1)
         if self.kernel is not None:
-            shape = (self.params.layers, len(self.model._rows), self.n_tickers, self.model.width)
+            shape = (self.params.layers, len(self.model.rows), self.n_tickers, self.model.width)
             h_arr, c_arr = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
             y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
             return y[: len(self.seeds)]

@@ -49,6 +49,7 @@ from strategies.learning import (
     weights_for,
 )
 from strategies.nn.seeding import seed_generator
+from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
 
 TRADING_DAYS_PER_YEAR = 252
@@ -94,8 +95,7 @@ class Transformer(WalkForwardStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # see strategies.nn.seeding: bitwise, and fastest for small tensors
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.features = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -129,7 +129,7 @@ class Transformer(WalkForwardStrategy):
         self.trainer = Trainer(self.params, self.model.params)
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     # --- data -------------------------------------------------------------------------
     def _raw(self, history: History, lo: int, hi: int) -> np.ndarray:

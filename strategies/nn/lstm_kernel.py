@@ -510,7 +510,7 @@ class KernelLSTM:
             offset += w_size + 4 * width
         self.layout = np.array(layout, dtype=np.int64)
         self.head = np.array([offset, offset + width], dtype=np.int64)
-        rows = len(model._rows)
+        rows = len(model.rows)
         self.n_rows = rows
         self.loss_code = LOSS_CODES[loss]
         self.mode = MODE_CODES[grad_mode]
