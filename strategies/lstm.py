@@ -49,7 +49,7 @@ from strategies.learning import (
     weights_for,
 )
 from strategies.nn import lstm_kernel
-from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.batched_lstm import BatchedLSTM, StepCache
 from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
 from strategies.nn.torch_threads import pin_torch, restore_torch
@@ -266,7 +266,7 @@ class _OnlineLstm(OnlineStrategy):
             "optimizer": self.trainer.optimizer.state_dict(),
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
-            "pending": [_cache_to_dict(c) for c in self._kept_steps()],
+            "pending": [c.state_dict() for c in self._kept_steps()],
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
             "extra": self._extra_state(),
@@ -278,7 +278,7 @@ class _OnlineLstm(OnlineStrategy):
         self.trainer.optimizer.load_state_dict(state["optimizer"])
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
-        self.pending = [_cache_from_dict(c) for c in state["pending"]]
+        self.pending = [StepCache.from_state_dict(c) for c in state["pending"]]
         if self.kernel is not None:
             self.kernel.load_kept_steps(self.pending)
         scale = state["pending_scale"]
@@ -364,15 +364,3 @@ class LstmStateless(_OnlineLstm):
         h, c = self.model.zero_state(self.n_tickers)
         ys, _, _, self.pending = self.model.forward(torch.from_numpy(self._inputs(history, first, t)), h, c)
         return ys[-1].numpy()
-
-
-def _cache_to_dict(cache: StepCache) -> dict[str, Any]:
-    return {
-        "layers": [vars(layer).copy() for layer in cache.layers],
-        "top": cache.top,
-        "output": cache.output,
-    }
-
-
-def _cache_from_dict(state: dict[str, Any]) -> StepCache:
-    return StepCache([LayerCache(**layer) for layer in state["layers"]], state["top"], state["output"])

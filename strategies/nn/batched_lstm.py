@@ -40,8 +40,8 @@ activations stored when each step ran forward: the classic online BPTT(h).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 import torch
 
@@ -66,9 +66,24 @@ class LayerCache:
 
 @dataclass
 class StepCache:
+    """What one forward step keeps for the backward pass: every layer's cache, the top state, the output."""
+
     layers: list[LayerCache]
     top: torch.Tensor  # top hidden state h, (S, B, H)
     output: torch.Tensor  # the prediction y, (S, B)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain data for a checkpoint: dicts of the tensors (not copied) and a list of the layers'."""
+        return {
+            "layers": [{f.name: getattr(layer, f.name) for f in fields(layer)} for layer in self.layers],
+            "top": self.top,
+            "output": self.output,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> StepCache:
+        """The step cache :meth:`state_dict` described."""
+        return cls([LayerCache(**layer) for layer in state["layers"]], state["top"], state["output"])
 
 
 class BatchedLSTM:
