@@ -37,7 +37,8 @@ from engine.result_schema import RunResult, load_result, parse_result
 from engine.results import REPORTED, SimulatedRun
 from engine.settings import Settings
 from engine.store import RunStore
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 __all__ = ["Run", "RunResult", "audit_strategy", "load", "load_result", "make_config", "run", "runs"]
 

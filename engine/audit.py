@@ -47,9 +47,10 @@ import numpy as np
 from engine.drive import generate_targets
 from engine.progress import Progress
 from engine.timing import first_decision
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
 from feeds.market import Market
 from strategies.base import Strategy
+from strategies.errors import StrategyError
 from strategies.registry import resolve, spec_of
 
 DEFAULT_CUTS = 8

@@ -17,9 +17,10 @@ import polars as pl
 
 from engine.progress import Progress
 from engine.tracebacks import raised_at
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
 from feeds.market import Market
 from strategies.base import Member, OnlineStrategy, RuleStrategy, Strategy, WalkForwardStrategy
+from strategies.errors import StrategyError
 from strategies.history import History, PastBuffer
 
 LEVERAGE_TOLERANCE = 1e-9

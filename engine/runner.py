@@ -29,12 +29,13 @@ from engine.progress import Progress, for_stage
 from engine.results import SimulatedRun, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
 from feeds.exchange_calendar import describe as describe_calendar
 from feeds.market import Market
 from feeds.sources import DataSpec, load_market
 from strategies.base import Strategy
 from strategies.baselines import BuyAndHold
+from strategies.errors import StrategyError
 from strategies.registry import resolve
 
 

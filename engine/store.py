@@ -48,7 +48,8 @@ from engine.manifest import finished_manifest
 from engine.paths import RESERVED, check_name, check_runs_dir
 from engine.progress import Progress
 from engine.results import SimulatedRun, clean
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 PARTIAL = ".partial"
 COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"

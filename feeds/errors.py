@@ -2,7 +2,9 @@
 
 ``InputError`` is the one exception for bad input anywhere in the project (a file,
 a row, a field, an option): the CLI turns it into one clear line and exit code 2.
-``DataQuirkWarning`` flags known real-data oddities that are tolerated.
+``DataQuirkWarning`` flags known real-data oddities that are tolerated. A strategy's
+failure is :class:`strategies.errors.StrategyError` (with the strategies: feeds
+import nothing from them).
 """
 
 from __future__ import annotations
@@ -14,10 +16,3 @@ class InputError(ValueError):
 
 class DataQuirkWarning(UserWarning):
     """A known real-data quirk that is tolerated (e.g. Open = 0 on old index rows)."""
-
-
-class StrategyError(RuntimeError):
-    """A strategy failed or broke the contract (bad shape, NaN weights, look-ahead...).
-
-    The message names the strategy and the problem; the run is recorded as failed.
-    """

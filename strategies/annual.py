@@ -47,9 +47,20 @@ from strategies.learning import (
     to_target,
 )
 from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
+from strategies.top_k import top_k_weights
 
-MONTH_DAYS = 21
+MONTH_DAYS = 21  # trading days per month of a stock's description
+
+# Model sizes of the annual pickers, fixed (not strategy parameters: the training
+# options are, see AnnualParams). Small on purpose: a year end gives one training
+# pair per stock, a few thousand pairs over a run.
+LSTM_HIDDEN = 32  # lstm-annual: hidden units of its one layer
+TRANSFORMER_D_MODEL = 32  # transformer-annual: model width
+TRANSFORMER_LAYERS = 2  # encoder layers
+TRANSFORMER_HEADS = 4  # attention heads (divide the width)
+TRANSFORMER_FFN = 64  # feed-forward width
 
 
 class AnnualParams(LearningParams, ReducedFeatureParams):
@@ -118,8 +129,7 @@ class _AnnualPicker(WalkForwardStrategy):
         return members_of(seeds, self.params.ensemble)
 
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.extra = feature_names(self.params.features, history)
         n_extra = feature_rows(history, self.extra, np.array([0])).shape[1]
@@ -133,7 +143,7 @@ class _AnnualPicker(WalkForwardStrategy):
         self._monthly: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     def training_pairs(self, history: History) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(inputs (n, months, F), targets (n,), year-end rows used) from year ends before today."""
@@ -204,13 +214,8 @@ class _AnnualPicker(WalkForwardStrategy):
         if self.params.ensemble and len(self.seeds) > 1:
             predicted = np.vstack([predicted, predicted.mean(axis=0, keepdims=True)])
         for row, scores in enumerate(predicted):
-            order = np.argsort(-scores, kind="stable")[: self.params.top_k]
-            picks = columns[order]
-            if self.params.weighting == "score" and np.any(scores[order] > 0):
-                positive = np.clip(scores[order], 0.0, None)
-                weights[row, picks] = positive / positive.sum()
-            else:
-                weights[row, picks] = 1.0 / len(picks)
+            positions, picked = top_k_weights(scores, self.params.top_k, self.params.weighting)
+            weights[row, columns[positions]] = picked
         return weights
 
     def predict(self, history: History) -> tuple[np.ndarray, np.ndarray]:
@@ -242,9 +247,7 @@ class _AnnualPicker(WalkForwardStrategy):
                 model=self._model_state(),
             )
             if self.pca is not None:
-                state.update(
-                    pca_mean=torch.from_numpy(self.pca.mean), pca=torch.from_numpy(self.pca.components)
-                )
+                state.update(pca=self.pca.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -252,10 +255,7 @@ class _AnnualPicker(WalkForwardStrategy):
             self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()
             self.y_std = float(state["y_std"])
             if self.pca is not None:
-                self.pca.mean, self.pca.components = (
-                    state["pca_mean"].numpy().copy(),
-                    state["pca"].numpy().copy(),
-                )
+                self.pca.load_state_dict(state["pca"])
             self._load_model_state(state["model"])
 
     def _model_state(self) -> torch.Tensor:
@@ -278,7 +278,7 @@ class LstmAnnual(_AnnualPicker):
     summary = "LSTM over 12 monthly rows per stock, picks the top-k for next year"
 
     def _build(self) -> None:
-        self.model = BatchedLSTM(self.seeds, self.n_inputs, hidden=32)
+        self.model = BatchedLSTM(self.seeds, self.n_inputs, hidden=LSTM_HIDDEN)
         self.built = True
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
@@ -307,10 +307,10 @@ class TransformerAnnual(_AnnualPicker):
         shape = TransformerShape(
             self.n_inputs,
             p.months,
-            d_model=32,
-            layers=2,
-            heads=4,
-            ffn=64,
+            d_model=TRANSFORMER_D_MODEL,
+            layers=TRANSFORMER_LAYERS,
+            heads=TRANSFORMER_HEADS,
+            ffn=TRANSFORMER_FFN,
             attention=p.attention,
             zero_head=p.head_init == "zero",
         )
@@ -318,11 +318,7 @@ class TransformerAnnual(_AnnualPicker):
         self.built = True
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
-        pred = self.model.forward(inputs)
-        loss = self.trainer.loss_value(pred, targets).mean(dim=1).sum()
-        self.model.params.grad = None
-        loss.backward()
-        self.trainer.step(self.model.params.grad)
+        self.trainer.autograd_step(self.model.forward(inputs), targets)
 
     def _predict(self, inputs: torch.Tensor) -> np.ndarray:
         return self.model.forward(inputs).numpy()

@@ -11,6 +11,7 @@ from pydantic import Field
 from strategies.base import RuleStrategy
 from strategies.history import History
 from strategies.params import StrategyParams
+from strategies.top_k import top_k_weights
 
 
 def _alive(close: np.ndarray) -> np.ndarray:
@@ -126,13 +127,8 @@ class MomentumAnnual(RuleStrategy):
             eligible = np.flatnonzero(ok)
             if eligible.size == 0:
                 continue
-            order = eligible[np.argsort(-trailing[eligible], kind="stable")]
-            picks = order[: self.params.top_k]
+            positions, picked = top_k_weights(trailing[eligible], self.params.top_k, self.params.weighting)
             row = np.zeros(k)
-            if self.params.weighting == "score" and np.any(trailing[picks] > 0):
-                score = np.clip(trailing[picks], 0.0, None)
-                row[picks] = score / score.sum()
-            else:
-                row[picks] = 1.0 / len(picks)
+            row[eligible[positions]] = picked
             weights[t] = row
         return weights

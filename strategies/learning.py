@@ -109,6 +109,19 @@ class CausalPCA:
     def transform(self, rows: np.ndarray) -> np.ndarray:
         return (np.nan_to_num(rows) - self.mean) @ self.components
 
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The fitted reduction as float64 tensors (what checkpoints store): ``mean`` (F,),
+        ``components`` (F, d)."""
+        return {
+            "mean": torch.from_numpy(np.asarray(self.mean, dtype=np.float64).copy()),
+            "components": torch.from_numpy(self.components.copy()),
+        }
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`state_dict` gave (copies: the tensors stay untouched)."""
+        self.mean = state["mean"].numpy().copy()
+        self.components = state["components"].numpy().copy()
+
 
 class OnlineReducedParams(FeatureParams):
     """Extra features of an online strategy through a PCA fitted once, causally (:class:`OnlineReduction`)."""
@@ -161,18 +174,12 @@ class OnlineReduction:
 
     def state_dict(self) -> dict[str, Any]:
         """Tensors and a bool (what checkpoints store)."""
-        return {
-            "fitted": self.fitted,
-            "scale": torch.from_numpy(self.scale.copy()),
-            "mean": torch.from_numpy(np.asarray(self.pca.mean, dtype=np.float64).copy()),
-            "components": torch.from_numpy(self.pca.components.copy()),
-        }
+        return {"fitted": self.fitted, "scale": torch.from_numpy(self.scale.copy()), **self.pca.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.fitted = bool(state["fitted"])
         self.scale = state["scale"].numpy().copy()
-        self.pca.mean = state["mean"].numpy().copy()
-        self.pca.components = state["components"].numpy().copy()
+        self.pca.load_state_dict(state)
 
 
 def feature_names(spec: str, history: History) -> list[str]:
@@ -253,3 +260,17 @@ class Trainer:
         """Apply the gradient mode per seed, then one optimizer step (``grad`` is modified)."""
         apply_gradient_mode(grad, self.grad_mode, self.grad_norm)
         self.optimizer.step(grad)
+
+    def autograd_step(self, pred: torch.Tensor, target: torch.Tensor) -> None:
+        """One optimizer step by autograd, for models whose backward pass torch writes.
+
+        ``pred``: (seed rows, n) predictions computed from the optimizer's parameter
+        tensor (a leaf with ``requires_grad``); ``target``: (seed rows, n) or (n,)
+        targets in the same units. The loss is the mean over ``n`` per seed row,
+        summed over rows, so each row's gradient is that of its own mean loss.
+        """
+        params = self.optimizer.params
+        loss = self.loss_value(pred, target).mean(dim=1).sum()
+        params.grad = None
+        loss.backward()
+        self.step(params.grad)

@@ -49,9 +49,10 @@ from strategies.learning import (
     weights_for,
 )
 from strategies.nn import lstm_kernel
-from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.batched_lstm import BatchedLSTM, StepCache
 from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
+from strategies.nn.torch_threads import pin_torch, restore_torch
 
 # Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
 # field (e.g. one added later) must be at its default for backend=auto to use it.
@@ -119,10 +120,7 @@ class _OnlineLstm(OnlineStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        # one intra-op thread: results independent of the core count, and fastest for
-        # tensors this small; restored in end()
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.feature_names = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -259,7 +257,7 @@ class _OnlineLstm(OnlineStrategy):
         raise NotImplementedError
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -268,7 +266,7 @@ class _OnlineLstm(OnlineStrategy):
             "optimizer": self.trainer.optimizer.state_dict(),
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
-            "pending": [_cache_to_dict(c) for c in self._kept_steps()],
+            "pending": [c.state_dict() for c in self._kept_steps()],
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
             "extra": self._extra_state(),
@@ -280,7 +278,7 @@ class _OnlineLstm(OnlineStrategy):
         self.trainer.optimizer.load_state_dict(state["optimizer"])
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
-        self.pending = [_cache_from_dict(c) for c in state["pending"]]
+        self.pending = [StepCache.from_state_dict(c) for c in state["pending"]]
         if self.kernel is not None:
             self.kernel.load_kept_steps(self.pending)
         scale = state["pending_scale"]
@@ -359,22 +357,10 @@ class LstmStateless(_OnlineLstm):
         t = history.n_days - 1
         first = max(0, t - self.params.window + 1)
         if self.kernel is not None:
-            shape = (self.params.layers, len(self.model._rows), self.n_tickers, self.model.width)
+            shape = (self.params.layers, len(self.model.rows), self.n_tickers, self.model.width)
             h_arr, c_arr = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
             y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
             return y[: len(self.seeds)]
         h, c = self.model.zero_state(self.n_tickers)
         ys, _, _, self.pending = self.model.forward(torch.from_numpy(self._inputs(history, first, t)), h, c)
         return ys[-1].numpy()
-
-
-def _cache_to_dict(cache: StepCache) -> dict[str, Any]:
-    return {
-        "layers": [vars(layer).copy() for layer in cache.layers],
-        "top": cache.top,
-        "output": cache.output,
-    }
-
-
-def _cache_from_dict(state: dict[str, Any]) -> StepCache:
-    return StepCache([LayerCache(**layer) for layer in state["layers"]], state["top"], state["output"])

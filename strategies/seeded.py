@@ -23,6 +23,7 @@ from strategies.base import Member, OnlineStrategy, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import members_of
 from strategies.nn.seeding import seed_generator
+from strategies.nn.torch_threads import TorchSettings, pin_torch, restore_torch
 
 __all__ = ["SeededOnlineStrategy", "SeededWalkForwardStrategy"]
 
@@ -41,15 +42,12 @@ class _TorchSeeded:
     def _enter_torch(self, seeds: tuple[int, ...]) -> None:
         self.seeds = tuple(seeds)
         self.generators = {seed: seed_generator(seed) for seed in self.seeds}
-        self._torch_before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
-        torch.set_num_threads(1)
-        torch.use_deterministic_algorithms(True)
+        self._torch_before: TorchSettings | None = pin_torch(deterministic=True)
 
     def _exit_torch(self) -> None:
         before = getattr(self, "_torch_before", None)
         if before is not None:
-            torch.set_num_threads(before[0])
-            torch.use_deterministic_algorithms(before[1])
+            restore_torch(before)
             self._torch_before = None
 
     def teardown(self) -> None:

@@ -49,6 +49,7 @@ from strategies.learning import (
     weights_for,
 )
 from strategies.nn.seeding import seed_generator
+from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
 
 TRADING_DAYS_PER_YEAR = 252
@@ -94,8 +95,7 @@ class Transformer(WalkForwardStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # see strategies.nn.seeding: bitwise, and fastest for small tensors
+        self._torch_before = pin_torch()  # restored in end()
         self.seeds = tuple(seeds)
         self.features = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -129,7 +129,7 @@ class Transformer(WalkForwardStrategy):
         self.trainer = Trainer(self.params, self.model.params)
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch_before)
 
     # --- data -------------------------------------------------------------------------
     def _raw(self, history: History, lo: int, hi: int) -> np.ndarray:
@@ -197,11 +197,8 @@ class Transformer(WalkForwardStrategy):
         self.fitted = True
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        pred = self.model.forward(x)
-        loss = self.trainer.loss_value(pred, y[: len(pred)]).mean(dim=1).sum()
-        self.model.params.grad = None
-        loss.backward()
-        self.trainer.step(self.model.params.grad)
+        """One optimizer step on (seeds, N, W, F) windows and (seeds, N) scaled targets."""
+        self.trainer.autograd_step(self.model.forward(x), y)
 
     def learn(self, history: History) -> None:
         if not (self.params.finetune and self.fitted) or history.n_days < self.params.window + 1:
@@ -239,11 +236,7 @@ class Transformer(WalkForwardStrategy):
             "std": torch.from_numpy(self.std.copy()),
             "delta_std": torch.from_numpy(self.delta_std.copy()),
             "fitted": self.fitted,
-            **(
-                {"pca_mean": torch.from_numpy(self.pca.mean), "pca": torch.from_numpy(self.pca.components)}
-                if self.pca is not None
-                else {}
-            ),
+            **({"pca": self.pca.state_dict()} if self.pca is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -256,4 +249,4 @@ class Transformer(WalkForwardStrategy):
         self.delta_std = state["delta_std"].numpy().copy()
         self.fitted = bool(state["fitted"])
         if self.pca is not None:
-            self.pca.mean, self.pca.components = state["pca_mean"].numpy().copy(), state["pca"].numpy().copy()
+            self.pca.load_state_dict(state["pca"])

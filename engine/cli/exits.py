@@ -36,7 +36,8 @@ from engine.exits import (
     is_broken_pipe,
     silence_stdout,
 )
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 
 def _click_class(name: str) -> type[BaseException] | None:

@@ -30,7 +30,8 @@ from pydantic import ValidationError
 from engine.config import RunConfig
 from engine.progress import Progress, ProgressEvent
 from engine.store import write_json_atomic
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 REQUEST, PROGRESS, RESULT, ERROR, OUTPUT = (
     "request.json",

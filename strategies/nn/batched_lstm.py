@@ -40,12 +40,12 @@ activations stored when each step ran forward: the classic online BPTT(h).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 import torch
 
-from strategies.nn.seeding import seed_generator
+from strategies.nn.seeding import seed_generator, seed_rows
 
 PHI = (1.0 + math.sqrt(5.0)) / 2.0
 ALIGN = 32  # floats: two AVX-512 vectors, the widest unrolled step of torch's CPU loops
@@ -66,9 +66,24 @@ class LayerCache:
 
 @dataclass
 class StepCache:
+    """What one forward step keeps for the backward pass: every layer's cache, the top state, the output."""
+
     layers: list[LayerCache]
     top: torch.Tensor  # top hidden state h, (S, B, H)
     output: torch.Tensor  # the prediction y, (S, B)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain data for a checkpoint: dicts of the tensors (not copied) and a list of the layers'."""
+        return {
+            "layers": [{f.name: getattr(layer, f.name) for f in fields(layer)} for layer in self.layers],
+            "top": self.top,
+            "output": self.output,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> StepCache:
+        """The step cache :meth:`state_dict` described."""
+        return cls([LayerCache(**layer) for layer in state["layers"]], state["top"], state["output"])
 
 
 class BatchedLSTM:
@@ -84,7 +99,7 @@ class BatchedLSTM:
     ) -> None:
         self.seeds = tuple(seeds)
         # rows computed: a lone seed gets a shadow copy (see the module docstring)
-        self._rows = self.seeds if len(self.seeds) > 1 else self.seeds * 2
+        self.rows = seed_rows(self.seeds)
         self.n_inputs, self.hidden, self.n_layers = n_inputs, hidden, layers
         self.width = -(-hidden // ALIGN) * ALIGN  # hidden units incl. inert padding
         self.phi = PHI if activation == "phi_tanh" else 1.0
@@ -98,13 +113,13 @@ class BatchedLSTM:
         shapes += [(width, 1), (1, 1)]
         used = sum(math.prod(s) for s in shapes)
         total = -(-used // (2 * ALIGN)) * (2 * ALIGN)
-        s_count = len(self._rows)
+        s_count = len(self.rows)
         self.params = torch.zeros(s_count, total)
         self.grad = torch.zeros(s_count, total)
         self._phi_t = torch.tensor(self.phi)
         self._p = self._views(self.params, shapes)
         self._g = self._views(self.grad, shapes)
-        for i, seed in enumerate(self._rows):
+        for i, seed in enumerate(self.rows):
             self._init_seed(i, seed_generator(seed))
 
     @staticmethod
@@ -176,7 +191,7 @@ class BatchedLSTM:
     # --- forward ---------------------------------------------------------------------------
     def zero_state(self, batch: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Hidden and cell states per layer, zeros of shape (S, B, H)."""
-        shape = (len(self._rows), batch, self.width)
+        shape = (len(self.rows), batch, self.width)
         return (
             [torch.zeros(shape) for _ in range(self.n_layers)],
             [torch.zeros(shape) for _ in range(self.n_layers)],
@@ -202,7 +217,7 @@ class BatchedLSTM:
         The input projection of the first layer is computed for all steps in one
         batched matmul; only the recurrence is sequential.
         """
-        hidden, s_count = self.width, len(self._rows)
+        hidden, s_count = self.width, len(self.rows)
         steps, batch = xs.shape[0], xs.shape[1]
         w_in, w_hh, b = self._split(0)
         x0 = xs.reshape(1, steps * batch, -1).expand(s_count, -1, -1)
@@ -246,8 +261,8 @@ class BatchedLSTM:
         """
         hidden = self.width
         last = steps[-1]
-        if len(self._rows) > len(dy):
-            dy = dy.expand(len(self._rows), -1)  # the shadow row learns as its seed does
+        if len(self.rows) > len(dy):
+            dy = dy.expand(len(self.rows), -1)  # the shadow row learns as its seed does
         dy3 = dy.unsqueeze(-1)  # (S, B, 1)
         self._g[-2].copy_(torch.bmm(last.top.transpose(1, 2), dy3))
         self._g[-1].copy_(dy3.sum(dim=1, keepdim=True))

@@ -42,18 +42,31 @@ EXP_LIMIT = 20.0  # as strategies.nn.losses: exponential losses continue linearl
 try:
     import numba
 
-    def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
+        options: dict[str, Any] = {
+            "boundscheck": False,
+            "nogil": True,
+            "error_model": "numpy",
+            "inline": inline,
+        }
         try:
-            return numba.njit(cache=True, boundscheck=False, nogil=True, error_model="numpy")(fn)
+            return numba.njit(cache=True, **options)(fn)
         except RuntimeError:  # no writable cache location: compile on each process start
-            return numba.njit(cache=False, boundscheck=False, nogil=True, error_model="numpy")(fn)
+            return numba.njit(cache=False, **options)(fn)
+
+    def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
+        # the named pieces of forward_steps and learn_step, inlined into them by numba: a call
+        # per (seed, ticker) passing ~20 arrays cost ~5% of the day step (measured side by side)
+        return _jit(fn, inline="always")
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - numba comes with vectorbt
     AVAILABLE = False
 
-    def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
         return fn
+
+    _jit_inline = _jit
 
 
 F0 = np.float32(0.0)
@@ -122,6 +135,68 @@ def _dot(p: np.ndarray, off: int, v: np.ndarray, n: int) -> np.float32:
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
+@_jit_inline
+def _cell_step(
+    p: np.ndarray,
+    layout: np.ndarray,
+    width: int,
+    phi: np.float32,
+    xs: np.ndarray,
+    t: int,
+    k: int,
+    layer: int,
+    s: int,
+    b: int,
+    h: np.ndarray,
+    c: np.ndarray,
+    z: np.ndarray,
+    hp: np.ndarray,
+    cp: np.ndarray,
+    sg: np.ndarray,
+    cd: np.ndarray,
+    ac: np.ndarray,
+    ho: np.ndarray,
+) -> None:
+    """One LSTM cell of :func:`forward_steps`: layer ``layer``, seed row ``s``, ticker ``b`` at step
+    ``t`` (ring slot ``k``); its input is ``xs[t, b]`` (layer 0) or the layer below's new hidden
+    state. Updates h, c in place and keeps the activations in slot ``k``; ``z`` (4H) is scratch."""
+    g4 = 4 * width
+    w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
+    z[:] = p[b_off : b_off + g4]
+    for i in range(n_in):
+        xi = xs[t, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+        w_row = p[w_off + i * g4 : w_off + (i + 1) * g4]
+        for j in range(g4):
+            z[j] += xi * w_row[j]
+    for i in range(width):
+        hp[k, layer, s, b, i] = h[layer, s, b, i]
+        cp[k, layer, s, b, i] = c[layer, s, b, i]
+    # four hidden rows per pass over z (width is a multiple of 32): a quarter
+    # of the loads and stores of z
+    for i in range(0, width, 4):
+        h0, h1 = h[layer, s, b, i], h[layer, s, b, i + 1]
+        h2, h3 = h[layer, s, b, i + 2], h[layer, s, b, i + 3]
+        row = w_off + (n_in + i) * g4
+        w0 = p[row : row + g4]
+        w1 = p[row + g4 : row + 2 * g4]
+        w2 = p[row + 2 * g4 : row + 3 * g4]
+        w3 = p[row + 3 * g4 : row + 4 * g4]
+        for j in range(g4):
+            z[j] += (h0 * w0[j] + h1 * w1[j]) + (h2 * w2[j] + h3 * w3[j])
+    for j in range(3 * width):
+        sg[k, layer, s, b, j] = F1 / (F1 + np.float32(math.exp(-z[j])))
+    for i in range(width):
+        cand = _act(z[3 * width + i], phi)
+        c_new = sg[k, layer, s, b, width + i] * c[layer, s, b, i] + sg[k, layer, s, b, i] * cand
+        act_c = _act(c_new, phi)
+        h_new = sg[k, layer, s, b, 2 * width + i] * act_c
+        cd[k, layer, s, b, i] = cand
+        ac[k, layer, s, b, i] = act_c
+        ho[k, layer, s, b, i] = h_new
+        h[layer, s, b, i] = h_new
+        c[layer, s, b, i] = c_new
+
+
 @_jit
 def forward_steps(
     params: np.ndarray,
@@ -152,8 +227,7 @@ def forward_steps(
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers, n_rows = h.shape[0], h.shape[1]
     ring = xc.shape[0]
-    g4 = 4 * width
-    z = np.empty(g4, np.float32)
+    z = np.empty(4 * width, np.float32)
     for t in range(steps):
         k = (slot0 + t) % ring
         xc[k] = xs[t]
@@ -161,42 +235,7 @@ def forward_steps(
             p = params[s]
             for b in range(batch):
                 for layer in range(n_layers):
-                    w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
-                    z[:] = p[b_off : b_off + g4]
-                    for i in range(n_in):
-                        xi = xs[t, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
-                        w_row = p[w_off + i * g4 : w_off + (i + 1) * g4]
-                        for j in range(g4):
-                            z[j] += xi * w_row[j]
-                    for i in range(width):
-                        hp[k, layer, s, b, i] = h[layer, s, b, i]
-                        cp[k, layer, s, b, i] = c[layer, s, b, i]
-                    # four hidden rows per pass over z (width is a multiple of 32): a quarter
-                    # of the loads and stores of z
-                    for i in range(0, width, 4):
-                        h0, h1 = h[layer, s, b, i], h[layer, s, b, i + 1]
-                        h2, h3 = h[layer, s, b, i + 2], h[layer, s, b, i + 3]
-                        row = w_off + (n_in + i) * g4
-                        w0 = p[row : row + g4]
-                        w1 = p[row + g4 : row + 2 * g4]
-                        w2 = p[row + 2 * g4 : row + 3 * g4]
-                        w3 = p[row + 3 * g4 : row + 4 * g4]
-                        for j in range(g4):
-                            z[j] += (h0 * w0[j] + h1 * w1[j]) + (h2 * w2[j] + h3 * w3[j])
-                    for j in range(3 * width):
-                        sg[k, layer, s, b, j] = F1 / (F1 + np.float32(math.exp(-z[j])))
-                    for i in range(width):
-                        cand = _act(z[3 * width + i], phi)
-                        c_new = (
-                            sg[k, layer, s, b, width + i] * c[layer, s, b, i] + sg[k, layer, s, b, i] * cand
-                        )
-                        act_c = _act(c_new, phi)
-                        h_new = sg[k, layer, s, b, 2 * width + i] * act_c
-                        cd[k, layer, s, b, i] = cand
-                        ac[k, layer, s, b, i] = act_c
-                        ho[k, layer, s, b, i] = h_new
-                        h[layer, s, b, i] = h_new
-                        c[layer, s, b, i] = c_new
+                    _cell_step(p, layout, width, phi, xs, t, k, layer, s, b, h, c, z, hp, cp, sg, cd, ac, ho)
                 y = p[head[1]]
                 acc = F0
                 for i in range(width):
@@ -276,6 +315,224 @@ def _update(
             ps[j] = ps[j] - lr * gj / (np.float32(math.sqrt(mj)) + eps)
 
 
+@_jit_inline
+def _output_error(
+    p: np.ndarray,
+    head: np.ndarray,
+    width: int,
+    newest: int,
+    s: int,
+    ho: np.ndarray,
+    yo: np.ndarray,
+    target: np.ndarray,
+    known: np.ndarray,
+    nk: np.float32,
+    loss_code: int,
+    dy: np.ndarray,
+    tops: np.ndarray,
+    above: np.ndarray,
+) -> None:
+    """Seed row ``s``: the loss derivative w.r.t. the newest outputs into ``dy`` (B,), the top
+    hidden states into ``tops`` (B, H), and the error into the top hidden state into ``above``."""
+    n_layers = ho.shape[1]
+    for b in range(target.shape[0]):
+        e = yo[newest, s, b] - target[b]
+        dy[b] = _loss_derivative(e, loss_code) * known[b] / nk
+        for i in range(width):
+            tops[b, i] = ho[newest, n_layers - 1, s, b, i]
+            above[b, i] = dy[b] * p[head[0] + i]
+
+
+@_jit_inline
+def _backward(
+    p: np.ndarray,
+    layout: np.ndarray,
+    width: int,
+    phi: np.float32,
+    newest: int,
+    n_steps: int,
+    s: int,
+    xc: np.ndarray,
+    hp: np.ndarray,
+    cp: np.ndarray,
+    sg: np.ndarray,
+    cd: np.ndarray,
+    ac: np.ndarray,
+    ho: np.ndarray,
+    above: np.ndarray,
+    below: np.ndarray,
+    dzs: np.ndarray,
+    ins: np.ndarray,
+    count: np.ndarray,
+    dh_next: np.ndarray,
+    dc_next: np.ndarray,
+    has_next: np.ndarray,
+    dz: np.ndarray,
+    dh: np.ndarray,
+) -> None:
+    """Seed row ``s``: BPTT of the error ``above`` (B, H) at the top of the newest kept step through
+    the last ``n_steps`` ring slots, newest first. Each layer's pre-activation errors dz go to
+    ``dzs[layer, :count[layer]]`` (4H each), the matching [input, h_prev] rows to ``ins``
+    (``below``, ``dh_next``/``dc_next`` (L, B, H), ``has_next`` (L,), ``dz`` (4H), ``dh`` (H):
+    scratch, allocated once per call of :func:`learn_step`)."""
+    n_layers = hp.shape[1]
+    batch = above.shape[0]
+    ring = xc.shape[0]
+    g4 = 4 * width
+    act_phi = phi
+    neg_inv_phi = np.float32(-1.0 / phi)
+    has_next[:] = False
+    count[:] = 0
+    for step in range(n_steps):
+        k = (newest - step) % ring
+        last = step == n_steps - 1
+        has_above = step == 0
+        for layer in range(n_layers - 1, -1, -1):
+            if not has_above and not has_next[layer]:
+                continue  # nothing flows into this layer at this step
+            w_off, n_in = layout[layer, 0], layout[layer, 2]
+            for b in range(batch):
+                for i in range(width):
+                    if has_above and has_next[layer]:
+                        dh[i] = above[b, i] + dh_next[layer, b, i]
+                    elif has_above:
+                        dh[i] = above[b, i]
+                    else:
+                        dh[i] = dh_next[layer, b, i]
+                for i in range(width):
+                    i_g = sg[k, layer, s, b, i]
+                    f_g = sg[k, layer, s, b, width + i]
+                    o_g = sg[k, layer, s, b, 2 * width + i]
+                    a_c = ac[k, layer, s, b, i]
+                    cand = cd[k, layer, s, b, i]
+                    dc = dh[i] * o_g * (act_phi + neg_inv_phi * (a_c * a_c))
+                    if has_next[layer]:
+                        dc += dc_next[layer, b, i]
+                    dz[i] = dc * cand * (i_g * (F1 - i_g))
+                    dz[width + i] = dc * cp[k, layer, s, b, i] * (f_g * (F1 - f_g))
+                    dz[2 * width + i] = dh[i] * a_c * (o_g * (F1 - o_g))
+                    dz[3 * width + i] = dc * i_g * (act_phi + neg_inv_phi * (cand * cand))
+                    dc_next[layer, b, i] = dc * f_g
+                n = count[layer]
+                dzs[layer, n, :] = dz
+                for i in range(n_in):
+                    ins[layer, n, i] = xc[k, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+                for i in range(width):
+                    ins[layer, n, n_in + i] = hp[k, layer, s, b, i]
+                count[layer] = n + 1
+                # error into the previous step's hidden state and the layer below
+                if not last:
+                    for i in range(width):
+                        dh_next[layer, b, i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
+                if layer > 0:
+                    for i in range(n_in):
+                        below[b, i] = _dot(p, w_off + i * g4, dz, g4)
+            has_next[layer] = not last
+            if layer > 0:
+                above, below = below, above
+                has_above = True
+            else:
+                has_above = False
+
+
+@_jit_inline
+def _gradient_norm(
+    layout: np.ndarray,
+    width: int,
+    tops: np.ndarray,
+    dy: np.ndarray,
+    dzs: np.ndarray,
+    ins: np.ndarray,
+    count: np.ndarray,
+) -> float:
+    """One seed row's raw gradient norm (float64), from the kept errors and inputs of
+    :func:`_backward` and the head's (``tops``, ``dy``), without forming the gradient."""
+    batch = dy.shape[0]
+    sq = _gram_norm_sq(tops, dy.reshape(batch, 1), batch)
+    for layer in range(layout.shape[0]):
+        n_in = layout[layer, 2]
+        sq += _gram_norm_sq(ins[layer, :, : n_in + width], dzs[layer], count[layer])
+    return math.sqrt(sq)
+
+
+@_jit_inline
+def _mode_factor(norm: float, mode: int, norm_c: np.float32) -> np.float32:
+    """What the gradient mode multiplies a seed row's gradient by (``MODE_CODES``: none 1,
+    scale c / norm, clip min(c / norm, 1)), from its raw ``norm``."""
+    factor = F1  # g * 1 is g exactly: mode none needs no branch in the updates
+    if mode != 0:
+        floored = max(np.float32(norm), np.float32(1e-12))
+        factor = norm_c / floored
+        if mode == 2:
+            factor = min(factor, F1)
+    return factor
+
+
+@_jit_inline
+def _optimizer_step(
+    p: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    layout: np.ndarray,
+    head: np.ndarray,
+    width: int,
+    tops: np.ndarray,
+    dy: np.ndarray,
+    dzs: np.ndarray,
+    ins: np.ndarray,
+    count: np.ndarray,
+    factor: np.float32,
+    opt_code: int,
+    hyper: np.ndarray,
+    g_row: np.ndarray,
+    g_head: np.ndarray,
+) -> None:
+    """One seed row's optimizer step (see :func:`_update`), weight row by weight row: each row's
+    gradient (a sum of outer products of the kept inputs and errors) is formed just before its
+    update, times ``factor`` (``g_row`` (4H), ``g_head`` (H + 1): scratch)."""
+    g4 = 4 * width
+    batch = dy.shape[0]
+    for layer in range(layout.shape[0]):
+        w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
+        n = count[layer]
+        if n == 0:  # no error reached this layer: a zero gradient still moves Adam's moments
+            g_row[:] = F0
+            for i in range(n_in + width):
+                _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
+            _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
+            continue
+        for i in range(n_in + width):
+            a0 = ins[layer, 0, i]
+            d0 = dzs[layer, 0]
+            if n == 1:  # the row's gradient a0 * d0 is formed inside the update
+                _update(p, m, v, w_off + i * g4, d0, a0, factor, opt_code, hyper)
+                continue
+            for j in range(g4):
+                g_row[j] = a0 * d0[j]
+            for r in range(1, n):
+                ar = ins[layer, r, i]
+                dr = dzs[layer, r]
+                for j in range(g4):
+                    g_row[j] += ar * dr[j]
+            _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
+        g_row[:] = dzs[layer, 0]
+        for r in range(1, n):
+            dr = dzs[layer, r]
+            for j in range(g4):
+                g_row[j] += dr[j]
+        _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
+    for i in range(width):
+        acc = F0
+        for b in range(batch):
+            acc += tops[b, i] * dy[b]
+        g_head[i] = acc
+    gb = F0
+    for b in range(batch):
+        gb += dy[b]
+    g_head[width] = gb
+    _update(p, m, v, head[0], g_head, F1, factor, opt_code, hyper)
+
+
 @_jit
 def learn_step(
     params: np.ndarray,
@@ -324,11 +581,8 @@ def learn_step(
     """
     n_layers, n_rows = hp.shape[1], hp.shape[2]
     batch = target.shape[0]
-    ring = xc.shape[0]
     g4 = 4 * width
-    act_phi = phi
-    neg_inv_phi = np.float32(-1.0 / phi)
-    n_max = ring * batch
+    n_max = xc.shape[0] * batch
     in_max = max(xc.shape[2], width) + width
     dzs = np.zeros((n_layers, n_max, g4), np.float32)  # pre-activation errors per (step, ticker)
     ins = np.zeros((n_layers, n_max, in_max), np.float32)  # the matching [input, h_prev]
@@ -347,118 +601,53 @@ def learn_step(
     nk = np.float32(n_known)
     for s in range(n_rows):
         p = params[s]
-        has_next[:] = False
-        count[:] = 0
-        # loss derivative w.r.t. the newest outputs; error into the top hidden state
-        for b in range(batch):
-            e = yo[newest, s, b] - target[b]
-            dy[b] = _loss_derivative(e, loss_code) * known[b] / nk
-            for i in range(width):
-                tops[b, i] = ho[newest, n_layers - 1, s, b, i]
-                above[b, i] = dy[b] * p[head[0] + i]
-        for step in range(n_steps):
-            k = (newest - step) % ring
-            last = step == n_steps - 1
-            has_above = step == 0
-            for layer in range(n_layers - 1, -1, -1):
-                if not has_above and not has_next[layer]:
-                    continue  # nothing flows into this layer at this step
-                w_off, n_in = layout[layer, 0], layout[layer, 2]
-                for b in range(batch):
-                    for i in range(width):
-                        if has_above and has_next[layer]:
-                            dh[i] = above[b, i] + dh_next[layer, b, i]
-                        elif has_above:
-                            dh[i] = above[b, i]
-                        else:
-                            dh[i] = dh_next[layer, b, i]
-                    for i in range(width):
-                        i_g = sg[k, layer, s, b, i]
-                        f_g = sg[k, layer, s, b, width + i]
-                        o_g = sg[k, layer, s, b, 2 * width + i]
-                        a_c = ac[k, layer, s, b, i]
-                        cand = cd[k, layer, s, b, i]
-                        dc = dh[i] * o_g * (act_phi + neg_inv_phi * (a_c * a_c))
-                        if has_next[layer]:
-                            dc += dc_next[layer, b, i]
-                        dz[i] = dc * cand * (i_g * (F1 - i_g))
-                        dz[width + i] = dc * cp[k, layer, s, b, i] * (f_g * (F1 - f_g))
-                        dz[2 * width + i] = dh[i] * a_c * (o_g * (F1 - o_g))
-                        dz[3 * width + i] = dc * i_g * (act_phi + neg_inv_phi * (cand * cand))
-                        dc_next[layer, b, i] = dc * f_g
-                    n = count[layer]
-                    dzs[layer, n, :] = dz
-                    for i in range(n_in):
-                        ins[layer, n, i] = xc[k, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
-                    for i in range(width):
-                        ins[layer, n, n_in + i] = hp[k, layer, s, b, i]
-                    count[layer] = n + 1
-                    # error into the previous step's hidden state and the layer below
-                    if not last:
-                        for i in range(width):
-                            dh_next[layer, b, i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
-                    if layer > 0:
-                        for i in range(n_in):
-                            below[b, i] = _dot(p, w_off + i * g4, dz, g4)
-                has_next[layer] = not last
-                if layer > 0:
-                    above, below = below, above
-                    has_above = True
-                else:
-                    has_above = False
-        # gradient mode: this seed's gradient norm, from the kept errors and inputs
-        sq = _gram_norm_sq(tops, dy.reshape(batch, 1), batch)
-        for layer in range(n_layers):
-            n_in = layout[layer, 2]
-            sq += _gram_norm_sq(ins[layer, :, : n_in + width], dzs[layer], count[layer])
-        norms[s] = math.sqrt(sq)
-        factor = F1  # g * 1 is g exactly: mode none needs no branch in the updates
-        if mode != 0:
-            norm = max(np.float32(norms[s]), np.float32(1e-12))
-            factor = norm_c / norm
-            if mode == 2:
-                factor = min(factor, F1)
-        # the optimizer, row by row: each row's gradient formed just before its update
-        m, v = state1[s], state2[s]
-        for layer in range(n_layers):
-            w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
-            n = count[layer]
-            if n == 0:  # no error reached this layer: a zero gradient still moves Adam's moments
-                g_row[:] = F0
-                for i in range(n_in + width):
-                    _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
-                _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
-                continue
-            for i in range(n_in + width):
-                a0 = ins[layer, 0, i]
-                d0 = dzs[layer, 0]
-                if n == 1:  # the row's gradient a0 * d0 is formed inside the update
-                    _update(p, m, v, w_off + i * g4, d0, a0, factor, opt_code, hyper)
-                    continue
-                for j in range(g4):
-                    g_row[j] = a0 * d0[j]
-                for r in range(1, n):
-                    ar = ins[layer, r, i]
-                    dr = dzs[layer, r]
-                    for j in range(g4):
-                        g_row[j] += ar * dr[j]
-                _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
-            g_row[:] = dzs[layer, 0]
-            for r in range(1, n):
-                dr = dzs[layer, r]
-                for j in range(g4):
-                    g_row[j] += dr[j]
-            _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
-        for i in range(width):
-            acc = F0
-            for b in range(batch):
-                acc += tops[b, i] * dy[b]
-            g_head[i] = acc
-        gb = F0
-        for b in range(batch):
-            gb += dy[b]
-        g_head[width] = gb
-        _update(p, m, v, head[0], g_head, F1, factor, opt_code, hyper)
+        _output_error(p, head, width, newest, s, ho, yo, target, known, nk, loss_code, dy, tops, above)
+        _backward(
+            p,
+            layout,
+            width,
+            phi,
+            newest,
+            n_steps,
+            s,
+            xc,
+            hp,
+            cp,
+            sg,
+            cd,
+            ac,
+            ho,
+            above,
+            below,
+            dzs,
+            ins,
+            count,
+            dh_next,
+            dc_next,
+            has_next,
+            dz,
+            dh,
+        )
+        norms[s] = _gradient_norm(layout, width, tops, dy, dzs, ins, count)
+        factor = _mode_factor(norms[s], mode, norm_c)
+        _optimizer_step(
+            p,
+            state1[s],
+            state2[s],
+            layout,
+            head,
+            width,
+            tops,
+            dy,
+            dzs,
+            ins,
+            count,
+            factor,
+            opt_code,
+            hyper,
+            g_row,
+            g_head,
+        )
 
 
 def supported(options: dict[str, Any]) -> str | None:
@@ -510,7 +699,7 @@ class KernelLSTM:
             offset += w_size + 4 * width
         self.layout = np.array(layout, dtype=np.int64)
         self.head = np.array([offset, offset + width], dtype=np.int64)
-        rows = len(model._rows)
+        rows = len(model.rows)
         self.n_rows = rows
         self.loss_code = LOSS_CODES[loss]
         self.mode = MODE_CODES[grad_mode]

@@ -1,16 +1,14 @@
-"""Seeds and determinism for torch models.
+"""Seeds of the batched torch models: one generator per seed, and the rows a model computes.
 
 Each seed gets its own ``torch.Generator``, so a seed's initialization does not
-depend on which other seeds run beside it. ``deterministic_torch`` pins torch to
-one intra-op thread for the duration of a run: results then do not depend on the
-machine's core count or on how a reduction was split, and for the small tensors of
-these models one thread is also the fastest.
+depend on which other seeds run beside it. A batched model (seed axis first) holds
+one parameter row per seed, and a lone seed beside an identical shadow copy of
+itself: torch's batched matmuls take another kernel path for a batch of one, so
+without the shadow a seed run alone would round differently than among others.
+Torch's thread and algorithm settings for a run are in :mod:`strategies.nn.torch_threads`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 
@@ -20,15 +18,10 @@ def seed_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(1_000_003 * (seed + 1))
 
 
-@contextmanager
-def deterministic_torch(threads: int = 1) -> Iterator[None]:
-    """Run with ``threads`` intra-op threads and deterministic algorithms; restore afterwards."""
-    old_threads = torch.get_num_threads()
-    old_det = torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
+def seed_rows(seeds: tuple[int, ...]) -> tuple[int, ...]:
+    """The seed of each parameter row of a batched model: ``seeds``, or a lone seed twice (its shadow).
+
+    Row ``i`` is initialized from ``seed_generator(rows[i])``; outputs for rows past
+    ``len(seeds)`` (the shadow) are dropped by the callers.
+    """
+    return seeds if len(seeds) > 1 else seeds * 2

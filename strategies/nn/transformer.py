@@ -33,7 +33,7 @@ from typing import Literal
 
 import torch
 
-from strategies.nn.seeding import seed_generator
+from strategies.nn.seeding import seed_generator, seed_rows
 
 Positions = Literal["sinusoidal", "learned"]
 Attention = Literal["fused", "explicit"]
@@ -69,7 +69,7 @@ class BatchedTransformer:
         if shape.d_model % shape.heads:
             raise ValueError(f"d_model {shape.d_model} is not divisible by heads {shape.heads}")
         self.seeds = tuple(seeds)
-        self._rows = self.seeds if len(self.seeds) > 1 else self.seeds * 2
+        self.rows = seed_rows(self.seeds)  # a lone seed gets a shadow copy (see batched_lstm)
         self.shape = shape
         d, f, w = shape.d_model, shape.n_features, shape.window
         spec: list[tuple[str, tuple[int, ...], str]] = [
@@ -103,8 +103,8 @@ class BatchedTransformer:
         self._spec = spec
         total = sum(math.prod(s) for _, s, _ in spec)
         total = -(-total // 64) * 64  # pad rows (see batched_lstm: aligned per-seed blocks)
-        self.params = torch.zeros(len(self._rows), total)
-        for row, seed in enumerate(self._rows):
+        self.params = torch.zeros(len(self.rows), total)
+        for row, seed in enumerate(self.rows):
             self._init_row(row, seed_generator(seed))
         self.params.requires_grad_(True)
         self._mask = torch.full((w, w), float("-inf")).triu(1)
@@ -135,7 +135,7 @@ class BatchedTransformer:
         out, offset = {}, 0
         for name, shape, _ in self._spec:
             n = math.prod(shape)
-            out[name] = flat[:, offset : offset + n].view(len(self._rows), *shape)
+            out[name] = flat[:, offset : offset + n].view(len(self.rows), *shape)
             offset += n
         return out
 
@@ -148,7 +148,7 @@ class BatchedTransformer:
         through views made once.
         """
         p = self.views() if torch.is_grad_enabled() else self._frozen
-        s_count = len(self._rows)
+        s_count = len(self.rows)
         if x.dim() == 3:
             x = x.unsqueeze(0).expand(s_count, -1, -1, -1)
         elif x.shape[0] != s_count:  # per-seed inputs for a lone seed: feed its shadow the same

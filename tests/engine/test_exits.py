@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 
 from engine.exits import BAD_INPUT, BROKEN_PIPE, FAILED, INTERRUPTED, error_code, is_broken_pipe
-from feeds.errors import InputError, StrategyError
+from feeds.errors import InputError
+from strategies.errors import StrategyError
 
 
 def test_each_kind_of_exception_gets_its_exit_code():

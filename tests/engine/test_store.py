@@ -14,7 +14,7 @@ import pytest
 from engine.config import RunConfig, StrategySpec
 from engine.runner import prepare, run_and_store
 from engine.store import BROKEN, COMPLETE, FAILED, INCOMPLETE, RunStore
-from feeds.errors import StrategyError
+from strategies.errors import StrategyError
 from tests.conftest import random_walk_market
 
 

@@ -149,8 +149,8 @@ def test_a_listed_universe_limits_picks_and_the_benchmark(tmp_path):
 def test_the_engine_rejects_a_pick_outside_the_universe(tmp_path):
     from engine.drive import generate_targets
     from engine.universe import apply_universe
-    from feeds.errors import StrategyError
     from strategies.base import RuleStrategy
+    from strategies.errors import StrategyError
 
     class EveryTicker(RuleStrategy):
         name = "every-ticker"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.batched_lstm import BatchedLSTM, StepCache
 
 
 def autograd_reference(model: BatchedLSTM, xs: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
@@ -73,3 +73,14 @@ def test_padding_units_stay_inert_through_training():
         opt.step(model.backward(caches, torch.randn(1, 1)).clone())
     assert (h[0][..., 5:] == 0).all()
     assert (model.params[start == 0] == 0).all()  # padding weights never move
+
+
+def test_step_cache_state_round_trip():
+    model = BatchedLSTM((0, 1), n_inputs=3, hidden=4, layers=2)
+    xs = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(0))
+    _, _, _, caches = model.forward(xs, *model.zero_state(5))
+    state = caches[-1].state_dict()
+    assert set(state["layers"][0]) == {"x", "h_prev", "sig", "cand", "c_prev", "act_c"}
+    again = StepCache.from_state_dict(state)
+    dy = torch.ones(2, 5)
+    torch.testing.assert_close(model.backward([again], dy), model.backward([caches[-1]], dy), rtol=0, atol=0)
