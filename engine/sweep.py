@@ -81,8 +81,8 @@ class SweepOutcome:
     elsewhere: int = 0  # cells being computed by another process at the time (claimed there)
 
 
-def load_spec(path: Path) -> SpecDict:
-    """Read and validate a TOML or YAML sweep spec; bad files name the file, the key and the problem."""
+def load_spec(path: Path) -> SweepSpec:
+    """Read and validate a TOML or YAML sweep spec, typed; bad files name the file, the key and the problem."""
     raw = read_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
     # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
@@ -90,8 +90,8 @@ def load_spec(path: Path) -> SpecDict:
     return validate_spec(raw, f"sweep spec {path}")
 
 
-def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SpecDict:
-    """``spec`` checked against :class:`SweepSpec` (unknown keys named, with a suggestion), as a dict.
+def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SweepSpec:
+    """``spec`` checked against :class:`SweepSpec` (unknown keys named, with a suggestion), typed.
 
     Strategy parameters (``params`` and ``grid`` names) are checked against each
     strategy's own parameters when the strategy can be loaded; an unknown strategy
@@ -116,7 +116,7 @@ def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SpecDict:
         empty = [k for k, v in entry.grid.items() if not v]
         if empty:
             raise InputError(f"{where}: strategies[{i}].grid.{empty[0]}: an empty list of values")
-    return model.model_dump(mode="python")
+    return model
 
 
 def _axis(value: Any) -> list[Any]:
@@ -133,7 +133,7 @@ def _period(value: Any, sweep: str) -> tuple[Any, Any]:
 
 
 def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
-    """``spec`` as the typed :class:`SweepSpec` (a dict, as :func:`load_spec` returns, is validated)."""
+    """``spec`` as the typed :class:`SweepSpec` (a dict, e.g. built in a notebook, is validated)."""
     if isinstance(spec, SweepSpec):
         return spec
     return validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")

@@ -33,7 +33,7 @@ def sweep(
     settings = resolve_settings(runs_dir, cache_dir)
     loaded = load_spec(spec)
     cells = expand(loaded)
-    err.print(f"sweep {loaded['name']}: {len(cells)} cells, executor {executor}")
+    err.print(f"sweep {loaded.name}: {len(cells)} cells, executor {executor}")
 
     def event(kind: str, cell: Any, detail: str) -> None:
         color = {"done": "green", "elsewhere": "yellow"}.get(kind, "red")

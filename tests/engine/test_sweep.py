@@ -75,7 +75,7 @@ def test_grid_expansion_and_stable_cell_keys(tmp_path, data):
         "ma-trend window=20",
         "ma-trend window=40",
     ]
-    reordered = dict(spec, strategies=spec["strategies"][::-1])
+    reordered = spec.model_copy(update={"strategies": spec.strategies[::-1]})
     assert {c.key for c in expand(reordered)} == {c.key for c in cells}
     yaml_path = write_spec(
         tmp_path,
