@@ -22,6 +22,7 @@ from strategies.nn.gradients import apply_gradient_mode
 from strategies.nn.losses import bce_value, get_loss
 from strategies.nn.normalize import RunningNorm
 from strategies.nn.seeding import seed_generator
+from strategies.nn.torch_threads import pin_torch, restore_torch
 
 PHI = (1 + math.sqrt(5)) / 2
 
@@ -59,8 +60,7 @@ class GruOnline(OnlineStrategy):
 
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        self._threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # deterministic and fast for tiny models
+        self._torch = pin_torch()  # one thread: same bits on any machine, and fast for tiny models
         self.models, self.optimizers, self.states = [], [], []
         for seed in seeds:
             torch.manual_seed(seed_generator(seed).initial_seed())  # each seed: its own initialization
@@ -79,7 +79,7 @@ class GruOnline(OnlineStrategy):
         self.trade_from = history.dates[0] + np.timedelta64(round(p.warmup_years * 365.25), "D")
 
     def end(self) -> None:
-        torch.set_num_threads(self._threads)
+        restore_torch(self._torch)
 
     def learn(self, history: History) -> None:
         delta = history.deltas[-1, 0]
