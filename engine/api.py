@@ -278,7 +278,7 @@ def run(
         from engine.first_use import audit_on_first_use
 
         failed = audit_on_first_use(
-            prepared.strategies, prepared.market, prepared.config.seeds, settings.cache_dir
+            prepared.strategies, prepared.market, prepared.config.seeds, settings.cache_dir, progress=progress
         )
         if failed:
             raise StrategyError(

@@ -16,11 +16,11 @@ import hashlib
 import inspect
 import json
 import os
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from engine.progress import Progress
 from strategies.base import Strategy
 from strategies.registry import spec_of
 
@@ -54,9 +54,12 @@ def audit_on_first_use(
     seeds: tuple[int, ...],
     cache_dir: Path,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[str, str]]:
-    """Audit every plugin among ``strategies`` not audited before; (label, summary) of the failures."""
+    """Audit every plugin among ``strategies`` not audited before; (label, summary) of the failures.
+
+    ``progress``: one event (stage "<label>: first use, auditing ...", 0 of 1) per plugin audited now.
+    """
     from engine.audit import audit
 
     if os.environ.get(NO_AUDIT_ENV, "") not in ("", "0"):
@@ -71,7 +74,7 @@ def audit_on_first_use(
         stored = _read(path)
         if stored is None:
             if progress:
-                progress(f"{strategy.label()}: first use, auditing for look-ahead ({QUICK_CUTS} cuts)")
+                progress(f"{strategy.label()}: first use, auditing for look-ahead ({QUICK_CUTS} cuts)", 0, 1)
             report = audit(
                 spec_of(cls), market, seeds[:1], params=strategy.params.model_dump(), cuts=QUICK_CUTS
             )

@@ -16,6 +16,8 @@ a strategy's label        trading days driven (rows of the data), e.g.
 ``"sweep cells"``         cells of a sweep stored (complete or failed)
 audit: its first stage    0 of 2 (the two full-data passes started)
 ``"passes"`` (audit)      the look-ahead audit's cut passes finished
+a plugin's first use      0 of 1 (``"<label>: first use, auditing ..."``:
+                          its quick audit started, engine.first_use)
 ========================  =====================================================
 
 ``done == total`` means the stage is finished; ``done == 0`` that it has started.

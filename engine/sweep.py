@@ -82,7 +82,7 @@ class SweepOutcome:
 
 
 def load_spec(path: Path) -> SweepSpec:
-    """Read and validate a TOML or YAML sweep spec, typed; bad files name the file, the key and the problem."""
+    """Read and validate a TOML or YAML sweep spec (typed); bad files name the file, key and problem."""
     raw = read_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
     # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key

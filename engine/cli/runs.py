@@ -147,6 +147,7 @@ def _print_ablation(result: Any, without: Any, runs_dir: Path, as_json: bool) ->
 def _audit_first_use(prepared: Any, cache_dir: Path) -> None:
     """Plugins never audited under their current version or file: audit now (cached); exit 1 on a leak."""
     from engine.first_use import audit_on_first_use
+    from engine.progress import ProgressEvent
 
     with err.status("auditing plugins") as status:
         failures = audit_on_first_use(
@@ -154,7 +155,7 @@ def _audit_first_use(prepared: Any, cache_dir: Path) -> None:
             prepared.market,
             prepared.config.seeds,
             cache_dir,
-            progress=lambda msg: status.update(msg),
+            progress=lambda *event: status.update(ProgressEvent(*event).describe()),
         )
     for label, summary in failures:
         err.print(
