@@ -34,7 +34,7 @@ from plotly.subplots import make_subplots
 
 from engine import rows
 from engine.metrics import DAYS_PER_YEAR
-from engine.result_schema import RunResult, StrategyEntry, parse_result
+from engine.result_schema import RunResult, StrategyEntry, UniverseInfo
 from engine.rows import NA, percent, rounded
 
 # Okabe-Ito (colour-blind safe), without black: every colour reads on white and on near-black
@@ -50,36 +50,28 @@ LAYOUT: dict[str, Any] = {
 }
 
 
-ResultLike = RunResult | Mapping[str, Any]  # a typed result, or its JSON form (typed on the way in)
-EntryLike = StrategyEntry | Mapping[str, Any]
-
-
-def _entry(entry: EntryLike) -> StrategyEntry:
-    return entry if isinstance(entry, StrategyEntry) else StrategyEntry.model_validate(entry)
-
-
-def entries(result: ResultLike) -> list[StrategyEntry]:
+def entries(result: RunResult) -> list[StrategyEntry]:
     """Strategies, then benchmarks (primary first)."""
-    return parse_result(result).entries
+    return result.entries
 
 
-def display_name(entry: EntryLike) -> str:
+def display_name(entry: StrategyEntry) -> str:
     """A result's name for people: benchmarks say what they hold (:func:`engine.rows.display_name`)."""
-    return rows.display_name(_entry(entry))
+    return rows.display_name(entry)
 
 
-def seeded(entry: EntryLike) -> bool:
+def seeded(entry: StrategyEntry) -> bool:
     """A stochastic strategy with per-seed results."""
-    return rows.seeded(_entry(entry))
+    return rows.seeded(entry)
 
 
-def row_label(entry: EntryLike) -> str:
+def row_label(entry: StrategyEntry) -> str:
     """The table label of an entry's headline figures (seed mean for stochastic strategies)."""
-    return rows.row_label(_entry(entry))
+    return rows.row_label(entry)
 
 
 # --- series drawn from the stored equity ----------------------------------------------------------
-def series(result: ResultLike, equity: pl.DataFrame) -> list[dict[str, Any]]:
+def series(result: RunResult, equity: pl.DataFrame) -> list[dict[str, Any]]:
     """The bold curve of every strategy and benchmark, with its label, colour, dash and faint seeds.
 
     Each item: ``label, name, role, dates (datetime64[D]), values, seeds {member: values}, color, dash``.
@@ -152,7 +144,7 @@ def _value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str,
     fig.update_yaxes(type="log", title=title, tickvals=ticks, ticktext=text, **where)
 
 
-def equity_figure(result: ResultLike, equity: pl.DataFrame, *, log: bool = True) -> go.Figure:
+def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) -> go.Figure:
     """Growth of 1: every seed faint, the ensemble (or the seeds' average) bold, benchmarks dashed."""
     fig = go.Figure()
     drawn = []
@@ -198,7 +190,7 @@ def _drawdown(values: np.ndarray) -> np.ndarray:
     return values / np.maximum(np.maximum.accumulate(values), 1.0) - 1.0
 
 
-def drawdown_figure(result: ResultLike, equity: pl.DataFrame) -> go.Figure:
+def drawdown_figure(result: RunResult, equity: pl.DataFrame) -> go.Figure:
     """Drawdown from the running peak of each bold curve, in %; labels as in the equity chart."""
     fig = go.Figure()
     for s in series(result, equity):
@@ -219,11 +211,11 @@ def drawdown_figure(result: ResultLike, equity: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def yearly_columns(result: ResultLike) -> list[tuple[str, dict[str, Any], str, str]]:
+def yearly_columns(result: RunResult) -> list[tuple[str, dict[str, Any], str, str]]:
     """(label, {year: yield}, colour, shade) per column: each strategy, its ensemble, each benchmark."""
     out = []
     strategy_i = bench_i = 0
-    for column in rows.yearly_columns(parse_result(result), ensembles=True):
+    for column in rows.yearly_columns(result, ensembles=True):
         if column.ensemble:  # the colour of its strategy, lighter
             out.append((column.label, column.values, out[-1][2], "light"))
             continue
@@ -237,9 +229,8 @@ def yearly_columns(result: ResultLike) -> list[tuple[str, dict[str, Any], str, s
     return out
 
 
-def yearly_figure(result: ResultLike) -> go.Figure:
+def yearly_figure(result: RunResult) -> go.Figure:
     """Yield per calendar year; every year labelled, partial years marked * and hatched."""
-    result = parse_result(result)
     fig = go.Figure()
     years = rows.years(result)
     partial = bool(result.benchmark.partial_years)
@@ -265,18 +256,16 @@ def yearly_figure(result: ResultLike) -> go.Figure:
     return fig
 
 
-def yearly_rows(result: ResultLike) -> list[dict[str, Any]]:
+def yearly_rows(result: RunResult) -> list[dict[str, Any]]:
     """Per calendar year (``2022*`` when partial): the yield in % of each column of :func:`yearly_columns`."""
-    result = parse_result(result)
     columns = yearly_columns(result)
     return [
         {"year": y.label, **{c[0]: percent(c[1].get(y.year)) for c in columns}} for y in rows.years(result)
     ]
 
 
-def seed_distribution_figure(result: ResultLike) -> go.Figure | None:
+def seed_distribution_figure(result: RunResult) -> go.Figure | None:
     """CAGR of every seed per seeded strategy, with each benchmark as a reference line; None without seeds."""
-    result = parse_result(result)
     chosen = [e for e in result.strategies if rows.seeded(e)]
     if not chosen:
         return None
@@ -309,7 +298,7 @@ def seed_distribution_figure(result: ResultLike) -> go.Figure | None:
     return fig
 
 
-def metrics_rows(result: ResultLike) -> list[dict[str, Any]]:
+def metrics_rows(result: RunResult) -> list[dict[str, Any]]:
     """One row per strategy (seed mean), ensemble and benchmark: the figures of ``backtest show``.
 
     The rows of :func:`engine.rows.summary_rows`. None marks a figure that does not
@@ -317,7 +306,7 @@ def metrics_rows(result: ResultLike) -> list[dict[str, Any]]:
     benchmark over itself.
     """
     out = []
-    for row in rows.summary_rows(parse_result(result)):
+    for row in rows.summary_rows(result):
         spread = row.spread
         out.append(
             {
@@ -339,7 +328,7 @@ def metrics_rows(result: ResultLike) -> list[dict[str, Any]]:
     return out
 
 
-def seed_rows(entry: EntryLike, bench_cagr: float | None) -> list[dict[str, Any]]:
+def seed_rows(entry: StrategyEntry, bench_cagr: float | None) -> list[dict[str, Any]]:
     """Every seed of a stochastic strategy: the rows of :func:`engine.rows.seed_rows`."""
     return [
         {
@@ -349,11 +338,11 @@ def seed_rows(entry: EntryLike, bench_cagr: float | None) -> list[dict[str, Any]
             "Sharpe": rounded(s.sharpe, 2),
             "max DD %": percent(s.max_drawdown),
         }
-        for s in rows.seed_rows(_entry(entry), bench_cagr)
+        for s in rows.seed_rows(entry, bench_cagr)
     ]
 
 
-def picks_rows(entry: EntryLike) -> list[dict[str, Any]]:
+def picks_rows(entry: StrategyEntry) -> list[dict[str, Any]]:
     """Annual strategies: per year held, each pick and how it did against the universe's median stock."""
     return [
         {
@@ -363,22 +352,37 @@ def picks_rows(entry: EntryLike) -> list[dict[str, Any]]:
             "universe median %": percent(r.median),
             "beat median": None if r.beat is None else ("yes" if r.beat else "no"),
         }
-        for r in rows.pick_rows(_entry(entry))
+        for r in rows.pick_rows(entry)
+    ]
+
+
+def coverage_rows(universe: UniverseInfo) -> list[dict[str, Any]]:
+    """A point-in-time universe per year held: decision close, members, with prices, missing, not members."""
+    return [
+        {
+            "year": year,
+            "decision close": e.decision_close,
+            "members": e.members,
+            "with prices": e.with_prices,
+            "missing": ", ".join(e.missing),
+            "not members": ", ".join(e.excluded),
+        }
+        for year, e in universe.coverage.items()
     ]
 
 
 # --- configuration -----------------------------------------------------------------------------------
-def config_lines(result: ResultLike) -> list[str]:
+def config_lines(result: RunResult) -> list[str]:
     """The exact configuration a run ran with (as stored), as short lines; seeds only where they matter."""
-    return rows.config_lines(parse_result(result))
+    return rows.config_lines(result)
 
 
-def flat_config(result: ResultLike) -> dict[str, str]:
+def flat_config(result: RunResult) -> dict[str, str]:
     """Every setting of a run as ``key -> text`` (strategy parameters as ``NAME.param``)."""
-    return rows.flat_config(parse_result(result))
+    return rows.flat_config(result)
 
 
-def param_diff_rows(results: list[ResultLike], names: list[str]) -> list[dict[str, str]]:
+def param_diff_rows(results: list[RunResult], names: list[str]) -> list[dict[str, str]]:
     """Settings that differ between runs: one row per setting, one column per run (``—``: not set)."""
     flats = [flat_config(r) for r in results]
     keys = sorted({k for f in flats for k in f})
@@ -579,9 +583,8 @@ def exposure_series(weights: pl.DataFrame, name: str) -> tuple[np.ndarray, dict[
     return dates, {c: np.nan_to_num(wide[c].to_numpy()) for c in wide.columns if c != "date"}
 
 
-def exposure_figure(result: ResultLike, weights: pl.DataFrame) -> go.Figure:
+def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
     """Target weights over time: per ticker (stacked) for few tickers, gross exposure per strategy."""
-    result = parse_result(result)
     fig = go.Figure()
     for i, entry in enumerate(result.strategies):
         if weights.filter(pl.col("strategy") == entry.name).is_empty():
@@ -617,13 +620,12 @@ def exposure_figure(result: ResultLike, weights: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def cost_rows(result: ResultLike, weights: pl.DataFrame) -> list[dict[str, Any]]:
+def cost_rows(result: RunResult, weights: pl.DataFrame) -> list[dict[str, Any]]:
     """Turnover, trades and costs paid per strategy and benchmark (stored figures).
 
     Costs paid per year ~= turnover per year x the run's cost rate: fees are charged
     on traded value, and turnover is traded value over portfolio value per year.
     """
-    result = parse_result(result)
     rate = (result.config.cost_bps + result.config.slippage_bps) / 10_000
     out = []
     for entry in result.entries:
@@ -644,7 +646,7 @@ def cost_rows(result: ResultLike, weights: pl.DataFrame) -> list[dict[str, Any]]
 
 
 # --- comparison ----------------------------------------------------------------------------------------
-Loaded = list[tuple[str, ResultLike, pl.DataFrame]]  # (run id, result, equity frame) per run
+Loaded = list[tuple[str, RunResult, pl.DataFrame]]  # (run id, result, equity frame) per run
 
 
 def compare_series(loaded: Loaded) -> tuple[np.datetime64, list[dict[str, Any]]]:
@@ -654,8 +656,7 @@ def compare_series(loaded: Loaded) -> tuple[np.datetime64, list[dict[str, Any]]]
     distinct benchmark gets its own dash and colour. A run is tagged with its
     label (``RunResult.label``), else its id's last six characters.
     """
-    per_run = [(run_id, parse_result(result), equity) for run_id, result, equity in loaded]
-    per_run = [(run_id, result, series(result, equity)) for run_id, result, equity in per_run]
+    per_run = [(run_id, result, series(result, equity)) for run_id, result, equity in loaded]
     start = max(s["dates"][0] for _, _, items in per_run for s in items)
     out, seen = [], {}
     for i, (run_id, result, items) in enumerate(per_run):
@@ -742,28 +743,27 @@ def compare_metric_rows(loaded: Loaded) -> list[dict[str, Any]]:
     return rows
 
 
-def compare_yearly_rows(results: list[ResultLike]) -> list[dict[str, Any]]:
+def compare_yearly_rows(results: list[RunResult]) -> list[dict[str, Any]]:
     """Per calendar year of any run: the yield in % of every column of every run, side by side."""
-    columns = rows.compare_yearly_columns([parse_result(r) for r in results], dashboard=True)
+    columns = rows.compare_yearly_columns(results, dashboard=True)
     return [
         {"year": y, **{c.label: percent(c.values.get(y)) for c in columns}} for y in rows.union_years(columns)
     ]
 
 
 # --- evidence --------------------------------------------------------------------------------------------
-def basis_text(result: ResultLike) -> str:
+def basis_text(result: RunResult) -> str:
     """The run's one-line basis statement (dividends, cash rate, calendar), as every surface prints it."""
-    return rows.basis_line(parse_result(result))
+    return rows.basis_line(result)
 
 
-def evidence_text(result: ResultLike) -> list[str]:
+def evidence_text(result: RunResult) -> list[str]:
     """The evidence block of ``backtest show`` as plain lines (:func:`engine.rows.evidence_lines`)."""
-    return [line.plain for line in rows.evidence_lines(parse_result(result))]
+    return [line.plain for line in rows.evidence_lines(result)]
 
 
-def rank_figure(result: ResultLike) -> go.Figure | None:
+def rank_figure(result: RunResult) -> go.Figure | None:
     """Each seed's CAGR in the first half against the second (regression to the mean made visible)."""
-    result = parse_result(result)
     fig = go.Figure()
     shown = False
     for i, (name, ev) in enumerate(result.evidence.items()):
@@ -804,10 +804,9 @@ def _table_html(rows: list[dict[str, Any]]) -> str:
 
 
 def tearsheet_figures(
-    result: ResultLike, equity: pl.DataFrame, weights: pl.DataFrame | None
+    result: RunResult, equity: pl.DataFrame, weights: pl.DataFrame | None
 ) -> list[go.Figure]:
     """Every chart of the tearsheet, in page order."""
-    result = parse_result(result)
     items = series(result, equity)
     figures = [equity_figure(result, equity), drawdown_figure(result, equity), yearly_figure(result)]
     figures += [monthly_heatmap_figure(s) for s in items if s["role"] == "strategy"]
@@ -821,18 +820,24 @@ def tearsheet_figures(
 
 
 def tearsheet_html(
-    result: ResultLike, equity: pl.DataFrame, weights: pl.DataFrame | None = None, *, label: str | None = None
+    result: RunResult,
+    equity: pl.DataFrame,
+    weights: pl.DataFrame | None = None,
+    *,
+    label: str | None = None,
+    json_form: Mapping[str, Any] | None = None,
 ) -> str:
     """One self-contained HTML file (plotly.js inlined once, opens offline) with the run's tearsheet.
 
-    ``label``: the run's label for the heading (default: ``RunResult.label``). The
-    page embeds the run's JSON form: a dict given is embedded as it is (key order of
-    ``metrics.json``); a typed result as its dump (the same values).
+    ``label``: the run's label for the heading (default: ``RunResult.label``); when
+    given it is also embedded as the JSON form's ``label``. The page embeds the run's
+    JSON form: ``json_form`` as it is when given (the stored dict, in the key order of
+    ``metrics.json``), else the typed result's dump (the same values).
     """
-    typed = parse_result(result)
-    embedded = (
-        dict(result) if isinstance(result, Mapping) else typed.model_dump(mode="json", exclude_unset=True)
-    )
+    typed = result
+    embedded = dict(json_form) if json_form is not None else typed.model_dump(mode="json", exclude_unset=True)
+    if label is not None:
+        embedded["label"] = label
     label = label or typed.label
     items = series(typed, equity)
     parts = [

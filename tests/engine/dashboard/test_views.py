@@ -29,7 +29,8 @@ def stored(tmp_path_factory):
         start=None,
     )
     result = run_and_store(prepare(config), runs)
-    return result.to_dict(), runs.load_equity(result.run_id), runs.load_weights(result.run_id)
+    payload = result.to_dict()
+    return parse_result(payload), runs.load_equity(result.run_id), runs.load_weights(result.run_id), payload
 
 
 def test_log_ticks_step_1_2_5_and_label_whole_values():
@@ -43,8 +44,8 @@ def test_log_ticks_step_1_2_5_and_label_whole_values():
 
 
 def test_monthly_returns_match_an_independent_resample(stored):
-    payload, equity, _ = stored
-    item = views.series(payload, equity)[0]
+    result, equity, _, _ = stored
+    item = views.series(result, equity)[0]
     table = views.monthly_returns(item["dates"], item["values"])
     s = pd.Series(item["values"], index=pd.to_datetime(item["dates"]))
     ends = s.groupby(s.index.to_period("M")).last()
@@ -57,64 +58,60 @@ def test_monthly_returns_match_an_independent_resample(stored):
 
 
 def test_worst_drawdown_equals_the_stored_max_drawdown(stored):
-    payload, equity, _ = stored
-    for item, entry in zip(views.series(payload, equity), views.entries(payload), strict=True):
+    result, equity, _, _ = stored
+    for item, entry in zip(views.series(result, equity), result.entries, strict=True):
         rows = views.drawdown_periods(item["dates"], item["values"])
         assert rows[0]["depth %"] == pytest.approx(entry.max_drawdown * 100, abs=0.006)
         assert [r["depth %"] for r in rows] == sorted(r["depth %"] for r in rows)
 
 
 def test_labels_are_consistent_and_benchmarks_say_what_they_hold(stored):
-    payload, equity, weights = stored
-    labels = [s["label"] for s in views.series(payload, equity)]
+    result, equity, weights, _ = stored
+    labels = [s["label"] for s in views.series(result, equity)]
     assert labels == ["ma-trend", "buy-and-hold IDX"]
-    rows = views.metrics_rows(payload)
+    rows = views.metrics_rows(result)
     assert [r["strategy"] for r in rows] == labels
     assert rows[1]["vs benchmark %"] is None and rows[0]["± std %"] is None  # "—" on the page
-    annual = {
-        **payload["benchmark"],
-        "role": "benchmark",
-        "name": "buy-and-hold",
-        "tickers": [f"S{i}" for i in range(20)],
-    }
-    assert views.display_name(annual) == "equal-weight buy-and-hold of 20 stocks"
-    assert views.cost_rows(payload, weights)[0]["turnover /yr"] == round(
-        payload["strategies"][0]["turnover"], 2
+    annual = result.benchmark.model_copy(
+        update={"role": "benchmark", "name": "buy-and-hold", "tickers": [f"S{i}" for i in range(20)]}
     )
+    assert views.display_name(annual) == "equal-weight buy-and-hold of 20 stocks"
+    assert views.cost_rows(result, weights)[0]["turnover /yr"] == round(result.strategies[0].turnover, 2)
 
 
 def test_partial_years_are_marked_in_the_table_and_every_year_is_labelled(stored):
-    payload, _, _ = stored
-    partial = payload["benchmark"]["partial_years"]
+    result, _, _, _ = stored
+    partial = result.benchmark.partial_years
     assert partial
-    years = [r["year"] for r in views.yearly_rows(payload)]
+    years = [r["year"] for r in views.yearly_rows(result)]
     assert all(y.endswith("*") == (int(y.rstrip("*")) in partial) for y in years)
-    fig = views.yearly_figure(payload)
+    fig = views.yearly_figure(result)
     assert list(fig.layout.xaxis.tickvals) == years
 
 
 def test_compare_rebases_every_curve_at_the_latest_common_start(stored):
-    payload, equity, _ = stored
+    result, equity, _, _ = stored
     late = equity.filter(equity["date"] >= equity["date"].unique().sort()[100])
-    start, items = views.compare_series([("run-a", payload, equity), ("run-b", payload, late)])
+    start, items = views.compare_series([("run-a", result, equity), ("run-b", result, late)])
     assert str(start) == str(late["date"].min())
     assert all(str(s["dates"][0]) == str(start) and s["values"][0] == 1.0 for s in items)
-    assert len(views.compare_drawdown_figure([("run-a", payload, equity)]).data) == 2
+    assert len(views.compare_drawdown_figure([("run-a", result, equity)]).data) == 2
     benches = [s for s in items if s["role"] == "benchmark"]
     assert len(benches) == 1  # the same benchmark of the same data is drawn once
-    rows = views.param_diff_rows(
-        [payload, {**payload, "config": {**payload["config"], "cost_bps": 9}}], ["a", "b"]
-    )
+    costly = result.model_copy(update={"config": result.config.model_copy(update={"cost_bps": 9.0})})
+    rows = views.param_diff_rows([result, costly], ["a", "b"])
     assert rows == [{"setting": "cost_bps", "a": "5", "b": "9"}]
 
 
 def test_tearsheet_html_is_self_contained(stored):
-    payload, equity, weights = stored
-    page = views.tearsheet_html(payload, equity, weights)
-    typed = views.tearsheet_html(parse_result(payload), equity, weights, label="mine")
-    assert "<h1>Run " + payload["run_id"] + ": mine</h1>" in typed
-    embedded = re.search(r"id='metrics'>(.*?)</script>", typed).group(1)
-    assert json.loads(html.unescape(embedded)) == payload  # the same values as metrics.json
+    result, equity, weights, payload = stored
+    page = views.tearsheet_html(result, equity, weights)
+    embedded = re.search(r"id='metrics'>(.*?)</script>", page).group(1)
+    assert json.loads(html.unescape(embedded)) == payload  # the typed dump: metrics.json values
+    stored_form = views.tearsheet_html(result, equity, weights, label="mine", json_form=payload)
+    assert "<h1>Run " + payload["run_id"] + ": mine</h1>" in stored_form
+    embedded = re.search(r"id='metrics'>(.*?)</script>", stored_form).group(1)
+    assert html.unescape(embedded) == json.dumps({**payload, "label": "mine"})  # as stored, key order too
     assert page.startswith("<!doctype html>")
     assert not re.search(r"<script[^>]*\bsrc=", page)  # plotly.js inlined, nothing fetched: opens offline
     assert "Worst drawdowns" in page and "Monthly returns" in page and payload["run_id"] in page
