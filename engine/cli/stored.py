@@ -114,7 +114,7 @@ def show(
     info, payload = store.load_metrics(run_id)  # the JSON form: --json prints it as stored
     if html is not None:
         from engine import run_notes
-        from engine.dashboard.views import tearsheet_html
+        from engine.dashboard.tearsheet import tearsheet_html
 
         page = tearsheet_html(
             parse_result(payload),

@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from engine import run_notes
-from engine.dashboard import views
+from engine.dashboard.tearsheet import tearsheet_html
 from engine.result_schema import RunResult, parse_result
 from engine.settings import Settings
 from engine.store import COMPLETE, RunInfo, RunStore
@@ -82,7 +82,7 @@ def tearsheet(root: str, run_id: str, label: str) -> str:
     """A run's HTML tearsheet (``label``: its saved label, part of the key)."""
     result, equity = load_run(root, run_id)
     weights = load_weights(root, run_id)
-    return views.tearsheet_html(result, equity, weights, label=label, json_form=run_json(root, run_id))
+    return tearsheet_html(result, equity, weights, label=label, json_form=run_json(root, run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from engine.config import RunConfig, StrategySpec
 from engine.dashboard.jobs import Job, active_jobs
 from engine.dashboard.launch import page_path
-from engine.dashboard.views import metrics_rows
+from engine.dashboard.tables import metrics_rows
 from engine.result_schema import parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
