@@ -188,10 +188,10 @@ def drawdown_periods(dates: np.ndarray, values: np.ndarray, n: int = 5) -> list[
         current["recovery"] = None
         periods.append(current)
     periods.sort(key=lambda p: p["depth"])
-    rows = []
+    found = []
     for p in periods[:n]:
         end = np.datetime64(p["recovery"] or str(dates[-1]))
-        rows.append(
+        found.append(
             {
                 "peak": p["peak"],
                 "trough": p["trough"],
@@ -200,7 +200,7 @@ def drawdown_periods(dates: np.ndarray, values: np.ndarray, n: int = 5) -> list[
                 "calendar days": int((end - np.datetime64(p["peak"])).astype(np.int64)),
             }
         )
-    return rows
+    return found
 
 
 def exposure_series(weights: pl.DataFrame, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:

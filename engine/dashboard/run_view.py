@@ -12,16 +12,17 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import rows, run_notes
+from engine import run_notes
 from engine.dashboard import analysis, charts, reads, tables
 from engine.dashboard.series import Series, series
 from engine.result_schema import RunResult
+from engine.rows import NA, display_name, seeded
 
 
 def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
     """A table whose empty cells (figures that do not apply) read "—"."""
     frame = pl.DataFrame(rows, infer_schema_length=None)
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder=rows.NA, **kwargs)
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=NA, **kwargs)
 
 
 def show_run(run_id: str, key: str) -> None:
@@ -100,8 +101,8 @@ def seeds_panel(result: RunResult, key: str) -> None:
         st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")
     bench = result.benchmark.cagr
     for entry in result.strategies:
-        if rows.seeded(entry):
-            st.markdown(f"**{entry.name}: every seed** (vs {rows.display_name(result.benchmark)})")
+        if seeded(entry):
+            st.markdown(f"**{entry.name}: every seed** (vs {display_name(result.benchmark)})")
             show_table(tables.seed_rows(entry, bench))
         if entry.picks:
             share = entry.picks_beat_median.share if entry.picks_beat_median else None

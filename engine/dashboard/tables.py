@@ -125,11 +125,11 @@ def param_diff_rows(results: list[RunResult], names: list[str]) -> list[dict[str
 def compare_metric_rows(loaded: Loaded) -> list[dict[str, Any]]:
     """Key figures of each run over the common period of :func:`compare_series` and over its own period."""
     start, items = compare_series(loaded)
-    rows = []
+    found = []
     for s in items:
         years = (s.dates[-1] - s.dates[0]).astype(np.int64) / DAYS_PER_YEAR
         cagr = s.values[-1] ** (1 / years) - 1 if years > 0 else None
-        rows.append(
+        found.append(
             {
                 "run": s.run,
                 "curve": s.label,
@@ -139,7 +139,7 @@ def compare_metric_rows(loaded: Loaded) -> list[dict[str, Any]]:
                 "span": f"{s.dates[0]}..{s.dates[-1]}",
             }
         )
-    return rows
+    return found
 
 
 def compare_yearly_rows(results: list[RunResult]) -> list[dict[str, Any]]:
