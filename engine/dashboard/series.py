@@ -73,7 +73,18 @@ def series(result: RunResult, equity: pl.DataFrame) -> list[Series]:
             color, dash = COLORS[strategy_i % len(COLORS)], "solid"
             strategy_i += 1
         kept = seeds if len(seeds) > 1 else {}
-        out.append(Series(label, str(name), str(role), dates, values, kept, color, dash))
+        out.append(
+            Series(
+                label=label,
+                name=str(name),
+                role=str(role),
+                dates=dates,
+                values=values,
+                seeds=kept,
+                color=color,
+                dash=dash,
+            )
+        )
     return out
 
 
