@@ -2,13 +2,13 @@
 
 Every table here formats the rows of :mod:`engine.rows` (the dashboard formats the
 same rows); results are :class:`engine.result_schema.RunResult`, read through
-attributes. A JSON-form dict is accepted too and typed on the way in
-(:func:`engine.result_schema.parse_result`).
+attributes (commands type a run's JSON form once, with
+:func:`engine.result_schema.parse_result`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import rows
-from engine.result_schema import RunResult, StrategyEntry, parse_result
+from engine.result_schema import RunResult, StrategyEntry
 from engine.rows import LEGACY_BASIS, num, pct
 from engine.store import RunInfo
 
@@ -39,12 +39,10 @@ __all__ = [
     "yearly_table",
 ]
 
-ResultLike = RunResult | Mapping[str, Any]  # a typed result, or its JSON form (typed on the way in)
 
-
-def basis_line(result: ResultLike) -> str:
+def basis_line(result: RunResult) -> str:
     """The one line stating a run's basis (engine.basis), printed under every comparison."""
-    return rows.basis_line(parse_result(result))
+    return rows.basis_line(result)
 
 
 def _markup(line: rows.Line) -> str:
@@ -55,9 +53,8 @@ def _markup(line: rows.Line) -> str:
     return line.plain
 
 
-def render_run(result: ResultLike, console: Console, *, yearly: bool = True, seeds: bool = True) -> None:
+def render_run(result: RunResult, console: Console, *, yearly: bool = True, seeds: bool = True) -> None:
     """Comparison table, per-year yields and per-seed results of one run."""
-    result = parse_result(result)
     period, config, data = result.period, result.config, result.data
     console.print(
         f"[bold]run {result.run_id}[/bold]  data {data.spec} "
@@ -89,9 +86,8 @@ def render_run(result: ResultLike, console: Console, *, yearly: bool = True, see
         console.print(f"[dim]note: {note}[/dim]")
 
 
-def summary_table(result: ResultLike) -> Table:
+def summary_table(result: RunResult) -> Table:
     """Strategy vs buy-and-hold: the rows of :func:`engine.rows.summary_rows`."""
-    result = parse_result(result)
     counts = rows.seed_counts(result)
     table = Table(
         title="Strategy vs buy-and-hold, same period (CAGR from real dates)",
@@ -133,14 +129,13 @@ def summary_table(result: ResultLike) -> Table:
     return table
 
 
-def evidence_lines(result: ResultLike) -> list[str]:
+def evidence_lines(result: RunResult) -> list[str]:
     """The evidence block (:func:`engine.rows.evidence_lines`) with rich markup for the terminal."""
-    return [_markup(line) for line in rows.evidence_lines(parse_result(result))]
+    return [_markup(line) for line in rows.evidence_lines(result)]
 
 
-def yearly_table(result: ResultLike) -> Table:
+def yearly_table(result: RunResult) -> Table:
     """Yield per calendar year of every strategy and benchmark (seed means for seeded strategies)."""
-    result = parse_result(result)
     columns = rows.yearly_columns(result)
     table = Table(title="Yield per calendar year", title_justify="left", caption_justify="left")
     table.add_column("year")
@@ -224,7 +219,7 @@ def runs_table(infos: Sequence[RunInfo]) -> Table:
     return table
 
 
-def compare_table(results: Sequence[ResultLike]) -> Table:
+def compare_table(results: Sequence[RunResult]) -> Table:
     """Runs side by side, each over its own period: the rows of :func:`engine.rows.compare_rows`."""
     table = Table(title="Runs side by side", title_justify="left", caption_justify="left")
     for col, justify in (
@@ -239,7 +234,7 @@ def compare_table(results: Sequence[ResultLike]) -> Table:
         ("costs", "right"),
     ):
         table.add_column(col, justify=justify)
-    for row in rows.compare_rows([parse_result(r) for r in results]):
+    for row in rows.compare_rows(results):
         table.add_row(
             row.run_id,
             row.name,
@@ -254,14 +249,14 @@ def compare_table(results: Sequence[ResultLike]) -> Table:
     return table  # basis_lines(results) follow it
 
 
-def basis_lines(results: Sequence[ResultLike]) -> list[str]:
+def basis_lines(results: Sequence[RunResult]) -> list[str]:
     """One basis line per run, for under a comparison of several runs (printed unwrapped)."""
-    return rows.basis_lines([parse_result(r) for r in results])
+    return rows.basis_lines(results)
 
 
-def compare_yearly_table(results: Sequence[ResultLike]) -> Table:
+def compare_yearly_table(results: Sequence[RunResult]) -> Table:
     """Yield per calendar year of every entry of every run, side by side."""
-    columns = rows.compare_yearly_columns([parse_result(r) for r in results])
+    columns = rows.compare_yearly_columns(results)
     table = Table(title="Yield per calendar year, side by side", title_justify="left", caption_justify="left")
     table.add_column("year")
     for column in columns:
@@ -271,14 +266,14 @@ def compare_yearly_table(results: Sequence[ResultLike]) -> Table:
     return table  # basis_lines(results) follow it
 
 
-def ablation(with_result: ResultLike, without_result: ResultLike) -> list[dict[str, Any]]:
+def ablation(with_result: RunResult, without_result: RunResult) -> list[dict[str, Any]]:
     """Per strategy and seed: CAGR with and without headlines and the difference (same seeds), as JSON."""
-    return [r.to_dict() for r in rows.ablation_rows(parse_result(with_result), parse_result(without_result))]
+    return [r.to_dict() for r in rows.ablation_rows(with_result, without_result)]
 
 
-def ablation_table(with_result: ResultLike, without_result: ResultLike) -> Table:
+def ablation_table(with_result: RunResult, without_result: RunResult) -> Table:
     """The headlines ablation: the rows of :func:`engine.rows.ablation_rows` and their summary."""
-    found = rows.ablation_rows(parse_result(with_result), parse_result(without_result))
+    found = rows.ablation_rows(with_result, without_result)
     table = Table(
         title="Headlines ablation: CAGR per seed, same seeds and period",
         title_justify="left",

@@ -44,6 +44,7 @@ from engine.cli.options import (
     TimezoneOpt,
     UniverseOpt,
 )
+from engine.result_schema import parse_result
 from feeds.errors import InputError
 
 
@@ -96,7 +97,7 @@ def run(
     else:
         from engine.cli.report import render_run
 
-        render_run(result.to_dict(), out)
+        render_run(parse_result(result.to_dict()), out)
         out.print(f"[dim]stored: {settings.runs_dir / result.run_id}[/dim]")
     _exit_on_failures(result, without)
 
@@ -131,16 +132,18 @@ def _print_ablation(result: Any, without: Any, runs_dir: Path, as_json: bool) ->
     """Both runs of ``--ablate-headlines`` and their differences (tables, or one JSON object)."""
     from engine.cli.report import ablation, ablation_table, basis_line, render_run
 
-    payload, other = result.to_dict(), without.to_dict()
+    payload, other = result.to_dict(), without.to_dict()  # the JSON form: printed as it is
+    typed, typed_other = parse_result(payload), parse_result(other)
     if as_json:
-        print(json.dumps({"with": payload, "without": other, "ablation": ablation(payload, other)}, indent=2))
+        both = {"with": payload, "without": other, "ablation": ablation(typed, typed_other)}
+        print(json.dumps(both, indent=2))
         return
     out.print("[bold]with headlines[/bold]")
-    render_run(payload, out, yearly=False)
+    render_run(typed, out, yearly=False)
     out.print("[bold]without headlines (same seeds)[/bold]")
-    render_run(other, out, yearly=False)
-    out.print(ablation_table(payload, other))
-    out.print(f"[dim]{basis_line(payload)}[/dim]", highlight=False, soft_wrap=True)
+    render_run(typed_other, out, yearly=False)
+    out.print(ablation_table(typed, typed_other))
+    out.print(f"[dim]{basis_line(typed)}[/dim]", highlight=False, soft_wrap=True)
     out.print(f"[dim]stored: {runs_dir / result.run_id} and {runs_dir / without.run_id}[/dim]")
 
 
@@ -223,7 +226,7 @@ def update(
     if result is not None:
         from engine.cli.report import render_run
 
-        render_run(result.to_dict(), out)
+        render_run(parse_result(result.to_dict()), out)
 
 
 def rerun(
@@ -255,7 +258,7 @@ def rerun(
     else:
         from engine.cli.report import render_run
 
-        render_run(payload, out)
+        render_run(parse_result(payload), out)
         out.print(f"[dim]stored: {settings.runs_dir / outcome.result.run_id}[/dim]")
     err.print(outcome.message, highlight=False)
     _exit_on_failures(outcome.result)

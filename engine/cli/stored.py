@@ -12,6 +12,7 @@ import typer
 from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
 from engine.cli.options import JsonOpt, RunsDirOpt
+from engine.result_schema import parse_result
 from feeds.errors import InputError
 
 
@@ -110,15 +111,17 @@ def show(
         ]
         sys.stdout.write(dump_run_config(info.manifest["config"], header))
         return
-    info, payload = store.load_metrics(run_id)
+    info, payload = store.load_metrics(run_id)  # the JSON form: --json prints it as stored
     if html is not None:
         from engine import run_notes
-        from engine.dashboard.views import tearsheet_html
+        from engine.dashboard.tearsheet import tearsheet_html
 
         page = tearsheet_html(
-            {**payload, "label": run_notes.read(info.path)["label"]},
+            parse_result(payload),
             store.load_equity(info.run_id),
             store.load_weights(info.run_id),
+            label=run_notes.read(info.path)["label"],
+            json_form=payload,
         )
         try:
             html.write_text(page, encoding="utf-8")
@@ -128,7 +131,7 @@ def show(
     if as_json:
         print(json.dumps(payload, indent=2))
     else:
-        render_run(payload, out)
+        render_run(parse_result(payload), out)
 
 
 def compare(
@@ -145,9 +148,10 @@ def compare(
     if as_json:
         print(json.dumps(payloads, indent=2))
         return
-    out.print(compare_table(payloads))
-    for line in basis_lines(payloads):
+    results = [parse_result(p) for p in payloads]
+    out.print(compare_table(results))
+    for line in basis_lines(results):
         out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
-    out.print(compare_yearly_table(payloads))
-    for line in basis_lines(payloads):
+    out.print(compare_yearly_table(results))
+    for line in basis_lines(results):
         out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)

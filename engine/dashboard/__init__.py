@@ -3,7 +3,12 @@
 - ``page``: the page (tabs Run, Runs, Compare, Sweeps); ``run_panel``, ``run_view``,
   ``runs_browser``, ``compare``, ``sweeps``, ``job_view``: its parts; ``reads``:
   cached reads of the store;
-- ``views``: figures and tables of stored runs (also the HTML tearsheet);
+- figures and tables of stored runs: ``series`` (the curves drawn, a ``Series``
+  each), ``charts`` (equity, drawdown, yearly, seed and rank figures, runs
+  compared), ``analysis`` (monthly, rolling, excess, histogram, drawdown periods,
+  exposure, costs), ``tables`` (the page's tables), ``style`` (colours, layout,
+  log axis), ``tearsheet`` (the HTML tearsheet, also ``backtest show --html``),
+  ``sweep_chart`` (the sweep report's chart);
 - ``form``: the run form checked as a whole into a ``RunConfig``;
 - ``jobs`` and ``worker``: runs in worker processes through the Python API
   (engine.api), re-attached after a reload, cancellable; ``isolated``: how those

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.dashboard import reads, views
+from engine.dashboard import charts, reads, tables
 from engine.dashboard.run_view import show_table
 from engine.store import COMPLETE
 
@@ -19,23 +19,24 @@ def compare_runs() -> None:
         return
     loaded = []
     for run_id in chosen:
-        payload, equity = reads.load_run(str(root), run_id)
-        loaded.append((run_id, {**payload, "label": reads.annotation(run_id)["label"]}, equity))
+        result, equity = reads.load_run(str(root), run_id)
+        labelled = result.model_copy(update={"label": reads.annotation(run_id)["label"]})  # RunResult.label
+        loaded.append((run_id, labelled, equity))
     log = st.toggle("log scale", value=True, key="cmp-log")
-    st.plotly_chart(views.compare_equity_figure(loaded, log=log), width="stretch", key="cmp-equity")
-    st.plotly_chart(views.compare_drawdown_figure(loaded), width="stretch", key="cmp-drawdown")
+    st.plotly_chart(charts.compare_equity_figure(loaded, log=log), width="stretch", key="cmp-equity")
+    st.plotly_chart(charts.compare_drawdown_figure(loaded), width="stretch", key="cmp-drawdown")
     st.markdown("**Over the common period** (each curve rebased to 1 at the common start)")
-    show_table(views.compare_metric_rows(loaded))
+    show_table(tables.compare_metric_rows(loaded))
     st.markdown("**Key figures, each run over its own period**")
-    show_table([{"run": r, **row} for r, payload, _ in loaded for row in views.metrics_rows(payload)])
-    for run_id, payload, _ in loaded:
-        st.caption(f"{run_id}: {views.basis_text(payload)}")
+    show_table([{"run": r, **row} for r, result, _ in loaded for row in tables.metrics_rows(result)])
+    for run_id, result, _ in loaded:
+        st.caption(f"{run_id}: {tables.basis_text(result)}")
     st.markdown("**Settings that differ**")
-    names = [p.get("label") or r for r, p, _ in loaded]
-    diff = views.param_diff_rows([p for _, p, _ in loaded], names)
+    names = [result.label or r for r, result, _ in loaded]
+    diff = tables.param_diff_rows([result for _, result, _ in loaded], names)
     if diff:
         show_table(diff)
     else:
         st.caption("the runs have the same settings")
     st.markdown("**Yield per calendar year, %** (* partial year)")
-    show_table(views.compare_yearly_rows([p for _, p, _ in loaded]))
+    show_table(tables.compare_yearly_rows([result for _, result, _ in loaded]))

@@ -4,7 +4,7 @@ The Streamlit page: ``backtest dashboard`` serves this file (engine.dashboard.la
 ``streamlit run app.py`` in a checkout serves the same through app.py. Runs execute
 in a worker process (engine.dashboard.jobs) recorded in the runs directory, so a
 reloaded page re-attaches to them; results land in the same store the CLI uses,
-and every chart and table is drawn from the stored run (engine.dashboard.views),
+and every chart and table is drawn from the stored run (engine.dashboard.charts, ...),
 so the numbers are those of ``backtest show``. The form is checked as a whole
 before Run is enabled (engine.dashboard.form): a rejected value is shown beside
 its field, never replaced. Tabs are lazy (only the open one runs) and store reads
@@ -68,7 +68,7 @@ def main() -> None:
 def _unlist_own_folder() -> None:
     """Streamlit puts the served script's folder first on ``sys.path``; take this package's folder off.
 
-    Its modules are ``engine.dashboard.*``: as top-level names (``views``, ``jobs``,
+    Its modules are ``engine.dashboard.*``: as top-level names (``charts``, ``jobs``,
     ...) they could shadow other packages imported later in the server.
     """
     here = os.path.dirname(os.path.realpath(__file__))

@@ -17,7 +17,8 @@ import polars as pl
 import streamlit as st
 
 from engine import run_notes
-from engine.dashboard import views
+from engine.dashboard.tearsheet import tearsheet_html
+from engine.result_schema import RunResult, parse_result
 from engine.settings import Settings
 from engine.store import COMPLETE, RunInfo, RunStore
 
@@ -58,11 +59,16 @@ def runs_now() -> list[RunInfo]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_run(root: str, run_id: str) -> tuple[dict[str, Any], pl.DataFrame]:
-    """A complete run's payload and equity frame (immutable once complete: safe to cache)."""
+def load_run(root: str, run_id: str) -> tuple[RunResult, pl.DataFrame]:
+    """A complete run's typed result and equity frame (immutable once complete: safe to cache)."""
     runs = RunStore(Path(root))
-    _, payload = runs.load_metrics(run_id)
-    return payload, runs.load_equity(run_id)
+    return parse_result(run_json(root, run_id)), runs.load_equity(run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def run_json(root: str, run_id: str) -> dict[str, Any]:
+    """A complete run's JSON form as stored (``metrics.json``): for the downloads, byte for byte."""
+    return RunStore(Path(root)).load_metrics(run_id)[1]
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -74,8 +80,9 @@ def load_weights(root: str, run_id: str) -> pl.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def tearsheet(root: str, run_id: str, label: str) -> str:
     """A run's HTML tearsheet (``label``: its saved label, part of the key)."""
-    payload, equity = load_run(root, run_id)
-    return views.tearsheet_html({**payload, "label": label}, equity, load_weights(root, run_id))
+    result, equity = load_run(root, run_id)
+    weights = load_weights(root, run_id)
+    return tearsheet_html(result, equity, weights, label=label, json_form=run_json(root, run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -1,7 +1,7 @@
 """One stored run on the page: its configuration, key figures, charts and tearsheet panels.
 
-Every figure and table comes from the stored run through :mod:`engine.dashboard.views`,
-so the numbers are those of ``backtest show``.
+Every figure and table comes from the stored run (:mod:`engine.dashboard.charts`,
+``analysis``, ``tables``), so the numbers are those of ``backtest show``.
 """
 
 from __future__ import annotations
@@ -13,26 +13,29 @@ import polars as pl
 import streamlit as st
 
 from engine import run_notes
-from engine.dashboard import reads, views
+from engine.dashboard import analysis, charts, reads, tables
+from engine.dashboard.series import Series, series
+from engine.result_schema import RunResult
+from engine.rows import NA, display_name, seeded
 
 
 def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
     """A table whose empty cells (figures that do not apply) read "—"."""
     frame = pl.DataFrame(rows, infer_schema_length=None)
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder=views.NA, **kwargs)
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=NA, **kwargs)
 
 
 def show_run(run_id: str, key: str) -> None:
     """A stored run: its exact configuration, key figures, charts and the tearsheet panels."""
-    payload, equity = reads.load_run(str(reads.runs_root()), run_id)
+    result, equity = reads.load_run(str(reads.runs_root()), run_id)
     note = reads.annotation(run_id)
     st.subheader(f"Run {run_id}" + (f" — {note['label']}" if note["label"] else ""))
-    st.code("\n".join(views.config_lines(payload)), language=None, wrap_lines=True)
+    st.code("\n".join(tables.config_lines(result)), language=None, wrap_lines=True)
     if note["notes"]:
         st.caption(note["notes"])
-    show_table(views.metrics_rows(payload))
-    st.caption(views.basis_text(payload))
-    items = views.series(payload, equity)
+    show_table(tables.metrics_rows(result))
+    st.caption(tables.basis_text(result))
+    items = series(result, equity)
     overview, sheet, seeds_tab, files = st.tabs(
         ["Overview", "Tearsheet", "Seeds, evidence, picks", "Label, notes, downloads"],
         key=f"{key}-view",
@@ -41,84 +44,82 @@ def show_run(run_id: str, key: str) -> None:
     if overview.open:
         with overview:
             log = st.toggle("log scale", value=True, key=f"{key}-log")
-            st.plotly_chart(views.equity_figure(payload, equity, log=log), width="stretch", key=f"{key}-eq")
-            st.plotly_chart(views.drawdown_figure(payload, equity), width="stretch", key=f"{key}-dd")
-            st.plotly_chart(views.yearly_figure(payload), width="stretch", key=f"{key}-yearly")
+            st.plotly_chart(charts.equity_figure(result, equity, log=log), width="stretch", key=f"{key}-eq")
+            st.plotly_chart(charts.drawdown_figure(result, equity), width="stretch", key=f"{key}-dd")
+            st.plotly_chart(charts.yearly_figure(result), width="stretch", key=f"{key}-yearly")
             st.markdown("**Yield per calendar year, %** (* partial year)")
-            show_table(views.yearly_rows(payload))
-            for line in payload.get("notes", []):
+            show_table(tables.yearly_rows(result))
+            for line in result.notes:
                 st.caption(f"note: {line}")
     if sheet.open:
         with sheet:
-            tearsheet_panels(run_id, payload, items, key)
+            tearsheet_panels(run_id, result, items, key)
     if seeds_tab.open:
         with seeds_tab:
-            seeds_panel(payload, key)
+            seeds_panel(result, key)
     if files.open:
         with files:
-            label_and_downloads(run_id, payload, equity, note, key)
+            label_and_downloads(run_id, result, equity, note, key)
 
 
-def tearsheet_panels(run_id: str, payload: dict[str, Any], items: list[dict[str, Any]], key: str) -> None:
+def tearsheet_panels(run_id: str, result: RunResult, items: list[Series], key: str) -> None:
     """Monthly returns, rolling figures, excess, exposure, costs, worst drawdowns, return histogram."""
-    strategies = [s for s in items if s["role"] == "strategy"] or items
-    chosen = st.selectbox("monthly returns of", [s["label"] for s in items], key=f"{key}-heat")
+    strategies = [s for s in items if s.role == "strategy"] or items
+    chosen = st.selectbox("monthly returns of", [s.label for s in items], key=f"{key}-heat")
     st.plotly_chart(
-        views.monthly_heatmap_figure(next(s for s in items if s["label"] == chosen)),
+        analysis.monthly_heatmap_figure(next(s for s in items if s.label == chosen)),
         width="stretch",
         key=f"{key}-heatmap",
     )
-    st.plotly_chart(views.rolling_figure(items), width="stretch", key=f"{key}-rolling")
-    if any(s["role"] == "benchmark" for s in items) and strategies is not items:
-        st.plotly_chart(views.excess_figure(items), width="stretch", key=f"{key}-excess")
+    st.plotly_chart(analysis.rolling_figure(items), width="stretch", key=f"{key}-rolling")
+    if any(s.role == "benchmark" for s in items) and strategies is not items:
+        st.plotly_chart(analysis.excess_figure(items), width="stretch", key=f"{key}-excess")
     weights = reads.load_weights(str(reads.runs_root()), run_id)
-    st.plotly_chart(views.exposure_figure(payload, weights), width="stretch", key=f"{key}-exposure")
+    st.plotly_chart(analysis.exposure_figure(result, weights), width="stretch", key=f"{key}-exposure")
     st.markdown("**Turnover and costs paid**")
-    show_table(views.cost_rows(payload, weights))
+    show_table(analysis.cost_rows(result, weights))
     left, right = st.columns(2)
     with left:
         for s in items:
-            st.markdown(f"**Worst drawdowns: {s['label']}**")
-            show_table(views.drawdown_periods(s["dates"], s["values"]))
+            st.markdown(f"**Worst drawdowns: {s.label}**")
+            show_table(analysis.drawdown_periods(s.dates, s.values))
     with right:
-        st.plotly_chart(views.returns_histogram(items), width="stretch", key=f"{key}-hist")
+        st.plotly_chart(analysis.returns_histogram(items), width="stretch", key=f"{key}-hist")
 
 
-def seeds_panel(payload: dict[str, Any], key: str) -> None:
+def seeds_panel(result: RunResult, key: str) -> None:
     """Every seed, the seed evidence ("is it a fluke?"), picks per year and universe coverage."""
-    distribution = views.seed_distribution_figure(payload)
+    distribution = charts.seed_distribution_figure(result)
     if distribution is not None:
         st.plotly_chart(distribution, width="stretch", key=f"{key}-seeds")
-    evidence = views.evidence_text(payload)
+    evidence = tables.evidence_text(result)
     if evidence:
         st.markdown("**Is it a fluke?**")
         st.code("\n".join(evidence[1:]), language=None, wrap_lines=True)
-    ranks = views.rank_figure(payload)
+    ranks = charts.rank_figure(result)
     if ranks is not None:
         st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")
-    bench = payload["benchmark"]["cagr"]
-    for entry in payload["strategies"]:
-        if views.seeded(entry):
-            st.markdown(f"**{entry['name']}: every seed** (vs {views.display_name(payload['benchmark'])})")
-            show_table(views.seed_rows(entry, bench))
-        if entry.get("picks"):
-            share = entry.get("picks_beat_median", {}).get("share")
+    bench = result.benchmark.cagr
+    for entry in result.strategies:
+        if seeded(entry):
+            st.markdown(f"**{entry.name}: every seed** (vs {display_name(result.benchmark)})")
+            show_table(tables.seed_rows(entry, bench))
+        if entry.picks:
+            share = entry.picks_beat_median.share if entry.picks_beat_median else None
             st.markdown(
-                f"**{entry['name']}: picks per year held** — "
+                f"**{entry.name}: picks per year held** — "
                 f"{'' if share is None else f'{share * 100:.1f}% of picks beat the universe median stock'}"
             )
-            show_table(views.picks_rows(entry))
-    if payload.get("universe"):
-        from engine.universe import coverage_rows
-
-        st.markdown(f"**universe {payload['universe']['spec']}: members with prices per year**")
-        show_table(coverage_rows(payload["universe"]))
-    if distribution is None and not evidence and not any(e.get("picks") for e in payload["strategies"]):
+            show_table(tables.picks_rows(entry))
+    if result.universe:
+        st.markdown(f"**universe {result.universe.spec}: members with prices per year**")
+        show_table(tables.coverage_rows(result.universe))
+    if distribution is None and not evidence and not any(e.picks for e in result.strategies):
         st.info("deterministic strategies: no seeds, no seed evidence")
 
 
 def label_and_downloads(
-    run_id: str, payload: dict[str, Any], equity: pl.DataFrame, note: dict[str, str], key: str
+    run_id: str, result: RunResult, equity: pl.DataFrame, note: dict[str, str], key: str
 ) -> None:
     """The run's label and notes (editable) and its files to download."""
     with st.form(f"{key}-note"):
@@ -142,14 +143,14 @@ def label_and_downloads(
     )
     cols[2].download_button(
         "metrics (CSV)",
-        pl.DataFrame(views.metrics_rows(payload)).write_csv(),
+        pl.DataFrame(tables.metrics_rows(result)).write_csv(),
         file_name=f"{run_id}-metrics.csv",
         mime="text/csv",
         key=f"{key}-m",
     )
     cols[3].download_button(
         "metrics (JSON)",
-        json.dumps(payload, indent=2),
+        json.dumps(reads.run_json(str(reads.runs_root()), run_id), indent=2),  # as stored, byte for byte
         file_name=f"{run_id}-metrics.json",
         mime="application/json",
         key=f"{key}-j",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.dashboard import reads, views
+from engine.dashboard import reads
 from engine.dashboard.run_view import show_table
+from engine.rows import percent
 
 
 def sweeps_view() -> None:
@@ -23,11 +24,11 @@ def sweeps_view() -> None:
         {
             "cell": r["cell"],
             "status": r["status"],
-            "CAGR mean %": views.percent(r.get("cagr_mean")),
-            "± std %": views.percent(r.get("cagr_std")),
-            "seeds beating benchmark %": views.percent(r.get("share_beating"), 0),
+            "CAGR mean %": percent(r.get("cagr_mean")),
+            "± std %": percent(r.get("cagr_std")),
+            "seeds beating benchmark %": percent(r.get("share_beating"), 0),
             "Sharpe": None if r.get("sharpe_mean") is None else round(r["sharpe_mean"], 2),
-            "benchmark %": views.percent(r.get("benchmark_cagr")),
+            "benchmark %": percent(r.get("benchmark_cagr")),
             "PSR best": None if r.get("psr") is None else round(r["psr"], 2),
             "DSR best": None if r.get("dsr") is None else round(r["dsr"], 2),
             "run": r["run"],

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from engine.config import RunConfig, StrategySpec
 from engine.dashboard.jobs import Job, active_jobs
 from engine.dashboard.launch import page_path
-from engine.dashboard.views import metrics_rows
+from engine.dashboard.tables import metrics_rows
+from engine.result_schema import parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
 from tests.conftest import random_walk_market, write_yahoo_csv
@@ -82,7 +83,7 @@ def test_opening_a_stored_run_shows_the_numbers_of_backtest_show(runs, csv_file)
     # metrics table of the opened run: exactly the rows the views build from the stored payload
     tables = [d.value for d in at.dataframe]
     metrics = next(t for t in tables if "CAGR %" in t.columns and "strategy" in t.columns)
-    want = metrics_rows(payload)
+    want = metrics_rows(parse_result(payload))
     assert metrics["strategy"].tolist() == [r["strategy"] for r in want]
     assert metrics["strategy"].tolist()[:2] == [
         "lstm-stateful · seed mean (3 seeds)",

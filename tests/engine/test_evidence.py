@@ -121,6 +121,7 @@ def test_runs_carry_the_evidence_and_the_report_prints_it(market):
 
     from engine.cli.report import render_run
     from engine.config import RunConfig, StrategySpec
+    from engine.result_schema import parse_result
     from engine.runner import execute, prepare
 
     config = RunConfig(
@@ -135,6 +136,6 @@ def test_runs_carry_the_evidence_and_the_report_prints_it(market):
     table = [s["cagr"] - payload["benchmark"]["cagr"] for s in payload["strategies"][0]["seeds"]]
     np.testing.assert_allclose(ev["excess_cagr_by_seed"], table, atol=5e-3)
     console = Console(record=True, width=200)
-    render_run(payload, console, yearly=False, seeds=False)
+    render_run(parse_result(payload), console, yearly=False, seeds=False)
     text = console.export_text()
     assert "Evidence vs buy-and-hold" in text and "DSR" in text and "95% CI" in text

@@ -16,7 +16,7 @@ from rich.text import Text
 from engine import rows
 from engine.cli import report
 from engine.config import RunConfig, StrategySpec
-from engine.dashboard import views
+from engine.dashboard import tables
 from engine.result_schema import RunPayload, RunResult, load_result, parse_result
 from engine.runner import prepare, run_and_store
 from engine.store import RunStore
@@ -123,9 +123,9 @@ def test_evidence_lines_are_plain_and_the_terminal_only_adds_markup(stored):
     for name, ev in payload["evidence"].items():
         mean = f"  {name}: mean excess CAGR {rows.pct(ev['mean_excess_cagr'], True)}, "
         assert sum(line.plain.startswith(mean) for line in lines) == 1
-    marked = report.evidence_lines(payload)
+    marked = report.evidence_lines(parse_result(payload))
     assert [Text.from_markup(m).plain for m in marked] == [line.plain for line in lines]
-    assert views.evidence_text(payload) == [line.plain for line in lines]
+    assert tables.evidence_text(parse_result(payload)) == [line.plain for line in lines]
 
 
 def test_compare_and_ablation_rows_hold_the_json_numbers(stored):
@@ -141,7 +141,7 @@ def test_compare_and_ablation_rows_hold_the_json_numbers(stored):
     seeded = next(e for e in payload["strategies"] if e.get("seeds"))
     assert [r.seed for r in ablation if r.strategy == seeded["name"]] == [s["seed"] for s in seeded["seeds"]]
     assert all(r.difference == 0 for r in ablation)
-    assert report.ablation(payload, payload)[0] == {
+    assert report.ablation(parse_result(payload), parse_result(payload))[0] == {
         "strategy": "ma-trend",
         "seed": "-",
         "with": payload["strategies"][0]["cagr"],
@@ -152,17 +152,17 @@ def test_compare_and_ablation_rows_hold_the_json_numbers(stored):
 
 def test_dashboard_tables_are_the_rows_in_percent(stored):
     _, payload = stored
-    table = views.metrics_rows(payload)
+    table = tables.metrics_rows(parse_result(payload))
     summary = rows.summary_rows(parse_result(payload))
     assert [t["CAGR %"] for t in table] == [round(r.cagr * 100, 2) for r in summary]
     bench = payload["benchmark"]["cagr"]
     first = payload["strategies"][0]
     assert table[0]["vs benchmark %"] == round((first["cagr"] - bench) * 100, 2)
-    assert views.basis_text(payload) == payload["basis"]["statement"]
+    assert tables.basis_text(parse_result(payload)) == payload["basis"]["statement"]
 
 
 def test_formatting_is_shared():
     assert rows.pct(0.1049) == "10.49%" and rows.pct(-0.02, signed=True) == "-2.00%"
     assert rows.pct(None) == rows.num(None) == rows.NA
     assert rows.num(1.234, 1) == "1.2" and rows.percent(0.12345) == 12.35
-    assert report.pct is rows.pct and views.percent is rows.percent
+    assert report.pct is rows.pct and tables.percent is rows.percent

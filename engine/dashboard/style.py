@@ -1,0 +1,54 @@
+"""How the dashboard's charts look: colours, layout, the log value axis.
+
+Colours are mid-luminance, readable on light and dark backgrounds: Okabe-Ito for
+strategies, neutral tones each with its own dash for benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe-Ito (colour-blind safe), without black: every colour reads on white and on near-black
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
+# benchmarks: neutral tones, each with its own dash, so two benchmarks never look alike
+BENCH_STYLES = (("#8C8C8C", "dash"), ("#B07AA1", "dot"), ("#9C755F", "dashdot"), ("#76B7B2", "longdash"))
+LAYOUT: dict[str, Any] = {
+    "margin": {"t": 48, "b": 40, "l": 72, "r": 16},
+    # legends under the plot: above it they collide with the title and subplot titles
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0},
+    "hovermode": "x unified",
+}
+
+
+def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Log-axis ticks covering [low, high] at 1-2-5 steps per decade, and their labels ("20", not "2").
+
+    Long spans get one tick per decade, short ones finer steps, so there are 4 to 12 ticks.
+    """
+    low, high = max(low, 1e-9), max(high, low * 1.0001)
+    decades = range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+    for steps in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0**k for k in decades for m in steps]
+        inside = [t for t in ticks if low / 1.1 <= t <= high * 1.1]
+        if len(inside) >= 4:
+            break
+    inside = inside[:: max(1, math.ceil(len(inside) / 12))]
+    return inside, [f"{t:,.0f}" if t >= 1 and t == round(t) else f"{t:.4g}" for t in inside]
+
+
+def value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str, **where: Any) -> None:
+    """A linear or log value axis; a log one spanning half a decade or more gets :func:`log_ticks`."""
+    if not log:
+        fig.update_yaxes(type="linear", title=title, **where)
+        return
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values]) if values else np.array([1.0])
+    low, high = float(finite.min()), float(finite.max())
+    if high / low < 2.5:  # less than half a decade: plotly's own linear-looking ticks read better
+        fig.update_yaxes(type="log", title=title, **where)
+        return
+    ticks, text = log_ticks(low, high)
+    fig.update_yaxes(type="log", title=title, tickvals=ticks, ticktext=text, **where)

@@ -1,0 +1,43 @@
+"""The curves drawn: labels shared with the tables, runs compared from their common start."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from engine import rows
+from engine.dashboard import charts, tables
+from engine.dashboard.series import compare_series, series
+
+
+def test_labels_are_consistent_and_benchmarks_say_what_they_hold(stored):
+    result, equity, _, _ = stored
+    items = series(result, equity)
+    labels = [s.label for s in items]
+    assert labels == ["ma-trend", "buy-and-hold IDX"]
+    assert [s.role for s in items] == ["strategy", "benchmark"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        items[0].label = "other"  # type: ignore[misc]
+    table = tables.metrics_rows(result)
+    assert [r["strategy"] for r in table] == labels
+    assert table[1]["vs benchmark %"] is None and table[0]["± std %"] is None  # "—" on the page
+    annual = result.benchmark.model_copy(
+        update={"role": "benchmark", "name": "buy-and-hold", "tickers": [f"S{i}" for i in range(20)]}
+    )
+    assert rows.display_name(annual) == "equal-weight buy-and-hold of 20 stocks"
+
+
+def test_compare_rebases_every_curve_at_the_latest_common_start(stored):
+    result, equity, _, _ = stored
+    late = equity.filter(equity["date"] >= equity["date"].unique().sort()[100])
+    start, items = compare_series([("run-a", result, equity), ("run-b", result, late)])
+    assert str(start) == str(late["date"].min())
+    assert all(str(s.dates[0]) == str(start) and s.values[0] == 1.0 for s in items)
+    assert {s.run for s in items} == {"run-a", "run-b"}
+    assert len(charts.compare_drawdown_figure([("run-a", result, equity)]).data) == 2
+    benches = [s for s in items if s.role == "benchmark"]
+    assert len(benches) == 1  # the same benchmark of the same data is drawn once
+    costly = result.model_copy(update={"config": result.config.model_copy(update={"cost_bps": 9.0})})
+    diff = tables.param_diff_rows([result, costly], ["a", "b"])
+    assert diff == [{"setting": "cost_bps", "a": "5", "b": "9"}]
