@@ -1,0 +1,122 @@
+"""The rows of a sweep: one per cell, deflated for the trials of the whole sweep."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypedDict
+
+import numpy as np
+import polars as pl
+
+from engine.evidence import daily_returns, deflated_sharpe, probabilistic_sharpe, sharpe_moments
+from engine.result_schema import parse_result
+from engine.store import BROKEN, COMPLETE, FAILED, RunStore
+from feeds.errors import InputError
+
+
+# --- sweeps ------------------------------------------------------------------------------------
+class SweepRow(TypedDict, total=False):
+    """One cell of a sweep (``backtest sweep-report --json`` prints these as they are).
+
+    Every row has cell, run, status; a failed or broken one adds error; a complete
+    one the figures of its first strategy (fractions) and, for its best seed, the
+    PSR and DSR of its daily returns in excess of the primary benchmark, deflated
+    for ``trials`` (every seed of every complete cell).
+    """
+
+    cell: str
+    run: str
+    status: str
+    error: str
+    strategy: str
+    cagr_mean: float | None
+    cagr_std: float | None
+    share_beating: float | None
+    sharpe_mean: float | None
+    benchmark_cagr: float | None
+    seeds: int
+    period: str
+    best_excess_sharpe_annual: float
+    psr: float | None
+    dsr: float | None
+    trials: int
+
+
+def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
+    """One row per cell of ``sweep_id`` (complete and failed runs; the newest run of a cell wins).
+
+    Complete cells first, by mean CAGR over seeds (best first). Read from the store
+    only (the runs tagged with the sweep id), each run through its full check.
+    """
+    infos = [i for i in store.list() if i.manifest.get("sweep") == sweep_id]
+    if not infos:
+        raise InputError(f"no runs of sweep {sweep_id!r} in {store.root}")
+    latest: dict[str, Any] = {}
+    for info in infos:  # newest first
+        cell = info.manifest.get("cell", info.run_id)
+        if cell not in latest or (latest[cell].status != COMPLETE and info.status == COMPLETE):
+            latest[cell] = info
+    found: list[SweepRow] = []
+    excess_of: dict[int, np.ndarray] = {}  # row index -> (days, seeds) daily excess over the benchmark
+    for info in latest.values():
+        row = SweepRow(cell=info.manifest.get("cell_label", ""), run=info.run_id, status=info.status)
+        if info.status != COMPLETE:
+            row["error"] = info.error
+            found.append(row)
+            continue
+        try:
+            _, payload = store.load_metrics(info.run_id)  # the full check of the run's files
+            equity = store.load_equity(info.run_id)
+        except InputError as exc:
+            row.update(status=BROKEN, error=str(exc))
+            found.append(row)
+            continue
+        result = parse_result(payload)
+        if not result.strategies:
+            row.update(status=FAILED, error=info.error)
+            found.append(row)
+            continue
+        entry = result.strategies[0]
+        agg = entry.aggregate
+        row.update(
+            strategy=entry.name,
+            cagr_mean=agg.cagr_mean,
+            cagr_std=agg.cagr_std,
+            share_beating=agg.share_beating_benchmark,
+            sharpe_mean=agg.sharpe_mean,
+            benchmark_cagr=result.benchmark.cagr,
+            seeds=agg.n_seeds or 1,
+            period=f"{result.period.start}..{result.period.end}",
+        )
+        excess_of[len(found)] = _excess(equity)
+        found.append(row)
+    _deflate(found, excess_of)
+    found.sort(key=lambda r: (r["status"] != COMPLETE, -(r.get("cagr_mean") or -1e9)))
+    return found
+
+
+def _deflate(found: list[SweepRow], excess_of: dict[int, np.ndarray]) -> None:
+    # each complete cell's best seed: PSR, and DSR over every seed of every cell as the trials
+    sharpes = [sharpe_moments(e[:, j])[0] for e in excess_of.values() for j in range(e.shape[1])]
+    trials = len(sharpes)
+    variance = float(np.var(sharpes, ddof=1)) if trials >= 2 else 0.0
+    for i, excess in excess_of.items():
+        best = int(np.argmax(excess.mean(axis=0) / np.maximum(excess.std(axis=0, ddof=1), 1e-300)))
+        sr, skew, kurt = sharpe_moments(excess[:, best])
+        n = len(excess)
+        found[i].update(
+            best_excess_sharpe_annual=sr * math.sqrt(252),
+            psr=probabilistic_sharpe(sr, n, skew, kurt),
+            dsr=deflated_sharpe(sr, n, skew, kurt, trials, variance),
+            trials=trials,
+        )
+
+
+def _excess(equity: pl.DataFrame) -> np.ndarray:
+    # each seed's daily returns minus the primary benchmark's (the first benchmark stored)
+    bench = equity.filter(pl.col("role") == "benchmark")
+    bench = bench.filter(pl.col("strategy") == bench["strategy"][0])["equity"].to_numpy()
+    mine = equity.filter((pl.col("role") == "strategy") & (pl.col("member") != "ensemble"))
+    members = mine["member"].unique(maintain_order=True).to_list()
+    curves = np.column_stack([mine.filter(pl.col("member") == m)["equity"].to_numpy() for m in members])
+    return daily_returns(curves) - daily_returns(bench[:, None])
