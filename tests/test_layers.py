@@ -96,3 +96,17 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones(tmp_path):
         ("engine/c.py", "rich"),
         ("engine/c.py", "engine.cli"),
     }
+
+
+def test_every_package_is_listed_for_the_wheel():
+    # setuptools installs only the packages pyproject.toml names: a new subpackage left out works in a
+    # checkout (editable install) and is missing from a regular install
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("engine", "feeds", "strategies")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found == listed
