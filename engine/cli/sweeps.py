@@ -83,28 +83,32 @@ def sweep_report(
     rows = sweep_rows(RunStore(settings.runs_dir), sweep_id)
     path = write_figure(rows, sweep_id, plot or default_plot)
     if as_json:
-        print(json.dumps({"sweep": sweep_id, "cells": rows, "plot": str(path)}, indent=2, default=str))
+        print(
+            json.dumps(
+                {"sweep": sweep_id, "cells": [r.to_dict() for r in rows], "plot": str(path)},
+                indent=2,
+                default=str,
+            )
+        )
         return
     table = Table(title=f"Sweep {sweep_id} (best first)", title_justify="left", caption_justify="left")
     for col in ("cell", "status", "CAGR mean", "± std", "beat B&H", "Sharpe", "B&H", "PSR best", "DSR best"):
         table.add_column(col, justify="left" if col in ("cell", "status") else "right")
-    trials = next((r["trials"] for r in rows if "trials" in r), 0)
+    trials = next((r.trials for r in rows if r.trials is not None), 0)
     for r in rows:
-        if r["status"] != "complete":
-            table.add_row(
-                r["cell"], f"[red]{r['status']}[/red]", r.get("error", "")[:60], "", "", "", "", "", ""
-            )
+        if r.status != "complete":
+            table.add_row(r.cell, f"[red]{r.status}[/red]", (r.error or "")[:60], "", "", "", "", "", "")
             continue
         table.add_row(
-            r["cell"],
-            r["status"],
-            pct(r["cagr_mean"]),
-            pct(r["cagr_std"]),
-            pct(r["share_beating"], digits=0),
-            num(r["sharpe_mean"]),
-            pct(r["benchmark_cagr"]),
-            num(r["psr"]),
-            num(r["dsr"]),
+            r.cell,
+            r.status,
+            pct(r.cagr_mean),
+            pct(r.cagr_std),
+            pct(r.share_beating, digits=0),
+            num(r.sharpe_mean),
+            pct(r.benchmark_cagr),
+            num(r.psr),
+            num(r.dsr),
         )
     table.caption = (
         f"PSR/DSR: best seed of the cell, daily returns in excess of buy-and-hold; DSR deflated for {trials} "

@@ -19,6 +19,7 @@ import streamlit as st
 from engine import run_notes
 from engine.dashboard.tearsheet import tearsheet_html
 from engine.result_schema import RunResult, parse_result
+from engine.rows import SweepRow, sweep_rows
 from engine.settings import Settings
 from engine.store import COMPLETE, RunInfo, RunStore
 
@@ -86,9 +87,8 @@ def tearsheet(root: str, run_id: str, label: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_sweep_rows(root: str, stamp: int, sweep_id: str) -> list[dict[str, Any]]:
+def cached_sweep_rows(root: str, stamp: int, sweep_id: str) -> list[SweepRow]:
     """The rows of ``backtest sweep-report SWEEP`` (``stamp``: the runs directory's mtime)."""
-    from engine.rows import sweep_rows
 
     return sweep_rows(RunStore(Path(root)), sweep_id)
 

@@ -24,18 +24,18 @@ __all__ = ["sweep_figure", "write_figure"]
 
 def sweep_figure(rows: Sequence[SweepRow], sweep_id: str) -> go.Figure:
     """Mean CAGR ± std over seeds per cell, buy-and-hold as reference lines."""
-    done = [r for r in rows if r["status"] == COMPLETE]
+    done = [r for r in rows if r.status == COMPLETE]
     fig = go.Figure(
         go.Bar(
-            x=[r["cell"] for r in done],
-            y=[r["cagr_mean"] * 100 for r in done],
-            error_y={"type": "data", "array": [r["cagr_std"] * 100 for r in done]},
-            marker_color=["#2ca02c" if r["cagr_mean"] > r["benchmark_cagr"] else "#d62728" for r in done],
-            text=["DSR —" if r["dsr"] is None else f"DSR {r['dsr']:.2f}" for r in done],
+            x=[r.cell for r in done],
+            y=[r.cagr_mean * 100 for r in done],
+            error_y={"type": "data", "array": [r.cagr_std * 100 for r in done]},
+            marker_color=["#2ca02c" if r.cagr_mean > r.benchmark_cagr else "#d62728" for r in done],
+            text=["DSR —" if r.dsr is None else f"DSR {r.dsr:.2f}" for r in done],
             name="mean CAGR ± std over seeds",
         )
     )
-    for bench in sorted({round(r["benchmark_cagr"] * 100, 4) for r in done}):
+    for bench in sorted({round(r.benchmark_cagr * 100, 4) for r in done}):
         fig.add_hline(y=bench, line_dash="dash", annotation_text=f"buy-and-hold {bench:.2f}%")
     fig.update_yaxes(title="CAGR %")
     fig.update_layout(title=f"Sweep {sweep_id}: mean CAGR over seeds per cell", height=480)

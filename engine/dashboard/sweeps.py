@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine.dashboard import reads
 from engine.dashboard.run_view import show_table
-from engine.rows import percent
+from engine.rows import percent, rounded
 
 
 def sweeps_view() -> None:
@@ -22,21 +22,21 @@ def sweeps_view() -> None:
     rows = reads.cached_sweep_rows(str(root), reads.stamp(root), chosen)
     table = [
         {
-            "cell": r["cell"],
-            "status": r["status"],
-            "CAGR mean %": percent(r.get("cagr_mean")),
-            "± std %": percent(r.get("cagr_std")),
-            "seeds beating benchmark %": percent(r.get("share_beating"), 0),
-            "Sharpe": None if r.get("sharpe_mean") is None else round(r["sharpe_mean"], 2),
-            "benchmark %": percent(r.get("benchmark_cagr")),
-            "PSR best": None if r.get("psr") is None else round(r["psr"], 2),
-            "DSR best": None if r.get("dsr") is None else round(r["dsr"], 2),
-            "run": r["run"],
-            "error": r.get("error", ""),
+            "cell": r.cell,
+            "status": r.status,
+            "CAGR mean %": percent(r.cagr_mean),
+            "± std %": percent(r.cagr_std),
+            "seeds beating benchmark %": percent(r.share_beating, 0),
+            "Sharpe": rounded(r.sharpe_mean),
+            "benchmark %": percent(r.benchmark_cagr),
+            "PSR best": rounded(r.psr),
+            "DSR best": rounded(r.dsr),
+            "run": r.run,
+            "error": r.error or "",
         }
         for r in rows
     ]
     show_table(table)
-    trials = next((r["trials"] for r in rows if "trials" in r), 0)
+    trials = next((r.trials for r in rows if r.trials is not None), 0)
     st.caption(f"DSR deflated for {trials} trials (every seed of every cell); < 0.95: within chance")
     st.plotly_chart(sweep_figure(rows, chosen), width="stretch", key="sweep-chart")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -13,33 +14,49 @@ from engine.result_schema import parse_result
 from engine.store import BROKEN, COMPLETE, FAILED, RunStore
 from feeds.errors import InputError
 
+_FIGURES = (
+    "strategy", "cagr_mean", "cagr_std", "share_beating", "sharpe_mean", "benchmark_cagr", "seeds", "period"
+)  # fmt: skip
+_DEFLATION = ("best_excess_sharpe_annual", "psr", "dsr", "trials")
 
-# --- sweeps ------------------------------------------------------------------------------------
-class SweepRow(TypedDict, total=False):
-    """One cell of a sweep (``backtest sweep-report --json`` prints these as they are).
 
-    Every row has cell, run, status; a failed or broken one adds error; a complete
+@dataclass
+class SweepRow:
+    """One cell of a sweep.
+
+    Every row has cell, run, status; a failed or broken one has error; a complete
     one the figures of its first strategy (fractions) and, for its best seed, the
     PSR and DSR of its daily returns in excess of the primary benchmark, deflated
-    for ``trials`` (every seed of every complete cell).
+    for ``trials`` (every seed of every complete cell). What does not apply is None.
     """
 
     cell: str
     run: str
     status: str
-    error: str
-    strategy: str
-    cagr_mean: float | None
-    cagr_std: float | None
-    share_beating: float | None
-    sharpe_mean: float | None
-    benchmark_cagr: float | None
-    seeds: int
-    period: str
-    best_excess_sharpe_annual: float
-    psr: float | None
-    dsr: float | None
-    trials: int
+    error: str | None = None
+    strategy: str | None = None
+    cagr_mean: float | None = None
+    cagr_std: float | None = None
+    share_beating: float | None = None
+    sharpe_mean: float | None = None
+    benchmark_cagr: float | None = None
+    seeds: int | None = None
+    period: str | None = None
+    best_excess_sharpe_annual: float | None = None
+    psr: float | None = None
+    dsr: float | None = None
+    trials: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as ``backtest sweep-report --json`` prints it: only the keys that apply to it."""
+        keys = ["cell", "run", "status"]
+        if self.status != COMPLETE:
+            keys.append("error")
+        if self.strategy is not None:
+            keys.extend(_FIGURES)
+        if self.trials is not None:
+            keys.extend(_DEFLATION)
+        return {key: getattr(self, key) for key in keys}
 
 
 def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
@@ -61,37 +78,33 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
     for info in latest.values():
         row = SweepRow(cell=info.manifest.get("cell_label", ""), run=info.run_id, status=info.status)
         if info.status != COMPLETE:
-            row["error"] = info.error
+            row.error = info.error
             found.append(row)
             continue
         try:
             _, payload = store.load_metrics(info.run_id)  # the full check of the run's files
             equity = store.load_equity(info.run_id)
         except InputError as exc:
-            row.update(status=BROKEN, error=str(exc))
+            row.status, row.error = BROKEN, str(exc)
             found.append(row)
             continue
         result = parse_result(payload)
         if not result.strategies:
-            row.update(status=FAILED, error=info.error)
+            row.status, row.error = FAILED, info.error
             found.append(row)
             continue
         entry = result.strategies[0]
         agg = entry.aggregate
-        row.update(
-            strategy=entry.name,
-            cagr_mean=agg.cagr_mean,
-            cagr_std=agg.cagr_std,
-            share_beating=agg.share_beating_benchmark,
-            sharpe_mean=agg.sharpe_mean,
-            benchmark_cagr=result.benchmark.cagr,
-            seeds=agg.n_seeds or 1,
-            period=f"{result.period.start}..{result.period.end}",
-        )
+        row.strategy = entry.name
+        row.cagr_mean, row.cagr_std = agg.cagr_mean, agg.cagr_std
+        row.share_beating, row.sharpe_mean = agg.share_beating_benchmark, agg.sharpe_mean
+        row.benchmark_cagr = result.benchmark.cagr
+        row.seeds = agg.n_seeds or 1
+        row.period = f"{result.period.start}..{result.period.end}"
         excess_of[len(found)] = _excess(equity)
         found.append(row)
     _deflate(found, excess_of)
-    found.sort(key=lambda r: (r["status"] != COMPLETE, -(r.get("cagr_mean") or -1e9)))
+    found.sort(key=lambda r: (r.status != COMPLETE, -(r.cagr_mean or -1e9)))
     return found
 
 
@@ -104,12 +117,11 @@ def _deflate(found: list[SweepRow], excess_of: dict[int, np.ndarray]) -> None:
         best = int(np.argmax(excess.mean(axis=0) / np.maximum(excess.std(axis=0, ddof=1), 1e-300)))
         sr, skew, kurt = sharpe_moments(excess[:, best])
         n = len(excess)
-        found[i].update(
-            best_excess_sharpe_annual=sr * math.sqrt(252),
-            psr=probabilistic_sharpe(sr, n, skew, kurt),
-            dsr=deflated_sharpe(sr, n, skew, kurt, trials, variance),
-            trials=trials,
-        )
+        row = found[i]
+        row.best_excess_sharpe_annual = sr * math.sqrt(252)
+        row.psr = probabilistic_sharpe(sr, n, skew, kurt)
+        row.dsr = deflated_sharpe(sr, n, skew, kurt, trials, variance)
+        row.trials = trials
 
 
 def _excess(equity: pl.DataFrame) -> np.ndarray:

@@ -80,7 +80,7 @@ def test_damaged_sweep_cells_are_run_again_and_the_report_survives(tmp_path, cap
     (store.root / second / "metrics.json").write_text("{}\n")  # caught by the full check
     assert len(completed_cells(store, "s")) == 1
     rows = sweep_rows(store, "s")  # no FileNotFoundError, no KeyError
-    assert sorted(r["status"] for r in rows) == [BROKEN, BROKEN, COMPLETE]
+    assert sorted(r.status for r in rows) == [BROKEN, BROKEN, COMPLETE]
     # what a re-run computes: every cell without a sound complete run (run_sweep's own rule; the
     # re-run itself is exercised by test_sweep.py and benchmarks/soak.py; a second process pool in
     # this test died abruptly when it ran after tests/app in one pytest process, see the report)

@@ -95,12 +95,10 @@ def test_a_sweep_runs_every_cell_once_and_resumes(tmp_path, data):
     again = run_sweep(spec, store, workers=2)
     assert (again.skipped, again.done) == (5, [])
     rows = sweep_rows(store, "test-sweep")
-    assert len(rows) == 5 and all(r["status"] == COMPLETE for r in rows)
-    assert {r["trials"] for r in rows} == {2 * 2 + 3}  # every seed of every cell
+    assert len(rows) == 5 and all(r.status == COMPLETE for r in rows)
+    assert {r.trials for r in rows} == {2 * 2 + 3}  # every seed of every cell
     losses = {
-        store.load_metrics(r["run"])[1]["strategies"][0]["params"].get("loss")
-        for r in rows
-        if "lstm" in r["cell"]
+        store.load_metrics(r.run)[1]["strategies"][0]["params"].get("loss") for r in rows if "lstm" in r.cell
     }
     assert losses == {"mse", "linex"}
 
@@ -231,7 +229,7 @@ grid = {{ window = [10, 20] }}
     again = run_sweep(spec, store, workers=1)
     assert (again.skipped, len(again.done)) == (2, 2)  # only the cells on the changed file
     rows = sweep_rows(store, "fp")
-    assert len(rows) == 4 and all(r["status"] == COMPLETE for r in rows)
+    assert len(rows) == 4 and all(r.status == COMPLETE for r in rows)
     assert run_sweep(spec, store, workers=1).skipped == 4
 
 
