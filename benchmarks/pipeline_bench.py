@@ -82,7 +82,11 @@ def child(argv: list[str]) -> None:
         import strategies.registry
 
         timed(strategies.registry, "resolve", "resolve strategies")  # imports torch for the LSTMs
-        timed(engine.runner, "prepare", "load data")
+        try:  # engine.prepare since the runner's split; engine.runner in older trees
+            import engine.prepare as preparing
+        except ImportError:
+            preparing = engine.runner
+        timed(preparing, "prepare", "load data")
         timed(engine.runner, "generate_targets", "strategy targets")
         timed(engine.runner, "simulate", "simulation")
         timed(engine.runner, "compute_metrics", "metrics + evidence")

@@ -80,7 +80,8 @@ def run_case(name: str, n_tickers: int, dense: bool = False) -> dict[str, float]
     """Run one case in this process; returns wall and CPU seconds of the pipeline."""
     import engine.simulate
     from engine.config import RunConfig, StrategySpec
-    from engine.runner import execute, prepare
+    from engine.prepare import prepare
+    from engine.runner import execute
     from strategies.registry import resolve
 
     engine.simulate._vectorbt()

@@ -270,7 +270,8 @@ def run(
     ``audit_plugins``: audit plugins on first use, as ``backtest run`` does
     (engine.first_use); a plugin that fails raises :class:`StrategyError` before the run.
     """
-    from engine.runner import prepare, run_and_store
+    from engine.prepare import prepare
+    from engine.runner import run_and_store
 
     settings = Settings.resolve(_path(runs_dir), _path(cache_dir))
     prepared = prepare(make_config(config, **fields), cache_dir=settings.cache_dir, progress=progress)
@@ -345,7 +346,7 @@ def audit_strategy(
     with the first leaking date named when a past weight changed with the future.
     """
     from engine.audit import audit as run_audit
-    from engine.runner import prepare
+    from engine.prepare import prepare
 
     settings = Settings.resolve(cache_dir=_path(cache_dir))
     config = make_config(strategies=[strategy], seeds=seeds, **fields)

@@ -19,8 +19,8 @@ from feeds.market import Market
 from strategies.base import Strategy
 
 if TYPE_CHECKING:
+    from engine.prepare import Prepared
     from engine.results import SimulatedRun
-    from engine.runner import Prepared
 
 VERSIONED = ("stock-rnn", "numpy", "pandas", "polars", "vectorbt", "numba", "torch", "pydantic")
 

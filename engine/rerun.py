@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig, validate
+from engine.prepare import prepare
 from engine.progress import Progress
 from engine.results import SimulatedRun, clean
-from engine.runner import prepare, run_and_store
+from engine.runner import run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
 

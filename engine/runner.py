@@ -1,174 +1,40 @@
 """Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
 
-``prepare`` resolves a :class:`RunConfig` against its data; ``execute`` is the whole
-pipeline for it, as named steps (drive, trading period, measure, evidence, notes,
-assemble); ``run_and_store`` stores it through :meth:`engine.store.RunStore.record`
-(partial folder first, atomic publish at the end, a ``failed`` record with the
-message if anything breaks).
+:func:`engine.prepare.prepare` resolves a :class:`RunConfig` against its data
+(importable from here too, as plugin tests do); ``execute`` is the whole pipeline
+for it, as named steps (drive, trading period, measure, evidence, notes, assemble);
+``run_and_store`` stores it through :meth:`engine.store.RunStore.record` (partial
+folder first, atomic publish at the end, a ``failed`` record with the message if
+anything breaks).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine import timing
-from engine.basis import Basis, resolve_basis
+from engine.basis import Basis
 from engine.checkpoints import Checkpoint
-from engine.config import DEFAULT_STRATEGIES, RunConfig
 from engine.drive import Resume, StrategyTargets, generate_targets
 from engine.manifest import data_identity, run_manifest
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
 from engine.plausibility import flag_run
-from engine.progress import Progress, for_stage
+from engine.prepare import Prepared, prepare  # noqa: F401  (prepare: engine.runner.prepare, as before)
+from engine.progress import Progress
 from engine.results import SimulatedRun, StrategyResult
 from engine.simulate import Costs, simulate
 from engine.store import RunStore, new_run_id
 from feeds.errors import InputError
 from feeds.exchange_calendar import describe as describe_calendar
 from feeds.market import Market
-from feeds.sources import DataSpec, load_market
 from strategies.base import Strategy
 from strategies.baselines import BuyAndHold
 from strategies.errors import StrategyError
-from strategies.registry import resolve
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A config resolved against its data: the market panels and strategy instances."""
-
-    config: RunConfig
-    frequency: str
-    market: Market  # the universe the strategies trade
-    index_market: Market | None  # an index for an extra benchmark, on the universe's days
-    strategies: tuple[Strategy, ...]
-    headlines: dict[str, Any] | None = None  # what --headlines added (counts, cache hits)
-    universe: dict[str, Any] | None = None  # what --universe restricted (engine.universe.apply_universe)
-    basis: Basis | None = None  # dividends and cash rate (engine.basis); None: price as given, cash 0
-
-
-def load_data(
-    config: RunConfig, *, cache_dir: Path | None = None, progress: Progress | None = None
-) -> tuple[Market, dict[str, Any] | None]:
-    """The market of ``config`` over its dates, with headline features when it has ``headlines``.
-
-    What :func:`prepare` loads when it is not given a market; sweeps load it once
-    per distinct data and share it (``prepare(config, market=..., loaded=...)``).
-    """
-    market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
-    market = market.between(config.start, config.end)
-    if config.headlines:
-        return _with_headlines(config, market, cache_dir, progress)
-    return market, None
-
-
-def prepare(
-    config: RunConfig,
-    *,
-    cache_dir: Path | None = None,
-    market: Market | None = None,
-    progress: Progress | None = None,
-    loaded: tuple[Market, dict[str, Any] | None] | None = None,
-) -> Prepared:
-    """Load data and strategies for ``config``; bad input raises :class:`InputError`.
-
-    With ``config.headlines`` the headlines are embedded (through the cache in
-    ``cache_dir``) and joined to the market as daily feature columns. ``market``:
-    use these prices instead of loading ``config.data`` (dates and headlines are
-    still applied); ``loaded``: what :func:`load_data` returned for this config.
-    """
-    if progress:
-        progress("data", 0, 1)
-    names = [s.name for s in config.strategies]
-    classes = [resolve(name) for name in names]
-    frequency = _frequency(config.frequency, classes)
-    if not classes:
-        classes = [resolve(name) for name in DEFAULT_STRATEGIES[frequency]]
-    specs = config.strategies or ()
-    strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
-    if loaded is not None:
-        market, headlines = loaded
-    elif market is not None:
-        market, headlines = market.between(config.start, config.end), None
-        if config.headlines:
-            market, headlines = _with_headlines(config, market, cache_dir, progress)
-    else:
-        market, headlines = load_data(config, cache_dir=cache_dir, progress=progress)
-    universe = _universe(market, config.tickers, frequency)
-    traded = market.select(universe)
-    index = next((t for t in market.index_tickers if t not in universe), None)
-    index_market = market.select([index]).reindex(traded.dates) if index else None
-    members = None
-    if config.universe:
-        from engine.universe import apply_universe
-
-        traded, members = apply_universe(traded, config.universe, frequency)
-    basis = resolve_basis(
-        config.data,
-        config.dividends,
-        config.cash_rate,
-        (*traded.tickers, *([index] if index else [])),
-        market,
-        cache_dir=cache_dir,
-    )
-    return Prepared(config, frequency, traded, index_market, strategies, headlines, members, basis)
-
-
-def _with_headlines(
-    config: RunConfig, market: Market, cache_dir: Path | None, progress: Progress | None
-) -> tuple[Market, dict[str, Any]]:
-    from dataclasses import replace
-
-    from engine.settings import Settings
-    from feeds.headline_sources import headline_features
-
-    assert config.headlines is not None
-    found = headline_features(
-        config.headlines,
-        market.dates,
-        cache_dir or Settings.resolve().cache_dir,
-        model=config.headline_model,
-        date_only_rule=config.headline_date_only,
-        columns=config.headline_options(),
-        progress=for_stage(progress, "embedding headlines"),
-    )
-    info = {"spec": config.headlines, "model": config.headline_model, **found.info()}
-    return replace(market, features={**market.features, **found.features}), info
-
-
-def _frequency(requested: str | None, classes: list[type[Strategy]]) -> str:
-    native = {cls.frequency for cls in classes}
-    if requested is None:
-        if len(native) > 1:
-            raise InputError(
-                "the strategies mix daily and annual signals; run them separately or pass --frequency"
-            )
-        return native.pop() if native else "daily"
-    wrong = [cls.label() for cls in classes if cls.frequency != requested]
-    if wrong:
-        raise InputError(
-            f"--frequency {requested}: strategy {', '.join(wrong)} makes "
-            f"{'annual' if requested == 'daily' else 'daily'} signals"
-        )
-    return requested
-
-
-def _universe(market: Market, tickers: tuple[str, ...], frequency: str) -> list[str]:
-    if tickers:
-        if len(market.tickers) == 1 and len(tickers) == 1:
-            return list(market.tickers)  # a one-ticker file: --ticker named it
-        return [t.strip() for t in tickers]
-    if len(market.tickers) == 1:
-        return list(market.tickers)
-    if frequency == "daily" and market.index_tickers:
-        return [market.index_tickers[0]]
-    return [t for t in market.tickers if t not in market.index_tickers]
 
 
 def _resume_point(label: str, checkpoint: Checkpoint, market: Market) -> Resume:

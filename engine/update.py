@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import RunConfig
+from engine.prepare import prepare
 from engine.progress import Progress
 from engine.results import SimulatedRun
-from engine.runner import prepare, run_and_store
+from engine.runner import run_and_store
 from engine.store import RunStore
 from feeds.errors import InputError
 from strategies.base import OnlineStrategy, WalkForwardStrategy

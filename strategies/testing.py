@@ -83,7 +83,8 @@ def check_strategy(
     """
     from engine.audit import audit
     from engine.config import RunConfig, StrategySpec
-    from engine.runner import execute, prepare
+    from engine.prepare import prepare
+    from engine.runner import execute
     from strategies.registry import spec_of
 
     data = market if market is not None else synthetic_market()

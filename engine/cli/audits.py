@@ -56,7 +56,7 @@ def audit(
     leak is found (the first day whose decision changed is named), when two
     identical runs differ, or when the strategy raises.
     """
-    from engine.runner import prepare
+    from engine.prepare import prepare
 
     settings = resolve_settings(cache_dir=cache_dir)
     specs = strategy_specs([strategy], list(param or []))

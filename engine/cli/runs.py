@@ -106,7 +106,8 @@ def _compute(
     config: Any, settings: Any, progress_file: Path | None, audit_plugins: bool, ablate: bool
 ) -> tuple[Any, Any]:
     """Prepare, audit plugins on first use, run and store; with ``ablate`` also without the headlines."""
-    from engine.runner import prepare, run_and_store
+    from engine.prepare import prepare
+    from engine.runner import run_and_store
     from engine.store import RunStore
 
     store = RunStore(settings.runs_dir)

@@ -60,7 +60,7 @@ def test_cell_keys_match_those_stored_before_the_typed_spec(tmp_path):
     spec = load_spec(path)
     keys = ["b91694e3beda5bd3", "4f622fd57f03d4af"]
     assert [c.key for c in expand(spec)] == keys
-    from engine.sweep import spec_model
+    from engine.sweep_grid import spec_model
 
     assert [c.key for c in expand(spec_model(spec))] == keys  # the typed model expands the same
 
@@ -169,7 +169,7 @@ def test_ray_and_local_give_identical_cells(tmp_path, data):
 
 def test_cell_keys_do_not_change_with_unset_optional_fields():
     from engine.config import RunConfig, StrategySpec
-    from engine.sweep import KEY_OPTIONAL, cell_key
+    from engine.sweep_grid import KEY_OPTIONAL, cell_key
 
     plain = RunConfig(strategies=(StrategySpec(name="ma-trend"),))
     # pinned: the key of this config since the basis fields (dividends, cash_rate) joined it; the

@@ -7,7 +7,8 @@ from stockrnn_gru.strategy import GruOnline
 
 from engine.audit import audit
 from engine.config import RunConfig, StrategySpec
-from engine.runner import execute, prepare
+from engine.prepare import prepare
+from engine.runner import execute
 from feeds.market import Market
 
 
