@@ -18,20 +18,17 @@ carried forward and the basis says so.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from feeds.dividends import parse_number
 from feeds.errors import InputError
-from feeds.files import read_text_table
+from feeds.files import parse_day, parse_number, read_text_table
 from feeds.schema import where
 
 MAX_GAP_DAYS = 31
 DAYS_PER_YEAR = 365.25
-_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T].*)?$")
 
 
 @dataclass(frozen=True)
@@ -110,13 +107,7 @@ def read_rate_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"{origin}: expected columns date,rate (found: {', '.join(raw.columns) or 'none'})")
     dates, rates = [], []
     for i, (day, text) in enumerate(zip(raw[date_col].to_list(), raw[rate_col].to_list(), strict=True), 1):
-        match = _DATE.match(day or "")
-        try:
-            date = np.datetime64(match.group(1), "D") if match else None
-        except ValueError:
-            date = None
-        if date is None:
-            raise InputError(f"{where(origin, i, date_col)}: cannot parse {day!r} as a date")
+        date = parse_day(day, where(origin, i, date_col))
         if dates and date <= dates[-1]:
             raise InputError(
                 f"{where(origin, i, date_col)}: {date} is not after the previous row's {dates[-1]}"

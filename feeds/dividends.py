@@ -31,7 +31,6 @@ and no maintained package ships point-in-time S&P 500 dividends offline.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +40,7 @@ import numpy as np
 import polars as pl
 
 from feeds.errors import InputError
-from feeds.files import read_text_table
+from feeds.files import parse_day, parse_number, read_text_table
 from feeds.schema import where
 
 SHILLER_PATH = Path(__file__).parent / "data" / "sp500_dividends_shiller.csv"
@@ -141,9 +140,6 @@ class DividendFile:
     series: dict[str | None, tuple[np.ndarray, np.ndarray]]  # ticker -> (ex dates datetime64[D], amounts)
 
 
-_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T].*)?$")
-
-
 def read_dividend_file(path: str | Path) -> DividendFile:
     """Read and check a dividend file (``date,dividend[,ticker]``; ``dividends`` also accepted).
 
@@ -166,13 +162,7 @@ def read_dividend_file(path: str | Path) -> DividendFile:
     for i, (day, amount, ticker) in enumerate(
         zip(raw[date_col].to_list(), raw[amount_col].to_list(), tickers, strict=True), start=1
     ):
-        match = _DATE.match(day or "")
-        try:
-            date = np.datetime64(match.group(1), "D") if match else None
-        except ValueError:
-            date = None
-        if date is None:
-            raise InputError(f"{where(origin, i, date_col)}: cannot parse {day!r} as a date")
+        date = parse_day(day, where(origin, i, date_col))
         value = parse_number(amount, where(origin, i, amount_col), "dividend")
         if value < 0:
             raise InputError(f"{where(origin, i, amount_col)}: negative dividend {amount.strip()}")
@@ -193,16 +183,3 @@ def read_dividend_file(path: str | Path) -> DividendFile:
         order = sorted(by_date)
         series[ticker] = (np.array(order, dtype="datetime64[D]"), np.array([by_date[d] for d in order]))
     return DividendFile(origin, series)
-
-
-def parse_number(text: str | None, location: str, what: str) -> float:
-    """A finite float from a CSV cell, or :class:`InputError` naming ``location``."""
-    if text is None or not text.strip():
-        raise InputError(f"{location}: empty {what}")
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise InputError(f"{location}: cannot parse {text.strip()!r} as a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"{location}: {what} {text.strip()!r} is not a finite number")
-    return value

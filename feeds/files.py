@@ -18,9 +18,11 @@ one day mean intraday data, which is rejected.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from feeds.errors import InputError
@@ -132,6 +134,36 @@ def read_text_table(path: str | Path) -> pl.DataFrame:
     if raw.height == 0:
         raise InputError(f"{origin}: no data rows")
     return raw
+
+
+# the cells of small text tables (dividends, cash rates): one parser each, errors naming the cell
+_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T].*)?$")
+
+
+def parse_day(text: str | None, location: str) -> np.datetime64:
+    """The calendar day of a CSV cell (``YYYY-MM-DD``, a time of day after it ignored), or
+    :class:`InputError` naming ``location``."""
+    match = _DAY.match(text or "")
+    try:
+        day = np.datetime64(match.group(1), "D") if match else None
+    except ValueError:  # e.g. 2020-02-30
+        day = None
+    if day is None:
+        raise InputError(f"{location}: cannot parse {text!r} as a date")
+    return day
+
+
+def parse_number(text: str | None, location: str, what: str) -> float:
+    """A finite float from a CSV cell, or :class:`InputError` naming ``location``."""
+    if text is None or not text.strip():
+        raise InputError(f"{location}: empty {what}")
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise InputError(f"{location}: cannot parse {text.strip()!r} as a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{location}: {what} {text.strip()!r} is not a finite number")
+    return value
 
 
 def _read_raw(path: Path, origin: str) -> pl.DataFrame:
