@@ -36,14 +36,16 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import polars as pl
 
 from feeds import yahoo
 from feeds.errors import InputError
 from feeds.universe import Universe, normalize_ticker
+
+if TYPE_CHECKING:  # pandas only where a download is parsed: a run imports this module for its constants
+    import pandas as pd
 
 PROGRESS_FILE = "_progress.json"
 BATCH_SIZE = 50  # tickers per download call: large enough to be fast, small enough to retry cheaply
@@ -220,6 +222,8 @@ def _batch_download(
 
 def _slice(frame: pd.DataFrame | None, ticker: str) -> pd.DataFrame | None:
     """``ticker``'s columns of a batch frame, rows without a close dropped; None if absent or empty."""
+    import pandas as pd
+
     if frame is None or not isinstance(frame.columns, pd.MultiIndex):
         return None
     if ticker not in frame.columns.get_level_values(0):
@@ -242,6 +246,8 @@ def _fetch_one(
     sleep: Callable[[float], None],
 ) -> str | None:
     """Write ``ticker`` through ``yahoo.fetch``; None on success, else the last reason."""
+    import pandas as pd
+
     part = _slice(frame, ticker)
 
     def serve(symbol: Any, *, start: str, **kwargs: Any) -> pd.DataFrame:
