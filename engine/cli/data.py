@@ -137,6 +137,19 @@ def data_coverage(
     )
 
 
+@data_app.command("panel")
+def data_panel(
+    path: Annotated[Path, typer.Argument(help="folder of the dataset (replaced atomically)")],
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Build a year-partitioned Parquet panel of every cached ticker; runs read it with --data panel:PATH."""
+    from feeds import panel, yahoo
+
+    settings = resolve_settings(cache_dir=cache_dir)
+    panel.build_from_cache(settings.cache_dir, path)
+    out.print(f"{len(yahoo.cached_tickers(settings.cache_dir))} tickers -> {path} (--data panel:{path})")
+
+
 @data_app.command("list")
 def data_list(cache_dir: CacheDirOpt = None) -> None:
     """Tickers in the Yahoo cache."""
