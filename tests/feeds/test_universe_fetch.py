@@ -185,3 +185,41 @@ def test_cached_ranges_read_the_cache(tmp_path):
     uf.fetch_universe(["AAA", "brk.b"], tmp_path, download=stub, today=TODAY, sleep=lambda s: None)
     got = uf.cached_ranges(tmp_path)
     assert set(got) == {"AAA", "BRK-B"} and got["AAA"][0] == dt.date(2020, 1, 1)
+
+
+@pytest.mark.slow
+def test_a_sigkilled_fetch_resumes_with_only_the_missing(tmp_path):
+    """A real kill (SIGKILL, no cleanup) after 3 of 6 batches: the resume asks for the other 3 only."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "three-batches-done"
+    script = f"""
+import datetime as dt, pathlib, time
+from feeds import universe_fetch as uf
+from tests.feeds.test_universe_fetch import BatchStub, names
+stub = BatchStub(set(names(300)))
+def download(tickers, start, **kw):
+    if not isinstance(tickers, str) and len(stub.batches) == 3:
+        pathlib.Path({str(marker)!r}).touch()
+        time.sleep(120)  # killed here
+    return stub(tickers, start, **kw)
+uf.fetch_universe(names(300), pathlib.Path({str(tmp_path)!r}), download=download, batch_size=50,
+                  today=dt.date({TODAY.year}, {TODAY.month}, {TODAY.day}), sleep=lambda s: None)
+"""
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    child = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), "the child did not reach its third batch"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert len(yahoo.cached_tickers(tmp_path)) == 150
+    again = BatchStub(set(names(300)))
+    report = fetch(again, tmp_path, names(300))
+    assert sorted(t for b in again.batches for t in b) == names(300)[150:]
+    assert len(report.skipped) == 150 and len(report.fetched) == 150
