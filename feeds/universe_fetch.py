@@ -147,6 +147,9 @@ def fetch_universe(
             report.skipped.append(name)
         else:
             todo.append(name)
+    # new tickers first, cached ones after: a batch asks from its earliest day, so mixing the two would
+    # download a cached ticker's whole history again
+    todo.sort(key=lambda t: _cached(cache_dir, t))
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     for number, batch in enumerate(batches):
         if number and pause_s:
