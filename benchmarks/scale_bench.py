@@ -9,7 +9,13 @@ after imports and data generation):
   simulation, metrics, picks, evidence) with its buy-and-hold benchmarks;
 - ``annual-lstm``: ``lstm-annual``, the same universe, 10 seeds (+ ensemble);
 - ``daily-sim``: a daily run of ``ma-trend`` over 500 tickers x 8,300 days (every
-  ticker re-targeted at every close: about four million fills).
+  ticker re-targeted at every close: about four million fills);
+- ``panel-load``: the 500 x 30-year bars (all five bar fields) read into a
+  ``Market``, before/after side by side: *before* from the per-ticker Yahoo cache
+  (``yahoo:T1,...``: 500 Parquet files read whole), *after* from the
+  year-partitioned panel dataset (``feeds.panel.load_panel``: close only, the
+  run's range, validated). The parent writes both stores to a temporary folder
+  first; the children only read.
 
 Torch and vectorbt are imported before the clock starts (their import, about
 4 s each on a cold machine, is the pipeline benchmark's subject); the last column
@@ -34,8 +40,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -47,6 +55,7 @@ CASES = {
     "annual-lstm": ("annual", ("lstm-annual",), 30),
     "daily-sim": ("daily", ("ma-trend",), 8300),
 }
+PANEL_CASES = ("panel-load",)
 LIMIT_S, LIMIT_GB = 60.0, 4.0
 
 
@@ -74,6 +83,67 @@ def synthetic_market(n_tickers: int, n_days: int, seed: int = 0) -> Market:
         close=np.column_stack([close, index]),
         origin="synthetic",
     )
+
+
+def synthetic_bars(n_tickers: int, n_days: int):  # -> pl.DataFrame (BARS_SCHEMA)
+    """The synthetic market as a long bars frame, every bar field filled (open/high/low from the close)."""
+    import polars as pl
+
+    from feeds.schema import BARS_SCHEMA
+
+    market = synthetic_market(n_tickers, n_days)
+    frames = []
+    for j, ticker in enumerate(market.tickers[:-1]):
+        close = market.close[:, j]
+        keep = ~np.isnan(close)
+        c = close[keep]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "date": market.dates[keep],
+                    "ticker": ticker,
+                    "open": c,
+                    "high": c * 1.01,
+                    "low": c * 0.99,
+                    "close": c,
+                    "volume": 1e6,
+                }
+            )
+        )
+    return pl.concat(frames).cast(dict(BARS_SCHEMA))
+
+
+def write_stores(n_tickers: int, folder: str) -> None:
+    """The per-ticker Yahoo cache and the panel dataset of the synthetic bars, under ``folder``."""
+    from pathlib import Path
+
+    from feeds import panel, yahoo
+
+    bars = synthetic_bars(n_tickers, 30 * 252)
+    for (ticker,), part in bars.group_by("ticker"):
+        path = yahoo.cache_path(Path(folder), str(ticker))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.sort("date").write_parquet(path)
+    panel.write_panel(bars, Path(folder) / "panel")
+
+
+def run_panel_case(folder: str, before: bool) -> dict[str, float]:
+    """Load the stores of ``write_stores`` into a Market; wall and CPU seconds."""
+    from pathlib import Path
+
+    from feeds import panel, yahoo
+    from feeds.market import Market
+    from feeds.sources import DataSpec, load_bars
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    if before:
+        spec = DataSpec.parse("yahoo:" + ",".join(yahoo.cached_tickers(Path(folder))))
+        bars = load_bars(spec, cache_dir=Path(folder))
+    else:
+        bars = panel.load_panel(Path(folder) / "panel", columns=("close",))
+    market = Market.from_bars(bars, origin="bench")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"wall_s": wall, "cpu_s": cpu, "days": float(market.n_days), "strategies": 0}
 
 
 def run_case(name: str, n_tickers: int, dense: bool = False) -> dict[str, float]:
@@ -108,44 +178,66 @@ def run_case(name: str, n_tickers: int, dense: bool = False) -> dict[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
+    parser.add_argument(
+        "--case", action="append", choices=sorted([*CASES, *PANEL_CASES]), help="run only these cases"
+    )
     parser.add_argument("--tickers", type=int, default=500)
     parser.add_argument("--compare", action="store_true", help="also the old dense simulation (annual)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stores", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child in PANEL_CASES:
+        print(json.dumps(run_panel_case(args.stores, before=args.dense)))
+        return
     if args.child:
         print(json.dumps(run_case(args.child, args.tickers, args.dense)))
         return
     print(f"scale: {args.tickers} synthetic tickers, 10 seeds; limits {LIMIT_S:.0f} s and {LIMIT_GB:.0f} GB")
     print(
-        f"{'case':<31} {'days':>6} {'wall s':>8} {'cpu s':>8} {'peak RSS GB':>12}  within limits"
+        f"{'case':<43} {'days':>6} {'wall s':>8} {'cpu s':>8} {'peak RSS GB':>12}  within limits"
         "  process cpu s"
     )
-    runs = [(name, False) for name in args.case or list(CASES)]
+    runs = [(name, False) for name in args.case or [*CASES, *PANEL_CASES]]
     if args.compare:
         runs = [
-            r for name, _ in runs for r in [(name, False)] + [(name, True)] * (CASES[name][0] == "annual")
+            r
+            for name, _ in runs
+            for r in [(name, False)] + [(name, True)] * (name in CASES and CASES[name][0] == "annual")
         ]
+    # the panel load always runs side by side: before (per-ticker cache files), after (panel dataset)
+    runs = [
+        r
+        for name, dense in runs
+        for r in ([(name, True), (name, False)] if name in PANEL_CASES else [(name, dense)])
+    ]
+    stores = tempfile.mkdtemp(prefix="scale-bench-") if any(n in PANEL_CASES for n, _ in runs) else ""
+    if stores:
+        write_stores(args.tickers, stores)
     for name, dense in runs:
-        label = f"{name} (old dense sim)" if dense else name
-        cmd = [sys.executable, __file__, "--child", name, "--tickers", str(args.tickers)]
+        if name in PANEL_CASES:
+            label = f"{name} ({'before: per-ticker files' if dense else 'after: panel dataset'})"
+        else:
+            label = f"{name} (old dense sim)" if dense else name
+        cmd = [sys.executable, __file__, "--child", name, "--tickers", str(args.tickers), "--stores", stores]
         cmd += ["--dense"] if dense else []
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         out = proc.stdout.read() if proc.stdout else ""
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
-            print(f"{label:<31} failed (exit {proc.returncode})")
+            print(f"{label:<43} failed (exit {proc.returncode})")
             continue
         got = json.loads(out.strip().splitlines()[-1])
         peak_gb = usage.ru_maxrss * 1024 / 1e9  # Linux: kilobytes
         ok = got["wall_s"] <= LIMIT_S and peak_gb <= LIMIT_GB
         print(
-            f"{label:<31} {int(got['days']):>6} {got['wall_s']:>8.1f} {got['cpu_s']:>8.1f} "
+            f"{label:<43} {int(got['days']):>6} {got['wall_s']:>8.1f} {got['cpu_s']:>8.1f} "
             f"{peak_gb:>12.2f}  {'yes' if ok else 'NO ':<13} {usage.ru_utime + usage.ru_stime:>13.1f}",
             flush=True,
         )
+    if stores:
+        shutil.rmtree(stores, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,17 @@ built-in strategies pick from it, the engine rejects a weight outside it
 (:func:`engine.drive.check_targets`), and the equal-weight buy-and-hold benchmark
 holds exactly the members with prices at the last year end (rebalanced when that
 set changes). The index benchmark (e.g. ^GSPC) is not affected.
+
+Coverage: every run with a universe states the share of members with prices
+per year (its lowest year in the notes) and warns when any year falls below
+``COVERAGE_WARN`` (90%, :data:`feeds.universe_fetch.COVERAGE_WARN`). Why 90%:
+the names a price file lacks are mostly the delisted, acquired and bankrupt
+ones (Yahoo no longer serves them), the losers of their years; a tenth of the
+index missing that way is already enough to lift an equal-weight result by a
+visible margin, so below that the result is survivorship-biased upward and must
+be read as an upper bound. ``backtest data fetch --universe sp500`` fills the
+cache with every member Yahoo still serves; ``backtest data coverage`` shows
+what is left missing.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import numpy as np
 from feeds.errors import InputError
 from feeds.market import Market
 from feeds.universe import parse_universe, universe_mask
+from feeds.universe_fetch import COVERAGE_WARN
 
 SHOWN_MISSING = 8  # tickers named per year in the terminal; --json lists all
 
@@ -62,10 +74,32 @@ def universe_notes(info: dict[str, Any]) -> list[str]:
         f"(delisted, acquired, renamed) can be neither picked nor held (on average {share} members had "
         "prices; see the coverage per year), and the index benchmark is unaffected"
     ]
+    notes.extend(coverage_notes(info))
     if info.get("after_data_end"):
         notes.append(
             f"universe {info['spec']}: membership data end {info['end']}; decisions on "
             f"{', '.join(info['after_data_end'])} use the last known members"
+        )
+    return notes
+
+
+def coverage_notes(info: dict[str, Any], threshold: float = COVERAGE_WARN) -> list[str]:
+    """The lowest share of members with prices (per year held); a warning if a year is below ``threshold``."""
+    shares = {year: e["with_prices"] / e["members"] for year, e in info["coverage"].items() if e["members"]}
+    if not shares:
+        return []
+    low_year = min(shares, key=lambda y: (shares[y], y))
+    notes = [
+        f"universe {info['spec']}: coverage {min(shares.values()):.1%} of members with prices at the "
+        f"lowest ({low_year}), {sum(shares.values()) / len(shares):.1%} on average over {len(shares)} years"
+    ]
+    below = sorted(y for y, v in shares.items() if v < threshold)
+    if below:
+        notes.append(
+            f"warning: universe {info['spec']}: fewer than {threshold:.0%} of members have prices in "
+            f"{len(below)} of {len(shares)} years ({below[0]}..{below[-1]}); the missing names are mostly "
+            "delisted or acquired ones (survivorship), which biases the result upward: fetch every member "
+            f"with `backtest data fetch --universe {info['spec']}` and see `backtest data coverage`"
         )
     return notes
 

@@ -4,7 +4,9 @@
 - ``csv:PATH`` / ``parquet:PATH``: a price file (:mod:`feeds.files`); a bare path
   ending in ``.csv`` or ``.parquet`` works too;
 - ``yahoo:TICKER[,TICKER...]``: tickers from the Yahoo cache (:mod:`feeds.yahoo`),
-  filled beforehand by ``backtest data fetch``.
+  filled beforehand by ``backtest data fetch``;
+- ``panel:PATH``: a year-partitioned Parquet dataset of many tickers
+  (:mod:`feeds.panel`, built by ``backtest data panel``), read lazily.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from feeds.errors import InputError
 from feeds.exchange_calendar import warn_calendar_mismatches
 from feeds.market import Market
 
-SCHEMES = ("sample", "csv", "parquet", "yahoo")
+SCHEMES = ("sample", "csv", "parquet", "yahoo", "panel")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ class DataSpec:
         suffix = Path(text).suffix.lower()
         if suffix in (".csv", ".parquet", ".pq"):
             return cls("csv" if suffix == ".csv" else "parquet", text)
-        raise InputError(f"--data {text!r}: expected sample, csv:PATH, parquet:PATH or yahoo:TICKER[,TICKER]")
+        raise InputError(
+            f"--data {text!r}: expected sample, csv:PATH, parquet:PATH, yahoo:TICKER[,TICKER] or panel:PATH"
+        )
 
     def __str__(self) -> str:
         return self.scheme if self.scheme == "sample" else f"{self.scheme}:{self.target}"
@@ -67,6 +71,11 @@ def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | 
             raise ValueError("cache_dir is required for yahoo: data")
         names = [t.strip().upper() for t in spec.target.split(",") if t.strip()]
         return pl.concat([yahoo.read_cached(cache_dir, t) for t in names])
+    if spec.scheme == "panel":
+        from feeds import panel
+
+        # all tickers (benchmarks are chosen later, by Market.select), every bar field a run may use
+        return panel.load_panel(Path(spec.target).expanduser(), columns=("open", "high", "low", "close", "volume"))
     raise InputError(f"unknown data scheme {spec.scheme!r}")
 
 
@@ -78,7 +87,7 @@ def load_market(
 ) -> Market:
     """The full market panel of a data spec (all its tickers, all its days)."""
     bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir)
-    origin = spec.target if spec.scheme in ("csv", "parquet") else str(spec)
+    origin = spec.target if spec.scheme in ("csv", "parquet", "panel") else str(spec)
     market = Market.from_bars(bars, origin=origin)
     # a file that misses sessions or trades on holidays is kept as given, with one warning
     warn_calendar_mismatches(market.dates, market.close, market.tickers, origin)

@@ -242,3 +242,21 @@ def test_the_mask_over_a_prefix_equals_the_mask_of_the_longer_data(tmp_path):
         part, _ = apply_universe(market.head(int(end) + 1), spec, "annual")
         assert np.array_equal(part.universe, full.universe[: end + 1])
         assert part.fingerprint() == full.head(int(end) + 1).fingerprint()
+
+
+def test_coverage_notes_state_the_lowest_year_and_warn_below_the_threshold():
+    from engine.universe import coverage_notes
+
+    def info(*pairs: tuple[int, int]) -> dict:
+        coverage = {str(2010 + i): {"with_prices": w, "members": m} for i, (w, m) in enumerate(pairs)}
+        return {"spec": "sp500", "coverage": coverage}
+
+    full = coverage_notes(info((500, 500), (495, 500)))
+    assert full == [
+        "universe sp500: coverage 99.0% of members with prices at the lowest (2011), "
+        "99.5% on average over 2 years"
+    ]
+    low = coverage_notes(info((500, 500), (440, 500), (449, 500)))
+    assert "88.0% of members with prices at the lowest (2011)" in low[0]
+    assert low[1].startswith("warning: universe sp500: fewer than 90% of members have prices in 2 of 3 years")
+    assert "(2011..2012)" in low[1] and "biases the result upward" in low[1]

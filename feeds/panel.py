@@ -1,0 +1,108 @@
+"""A panel store: the bars of many tickers over many years as one Parquet dataset, read lazily.
+
+Layout (hive-style, one file per calendar year, see docs/scaling.md for why)::
+
+    PATH/year=1995/part.parquet     # every ticker's bars of 1995, sorted by (ticker, date)
+    PATH/year=1996/part.parquet
+    ...
+
+Columns are ``BARS_SCHEMA`` (date, ticker, open, high, low, close, volume).
+:func:`load_panel` scans it with ``pl.scan_parquet`` and reads only the years of
+the requested range (the partition filter prunes whole files), only the asked
+columns and, with ``tickers``, only their rows (Parquet row-group statistics on
+``ticker``, the sort key); the result is validated like any price file
+(:func:`feeds.schema.validate_bars`). ``--data panel:PATH`` reads it;
+``backtest data panel PATH`` builds it from the Yahoo cache. Writes are atomic
+(a complete new folder replaces the old one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from feeds import yahoo
+from feeds.errors import InputError
+from feeds.schema import BARS_SCHEMA, ROW, validate_bars
+
+YEAR = "year"
+ROW_GROUP = 64_000  # rows per row group: ~130 tickers of one year, so a ticker filter skips most groups
+
+
+def write_panel(bars: pl.DataFrame, path: Path) -> Path:
+    """Write a bars frame (``BARS_SCHEMA``) as a year-partitioned dataset at ``path``; returns ``path``."""
+    path = Path(path)
+    frame = bars.select(list(BARS_SCHEMA)).cast(dict(BARS_SCHEMA)).sort("ticker", "date")
+    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for (year,), part in frame.group_by(pl.col("date").dt.year().alias(YEAR), maintain_order=True):
+        folder = partial / f"{YEAR}={year}"
+        folder.mkdir(parents=True)
+        part.drop(YEAR, strict=False).write_parquet(folder / "part.parquet", row_group_size=ROW_GROUP)
+    old = path.with_name(path.name + f".{os.getpid()}.old")
+    if path.exists():
+        os.replace(path, old)
+    os.replace(partial, path)
+    shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def build_from_cache(cache_dir: Path, path: Path, tickers: Sequence[str] | None = None) -> Path:
+    """The panel of every cached Yahoo ticker (or of ``tickers``) written to ``path``."""
+    names = list(tickers) if tickers is not None else yahoo.cached_tickers(cache_dir)
+    if not names:
+        raise InputError(f"the cache {Path(cache_dir) / 'yahoo'} is empty: nothing to build a panel from")
+    return write_panel(pl.concat([yahoo.read_cached(cache_dir, t) for t in names]), path)
+
+
+def scan_panel(path: Path) -> pl.LazyFrame:
+    """The dataset as a lazy frame (columns ``BARS_SCHEMA`` plus the partition column ``year``)."""
+    path = Path(path)
+    if not path.is_dir() or not any(path.glob(f"{YEAR}=*/*.parquet")):
+        raise InputError(f"{path}: not a panel dataset (expected {path}/year=YYYY/*.parquet)")
+    return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
+
+
+def load_panel(
+    path: Path,
+    *,
+    tickers: Sequence[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    columns: Sequence[str] = ("close",),
+) -> pl.DataFrame:
+    """Validated bars (``BARS_SCHEMA``) of ``tickers`` (all if None) in ``[start, end]`` (inclusive).
+
+    Only ``columns`` (besides date and ticker) are read; the other bar fields are
+    null. ``start``/``end`` prune whole year files before anything is read.
+    """
+    unknown = [c for c in columns if c not in BARS_SCHEMA]
+    if unknown:
+        raise InputError(f"panel {path}: unknown column(s) {', '.join(unknown)}")
+    lazy = scan_panel(path)
+    if start is not None:
+        lazy = lazy.filter(pl.col(YEAR) >= start.year, pl.col("date") >= start)
+    if end is not None:
+        lazy = lazy.filter(pl.col(YEAR) <= end.year, pl.col("date") <= end)
+    if tickers is not None:
+        lazy = lazy.filter(pl.col("ticker").is_in([t.upper() for t in tickers]))
+    wanted = ["date", "ticker", *dict.fromkeys(c for c in columns if c not in ("date", "ticker"))]
+    try:
+        frame = lazy.select(wanted).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"panel {path}: cannot read: {exc}") from exc
+    frame = frame.with_columns(
+        pl.lit(None, BARS_SCHEMA[c]).alias(c) for c in BARS_SCHEMA if c not in frame.columns
+    )
+    try:
+        frame = frame.select(list(BARS_SCHEMA)).cast(dict(BARS_SCHEMA))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"panel {path}: columns of the wrong type: {exc}") from exc
+    if frame.height == 0:
+        raise InputError(f"panel {path}: no rows for the requested tickers and dates")
+    return validate_bars(frame.sort("ticker", "date").with_row_index(ROW, offset=1), f"panel {path}")
