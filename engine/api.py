@@ -339,7 +339,7 @@ def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
 
 
 def _fraction(headline: dict[str, Any], key: str) -> float | None:
-    """A listing figure as a fraction: the stored value, or (runs stored before it was kept) its "4.59%" text."""
+    """A listing figure as a fraction: the stored value, or its "4.59%" text (runs stored before that)."""
     value = headline.get(f"{key}_value")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)

@@ -58,7 +58,7 @@ _SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 def check_readable_file(path: Path, origin: str) -> None:
-    """Raise :class:`InputError` (one line naming ``origin``) unless ``path`` is a file we can read as a table.
+    """Raise :class:`InputError` (one line naming ``origin``) unless ``path`` is a readable table file.
 
     A directory, a missing path and a spreadsheet saved under a .csv name each get their own sentence.
     """
@@ -74,7 +74,7 @@ def check_readable_file(path: Path, origin: str) -> None:
             raise InputError(f"{origin}: cannot read: {exc.strerror or exc}") from exc
         if head.startswith(_SPREADSHEET_MAGIC):
             raise InputError(
-                f"{origin}: looks like an Excel file (xlsx/xls), not CSV text: save it as CSV (File > Save As)"
+                f"{origin}: looks like an Excel file (xlsx/xls), not CSV text: save it as CSV (File > Save As)"  # noqa: E501
             )
     elif path.suffix.lower() in (".xlsx", ".xls", ".ods"):
         raise InputError(f"{origin}: a spreadsheet file: save it as CSV (File > Save As) and pass that")
