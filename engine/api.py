@@ -308,32 +308,52 @@ def load(ref: str = "latest", *, runs_dir: Path | str | None = None) -> Run:
 def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
     """Stored runs, newest first, as ``backtest runs --json`` lists them (broken ones included).
 
-    Columns: run_id, status, created, period, strategy, cagr, benchmark_cagr (the
-    listing's formatted key figures of the first strategy), error, path.
+    Columns: run_id, status, created, period, strategy (the first strategy), cagr and
+    benchmark_cagr (fractions a year, e.g. 0.0459; null where the run has none), error, path.
     """
     infos = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).list()
-    rows = [
-        {
-            "run_id": i.run_id,
-            "status": i.status,
-            "created": i.created,
-            **{k: str(i.manifest.get("headline", {}).get(k, "")) for k in _HEADLINE},
-            "error": i.error,
-            "path": str(i.path),
-        }
-        for i in infos
-    ]
-    schema = dict.fromkeys(("run_id", "status", "created", *_HEADLINE, "error", "path"), pl.String)
+    rows = []
+    for i in infos:
+        headline = i.manifest.get("headline", {}) if isinstance(i.manifest, dict) else {}
+        rows.append(
+            {
+                "run_id": i.run_id,
+                "status": i.status,
+                "created": i.created,
+                "period": str(headline.get("period", "")),
+                "strategy": str(headline.get("strategy", "")),
+                "cagr": _fraction(headline, "cagr"),
+                "benchmark_cagr": _fraction(headline, "benchmark_cagr"),
+                "error": i.error,
+                "path": str(i.path),
+            }
+        )
+    schema = {
+        **dict.fromkeys(("run_id", "status", "created", "period", "strategy"), pl.String),
+        "cagr": pl.Float64,
+        "benchmark_cagr": pl.Float64,
+        "error": pl.String,
+        "path": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-_HEADLINE = ("period", "strategy", "cagr", "benchmark_cagr")
+def _fraction(headline: dict[str, Any], key: str) -> float | None:
+    """A listing figure as a fraction: the stored value, or its "4.59%" text (runs stored before that)."""
+    value = headline.get(f"{key}_value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(headline.get(key, "")).strip()
+    try:
+        return float(text.rstrip("%")) / 100 if text.endswith("%") else None
+    except ValueError:
+        return None
 
 
 def audit_strategy(
     strategy: str | tuple[str, Mapping[str, Any]],
     *,
-    cuts: int = 4,
+    cuts: int = 8,
     seeds: int = 2,
     cache_dir: Path | str | None = None,
     **fields: Any,

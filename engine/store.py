@@ -460,8 +460,11 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _headline(payload: dict[str, Any]) -> dict[str, str]:
-    """Key figures for listings: the first strategy's CAGR against buy-and-hold."""
+def _headline(payload: dict[str, Any]) -> dict[str, Any]:
+    """Key figures for listings: the first strategy's CAGR against buy-and-hold.
+
+    Formatted for the listings (``cagr``: "4.59%"), and as fractions (``cagr_value``) for the API.
+    """
     first = (payload["strategies"] or [payload["benchmark"]])[0]
     fmt = lambda v: "—" if v is None else f"{v * 100:.2f}%"  # noqa: E731
     return {
@@ -469,6 +472,8 @@ def _headline(payload: dict[str, Any]) -> dict[str, str]:
         "strategy": first["name"],
         "cagr": fmt(first["cagr"]),
         "benchmark_cagr": fmt(payload["benchmark"]["cagr"]),
+        "cagr_value": first["cagr"],
+        "benchmark_cagr_value": payload["benchmark"]["cagr"],
     }
 
 

@@ -53,6 +53,33 @@ def canonical_name(column: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s_\-]", "", column.strip().lower()))
 
 
+# the first bytes of spreadsheet files people rename to .csv: xlsx/ods are zip archives, xls is OLE2
+_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def check_readable_file(path: Path, origin: str) -> None:
+    """Raise :class:`InputError` (one line naming ``origin``) unless ``path`` is a readable table file.
+
+    A directory, a missing path and a spreadsheet saved under a .csv name each get their own sentence.
+    """
+    if path.is_dir():
+        raise InputError(f"{origin}: is a directory, not a price file (name a .csv or .parquet file in it)")
+    if not path.is_file():
+        raise InputError(f"{origin}: no such file")
+    if path.suffix.lower() not in (".parquet", ".pq", ".xlsx", ".xls", ".ods"):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(8)
+        except OSError as exc:
+            raise InputError(f"{origin}: cannot read: {exc.strerror or exc}") from exc
+        if head.startswith(_SPREADSHEET_MAGIC):
+            raise InputError(
+                f"{origin}: looks like an Excel file (xlsx/xls), not CSV text: save it as CSV (File > Save As)"  # noqa: E501
+            )
+    elif path.suffix.lower() in (".xlsx", ".xls", ".ods"):
+        raise InputError(f"{origin}: a spreadsheet file: save it as CSV (File > Save As) and pass that")
+
+
 def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame:
     """Read a CSV or Parquet price file into a validated bars frame (``BARS_SCHEMA``).
 
@@ -62,8 +89,7 @@ def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame
     """
     path = Path(path)
     origin = str(path)
-    if not path.is_file():
-        raise InputError(f"{origin}: no such file")
+    check_readable_file(path, origin)
     return parse_price_frame(_read_raw(path, origin), origin, ticker or _ticker_from_name(path))
 
 
@@ -125,8 +151,7 @@ def read_text_table(path: str | Path) -> pl.DataFrame:
     their row; a missing, unreadable or empty file raises :class:`InputError` naming it."""
     origin = str(path)
     file = Path(path).expanduser()
-    if not file.is_file():
-        raise InputError(f"{origin}: no such file")
+    check_readable_file(file, origin)
     try:
         raw = pl.read_csv(file, infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -13,6 +13,7 @@ unknown names are rejected with a "did you mean ...?" hint.
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,9 @@ class ParamInfo:
     default: Any
     description: str
     constraints: str
+    choices: tuple[Any, ...] = ()  # the allowed values of a choice (Literal) parameter
+    minimum: float | None = None  # bounds where declared (ge/gt, le/lt)
+    maximum: float | None = None
 
 
 def build_params(model: type[StrategyParams], values: Mapping[str, Any], owner: str) -> StrategyParams:
@@ -62,7 +66,20 @@ def describe_params(model: type[StrategyParams]) -> list[ParamInfo]:
     infos = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        choices = (
+            tuple(typing.get_args(annotation)) if typing.get_origin(annotation) is typing.Literal else ()
+        )
+        type_name = (
+            "choice"
+            if choices
+            else getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        )
+        lows = [
+            getattr(m, a) for m in field.metadata for a in ("ge", "gt") if getattr(m, a, None) is not None
+        ]
+        highs = [
+            getattr(m, a) for m in field.metadata for a in ("le", "lt") if getattr(m, a, None) is not None
+        ]
         constraints = ", ".join(
             f"{k} {v}"
             for meta in field.metadata
@@ -72,7 +89,20 @@ def describe_params(model: type[StrategyParams]) -> list[ParamInfo]:
                 if getattr(meta, attr, None) is not None
             )
         )
-        infos.append(ParamInfo(name, type_name, field.default, field.description or "", constraints))
+        if choices:
+            constraints = "one of " + ", ".join(repr(c) for c in choices)
+        infos.append(
+            ParamInfo(
+                name,
+                type_name,
+                field.default,
+                field.description or "",
+                constraints,
+                choices=choices,
+                minimum=float(lows[0]) if lows else None,
+                maximum=float(highs[0]) if highs else None,
+            )
+        )
     return infos
 
 

@@ -155,4 +155,9 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
     names, params = list(o["strategy"] or []), list(o["param"] or [])
     if o["config_file"] is not None:
         return config_with_file(ctx, o["config_file"], fields, names, params)
+    if not names and params:
+        # --param without --strategy sets the parameters of the frequency's default strategies
+        from engine.config import DEFAULT_STRATEGIES
+
+        names = list(DEFAULT_STRATEGIES[str(o["frequency"] or "daily")])
     return run_config(**fields, strategies=strategy_specs(names, params))

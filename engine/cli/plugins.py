@@ -67,6 +67,9 @@ def _entry_row(name: str, items: list[Any]) -> dict[str, Any]:
                 "default": p.default,
                 "description": p.description,
                 "constraints": p.constraints,
+                "choices": list(p.choices) or None,
+                "minimum": p.minimum,
+                "maximum": p.maximum,
             }
             for p in describe_params(cls.Params)
         ],
@@ -85,6 +88,7 @@ def _strategies_table(rows: list[dict[str, Any]]) -> Table:
         params = (
             "\n".join(
                 f"{p['name']}={p['default']!r}"
+                + (f" ({p['constraints']})" if p["constraints"] else "")
                 + (f"  [dim]{p['description']}[/dim]" if p["description"] else "")
                 for p in row["params"]
             )

@@ -143,6 +143,10 @@ def compare(
     from engine.cli.report import basis_lines, compare_table, compare_yearly_table
     from engine.store import RunStore
 
+    if len(run_ids) < 2:
+        raise InputError(
+            f"compare needs two or more runs (got {len(run_ids)}): backtest compare RUN1 RUN2 ..."
+        )
     store = RunStore(resolve_settings(runs_dir).runs_dir)
     payloads = [store.load_metrics(r)[1] for r in run_ids]
     if as_json:

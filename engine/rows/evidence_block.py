@@ -46,7 +46,7 @@ def evidence_lines(result: RunResult) -> list[Line]:
         if seeds > 1:
             text += f"; {pct(ev.share_seeds_beating, digits=0)} of {seeds} seeds beat it"
             if ev.paired_t is not None:
-                text += f" (paired t across seeds p = {num(ev.paired_t.p_value, 3)})"
+                text += f" (paired t across seeds {p_text(ev.paired_t.p_value)})"
         lines.append(Line(text))
         best = ev.best_seed
         who = f"best seed {best.seed}" if seeds > 1 else "its"
@@ -70,3 +70,10 @@ def evidence_lines(result: RunResult) -> list[Line]:
     lines.append(Line(f"  method: {first.method}", "note"))
     lines.append(Line(f"  {basis_line(result)}", "note"))
     return lines
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as people read it: ``p = 0.042``, ``p < 0.001`` below the third decimal."""
+    if p is None:
+        return "p = —"
+    return "p < 0.001" if p < 0.0005 else f"p = {num(p, 3)}"
