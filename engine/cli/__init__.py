@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.cli import audits, dashboard, plugins, runs, stored, sweeps
+from engine.cli import audits, daily, dashboard, plugins, runs, stored, sweeps
 from engine.cli.console import err
 from engine.cli.data import data_app
 from engine.cli.headlines import headlines_app
@@ -45,6 +45,9 @@ app.command()(sweeps.sweep)
 app.command("sweep-report")(sweeps.sweep_report)
 app.command("new-strategy")(plugins.new_strategy)
 app.command()(dashboard.dashboard)
+app.command()(daily.track)
+app.command()(daily.daily)
+app.command()(daily.signal)
 
 
 def _print_version(value: bool) -> None:
