@@ -24,6 +24,7 @@ from engine.dashboard.job_view import follow_job
 from engine.dashboard.run_panel import run_panel
 from engine.dashboard.runs_browser import runs_browser
 from engine.dashboard.sweeps import sweeps_view
+from engine.dashboard.today import today_view
 
 INTRO = (
     "**What this page does.** Pick a strategy and run it: the engine trades it day by day without "
@@ -47,8 +48,8 @@ def main() -> None:
             st.query_params["intro"] = "seen"  # in the address: a reload or bookmark skips it too
             st.rerun()
     follow_job()
-    run_tab, runs_tab, compare_tab, sweeps_tab = st.tabs(
-        ["Run", "Runs", "Compare", "Sweeps"], key="section", on_change="rerun"
+    run_tab, runs_tab, compare_tab, sweeps_tab, today_tab = st.tabs(
+        ["Run", "Runs", "Compare", "Sweeps", "Today"], key="section", on_change="rerun"
     )
     # lazy: only the open tab runs (a widget change elsewhere never re-reads the store for hidden tabs)
     if run_tab.open:
@@ -63,6 +64,9 @@ def main() -> None:
     if sweeps_tab.open:
         with sweeps_tab:
             sweeps_view()
+    if today_tab.open:
+        with today_tab:
+            today_view()
 
 
 def _unlist_own_folder() -> None:
