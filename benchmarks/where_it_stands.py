@@ -21,7 +21,7 @@ def pct(x: float, sign: bool = False) -> str:
 
 
 def rows(runs_dir: str | None = None) -> list[str]:
-    """One markdown row per basis: seed-mean CAGR, buy-and-hold, mean excess with its interval, P(excess > 0)."""
+    """One markdown row per basis: seed-mean CAGR, buy-and-hold, mean excess (95% interval), P."""
     out = []
     for label, fields in BASES:
         run = engine.run(strategies=["lstm-stateful"], runs_dir=runs_dir, **fields)

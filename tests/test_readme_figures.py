@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_where_it_stands_rows_are_what_the_runs_give(tmp_path):
-    spec = importlib.util.spec_from_file_location("where_it_stands", ROOT / "benchmarks" / "where_it_stands.py")
+    script = ROOT / "benchmarks" / "where_it_stands.py"
+    spec = importlib.util.spec_from_file_location("where_it_stands", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     readme = (ROOT / "README.md").read_text()
