@@ -10,7 +10,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "memory_bench.py"
 
 
-def _bench():  # noqa: ANN202 - a module
+def _bench():
     spec = importlib.util.spec_from_file_location("memory_bench", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
