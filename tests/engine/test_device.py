@@ -117,3 +117,16 @@ def test_gpus_one_per_worker(monkeypatch) -> None:
 def test_ray_tasks_ask_for_a_gpu() -> None:
     assert ray_task_options(0) == {"num_cpus": 1}
     assert ray_task_options(2) == {"num_cpus": 1, "num_gpus": 1}
+
+
+def test_rerun_pins_the_run_device_or_says_it_differs() -> None:
+    from engine.rerun import _same_device
+
+    config = RunConfig()
+    pinned, note = _same_device(config, {"device": {"used": "cpu"}})
+    assert pinned.device == "cpu" and note == ""
+    pinned, note = _same_device(config, {})  # a run from before the setting: the CPU
+    assert pinned.device == "cpu" and note == ""
+    if NO_CUDA:
+        same, note = _same_device(config, {"device": {"used": "cuda:0"}})
+        assert same.device == "auto" and "the run used cuda:0, this rerun cpu" in note
