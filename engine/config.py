@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 import typing
 from typing import Any, Literal, Union
@@ -24,6 +25,8 @@ MAX_SEEDS = 1000
 # Seeds feed numpy and torch generators; 32 bits is what every generator we use accepts.
 SEED_LIMIT = 2**32
 DEFAULT_STRATEGIES = {"daily": ("ma-trend",), "annual": ("momentum-annual",)}
+# The names of the device setting (strategies.nn.device resolves them; checked here without importing torch).
+DEVICE_NAMES = re.compile(r"auto|cpu|cuda|cuda:\d{1,2}|mps")
 
 
 class StrategySpec(BaseModel):
@@ -88,6 +91,16 @@ class RunConfig(HeadlineOptions):
         "reinvest", description="reinvest | exclude | csv:PATH (ex-date amounts); see engine.basis"
     )
     cash_rate: float | str = Field(0.0, description="annual rate cash earns (0.03) or csv:PATH of date,rate")
+    device: str = Field(
+        "auto",
+        description="where torch models run: auto (the GPU when torch sees one, else cpu), cpu, cuda, "
+        "cuda:N or mps; the numba LSTM kernel always runs on the CPU",
+    )
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        return _check_device(value)
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -150,6 +163,12 @@ class SweepSpec(HeadlineOptions):
     universe: str | None = None
     dividends: str = "reinvest"
     cash_rate: float | str = 0.0
+    device: str = "auto"
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        return _check_device(value)
 
     @field_validator("headlines")
     @classmethod
@@ -164,9 +183,15 @@ class SweepSpec(HeadlineOptions):
         names = (
             "frequency", "cost_bps", "slippage_bps", "execution_lag", "max_leverage", "headline_model",
             "headline_date_only", "headline_column", "time_column", "timezone", "universe", "dividends",
-            "cash_rate",
+            "cash_rate", "device",
         )  # fmt: skip
         return {n: getattr(self, n) for n in names}
+
+
+def _check_device(value: str) -> str:
+    if not DEVICE_NAMES.fullmatch(value):
+        raise ValueError(f"device {value!r}: expected auto, cpu, cuda, cuda:N or mps")
+    return value
 
 
 def explain(exc: ValidationError, model: type[BaseModel], where: str) -> InputError:

@@ -49,6 +49,26 @@ def versions() -> dict[str, str]:
     return found
 
 
+def device_record(config: RunConfig) -> dict[str, Any]:
+    """The device setting and what it resolved to here, with torch's and CUDA's versions.
+
+    Keys: ``requested`` (the setting), ``used`` (``cpu``, ``cuda:0`` ...), and where
+    torch is loaded ``torch``, ``cuda`` (None for a CPU build), ``gpus``, ``gpu``
+    (name), ``cudnn``, ``mps`` (see :func:`strategies.nn.device.device_info`).
+    """
+    import sys
+
+    from engine.prepare import run_device_of
+
+    used = run_device_of(config)
+    record: dict[str, Any] = {"requested": config.device, "used": used}
+    if "torch" in sys.modules:  # a numpy-only run does not import torch to describe it
+        from strategies.nn.device import device_info
+
+        record.update(device_info())
+    return record
+
+
 def plugin_origin(cls: type[Strategy]) -> dict[str, str]:
     """Where a strategy's code comes from: its distribution and version, or its file's SHA-256."""
     from engine.provenance import code_origin
@@ -69,6 +89,7 @@ def run_manifest(
         "seeds": list(prepared.config.seeds),
         "data": data_identity(prepared.config, prepared.market),
         "versions": versions(),
+        "device": device_record(prepared.config),
         "plugins": {s.label(): plugin_origin(type(s)) for s in prepared.strategies},
         **(tags or {}),
     }

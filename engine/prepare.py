@@ -8,6 +8,7 @@ fixes the run's basis (dividends, cash rate) and builds the strategy instances.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def prepare(
         classes = [resolve(name) for name in DEFAULT_STRATEGIES[frequency]]
     specs = config.strategies or ()
     strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
+    run_device_of(config)  # a device that is not there: one line naming the setting, before the data
     if loaded is not None:
         market, headlines = loaded
     elif market is not None:
@@ -120,9 +122,35 @@ def _with_headlines(
         date_only_rule=config.headline_date_only,
         columns=config.headline_options(),
         progress=for_stage(progress, "embedding headlines"),
+        device=_embedding_device(config),
     )
     info = {"spec": config.headlines, "model": config.headline_model, **found.info()}
     return replace(market, features={**market.features, **found.features}), info
+
+
+def run_device_of(config: RunConfig) -> str:
+    """The torch device ``config.device`` names here (``cpu``, ``cuda:0`` ...); InputError naming the
+    setting when it is not there.
+
+    ``auto``/``cpu`` in a process that has not imported torch (no torch strategy, no
+    headlines yet) give ``cpu`` without importing it: start-up of the numpy-only
+    strategies stays as fast as it was.
+    """
+    if config.device in ("auto", "cpu") and "torch" not in sys.modules:
+        return "cpu"
+    from strategies.nn.device import resolve_device
+
+    try:
+        return str(resolve_device(config.device))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _embedding_device(config: RunConfig) -> str:
+    """The device of the headline model: the run's (sentence-transformers imports torch anyway)."""
+    import torch  # noqa: F401 - loaded here so that ``auto`` sees a GPU
+
+    return run_device_of(config)
 
 
 def _frequency(requested: str | None, classes: list[type[Strategy]]) -> str:

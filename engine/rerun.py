@@ -8,6 +8,11 @@ is compared. On the same data, every number of the result (``metrics.json``
 without the run id) and every equity curve (``equity.parquet``) must equal the
 stored run's bit for bit (determinism); :class:`Rerun` says which, and what
 differs first.
+
+Like with like: the rerun runs on the device the run used (``manifest.json``
+``device.used``; runs from before the setting ran on the CPU). When that device is
+not here (a GPU run rerun on a CPU machine) it runs on this machine's device and
+the verdict says so: CPU and GPU agree only to rounding, not bit for bit.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def rerun(
     config = validate(RunConfig, info.manifest.get("config"), f"run {info.run_id}: manifest.json config")
     if data is not None:
         config = validate(RunConfig, {**config.model_dump(), "data": data}, "--data")
+    config, device_note = _same_device(config, info.manifest)
     prepared = prepare(config, cache_dir=cache_dir, progress=progress)
     before = info.manifest.get("data", {}).get("fingerprint")
     now = prepared.market.fingerprint()
@@ -73,6 +79,8 @@ def rerun(
         old, new = store.load_equity(info.run_id), store.load_equity(result.run_id)
         if not old.equals(new):
             difference = "equity.parquet differs"
+    if difference is None and device_note:
+        return Rerun(result, info.run_id, True, True, f"identical to run {info.run_id} {device_note}")
     if difference is None:
         n_strategies = len(result.strategies)
         n_seeds = len(config.seeds)
@@ -86,8 +94,30 @@ def rerun(
             f"{n_seeds} seeds, {len(result.benchmarks)} benchmark(s))",
         )
     return Rerun(
-        result, info.run_id, True, False, f"DIFFERS from run {info.run_id} on the same data: {difference}"
+        result,
+        info.run_id,
+        True,
+        False,
+        f"DIFFERS from run {info.run_id} on the same data{' ' + device_note if device_note else ''}: "
+        f"{difference}",
     )
+
+
+def _same_device(config: RunConfig, manifest: dict[str, Any]) -> tuple[RunConfig, str]:
+    """``config`` pinned to the device the run used when it is here, and a note when it is not."""
+    from engine.prepare import run_device_of
+
+    then = str((manifest.get("device") or {}).get("used") or "cpu")  # older runs: the CPU
+    try:
+        pinned = config.model_copy(update={"device": then})
+        run_device_of(pinned)
+        return pinned, ""
+    except InputError:
+        now = run_device_of(config)  # raises for a device named outright that is not here
+        return config, (
+            f"(on another device: the run used {then}, this rerun {now}, which is not here; "
+            "devices agree only to rounding, so bits are not expected to match)"
+        )
 
 
 def _comparable(payload: dict[str, Any]) -> Any:

@@ -236,6 +236,9 @@ class RunResult(_Open):
     period: Period
     data: DataInfo
     config: RunConfig = Field(description="everything that determines the run's results (engine.config)")
+    device: str | None = Field(
+        None, description="the torch device the strategies ran on (cpu, cuda:0, mps); absent in older runs"
+    )
     strategies: list[StrategyEntry]
     benchmark: StrategyEntry = Field(description="the primary benchmark (buy-and-hold of the universe)")
     benchmarks: list[StrategyEntry] = Field(description="every benchmark, primary first")

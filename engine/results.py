@@ -70,6 +70,7 @@ class SimulatedRun:
     basis: dict[str, Any] = field(
         default_factory=dict
     )  # engine.basis.Basis.to_dict: dividends, cash, calendar
+    device: str = "cpu"  # the torch device the strategies ran on (strategies.nn.device)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (key order as written to ``metrics.json`` and printed by ``--json``)."""
@@ -89,6 +90,7 @@ class SimulatedRun:
                 },
                 "data": self.data,
                 "config": self.config,
+                "device": self.device,
                 "strategies": [_entry(r, bench_cagr) for r in self.strategies],
                 "benchmark": _entry(primary, bench_cagr),
                 "benchmarks": [_entry(r, bench_cagr) for r in self.benchmarks],

@@ -10,6 +10,8 @@ anything breaks).
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,7 @@ from engine.manifest import data_identity, run_manifest
 from engine.metrics import compute_metrics
 from engine.picks import annual_picks
 from engine.plausibility import flag_run
-from engine.prepare import Prepared, prepare  # noqa: F401  (prepare: engine.runner.prepare, as before)
+from engine.prepare import Prepared, prepare, run_device_of  # noqa: F401  (prepare: engine.runner.prepare, as before)
 from engine.progress import Progress
 from engine.results import SimulatedRun, StrategyResult
 from engine.simulate import Costs, simulate
@@ -90,7 +92,9 @@ def execute(
     checkpoints of an earlier run over a prefix of the same data: those strategies
     continue from there (``backtest update``).
     """
-    strategies, failures = drive_strategies(prepared, progress, resume or {})
+    device = run_device_of(prepared.config)
+    with run_strategies_on(device):  # torch strategies read the device; a GPU's cache is emptied after
+        strategies, failures = drive_strategies(prepared, progress, resume or {})
     benchmarks = drive_benchmarks(prepared)
     period = trading_period(prepared.market, strategies)
     strategy_results, bench_results = measure(prepared, period, strategies, benchmarks, progress)
@@ -99,6 +103,16 @@ def execute(
     evidence = _evidence(strategy_results, bench_results[0], period.dates)
     notes = run_notes(prepared, period, strategy_results, evidence, failures)
     return assemble(prepared, run_id, period, strategy_results, bench_results, notes, failures, evidence)
+
+
+def run_strategies_on(device: str) -> contextlib.AbstractContextManager[Any]:
+    """The device context of the strategies (:func:`strategies.nn.device.run_device`); nothing on a CPU
+    run without torch (numpy-only strategies do not import it)."""
+    if device == "cpu" and "torch" not in sys.modules:
+        return contextlib.nullcontext()
+    from strategies.nn.device import run_device
+
+    return run_device(device)
 
 
 def drive_strategies(
@@ -340,6 +354,7 @@ def assemble(
         calendar=describe_calendar(),
         universe=prepared.universe,
         basis=prepared.basis.to_dict(period.dates) if prepared.basis is not None else {},
+        device=run_device_of(config),
     )
 
 

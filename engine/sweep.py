@@ -154,8 +154,15 @@ class CellOutcome:
         return self.result
 
 
-def _init_worker(markets: dict[DataKey, Loaded]) -> None:
-    """Pool initializer: the prepared data arrive once per worker, not once per cell."""
+def _init_worker(markets: dict[DataKey, Loaded], gpus: Any = None) -> None:
+    """Pool initializer: the prepared data arrive once per worker, not once per cell.
+
+    ``gpus``: a queue of GPU indices (``--gpus N``); the worker takes one and sees only
+    that GPU (``CUDA_VISIBLE_DEVICES``, set before torch initializes CUDA), so its
+    cells' ``auto``/``cuda`` is that GPU and N workers run one cell per GPU at a time.
+    """
+    if gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus.get())
     import torch
 
     torch.set_num_threads(1)
@@ -173,6 +180,20 @@ def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> 
         return CellOutcome(run_cell(config, run_id, loaded))
     except Exception as exc:  # returned, not raised: one failing cell must not stop the sweep
         return CellOutcome(None, error_message(exc))
+    finally:
+        _release()
+
+
+def _release() -> None:
+    """After a cell in a worker that stays: drop its tensors and return a GPU's cached memory."""
+    import gc
+    import sys
+
+    gc.collect()
+    if "torch" in sys.modules:
+        from strategies.nn.device import free_device_memory
+
+        free_device_memory()
 
 
 # --- driver -------------------------------------------------------------------------------
@@ -195,8 +216,13 @@ def run_sweep(
     cache_dir: Path | None = None,
     on_event: Event | None = None,
     progress: Progress | None = None,
+    gpus: int = 0,
 ) -> SweepOutcome:
     """Run every missing cell of ``spec``; see the module docstring.
+
+    ``gpus`` (``--gpus N``): one cell per GPU at a time; local: N workers, worker i
+    sees GPU i only (``CUDA_VISIBLE_DEVICES``); Ray: each task asks for one GPU
+    (``num_gpus=1``) and Ray assigns it. The cells' ``device`` (``auto``) then takes it.
 
     ``on_event(kind, cell, detail)``: ``"done"`` (detail: the run id), ``"failed"``
     (the error) or ``"elsewhere"`` (a cell claimed by another process), as they happen.
@@ -223,9 +249,10 @@ def run_sweep(
         progress(CELLS, 0, len(todo))
     try:
         if executor == "local":
-            _run_local(driver.claimed(todo), markets, workers or os.cpu_count() or 1, driver.record)
+            count = gpus or workers or os.cpu_count() or 1
+            _run_local(driver.claimed(todo), markets, count, driver.record, gpus=gpus)
         else:
-            _run_ray(driver.claimed(todo), markets, workers, address, driver.record)
+            _run_ray(driver.claimed(todo), markets, workers, address, driver.record, gpus=gpus)
     finally:
         driver.release_all()
     outcome.seconds = time.time() - started
@@ -323,13 +350,25 @@ def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
 Record = Callable[[Cell, str, CellOutcome, float], None]
 
 
-def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record) -> None:
+def local_pool(markets: dict[DataKey, Loaded], workers: int, gpus: int = 0) -> ProcessPoolExecutor:
+    """The local executor's pool: ``workers`` spawned processes; with ``gpus`` one per GPU index."""
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")  # no forked torch/numba state
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(markets,)
+    context = multiprocessing.get_context("spawn")  # no forked torch/numba/CUDA state
+    queue = None
+    if gpus:
+        queue = context.Queue()
+        for index in range(gpus):
+            queue.put(index)
+    return ProcessPoolExecutor(
+        max_workers=gpus or workers, mp_context=context, initializer=_init_worker, initargs=(markets, queue)
     )
+
+
+def _run_local(
+    todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record, gpus: int = 0
+) -> None:
+    pool = local_pool(markets, workers, gpus)
     pending: dict[Future[CellOutcome], tuple[Cell, str, float]] = {}
     queue: Iterator[Cell] = iter(todo)
     try:
@@ -351,12 +390,18 @@ def _run_local(todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: in
     pool.shutdown(wait=True)
 
 
+def ray_task_options(gpus: int) -> dict[str, int]:
+    """A cell's Ray resources: one CPU, and with ``--gpus`` one GPU (Ray sets its CUDA_VISIBLE_DEVICES)."""
+    return {"num_cpus": 1, **({"num_gpus": 1} if gpus else {})}
+
+
 def _run_ray(
     todo: Iterable[Cell],
     markets: dict[DataKey, Loaded],
     workers: int | None,
     address: str | None,
     record: Record,
+    gpus: int = 0,
 ) -> None:
     try:
         import ray
@@ -367,11 +412,16 @@ def _run_ray(
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+            ray.init(
+                num_cpus=workers or os.cpu_count(),
+                **({"num_gpus": gpus} if gpus else {}),
+                include_dashboard=False,
+                log_to_driver=False,
+            )
     try:
         refs = {key: ray.put(market) for key, market in markets.items()}  # shipped once per node
 
-        @ray.remote(num_cpus=1)
+        @ray.remote(**ray_task_options(gpus))
         def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> CellOutcome:
             import torch
 

@@ -128,6 +128,10 @@ class Embedder:
 
     ``encode`` is passed through for tests (a function texts -> (n, dim) array);
     by default the model is loaded lazily on the first text not in the cache.
+    ``device``: where the model runs, a torch device name already resolved by the
+    caller (``cpu``, ``cuda:0``, ``mps``; see ``strategies.nn.device``). Vectors
+    computed off the CPU are cached under ``MODEL@DEVICE-TYPE`` (``...@cuda``): a GPU
+    rounds differently, and a CPU run must keep reading the CPU's own bits.
     """
 
     def __init__(
@@ -138,8 +142,13 @@ class Embedder:
         batch_size: int = 64,
         chunk: int = 4096,
         encode: Callable[[list[str]], np.ndarray] | None = None,
+        device: str = "cpu",
     ) -> None:
         self.model_id, self.model_path = resolve_model(model)
+        self.device = device
+        kind = device.partition(":")[0]
+        if kind != "cpu":
+            self.model_id = f"{self.model_id}@{kind}"
         self.cache = EmbeddingCache(Path(cache_dir) / "embeddings.sqlite")
         self.batch_size = batch_size
         self.chunk = chunk  # texts per cache transaction: a crash loses at most one chunk of work
@@ -155,7 +164,7 @@ class Embedder:
 
             hf_logging.disable_progress_bar()  # our own progress bar counts headlines
             hf_logging.set_verbosity_error()
-            self._model = SentenceTransformer(self.model_path, device="cpu")
+            self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model.encode(
             texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
         ).astype(np.float32)
@@ -188,4 +197,6 @@ class Embedder:
         return np.stack([found[k] for k in keys]), stats
 
     def close(self) -> None:
+        """Close the cache and drop the model (a GPU's memory is given back by the caller's empty_cache)."""
         self.cache.close()
+        self._model = None

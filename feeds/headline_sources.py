@@ -188,15 +188,17 @@ def headline_features(
     date_only_rule: DateOnly = "next",
     progress: ProgressFn | None = None,
     columns: dict[str, str | None] | None = None,
+    device: str = "cpu",
 ) -> HeadlineFeatures:
     """Load, embed (through the cache) and align the headlines of ``spec`` to ``dates``.
 
-    ``columns``: :func:`load_headlines`'s ``headline_column``/``time_column``/``timezone``.
+    ``columns``: :func:`load_headlines`'s ``headline_column``/``time_column``/``timezone``;
+    ``device``: the resolved torch device the embedding model runs on (:class:`Embedder`).
     """
     frame, report = load_headlines(spec, **(columns or {}))
     if frame.height == 0:
         raise InputError(f"--headlines {spec}: no usable headlines ({'; '.join(report.lines())})")
-    embedder = Embedder(cache_dir, model)
+    embedder = Embedder(cache_dir, model, device=device)
     try:
         vectors, stats = embedder.embed(frame["headline"].to_list(), progress=progress)
     finally:

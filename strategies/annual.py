@@ -47,6 +47,7 @@ from strategies.learning import (
     to_target,
 )
 from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.device import current_device, to_device
 from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
 from strategies.top_k import top_k_weights
@@ -129,7 +130,8 @@ class _AnnualPicker(WalkForwardStrategy):
         return members_of(seeds, self.params.ensemble)
 
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        self._torch_before = pin_torch()  # restored in end()
+        self.device = current_device()  # the run's (strategies.nn.device); the CPU outside a run
+        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
         self.seeds = tuple(seeds)
         self.extra = feature_names(self.params.features, history)
         n_extra = feature_rows(history, self.extra, np.array([0])).shape[1]
@@ -181,8 +183,10 @@ class _AnnualPicker(WalkForwardStrategy):
         flat = x.reshape(-1, x.shape[2])
         self.mean, self.std = flat.mean(axis=0), np.maximum(flat.std(axis=0, ddof=1), 1e-8)
         self.y_std = max(float(y.std(ddof=1)), 1e-8) if len(y) > 1 else 1.0
-        inputs = torch.from_numpy(((x - self.mean) / self.std).astype(np.float32))
-        targets = torch.from_numpy(to_target(self.params.target, y, self.y_std).astype(np.float32))
+        inputs = to_device(torch.from_numpy(((x - self.mean) / self.std).astype(np.float32)), self.device)
+        targets = to_device(
+            torch.from_numpy(to_target(self.params.target, y, self.y_std).astype(np.float32)), self.device
+        )
         p = self.params
         first = not (p.warm_start and self.built)
         if first:
@@ -191,7 +195,7 @@ class _AnnualPicker(WalkForwardStrategy):
         sampler = torch.Generator().manual_seed(int(history.today.astype(np.int64)))
         for _ in range(p.steps if first else p.update_steps):
             if len(targets) > p.batch:
-                pick = torch.randperm(len(targets), generator=sampler)[: p.batch]
+                pick = to_device(torch.randperm(len(targets), generator=sampler)[: p.batch], self.device)
                 self._step(inputs[pick], targets[pick])
             else:
                 self._step(inputs, targets)
@@ -226,7 +230,7 @@ class _AnnualPicker(WalkForwardStrategy):
         if not columns.size:
             return columns, np.zeros((len(self.seeds), 0))
         rows = self._reduce(feats[:, ok].transpose(1, 0, 2))
-        inputs = torch.from_numpy(((rows - self.mean) / self.std).astype(np.float32))
+        inputs = to_device(torch.from_numpy(((rows - self.mean) / self.std).astype(np.float32)), self.device)
         with torch.inference_mode():
             return columns, self._predict(inputs).astype(np.float64) * self.y_std
 
@@ -259,7 +263,7 @@ class _AnnualPicker(WalkForwardStrategy):
             self._load_model_state(state["model"])
 
     def _model_state(self) -> torch.Tensor:
-        return self.model.params.detach().clone()
+        return self.model.params.detach().cpu().clone()  # checkpoints hold CPU tensors
 
     def _load_model_state(self, params: torch.Tensor) -> None:
         self._build()
@@ -278,7 +282,7 @@ class LstmAnnual(_AnnualPicker):
     summary = "LSTM over 12 monthly rows per stock, picks the top-k for next year"
 
     def _build(self) -> None:
-        self.model = BatchedLSTM(self.seeds, self.n_inputs, hidden=LSTM_HIDDEN)
+        self.model = BatchedLSTM(self.seeds, self.n_inputs, hidden=LSTM_HIDDEN, device=self.device)
         self.built = True
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
@@ -291,7 +295,7 @@ class LstmAnnual(_AnnualPicker):
         ys, _, _, _ = self.model.forward(
             inputs.transpose(0, 1).contiguous(), *self.model.zero_state(len(inputs))
         )
-        return ys[-1].numpy()
+        return ys[-1].cpu().numpy()
 
 
 class TransformerAnnual(_AnnualPicker):
@@ -314,11 +318,11 @@ class TransformerAnnual(_AnnualPicker):
             attention=p.attention,
             zero_head=p.head_init == "zero",
         )
-        self.model = BatchedTransformer(self.seeds, shape)
+        self.model = BatchedTransformer(self.seeds, shape, self.device)
         self.built = True
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         self.trainer.autograd_step(self.model.forward(inputs), targets)
 
     def _predict(self, inputs: torch.Tensor) -> np.ndarray:
-        return self.model.forward(inputs).numpy()
+        return self.model.forward(inputs).cpu().numpy()

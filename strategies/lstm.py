@@ -50,6 +50,7 @@ from strategies.learning import (
 )
 from strategies.nn import lstm_kernel
 from strategies.nn.batched_lstm import BatchedLSTM, StepCache
+from strategies.nn.device import current_device, on_cpu, on_device, to_device
 from strategies.nn.gradients import seed_norms
 from strategies.nn.normalize import RunningNorm
 from strategies.nn.torch_threads import pin_torch, restore_torch
@@ -120,7 +121,11 @@ class _OnlineLstm(OnlineStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        self._torch_before = pin_torch()  # restored in end()
+        # the numba kernel is the CPU path: backend=numba keeps the CPU; auto on a GPU takes the torch
+        # path there (the seeds as one batched model on the device)
+        run = current_device()
+        self.device = run if run.type != "cpu" and p.backend != "numba" else torch.device("cpu")
+        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
         self.seeds = tuple(seeds)
         self.feature_names = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -131,7 +136,9 @@ class _OnlineLstm(OnlineStrategy):
             fit_day = history.dates[0] + np.timedelta64(round(p.pca_years * 365.25), "D")
             self.reduction = OnlineReduction(self.n_features, p.pca, fit_day)
             self.n_features = p.pca
-        self.model = BatchedLSTM(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
+        self.model = BatchedLSTM(
+            self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation, self.device
+        )
         self.trainer = Trainer(p, self.model.params)
         self.kernel = self._make_kernel(len(self.seeds))
         self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
@@ -149,7 +156,7 @@ class _OnlineLstm(OnlineStrategy):
     def _make_kernel(self, n_seeds: int) -> lstm_kernel.KernelLSTM | None:
         """The compiled day step when ``backend`` asks for it and it implements the options."""
         p = self.params
-        if p.backend == "torch":
+        if p.backend == "torch" or self.device.type != "cpu":
             return None
         reason = lstm_kernel.supported(p.model_dump())
         fields = type(p).model_fields
@@ -228,15 +235,16 @@ class _OnlineLstm(OnlineStrategy):
                 self.learn_steps += 1
             elif known.any():
                 y = self.pending[-1].output
+                dev = self.device
                 dy = (
                     self.trainer.loss_derivative(
-                        y, torch.from_numpy(np.nan_to_num(target).astype(np.float32))
+                        y, to_device(torch.from_numpy(np.nan_to_num(target).astype(np.float32)), dev)
                     )
-                    * torch.from_numpy(known.astype(np.float32))
+                    * to_device(torch.from_numpy(known.astype(np.float32)), dev)
                     / float(known.sum())
                 )
                 grad = self.model.backward(self.pending, dy)
-                self.grad_norms = seed_norms(grad)[: len(self.seeds), 0].double().numpy()
+                self.grad_norms = seed_norms(grad)[: len(self.seeds), 0].double().cpu().numpy()
                 self.trainer.step(grad)
                 self.learn_steps += 1
         self._observe(history)
@@ -262,14 +270,15 @@ class _OnlineLstm(OnlineStrategy):
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "params": self.model.params.clone(),
-            "optimizer": self.trainer.optimizer.state_dict(),
+            # checkpoints hold CPU tensors (a run continues on any device)
+            "params": self.model.params.cpu().clone(),
+            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
-            "pending": [c.state_dict() for c in self._kept_steps()],
+            "pending": [on_cpu(c.state_dict()) for c in self._kept_steps()],
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
-            "extra": self._extra_state(),
+            "extra": on_cpu(self._extra_state()),
             **({"reduction": self.reduction.state_dict()} if self.reduction is not None else {}),
         }
 
@@ -278,13 +287,13 @@ class _OnlineLstm(OnlineStrategy):
         self.trainer.optimizer.load_state_dict(state["optimizer"])
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
-        self.pending = [StepCache.from_state_dict(c) for c in state["pending"]]
+        self.pending = [StepCache.from_state_dict(on_device(c, self.device)) for c in state["pending"]]
         if self.kernel is not None:
             self.kernel.load_kept_steps(self.pending)
         scale = state["pending_scale"]
         self.pending_scale = None if scale is None else scale.numpy().copy()
         self.day = int(state["day"])
-        self._load_extra_state(state["extra"])
+        self._load_extra_state(on_device(state["extra"], self.device))
         if self.reduction is not None:
             self.reduction.load_state_dict(state["reduction"])
 
@@ -311,7 +320,7 @@ class LstmStateful(_OnlineLstm):
         self.h, self.c = self.model.zero_state(self.n_tickers)
         self.window: deque[StepCache] = deque(maxlen=self.params.bptt)
         # the compiled path keeps the states as (layers, S, B, H) arrays
-        self.h_arr, self.c_arr = (np.stack([t.numpy() for t in states]) for states in (self.h, self.c))
+        self.h_arr, self.c_arr = (np.stack([t.cpu().numpy() for t in states]) for states in (self.h, self.c))
 
     def _ring(self) -> int:
         return self.params.bptt
@@ -321,11 +330,11 @@ class LstmStateful(_OnlineLstm):
         if self.kernel is not None:
             y = self.kernel.forward(self._inputs(history, t, t), self.h_arr, self.c_arr, fresh=False)
             return y[: len(self.seeds)]
-        xs = torch.from_numpy(self._inputs(history, t, t))
+        xs = to_device(torch.from_numpy(self._inputs(history, t, t)), self.device)
         ys, self.h, self.c, caches = self.model.forward(xs, self.h, self.c)
         self.window.append(caches[0])
         self.pending = list(self.window)
-        return ys[-1].numpy()
+        return ys[-1].cpu().numpy()
 
     def _extra_state(self) -> dict[str, Any]:
         if self.kernel is not None:
@@ -339,7 +348,7 @@ class LstmStateful(_OnlineLstm):
         self.h = [t.clone() for t in state["h"]]
         self.c = [t.clone() for t in state["c"]]
         self.window = deque(self.pending, maxlen=self.params.bptt)
-        self.h_arr, self.c_arr = (np.stack([t.numpy() for t in states]) for states in (self.h, self.c))
+        self.h_arr, self.c_arr = (np.stack([t.cpu().numpy() for t in states]) for states in (self.h, self.c))
 
 
 class LstmStateless(_OnlineLstm):
@@ -362,5 +371,6 @@ class LstmStateless(_OnlineLstm):
             y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
             return y[: len(self.seeds)]
         h, c = self.model.zero_state(self.n_tickers)
-        ys, _, _, self.pending = self.model.forward(torch.from_numpy(self._inputs(history, first, t)), h, c)
-        return ys[-1].numpy()
+        xs = to_device(torch.from_numpy(self._inputs(history, first, t)), self.device)
+        ys, _, _, self.pending = self.model.forward(xs, h, c)
+        return ys[-1].cpu().numpy()

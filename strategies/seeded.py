@@ -6,7 +6,10 @@ and ``self.generators[seed]`` a ``torch.Generator`` per seed
 (:func:`strategies.nn.seeding.seed_generator`: a seed's draws do not depend on the
 other seeds). From ``begin`` to ``end`` torch runs on one intra-op thread with
 deterministic algorithms (results independent of the core count; also the fastest
-for small models), restored afterwards, also when the run fails. Members are the
+for small models), restored afterwards, also when the run fails. ``self.device`` is
+the run's torch device (:func:`strategies.nn.device.current_device`; the CPU outside
+a run): put models and inputs there with ``to(self.device)`` and bring outputs back
+with ``.cpu()`` before ``.numpy()``. Members are the
 seeds, plus ``"ensemble"`` when the parameters have ``ensemble=True`` and there are
 several seeds. The built-in ``lstm-*`` and ``transformer`` strategies follow the same
 rules (they predate this base).
@@ -22,6 +25,7 @@ import torch
 from strategies.base import Member, OnlineStrategy, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import members_of
+from strategies.nn.device import current_device
 from strategies.nn.seeding import seed_generator
 from strategies.nn.torch_threads import TorchSettings, pin_torch, restore_torch
 
@@ -41,6 +45,7 @@ class _TorchSeeded:
 
     def _enter_torch(self, seeds: tuple[int, ...]) -> None:
         self.seeds = tuple(seeds)
+        self.device: torch.device = current_device()
         self.generators = {seed: seed_generator(seed) for seed in self.seeds}
         self._torch_before: TorchSettings | None = pin_torch(deterministic=True)
 

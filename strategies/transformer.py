@@ -48,6 +48,7 @@ from strategies.learning import (
     members_of,
     weights_for,
 )
+from strategies.nn.device import current_device, on_cpu, on_device, to_device
 from strategies.nn.seeding import seed_generator
 from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
@@ -95,7 +96,8 @@ class Transformer(WalkForwardStrategy):
     # --- set-up -----------------------------------------------------------------------
     def begin(self, history: History, seeds: tuple[int, ...]) -> None:
         p = self.params
-        self._torch_before = pin_torch()  # restored in end()
+        self.device = current_device()  # the run's (strategies.nn.device); the CPU outside a run
+        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
         self.seeds = tuple(seeds)
         self.features = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
@@ -125,7 +127,7 @@ class Transformer(WalkForwardStrategy):
         self.fitted = False
 
     def _new_model(self) -> None:
-        self.model = BatchedTransformer(self.seeds, self.shape)
+        self.model = BatchedTransformer(self.seeds, self.shape, self.device)
         self.trainer = Trainer(self.params, self.model.params)
 
     def end(self) -> None:
@@ -142,7 +144,8 @@ class Transformer(WalkForwardStrategy):
         return np.concatenate([deltas, extra], axis=2)
 
     def _scaled(self, raw: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.nan_to_num((raw - self.mean) / self.std).astype(np.float32))
+        scaled = torch.from_numpy(np.nan_to_num((raw - self.mean) / self.std).astype(np.float32))
+        return to_device(scaled, self.device)
 
     # --- walk-forward -----------------------------------------------------------------
     def is_retrain_day(self, history: History) -> bool:
@@ -186,14 +189,16 @@ class Transformer(WalkForwardStrategy):
         if self.fitted and not warm:
             self._new_model()
         offsets = torch.arange(-p.window + 1, 1)
+        dev = self.device
         n = min(p.update_samples if warm else p.max_samples, len(targets))
         for _ in range(p.epochs):
             order = torch.stack([torch.randperm(len(targets), generator=g)[:n] for g in self.samplers])
             for start in range(0, n, p.batch):
                 pick = order[:, start : start + p.batch]  # (S, N)
                 rows = ends_t[pick][..., None] + offsets  # (S, N, W)
-                x = z[rows, tickers_t[pick][..., None]]  # (S, N, W, F)
-                self._step(x, targets[pick])
+                # indices drawn on the CPU (the same on every device), the gather where z is
+                x = z[to_device(rows, dev), to_device(tickers_t[pick][..., None], dev)]  # (S, N, W, F)
+                self._step(x, to_device(targets[pick], dev))
         self.fitted = True
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -211,7 +216,7 @@ class Transformer(WalkForwardStrategy):
             return
         x = self._scaled(raw[:-1])[:, known].permute(1, 0, 2)  # (tickers, W, F)
         y = torch.from_numpy(self.trainer.to_target(target[known], self.std[0]).astype(np.float32))
-        self._step(x, y.expand(len(self.seeds), -1))
+        self._step(x, to_device(y, self.device).expand(len(self.seeds), -1))
 
     def predict(self, history: History) -> np.ndarray:
         """Each seed's predicted delta of every ticker over (today, next close]: (seeds, tickers)."""
@@ -220,7 +225,7 @@ class Transformer(WalkForwardStrategy):
         raw = self._raw(history, max(0, t + 1 - window), t + 1)
         with torch.inference_mode():
             x = self._scaled(raw).permute(1, 0, 2)  # (tickers, W, F)
-            y = self.model.forward(x).numpy().astype(np.float64)  # in training std units
+            y = self.model.forward(x).cpu().numpy().astype(np.float64)  # in training std units
         return y * self.delta_std
 
     def decide(self, history: History) -> np.ndarray:
@@ -229,8 +234,9 @@ class Transformer(WalkForwardStrategy):
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "params": self.model.params.detach().clone(),
-            "optimizer": self.trainer.optimizer.state_dict(),
+            # checkpoints hold CPU tensors: a run continues (backtest update) on any device
+            "params": self.model.params.detach().cpu().clone(),
+            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
             "samplers": [g.get_state() for g in self.samplers],
             "mean": torch.from_numpy(self.mean.copy()),
             "std": torch.from_numpy(self.std.copy()),
@@ -242,7 +248,7 @@ class Transformer(WalkForwardStrategy):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
             self.model.params.copy_(state["params"])
-        self.trainer.optimizer.load_state_dict(state["optimizer"])
+        self.trainer.optimizer.load_state_dict(on_device(state["optimizer"], self.device))
         for g, s in zip(self.samplers, state["samplers"], strict=True):
             g.set_state(s)
         self.mean, self.std = state["mean"].numpy().copy(), state["std"].numpy().copy()

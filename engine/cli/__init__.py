@@ -55,7 +55,19 @@ def _print_version(value: bool) -> None:
         from engine import __version__
 
         print(f"backtest (stock-rnn) {__version__}")
+        print(_device_line())
         raise typer.Exit()
+
+
+def _device_line() -> str:
+    """What torch sees: its version, its CUDA build, the GPUs (what ``--device auto`` would take)."""
+    from strategies.nn.device import device_info, resolve_device
+
+    info = device_info()
+    gpus = f"{info['gpus']} CUDA GPU(s), the first {info['gpu']}" if info["gpus"] else "no CUDA GPU"
+    build = f"CUDA {info['cuda']} build" if info["cuda"] else "CPU-only build"
+    mps = "; Apple MPS available" if info["mps"] else ""
+    return f"torch {info['torch']} ({build}): {gpus}{mps}; --device auto -> {resolve_device('auto')}"
 
 
 @app.callback()

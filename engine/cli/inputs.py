@@ -102,6 +102,7 @@ _OVERRIDES = {
     "headline_model": ("headline_model",), "headline_date_only": ("date_only_same_day",),
     "headline_column": ("headline_column",), "time_column": ("time_column",), "timezone": ("timezone",),
     "universe": ("universe",), "dividends": ("dividends",), "cash_rate": ("cash_rate",),
+    "device": ("device",),
 }  # fmt: skip
 
 
@@ -151,6 +152,7 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
         headline_column=o["headline_column"],
         time_column=o["time_column"],
         timezone=o["timezone"],
+        device=o["device"],
     )
     names, params = list(o["strategy"] or []), list(o["param"] or [])
     if o["config_file"] is not None:

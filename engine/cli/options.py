@@ -102,6 +102,14 @@ DividendsOpt = Annotated[
         "[default: reinvest; the S&P 500 index gets its bundled dividends]",
     ),
 ]
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="where torch models and the headline embedder run: auto (the GPU when torch sees one) | cpu | "
+        "cuda | cuda:N | mps; the numba LSTM kernel runs on the CPU [default: auto]",
+    ),
+]
 CashRateOpt = Annotated[
     str,
     typer.Option(

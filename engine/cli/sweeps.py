@@ -23,6 +23,14 @@ def sweep(
     address: Annotated[
         str | None, typer.Option("--address", help="Ray cluster address [default: start one]")
     ] = None,
+    gpus: Annotated[
+        int,
+        typer.Option(
+            "--gpus",
+            min=0,
+            help="GPUs to use: one cell per GPU at a time (Ray: num_gpus=1 per task) [default: 0]",
+        ),
+    ] = 0,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
@@ -48,6 +56,7 @@ def sweep(
             address=address,
             cache_dir=settings.cache_dir,
             on_event=event,
+            gpus=gpus,
         )
     except KeyboardInterrupt:
         err.print("interrupted: finished cells are stored; run the same command again to resume")

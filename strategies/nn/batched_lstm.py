@@ -96,6 +96,7 @@ class BatchedLSTM:
         hidden: int = 64,
         layers: int = 1,
         activation: Activation = "tanh",
+        device: torch.device | None = None,
     ) -> None:
         self.seeds = tuple(seeds)
         # rows computed: a lone seed gets a shadow copy (see the module docstring)
@@ -121,6 +122,12 @@ class BatchedLSTM:
         self._g = self._views(self.grad, shapes)
         for i, seed in enumerate(self.rows):
             self._init_seed(i, seed_generator(seed))
+        # drawn on the CPU (the same initial bits on every device), then moved with their views
+        self.device = torch.device("cpu") if device is None else device
+        if self.device.type != "cpu":
+            self.params, self.grad = self.params.to(self.device), self.grad.to(self.device)
+            self._phi_t = self._phi_t.to(self.device)
+            self._p, self._g = self._views(self.params, shapes), self._views(self.grad, shapes)
 
     @staticmethod
     def _views(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
@@ -193,8 +200,8 @@ class BatchedLSTM:
         """Hidden and cell states per layer, zeros of shape (S, B, H)."""
         shape = (len(self.rows), batch, self.width)
         return (
-            [torch.zeros(shape) for _ in range(self.n_layers)],
-            [torch.zeros(shape) for _ in range(self.n_layers)],
+            [torch.zeros(shape, device=self.device) for _ in range(self.n_layers)],
+            [torch.zeros(shape, device=self.device) for _ in range(self.n_layers)],
         )
 
     def _act(self, z: torch.Tensor) -> torch.Tensor:

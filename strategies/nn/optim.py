@@ -46,7 +46,7 @@ class Adam(FlatOptimizer):
         self.betas, self.eps = betas, eps
         self.exp_avg = torch.zeros_like(params)
         self.exp_avg_sq = torch.zeros_like(params)
-        self.steps = torch.zeros((), dtype=torch.float32)
+        self.steps = torch.zeros((), dtype=torch.float32, device=params.device)  # fused Adam: same device
 
     @torch.no_grad()
     def step(self, grad: torch.Tensor) -> None:

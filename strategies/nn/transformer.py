@@ -33,6 +33,7 @@ from typing import Literal
 
 import torch
 
+from strategies.nn.device import to_device
 from strategies.nn.seeding import seed_generator, seed_rows
 
 Positions = Literal["sinusoidal", "learned"]
@@ -63,9 +64,12 @@ def _sinusoidal(window: int, d_model: int) -> torch.Tensor:
 
 
 class BatchedTransformer:
-    """S causal transformer regressors sharing a shape, one flat parameter tensor."""
+    """S causal transformer regressors sharing a shape, one flat parameter tensor (on ``device``:
+    inputs are expected there, outputs are there)."""
 
-    def __init__(self, seeds: tuple[int, ...], shape: TransformerShape) -> None:
+    def __init__(
+        self, seeds: tuple[int, ...], shape: TransformerShape, device: torch.device | None = None
+    ) -> None:
         if shape.d_model % shape.heads:
             raise ValueError(f"d_model {shape.d_model} is not divisible by heads {shape.heads}")
         self.seeds = tuple(seeds)
@@ -106,9 +110,12 @@ class BatchedTransformer:
         self.params = torch.zeros(len(self.rows), total)
         for row, seed in enumerate(self.rows):
             self._init_row(row, seed_generator(seed))
+        # drawn on the CPU (a seed's initial weights are the same bits on every device), then moved
+        self.device = torch.device("cpu") if device is None else device
+        self.params = to_device(self.params, self.device)
         self.params.requires_grad_(True)
-        self._mask = torch.full((w, w), float("-inf")).triu(1)
-        self._pos = _sinusoidal(w, d) if shape.positions == "sinusoidal" else None
+        self._mask = to_device(torch.full((w, w), float("-inf")).triu(1), self.device)
+        self._pos = to_device(_sinusoidal(w, d), self.device) if shape.positions == "sinusoidal" else None
         # views of the detached parameters, made once: they follow the optimizer's in-place
         # updates, and spare prediction (no autograd) rebuilding ~30 views per call
         self._frozen = self._views(self.params.detach())
