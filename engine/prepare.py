@@ -8,6 +8,9 @@ fixes the run's basis (dividends, cash rate) and builds the strategy instances.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,7 @@ def prepare(
         classes = [resolve(name) for name in DEFAULT_STRATEGIES[frequency]]
     specs = config.strategies or ()
     strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
+    warming = _start_warm_ups(strategies)
     if loaded is not None:
         market, headlines = loaded
     elif market is not None:
@@ -100,7 +104,44 @@ def prepare(
         market,
         cache_dir=cache_dir,
     )
+    _finish_warm_ups(warming, progress)
     return Prepared(config, frequency, traded, index_market, strategies, headlines, members, basis)
+
+
+def _start_warm_ups(strategies: tuple[Strategy, ...]) -> list[tuple[str, threading.Thread]]:
+    """Start each strategy's :meth:`~strategies.base.Strategy.warm_up` (numba compiles, seconds
+    on a fresh install) in a daemon thread, so it runs while the data loads; one per distinct task."""
+    started: list[tuple[str, threading.Thread]] = []
+    seen: set[str] = set()
+    for strategy in strategies:
+        task = strategy.warm_up()
+        if task is None or task[0] in seen:
+            continue
+        seen.add(task[0])
+        thread = threading.Thread(target=_quietly(task[1]), name=f"warm-up {task[0]}", daemon=True)
+        thread.start()
+        started.append((task[0], thread))
+    return started
+
+
+def _quietly(fn: Callable[[], None]) -> Callable[[], None]:
+    # a warm-up that fails is only a lost head start: the run compiles on first use and reports then
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            fn()
+
+    return run
+
+
+def _finish_warm_ups(started: list[tuple[str, threading.Thread]], progress: Progress | None) -> None:
+    """Wait for the warm-ups; one still running when the data is ready is named as a progress stage
+    (so the first run on a machine says what its seconds are spent on)."""
+    for what, thread in started:
+        if thread.is_alive() and progress:
+            progress(what, 0, 1)
+            thread.join()
+            progress(what, 1, 1)
+        thread.join()
 
 
 def _with_headlines(
