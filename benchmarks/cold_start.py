@@ -75,9 +75,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="another checkout, measured first in the same run")
     parser.add_argument("extra", nargs="*", help="extra arguments for backtest run (after --)")
     args = parser.parse_args()
-    print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; backtest {' '.join(RUN)} {' '.join(args.extra)}"
-    )
+    command = " ".join(["backtest", *RUN, *args.extra])
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {command}")
     if args.before:
         cold_and_warm("BEFORE", args.before.resolve(), args.extra)
     cold_and_warm("now", ROOT, args.extra)
