@@ -153,7 +153,8 @@ class _OnlineLstm(OnlineStrategy):
             self._kernel_reason() is not None and self.params.backend != "numba"
         ):
             return None
-        return "compiling the LSTM day step (numba, first run on this machine)", lstm_kernel.warm_up
+        what = "LSTM day step: numba compiles it (a machine's first run) or loads it from its cache"
+        return what, lstm_kernel.warm_up
 
     def _kernel_reason(self) -> str | None:
         """None when the compiled day step implements these parameters, else why not."""
