@@ -121,7 +121,25 @@ def _start_warm_ups(strategies: tuple[Strategy, ...]) -> list[tuple[str, threadi
         thread = threading.Thread(target=_quietly(task[1]), name=f"warm-up {task[0]}", daemon=True)
         thread.start()
         started.append((task[0], thread))
+    # every run simulates: the fills compile after the strategies' kernels (numba compiles one at a
+    # time), during the model loop; not waited for here, the simulation waits on numba's lock
+    threads = [thread for _, thread in started]
+    threading.Thread(
+        target=_quietly(lambda: _after(threads, _warm_fills)), name="warm-up fills", daemon=True
+    ).start()
     return started
+
+
+def _after(threads: list[threading.Thread], fn: Callable[[], None]) -> None:
+    for thread in threads:
+        thread.join()
+    fn()
+
+
+def _warm_fills() -> None:
+    from engine import fills
+
+    fills.warm_up()
 
 
 def _quietly(fn: Callable[[], None]) -> Callable[[], None]:
