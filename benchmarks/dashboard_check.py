@@ -255,8 +255,12 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
         target = runs_dir / run_id
         if not target.exists():
             shutil.copytree(source, target)
-            manifest = json.loads((target / "manifest.json").read_text())
-            (target / "manifest.json").write_text(json.dumps({**manifest, "run_id": run_id}))
+            for name in ("manifest.json", "metrics.json"):  # the store checks the files name their run
+                path = target / name
+                if path.is_file():
+                    data = json.loads(path.read_text())
+                    if isinstance(data, dict) and "run_id" in data:
+                        path.write_text(json.dumps({**data, "run_id": run_id}))
         ids.append(run_id)
     return [*seeds.values(), *ids]
 

@@ -324,3 +324,16 @@ def simulate_orders(
                 last_position[col] = position_new
                 last_debt[col] = debt_new
     return records[:oidx]
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) :func:`simulate_orders` on a tiny book.
+
+    The argument types are those :func:`engine.simulate.simulate` passes (C-contiguous
+    float64 arrays, a Python int, two floats), so a run's simulation finds the one
+    specialization ready; :func:`engine.prepare.prepare` runs this in a background
+    thread while the data loads and the strategies decide.
+    """
+    close = np.ones((2, 2))
+    size = np.full((2, 2), 0.5)
+    simulate_orders(close, size, 2, 0.001, 0.0)

@@ -39,9 +39,11 @@ def plugin_key(cls: type[Strategy]) -> str | None:
     if source is not None and source.is_relative_to(_BUILTIN):
         return None
     top = base.__module__.split(".")[0]
-    dists = metadata.packages_distributions().get(top, [])
-    if dists and dists[0] != "stock-rnn":
-        return f"{dists[0]}=={metadata.version(dists[0])}:{base.__module__}:{base.__qualname__}"
+    from engine.provenance import first_distribution
+
+    dist = first_distribution(top)
+    if dist is not None and dist != "stock-rnn":
+        return f"{dist}=={metadata.version(dist)}:{base.__module__}:{base.__qualname__}"
     if source is None or not source.is_file():
         return f"{base.__module__}:{base.__qualname__}"
     digest = hashlib.sha256(source.read_bytes()).hexdigest()

@@ -8,7 +8,10 @@ fixes the run's basis (dividends, cash rate) and builds the strategy instances.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +80,7 @@ def prepare(
     specs = config.strategies or ()
     strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
     run_device_of(config)  # a device that is not there: one line naming the setting, before the data
+    warming = _start_warm_ups(strategies)
     if loaded is not None:
         market, headlines = loaded
     elif market is not None:
@@ -102,7 +106,62 @@ def prepare(
         market,
         cache_dir=cache_dir,
     )
+    _finish_warm_ups(warming, progress)
     return Prepared(config, frequency, traded, index_market, strategies, headlines, members, basis)
+
+
+def _start_warm_ups(strategies: tuple[Strategy, ...]) -> list[tuple[str, threading.Thread]]:
+    """Start each strategy's :meth:`~strategies.base.Strategy.warm_up` (numba compiles, seconds
+    on a fresh install) in a daemon thread, so it runs while the data loads; one per distinct task."""
+    started: list[tuple[str, threading.Thread]] = []
+    seen: set[str] = set()
+    for strategy in strategies:
+        task = strategy.warm_up()
+        if task is None or task[0] in seen:
+            continue
+        seen.add(task[0])
+        thread = threading.Thread(target=_quietly(task[1]), name=f"warm-up {task[0]}", daemon=True)
+        thread.start()
+        started.append((task[0], thread))
+    # every run simulates: the fills compile after the strategies' kernels (numba compiles one at a
+    # time), during the model loop; not waited for here, the simulation waits on numba's lock
+    threads = [thread for _, thread in started]
+    threading.Thread(
+        target=_quietly(lambda: _after(threads, _warm_fills)), name="warm-up fills", daemon=True
+    ).start()
+    return started
+
+
+def _after(threads: list[threading.Thread], fn: Callable[[], None]) -> None:
+    for thread in threads:
+        thread.join()
+    fn()
+
+
+def _warm_fills() -> None:
+    from engine import fills
+
+    fills.warm_up()
+
+
+def _quietly(fn: Callable[[], None]) -> Callable[[], None]:
+    # a warm-up that fails is only a lost head start: the run compiles on first use and reports then
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            fn()
+
+    return run
+
+
+def _finish_warm_ups(started: list[tuple[str, threading.Thread]], progress: Progress | None) -> None:
+    """Wait for the warm-ups; one still running when the data is ready is named as a progress stage
+    (so the first run on a machine says what its seconds are spent on)."""
+    for what, thread in started:
+        if thread.is_alive() and progress:
+            progress(what, 0, 1)
+            thread.join()
+            progress(what, 1, 1)
+        thread.join()
 
 
 def _with_headlines(

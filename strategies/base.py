@@ -30,7 +30,7 @@ Styles:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -67,6 +67,17 @@ class Strategy(ABC):  # noqa: B024 - abstract through its styles
     def label(cls) -> str:
         """The name used in messages: the registry name, else the class name."""
         return cls.name or cls.__name__
+
+    def warm_up(self) -> tuple[str, Callable[[], None]] | None:
+        """Work to start early, while the data loads: ``(what it is, a function)``, or None.
+
+        For compiled code that a fresh install compiles on first use (seconds to a
+        minute): :func:`engine.prepare.prepare` runs the function in a background
+        thread, reports the description as a progress stage when the data is ready
+        before it is done, and waits for it. It must not touch the strategy's state:
+        what it computes is thrown away (compiling does not change any result).
+        """
+        return None
 
     def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
         """Labels of the portfolios this strategy produces, in output order.

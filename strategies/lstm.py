@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -153,16 +154,31 @@ class _OnlineLstm(OnlineStrategy):
         self.day = -1
         self._observe(history)
 
-    def _make_kernel(self, n_seeds: int) -> lstm_kernel.KernelLSTM | None:
-        """The compiled day step when ``backend`` asks for it and it implements the options."""
-        p = self.params
-        if p.backend == "torch" or self.device.type != "cpu":
+    def warm_up(self) -> tuple[str, Callable[[], None]] | None:
+        """Compile the numba day step while the data loads, when this run will use it."""
+        if self.params.backend == "torch" or (
+            self._kernel_reason() is not None and self.params.backend != "numba"
+        ):
             return None
+        what = "LSTM day step: numba compiles it (a machine's first run) or loads it from its cache"
+        return what, lstm_kernel.warm_up
+
+    def _kernel_reason(self) -> str | None:
+        """None when the compiled day step implements these parameters, else why not."""
+        p = self.params
         reason = lstm_kernel.supported(p.model_dump())
         fields = type(p).model_fields
         for name in sorted(set(fields) - _KERNEL_FIELDS):
             if reason is None and getattr(p, name) != fields[name].default:
                 reason = f"parameter {name}={getattr(p, name)!r}"
+        return reason
+
+    def _make_kernel(self, n_seeds: int) -> lstm_kernel.KernelLSTM | None:
+        """The compiled day step when ``backend`` asks for it and it implements the options."""
+        p = self.params
+        if p.backend == "torch" or self.device.type != "cpu":
+            return None  # the compiled day step is the CPU path; on a GPU the torch path runs there
+        reason = self._kernel_reason()
         if reason is not None:
             if p.backend == "numba":
                 raise ValueError(f"backend=numba does not implement {reason}; use backend=auto or torch")

@@ -18,7 +18,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from engine import rows
-from engine.dashboard.series import Series
+from engine.dashboard.series import Series, thin
 from engine.dashboard.style import COLORS, LAYOUT, value_axis
 from engine.metrics import DAYS_PER_YEAR
 from engine.result_schema import RunResult
@@ -91,10 +91,11 @@ def rolling_figure(items: list[Series], window: int = ROLLING_DAYS) -> go.Figure
         with np.errstate(invalid="ignore", divide="ignore"):
             sharpe = np.where(std > 0, frame["mean"].to_numpy() / std * math.sqrt(ppy), np.nan)
         line = {"color": s.color, "dash": s.dash, "width": 1.4}
-        for row, y in ((1, sharpe), (2, std * math.sqrt(ppy) * 100)):
+        for row, values in ((1, sharpe), (2, std * math.sqrt(ppy) * 100)):
+            x, y = thin(s.dates[1:], values)
             fig.add_trace(
                 go.Scatter(
-                    x=s.dates[1:],
+                    x=x,
                     y=y,
                     mode="lines",
                     name=s.label,
@@ -120,10 +121,11 @@ def excess_figure(items: list[Series], *, log: bool = True) -> go.Figure:
             continue
         for bench in benches:
             ratio = s.values / bench.values
+            x, y = thin(s.dates, ratio)
             fig.add_trace(
                 go.Scatter(
-                    x=s.dates,
-                    y=ratio,
+                    x=x,
+                    y=y,
                     mode="lines",
                     name=f"{s.label} over {bench.label}",
                     line={"color": s.color, "dash": "solid" if bench is benches[0] else bench.dash},

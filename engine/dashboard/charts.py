@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from engine import rows
-from engine.dashboard.series import Loaded, compare_series, drawdown, series
+from engine.dashboard.series import Loaded, compare_series, drawdown, series, thin
 from engine.dashboard.style import BENCH_STYLES, COLORS, LAYOUT, value_axis
 from engine.result_schema import RunResult
 from engine.rows import percent
@@ -27,10 +27,11 @@ def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) 
     drawn = []
     for s in series(result, equity):
         for member, values in s.seeds.items():
+            x, y = thin(s.dates, values)
             fig.add_trace(
                 go.Scatter(
-                    x=s.dates,
-                    y=values,
+                    x=x,
+                    y=y,
                     mode="lines",
                     line={"width": 0.7, "color": s.color},
                     opacity=0.25,
@@ -41,10 +42,11 @@ def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) 
                 )
             )
             drawn.append(values)
+        x, y = thin(s.dates, s.values)
         fig.add_trace(
             go.Scatter(
-                x=s.dates,
-                y=s.values,
+                x=x,
+                y=y,
                 mode="lines",
                 name=s.label,
                 legendgroup=s.label,
@@ -67,10 +69,11 @@ def drawdown_figure(result: RunResult, equity: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for s in series(result, equity):
         bench = s.role == "benchmark"
+        x, y = thin(s.dates, drawdown(s.values) * 100)
         fig.add_trace(
             go.Scatter(
-                x=s.dates,
-                y=drawdown(s.values) * 100,
+                x=x,
+                y=y,
                 mode="lines",
                 name=s.label,
                 fill=None if bench else "tozeroy",
@@ -196,10 +199,11 @@ def compare_equity_figure(loaded: Loaded, *, log: bool = True) -> go.Figure:
     start, items = compare_series(loaded)
     fig = go.Figure()
     for s in items:
+        x, y = thin(s.dates, s.values)
         fig.add_trace(
             go.Scatter(
-                x=s.dates,
-                y=s.values,
+                x=x,
+                y=y,
                 mode="lines",
                 name=s.label,
                 line={
@@ -219,10 +223,11 @@ def compare_drawdown_figure(loaded: Loaded) -> go.Figure:
     start, items = compare_series(loaded)
     fig = go.Figure()
     for s in items:
+        x, y = thin(s.dates, drawdown(s.values) * 100)
         fig.add_trace(
             go.Scatter(
-                x=s.dates,
-                y=drawdown(s.values) * 100,
+                x=x,
+                y=y,
                 mode="lines",
                 name=s.label,
                 line={"color": s.color, "dash": s.dash, "width": 1.2},

@@ -650,6 +650,44 @@ def learn_step(
         )
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the two kernels a run calls, on tiny arrays.
+
+    The argument types are those :class:`KernelLSTM` passes (C-contiguous float32
+    arrays, int64 layouts, float32 scalars, Python ints), so the run's first call
+    finds the one specialization ready. Safe in a background thread (numba holds its
+    compiler lock); touches no state outside its own arrays.
+    """
+    if not AVAILABLE:
+        return
+    width, n_in, rows, batch, ring, layers = 1, 1, 1, 1, 1, 1
+    w_size = (n_in + width) * 4 * width
+    n_params = w_size + 4 * width + width + 1
+    params = np.zeros((rows, n_params), np.float32)
+    layout = np.array([(0, w_size, n_in)], dtype=np.int64)
+    head = np.array([w_size + 4 * width, w_size + 4 * width + width], dtype=np.int64)
+    phi = np.float32(1.0)
+    shape = (ring, layers, rows, batch, width)
+    xc = np.zeros((ring, batch, n_in), np.float32)
+    hp, cp, cd, ac, ho = (np.zeros(shape, np.float32) for _ in range(5))
+    sg = np.zeros((*shape[:-1], 3 * width), np.float32)
+    yo = np.zeros((ring, rows, batch), np.float32)
+    h, c = (
+        np.zeros((layers, rows, batch, width), np.float32),
+        np.zeros((layers, rows, batch, width), np.float32),
+    )
+    xs = np.zeros((1, batch, n_in), np.float32)
+    forward_steps(params, layout, head, width, phi, xs, h, c, 0, xc, hp, cp, sg, cd, ac, ho, yo)
+    state1, state2 = np.zeros_like(params), np.zeros_like(params)
+    hyper = np.zeros(6, np.float32)
+    target, known = np.zeros(batch, np.float32), np.ones(batch, np.float32)
+    norms = np.zeros(rows)
+    learn_step(
+        params, layout, head, width, phi, 0, 1, xc, hp, cp, sg, cd, ac, ho, yo,
+        target, known, 1, 0, 0, np.float32(1.0), 0, state1, state2, hyper, norms,
+    )  # fmt: skip
+
+
 def supported(options: dict[str, Any]) -> str | None:
     """None when the compiled path implements these training options, else the reason it does not.
 

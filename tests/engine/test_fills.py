@@ -53,3 +53,14 @@ def test_fills_with_cash_interest_equal_vectorbt(seed, m, k, leverage):
     theirs = simulate(close, orders.copy(), dates, Costs(5.0, 2.0), growth, reference=True)
     for field in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
         assert np.array_equal(getattr(ours, field), getattr(theirs, field), equal_nan=True), field
+
+
+def test_warm_up_compiles_the_one_specialization_a_simulation_calls():
+    from engine import fills
+
+    fills.warm_up()
+    close, orders = random_case(7, 60, 2, 3, False, 1.0)
+    simulate(close, orders, business_days("2020-01-01", len(close)), Costs(5, 0))  # int costs too
+    close, orders = random_case(8, 60, 1, 1, False, 1.0)
+    simulate(close, orders, business_days("2020-01-01", len(close)), Costs(5.0, 1.0))
+    assert len(fills.simulate_orders.signatures) == 1

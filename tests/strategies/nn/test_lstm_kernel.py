@@ -74,3 +74,17 @@ def test_auto_uses_numba_and_falls_back_to_torch_for_options_it_does_not_know(ma
     assert changed.kernel is None  # the reference path
     with pytest.raises(Exception, match="backend=numba does not implement parameter novelty"):
         generate_targets(ExtendedLstm({"hidden": 8, "novelty": 1.0, "backend": "numba"}), head, (0,))
+
+
+def test_warm_up_compiles_the_one_specialization_a_run_calls(market):
+    from strategies.nn import lstm_kernel
+
+    assert LstmStateful({"backend": "torch"}).warm_up() is None
+    what, task = LstmStateful({"hidden": 8}).warm_up()
+    assert "numba" in what
+    task()
+    generate_targets(LstmStateful({"hidden": 8, "layers": 2}), market.head(40), SEEDS)
+    generate_targets(LstmStateless({"hidden": 8, "window": 3}), market.head(40), SEEDS)
+    # the run's calls found the warm-up's compiled code: no second specialization
+    assert len(lstm_kernel.forward_steps.signatures) == 1
+    assert len(lstm_kernel.learn_step.signatures) == 1
