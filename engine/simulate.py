@@ -149,9 +149,10 @@ def _simulate_members(
     else:
         from engine.fills import simulate_orders
 
+        # writable C arrays always: numba compiles one specialization per readonly flag too
         records = simulate_orders(
-            np.ascontiguousarray(sim_close, dtype=np.float64),
-            np.ascontiguousarray(sim_orders, dtype=np.float64),
+            np.require(sim_close, dtype=np.float64, requirements=("C", "W")),
+            np.require(sim_orders, dtype=np.float64, requirements=("C", "W")),
             k,
             costs.fee_bps / 1e4,
             costs.slippage_bps / 1e4,
