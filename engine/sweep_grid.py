@@ -150,7 +150,7 @@ def expand(spec: SweepSpec | SpecDict) -> list[Cell]:
 # cells stored before the field existed keep their keys (a sweep resumes instead of recomputing them).
 # ``dividends`` and ``cash_rate`` are deliberately not here: their defaults changed the basis
 # (total return), so cells stored on the old price-only basis are recomputed.
-KEY_OPTIONAL = ("universe", "headline_column", "time_column", "timezone")
+KEY_OPTIONAL = ("universe", "headline_column", "time_column", "timezone", "device")
 
 
 def cell_key(config: RunConfig) -> str:
