@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -308,8 +309,9 @@ def load(ref: str = "latest", *, runs_dir: Path | str | None = None) -> Run:
 def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
     """Stored runs, newest first, as ``backtest runs --json`` lists them (broken ones included).
 
-    Columns: run_id, status, created, period, strategy, cagr, benchmark_cagr (the
-    listing's formatted key figures of the first strategy), error, path.
+    Columns: run_id, status, created, period, strategy, cagr, benchmark_cagr (the first
+    strategy's CAGR and its benchmark's, annual fractions: 0.0459 = 4.59% a year; null
+    where a run has none), error, path.
     """
     infos = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).list()
     rows = [
@@ -317,23 +319,39 @@ def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
             "run_id": i.run_id,
             "status": i.status,
             "created": i.created,
-            **{k: str(i.manifest.get("headline", {}).get(k, "")) for k in _HEADLINE},
+            **{k: str(i.manifest.get("headline", {}).get(k, "")) for k in _HEADLINE[:2]},
+            **{k: _fraction(i.manifest.get("headline", {}).get(k)) for k in _HEADLINE[2:]},
             "error": i.error,
             "path": str(i.path),
         }
         for i in infos
     ]
-    schema = dict.fromkeys(("run_id", "status", "created", *_HEADLINE, "error", "path"), pl.String)
+    schema: dict[str, Any] = dict.fromkeys(
+        ("run_id", "status", "created", *_HEADLINE, "error", "path"), pl.String
+    )
+    schema.update(dict.fromkeys(_HEADLINE[2:], pl.Float64))
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 _HEADLINE = ("period", "strategy", "cagr", "benchmark_cagr")
 
 
+def _fraction(value: Any) -> float | None:
+    """A listing's stored figure ("4.59%", or a number) as a fraction; None where absent."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value or "").strip().replace(",", "")
+    try:
+        # via Decimal so "4.59%" is the float nearest 0.0459, not 4.59 / 100
+        return float(Decimal(text[:-1]) / 100) if text.endswith("%") else float(text)
+    except (ValueError, ArithmeticError):
+        return None
+
+
 def audit_strategy(
     strategy: str | tuple[str, Mapping[str, Any]],
     *,
-    cuts: int = 4,
+    cuts: int = 8,
     seeds: int = 2,
     cache_dir: Path | str | None = None,
     **fields: Any,

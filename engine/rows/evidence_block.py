@@ -46,7 +46,7 @@ def evidence_lines(result: RunResult) -> list[Line]:
         if seeds > 1:
             text += f"; {pct(ev.share_seeds_beating, digits=0)} of {seeds} seeds beat it"
             if ev.paired_t is not None:
-                text += f" (paired t across seeds p = {num(ev.paired_t.p_value, 3)})"
+                text += f" (paired t across seeds {_p(ev.paired_t.p_value)})"
         lines.append(Line(text))
         best = ev.best_seed
         who = f"best seed {best.seed}" if seeds > 1 else "its"
@@ -70,3 +70,10 @@ def evidence_lines(result: RunResult) -> list[Line]:
     lines.append(Line(f"  method: {first.method}", "note"))
     lines.append(Line(f"  {basis_line(result)}", "note"))
     return lines
+
+
+def _p(value: float | None) -> str:
+    """A p-value as ``p = 0.279``, or ``p < 0.001`` where three decimals would show 0.000."""
+    if value is not None and value < 0.0005:
+        return "p < 0.001"
+    return f"p = {num(value, 3)}"

@@ -1,0 +1,18 @@
+"""Small newcomer items of issue 29: p-values, engine.runs() fractions, rerun wording."""
+
+from __future__ import annotations
+
+from engine.api import _fraction
+from engine.rows.evidence_block import _p
+
+
+def test_a_tiny_p_value_reads_p_below_0001() -> None:
+    assert _p(0.0001) == "p < 0.001"
+    assert _p(0.279) == "p = 0.279"
+
+
+def test_listing_figures_are_fractions() -> None:
+    assert _fraction("4.59%") == 0.0459
+    assert _fraction("-12.5%") == -0.125
+    assert _fraction(0.05) == 0.05
+    assert _fraction("") is None and _fraction(None) is None
