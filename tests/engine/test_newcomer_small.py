@@ -16,3 +16,18 @@ def test_listing_figures_are_fractions() -> None:
     assert _fraction("-12.5%") == -0.125
     assert _fraction(0.05) == 0.05
     assert _fraction("") is None and _fraction(None) is None
+
+
+def test_param_without_strategy_goes_to_the_default_strategy(tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "engine.cli", "run", "--start", "2018-01-01"]
+    done = subprocess.run([*cmd, "--param", "window=100", "--json"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["config"]["strategies"][0]["name"] == "ma-trend"
+    typo = subprocess.run([*cmd, "--param", "windw=100"], env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and "did you mean 'window'?" in typo.stderr
