@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -322,8 +323,8 @@ def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
                 "created": i.created,
                 "period": str(headline.get("period", "")),
                 "strategy": str(headline.get("strategy", "")),
-                "cagr": _fraction(headline, "cagr"),
-                "benchmark_cagr": _fraction(headline, "benchmark_cagr"),
+                "cagr": _headline_fraction(headline, "cagr"),
+                "benchmark_cagr": _headline_fraction(headline, "benchmark_cagr"),
                 "error": i.error,
                 "path": str(i.path),
             }
@@ -338,15 +339,23 @@ def runs(*, runs_dir: Path | str | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _fraction(headline: dict[str, Any], key: str) -> float | None:
+def _headline_fraction(headline: dict[str, Any], key: str) -> float | None:
     """A listing figure as a fraction: the stored value, or its "4.59%" text (runs stored before that)."""
     value = headline.get(f"{key}_value")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    text = str(headline.get(key, "")).strip()
+    return _fraction(headline.get(key))
+
+
+def _fraction(value: Any) -> float | None:
+    """A listing's stored figure ("4.59%", or a number) as a fraction; None where absent."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value or "").strip().replace(",", "")
     try:
-        return float(text.rstrip("%")) / 100 if text.endswith("%") else None
-    except ValueError:
+        # via Decimal so "4.59%" is the float nearest 0.0459, not 4.59 / 100
+        return float(Decimal(text[:-1]) / 100) if text.endswith("%") else float(text)
+    except (ValueError, ArithmeticError):
         return None
 
 

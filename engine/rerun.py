@@ -84,14 +84,16 @@ def rerun(
     if difference is None:
         n_strategies = len(result.strategies)
         n_seeds = len(config.seeds)
+        # a deterministic strategy draws no seeds: "x 10 seeds" would claim ten runs of it
+        seeded = any(e.stochastic for e in result.strategies)
+        what = f"strateg{'y' if n_strategies == 1 else 'ies'}" + (f" x {n_seeds} seeds" if seeded else "")
         return Rerun(
             result,
             info.run_id,
             True,
             True,
             f"identical to run {info.run_id}: same data (fingerprint {now[:12]}), every metric and every "
-            f"equity curve bit for bit ({n_strategies} strateg{'y' if n_strategies == 1 else 'ies'} x "
-            f"{n_seeds} seeds, {len(result.benchmarks)} benchmark(s))",
+            f"equity curve bit for bit ({n_strategies} {what}, {len(result.benchmarks)} benchmark(s))",
         )
     return Rerun(
         result,

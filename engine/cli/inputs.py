@@ -155,6 +155,12 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
         device=o["device"],
     )
     names, params = list(o["strategy"] or []), list(o["param"] or [])
+    if params and not names and o["config_file"] is None:
+        from engine.config import DEFAULT_STRATEGIES
+
+        # --param without --strategy: the parameters of the default strategy (issue 29)
+        frequency = getattr(o["frequency"], "value", o["frequency"]) or "daily"
+        names = list(DEFAULT_STRATEGIES[str(frequency)])
     if o["config_file"] is not None:
         return config_with_file(ctx, o["config_file"], fields, names, params)
     if not names and params:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
+from rich.text import Text
 
 from engine import rows
 from engine.result_schema import RunResult, StrategyEntry
@@ -29,6 +30,7 @@ __all__ = [
     "compare_table",
     "compare_yearly_table",
     "evidence_lines",
+    "fit",
     "num",
     "pct",
     "picks_table",
@@ -53,8 +55,70 @@ def _markup(line: rows.Line) -> str:
     return line.plain
 
 
-def render_run(result: RunResult, console: Console, *, yearly: bool = True, seeds: bool = True) -> None:
-    """Comparison table, per-year yields and per-seed results of one run."""
+class _Wide:
+    """A table rendered at its natural width even past the terminal's (``--wide``)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from console.render(self.table, options.update_width(_natural_width(self.table, console)))
+
+
+def fit(
+    table: Table, console: Console, drop_order: Sequence[str] = (), *, wide: bool = False
+) -> Table | _Wide:
+    """``table`` made to fit ``console.width`` columns, never cutting a number.
+
+    Every column but the first keeps its cells whole (no wrap, at least as wide as its
+    longest cell, so rich never puts "…" inside a figure); while the table is wider than
+    the terminal, the columns named in ``drop_order`` are removed, first named first,
+    and the caption says which (``--wide`` keeps them all). Text columns that may fold
+    (names) fold rather than cut. Returns the table, changed in place (wrapped to print
+    at its full width when ``wide``).
+    """
+    for column in table.columns:
+        # a header may fold onto two lines; a cell is never narrower than its text
+        if column is not table.columns[0]:
+            column.min_width = max([1, *(max(len(line) for line in c.split("\n")) for c in _plain(column))])
+        column.no_wrap = False
+        column.overflow = "fold"
+    if wide:
+        return _Wide(table)
+    dropped: list[str] = []
+    limit = console.width
+    for name in drop_order:
+        if _natural_width(table, console) <= limit:
+            break
+        for column in table.columns:
+            if str(column.header) == name:
+                table.columns.remove(column)
+                dropped.append(name)
+    if dropped:
+        note = f"not shown at {limit} columns: {', '.join(dropped)} (--wide or --json shows all)"
+        table.caption = f"{table.caption}; {note}" if table.caption else note
+    return table
+
+
+def _plain(column: Any) -> list[str]:
+    return [Text.from_markup(c).plain if isinstance(c, str) else "" for c in column._cells]
+
+
+def _natural_width(table: Table, console: Console) -> int:
+    return console.measure(table, options=console.options.update(width=100_000)).maximum
+
+
+_SUMMARY_DROP = ("vol", "worst .. best", "in mkt", "± std", "Sharpe", "beat B&H", "max DD")
+
+
+def render_run(
+    result: RunResult, console: Console, *, yearly: bool = True, seeds: bool = True, wide: bool = False
+) -> None:
+    """Comparison table, per-year yields and per-seed results of one run.
+
+    The tables fit ``console.width`` (lower-priority columns dropped, never a cut number)
+    unless ``wide``; the basis line is printed once, under the comparison table.
+    """
     period, config, data = result.period, result.config, result.data
     console.print(
         f"[bold]run {result.run_id}[/bold]  data {data.spec} "
@@ -63,18 +127,19 @@ def render_run(result: RunResult, console: Console, *, yearly: bool = True, seed
         f"costs {config.cost_bps:g} bps"
         + (f" + slippage {config.slippage_bps:g} bps" if config.slippage_bps else "")
     )
-    console.print(summary_table(result))
+    console.print(fit(summary_table(result), console, _SUMMARY_DROP, wide=wide), crop=False)
     console.print(f"[dim]{rows.basis_line(result)}[/dim]", highlight=False, soft_wrap=True)
-    for line in evidence_lines(result):
-        console.print(line, highlight=False)
+    for line in rows.evidence_lines(result):
+        if line.plain.strip().startswith("basis:"):
+            continue  # stated once, right under the comparison table
+        console.print(_markup(line), highlight=False)
     for note in rows.warnings(result):  # implausible results: right under the numbers they qualify
         console.print(f"[bold red]{note}[/bold red]", highlight=False)
     if yearly:
-        console.print(yearly_table(result))
-        console.print(f"[dim]{rows.basis_line(result)}[/dim]", highlight=False, soft_wrap=True)
+        console.print(fit(yearly_table(result), console, wide=wide), crop=False)
     if seeds:
         for entry in rows.seeded_strategies(result):
-            console.print(seed_table(entry, result.benchmark))
+            console.print(fit(seed_table(entry, result.benchmark), console, wide=wide), crop=False)
     if yearly:
         for entry in result.strategies:
             if entry.picks:
@@ -200,7 +265,7 @@ def runs_table(infos: Sequence[RunInfo]) -> Table:
     """Stored runs, newest first: the rows of :func:`engine.rows.runs_rows`."""
     table = Table(title="Runs (newest first)", title_justify="left")
     for col in ("run", "status", "data", "strategies", "period", "CAGR (1st)", "B&H"):
-        table.add_column(col, no_wrap=col in ("run", "status", "period"), overflow="fold")
+        table.add_column(col, overflow="fold")
     for row in rows.runs_rows(infos):
         status = {"complete": "[green]complete[/green]", "failed": "[red]failed[/red]"}.get(
             row.status, f"[yellow]{row.status}[/yellow]"

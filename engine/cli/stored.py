@@ -15,6 +15,10 @@ from engine.cli.options import JsonOpt, RunsDirOpt
 from engine.result_schema import parse_result
 from feeds.errors import InputError
 
+WideOpt = Annotated[
+    bool, typer.Option("--wide", help="every column, whatever the terminal's width (default: fit it)")
+]
+
 
 def runs(
     runs_dir: RunsDirOpt = None,
@@ -30,9 +34,10 @@ def runs(
         ),
     ] = 24.0,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="with --prune: do not ask")] = False,
+    wide: WideOpt = False,
 ) -> None:
     """List stored runs with their status and key figures (--prune: clean up leftovers)."""
-    from engine.cli.report import runs_table
+    from engine.cli.report import fit, runs_table
     from engine.store import RunStore
 
     settings = resolve_settings(runs_dir)
@@ -62,7 +67,7 @@ def runs(
     if not infos:
         out.print(f"no runs in {settings.runs_dir}")
         return
-    out.print(runs_table(infos))
+    out.print(fit(runs_table(infos), out, ("B&H", "period", "CAGR (1st)"), wide=wide), crop=False)
 
 
 def _prune(store: Any, older_than: float, yes: bool) -> None:
@@ -91,6 +96,7 @@ def show(
         bool,
         typer.Option("--config", help="print the run's config as a TOML file for `backtest run --config`"),
     ] = False,
+    wide: WideOpt = False,
 ) -> None:
     """Print one stored run: the same tables as `backtest run` printed."""
     from engine.cli.report import render_run
@@ -131,16 +137,17 @@ def show(
     if as_json:
         print(json.dumps(payload, indent=2))
     else:
-        render_run(parse_result(payload), out)
+        render_run(parse_result(payload), out, wide=wide)
 
 
 def compare(
     run_ids: Annotated[list[str], typer.Argument(help="two or more run ids (or prefixes)")],
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Set stored runs side by side: key figures and per-year yields."""
-    from engine.cli.report import basis_lines, compare_table, compare_yearly_table
+    from engine.cli.report import basis_lines, compare_table, compare_yearly_table, fit
     from engine.store import RunStore
 
     if len(run_ids) < 2:
@@ -148,14 +155,19 @@ def compare(
             f"compare needs two or more runs (got {len(run_ids)}): backtest compare RUN1 RUN2 ..."
         )
     store = RunStore(resolve_settings(runs_dir).runs_dir)
+    if len(run_ids) < 2:
+        raise InputError("compare needs two or more runs (got one); `backtest show RUN` prints one")
     payloads = [store.load_metrics(r)[1] for r in run_ids]
     if as_json:
         print(json.dumps(payloads, indent=2))
         return
     results = [parse_result(p) for p in payloads]
-    out.print(compare_table(results))
+    out.print(
+        fit(compare_table(results), out, ("costs", "± std", "Sharpe", "max DD", "period"), wide=wide),
+        crop=False,
+    )
     for line in basis_lines(results):
         out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
-    out.print(compare_yearly_table(results))
+    out.print(fit(compare_yearly_table(results), out, wide=wide), crop=False)
     for line in basis_lines(results):
         out.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)

@@ -99,6 +99,8 @@ def test_runs_lists_the_doc_runs_newest_first(doc_namespace):
     assert ids <= set(listed["run_id"]) and set(listed["status"]) == {"complete"}
     # newest first by recorded creation time (run ids of one second need not sort that way)
     assert listed["created"].to_list() == sorted(listed["created"], reverse=True)
+    # figures are fractions, as the API promises everywhere (issue 29), not "4.59%"
+    assert listed.schema["cagr"] == pl.Float64 and abs(listed["cagr"][0]) < 1
 
 
 def test_seeds_frame_of_a_stochastic_strategy(tmp_path):

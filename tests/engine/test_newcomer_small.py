@@ -1,0 +1,33 @@
+"""Small newcomer items of issue 29: p-values, engine.runs() fractions, rerun wording."""
+
+from __future__ import annotations
+
+from engine.api import _fraction
+from engine.rows.evidence_block import p_text as _p
+
+
+def test_a_tiny_p_value_reads_p_below_0001() -> None:
+    assert _p(0.0001) == "p < 0.001"
+    assert _p(0.279) == "p = 0.279"
+
+
+def test_listing_figures_are_fractions() -> None:
+    assert _fraction("4.59%") == 0.0459
+    assert _fraction("-12.5%") == -0.125
+    assert _fraction(0.05) == 0.05
+    assert _fraction("") is None and _fraction(None) is None
+
+
+def test_param_without_strategy_goes_to_the_default_strategy(tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "engine.cli", "run", "--start", "2018-01-01"]
+    done = subprocess.run([*cmd, "--param", "window=100", "--json"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["config"]["strategies"][0]["name"] == "ma-trend"
+    typo = subprocess.run([*cmd, "--param", "windw=100"], env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and "did you mean 'window'?" in typo.stderr
