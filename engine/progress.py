@@ -8,6 +8,9 @@ stage                     units of ``done`` / ``total``
 ========================  =====================================================
 ``"data"``                loading the data: 0 of 1 (started)
 ``"embedding headlines"`` headlines embedded (those not in the cache)
+a strategy's warm-up      0 of 1, then 1 of 1: compiled code still loading or
+                          compiling when the data is ready (Strategy.warm_up,
+                          e.g. the LSTM's numba day step on a first run)
 a strategy's label        trading days driven (rows of the data), e.g.
                           ``("lstm-stateful", 640, 8313)``
 ``"simulation"``          strategies and benchmarks simulated and measured
