@@ -3,8 +3,8 @@
 The Python API (engine.api, docs/python-api.md) is importable from here:
 ``engine.run``, ``engine.load``, ``engine.runs``, ``engine.audit_strategy``, ``engine.Run``,
 ``engine.RunConfig``, ``engine.RunResult`` (the typed result; ``RunPayload`` its earlier
-name) and ``engine.load_result``. Submodules are imported on demand (vectorbt alone takes
-seconds to import), so these names resolve lazily and ``import engine`` stays cheap.
+name) and ``engine.load_result``. Submodules are imported on demand (torch and polars
+are slow to import), so these names resolve lazily and ``import engine`` stays cheap.
 (The audit function is ``audit_strategy``: ``engine.audit`` is the submodule.)
 """
 

@@ -1,6 +1,6 @@
 """The look-ahead audit: a strategy's past weights must not change when the future does.
 
-Passes, each in a fresh process (``spawn``, one pass per process) so that no module
+Passes, each in a fresh interpreter (``subprocess``, one pass per process) so that no module
 state, cache or memo can carry answers from one pass to another, and each given
 only the data of its pass (pickled to the child; nothing else is in its memory):
 
@@ -200,7 +200,12 @@ def _spawn(job: Pass, folder: Path, index: int) -> tuple[str, np.ndarray | str]:
     """Run ``job`` in a fresh interpreter (``engine.audit_worker``) and return its result."""
     job_path, out_path = folder / f"pass{index}.pkl", folder / f"result{index}.pkl"
     job_path.write_bytes(pickle.dumps(job))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # the hash seed must be in the child's environment: setting it inside a running interpreter does nothing
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "engine.audit_worker", str(job_path), str(out_path)],
         env=env,

@@ -9,7 +9,6 @@ no data in memory but this pass's.
 
 from __future__ import annotations
 
-import os
 import pickle
 import sys
 from pathlib import Path
@@ -25,5 +24,4 @@ def main(job_path: str, out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     main(sys.argv[1], sys.argv[2])

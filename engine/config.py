@@ -156,10 +156,10 @@ class SweepSpec(HeadlineOptions):
     tickers: list[list[str] | None] = Field(default_factory=lambda: [None])
     headlines: str | bool | list[str | bool | None] | None = None
     frequency: Literal["daily", "annual"] | None = None
-    cost_bps: float = Field(5.0, ge=0, le=10_000)
-    slippage_bps: float = Field(0.0, ge=0, le=10_000)
+    cost_bps: float = Field(RunConfig.model_fields["cost_bps"].default, allow_inf_nan=False, ge=0, le=10_000)
+    slippage_bps: float = Field(0.0, allow_inf_nan=False, ge=0, le=10_000)
     execution_lag: int = Field(0, ge=0, le=5)
-    max_leverage: float = Field(1.0, gt=0, le=10)
+    max_leverage: float = Field(1.0, allow_inf_nan=False, gt=0, le=10)
     universe: str | None = None
     dividends: str = "reinvest"
     cash_rate: float | str = 0.0

@@ -692,7 +692,7 @@ def supported(options: dict[str, Any]) -> str | None:
     """None when the compiled path implements these training options, else the reason it does not.
 
     ``options``: the strategy's parameters (a dict); fields that the compiled
-    path does not know must be at their defaults (passed as ``defaults``)."""
+    path does not know must be at their defaults."""
     if not AVAILABLE:
         return "numba is not installed"
     if options.get("optimizer") not in OPTIMIZER_CODES:
