@@ -53,6 +53,29 @@ def canonical_name(column: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s_\-]", "", column.strip().lower()))
 
 
+# the first bytes of an Excel workbook: xlsx is a zip archive, xls an OLE2 compound file
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def check_readable_file(path: Path, origin: str) -> None:
+    """Raise :class:`InputError` unless ``path`` is a file we can read as a table.
+
+    Says "is a directory" for a folder and "looks like an Excel file" for a workbook
+    whatever its name ends with (a renamed .xlsx would otherwise read as bad utf-8).
+    """
+    if path.is_dir():
+        raise InputError(f"{origin}: is a directory, not a file (name the csv or parquet file inside it)")
+    if not path.is_file():
+        raise InputError(f"{origin}: no such file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise InputError(f"{origin}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(_EXCEL_MAGIC):
+        raise InputError(f"{origin}: this looks like an Excel file (xlsx/xls); save it as CSV first")
+
+
 def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame:
     """Read a CSV or Parquet price file into a validated bars frame (``BARS_SCHEMA``).
 
@@ -62,8 +85,7 @@ def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame
     """
     path = Path(path)
     origin = str(path)
-    if not path.is_file():
-        raise InputError(f"{origin}: no such file")
+    check_readable_file(path, origin)
     return parse_price_frame(_read_raw(path, origin), origin, ticker or _ticker_from_name(path))
 
 
@@ -125,8 +147,7 @@ def read_text_table(path: str | Path) -> pl.DataFrame:
     their row; a missing, unreadable or empty file raises :class:`InputError` naming it."""
     origin = str(path)
     file = Path(path).expanduser()
-    if not file.is_file():
-        raise InputError(f"{origin}: no such file")
+    check_readable_file(file, origin)
     try:
         raw = pl.read_csv(file, infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as exc:

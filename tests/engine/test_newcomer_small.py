@@ -31,3 +31,19 @@ def test_param_without_strategy_goes_to_the_default_strategy(tmp_path) -> None:
     assert json.loads(done.stdout)["config"]["strategies"][0]["name"] == "ma-trend"
     typo = subprocess.run([*cmd, "--param", "windw=100"], env=env, capture_output=True, text=True)
     assert typo.returncode == 2 and "did you mean 'window'?" in typo.stderr
+
+
+def test_a_directory_and_a_renamed_workbook_get_their_own_line(tmp_path) -> None:
+    import pytest
+
+    from feeds.errors import InputError
+    from feeds.files import read_price_file, read_text_table
+
+    with pytest.raises(InputError, match="is a directory"):
+        read_price_file(tmp_path)
+    book = tmp_path / "prices.csv"
+    book.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    with pytest.raises(InputError, match=r"looks like an Excel file \(xlsx/xls\)"):
+        read_price_file(book)
+    with pytest.raises(InputError, match="looks like an Excel file"):
+        read_text_table(book)
