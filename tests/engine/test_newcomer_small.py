@@ -47,3 +47,24 @@ def test_a_directory_and_a_renamed_workbook_get_their_own_line(tmp_path) -> None
         read_price_file(book)
     with pytest.raises(InputError, match="looks like an Excel file"):
         read_text_table(book)
+
+
+def test_one_row_out_of_order_is_named_and_newest_first_is_silent(tmp_path) -> None:
+    import warnings
+
+    from feeds.files import read_price_file
+
+    days = [f"2020-01-{d:02d}" for d in (2, 3, 6, 7, 8, 9, 10, 13)]
+    rows = [f"{d},{100 + i}" for i, d in enumerate(days)]
+    newest = tmp_path / "new.csv"
+    newest.write_text("date,close\n" + "\n".join(reversed(rows)) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_price_file(newest)
+    swapped = [*rows[:3], rows[4], rows[3], *rows[5:]]
+    odd = tmp_path / "odd.csv"
+    odd.write_text("date,close\n" + "\n".join(swapped) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_price_file(odd)
+    assert any("out of order" in str(w.message) and "row" in str(w.message) for w in caught)
