@@ -53,31 +53,27 @@ def canonical_name(column: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s_\-]", "", column.strip().lower()))
 
 
-# the first bytes of spreadsheet files people rename to .csv: xlsx/ods are zip archives, xls is OLE2
-_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+# the first bytes of an Excel workbook: xlsx is a zip archive, xls an OLE2 compound file
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 def check_readable_file(path: Path, origin: str) -> None:
-    """Raise :class:`InputError` (one line naming ``origin``) unless ``path`` is a readable table file.
+    """Raise :class:`InputError` unless ``path`` is a file we can read as a table.
 
-    A directory, a missing path and a spreadsheet saved under a .csv name each get their own sentence.
+    Says "is a directory" for a folder and "looks like an Excel file" for a workbook
+    whatever its name ends with (a renamed .xlsx would otherwise read as bad utf-8).
     """
     if path.is_dir():
-        raise InputError(f"{origin}: is a directory, not a price file (name a .csv or .parquet file in it)")
+        raise InputError(f"{origin}: is a directory, not a file (name the csv or parquet file inside it)")
     if not path.is_file():
         raise InputError(f"{origin}: no such file")
-    if path.suffix.lower() not in (".parquet", ".pq", ".xlsx", ".xls", ".ods"):
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(8)
-        except OSError as exc:
-            raise InputError(f"{origin}: cannot read: {exc.strerror or exc}") from exc
-        if head.startswith(_SPREADSHEET_MAGIC):
-            raise InputError(
-                f"{origin}: looks like an Excel file (xlsx/xls), not CSV text: save it as CSV (File > Save As)"  # noqa: E501
-            )
-    elif path.suffix.lower() in (".xlsx", ".xls", ".ods"):
-        raise InputError(f"{origin}: a spreadsheet file: save it as CSV (File > Save As) and pass that")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise InputError(f"{origin}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(_EXCEL_MAGIC):
+        raise InputError(f"{origin}: this looks like an Excel file (xlsx/xls); save it as CSV first")
 
 
 def read_price_file(path: str | Path, ticker: str | None = None) -> pl.DataFrame:

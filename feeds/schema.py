@@ -106,6 +106,7 @@ def validate_bars(frame: pl.DataFrame, origin: str, fields: dict[str, str] | Non
             f"ticker {first['ticker']}); one bar per day and ticker is required"
         )
 
+    _warn_out_of_order(frame, origin, name)
     frame = frame.sort("ticker", "date")
     _check_daily(frame, origin)
     _check_moves(frame, origin, name)
@@ -183,6 +184,28 @@ def _check_daily(frame: pl.DataFrame, origin: str) -> None:
             ),
             stacklevel=3,
         )
+
+
+def _warn_out_of_order(frame: pl.DataFrame, origin: str, name: Callable[[str], str]) -> None:
+    """Warn, naming the first such row, when a file's dates go back in time in places.
+
+    A file wholly oldest-first or wholly newest-first (per ticker) is sorted silently;
+    one row out of place may be a typo in its date, so it is named before sorting.
+    """
+    steps = frame.sort(ROW).with_columns(step=pl.col("date").diff().over("ticker"))
+    back = steps.filter(pl.col("step") < pl.duration(days=0))
+    forward = steps.filter(pl.col("step") > pl.duration(days=0))
+    if back.height == 0 or forward.height == 0:
+        return
+    odd = back if back.height <= forward.height else forward
+    row = odd.row(0, named=True)
+    warnings.warn(
+        DataQuirkWarning(
+            f"{where(origin, row[ROW], name('date'))}: date {row['date']} ({row['ticker']}) is out of order "
+            f"({odd.height} such row(s)); rows were sorted by date: check that date"
+        ),
+        stacklevel=3,
+    )
 
 
 def _tolerate_quirks(frame: pl.DataFrame, origin: str) -> pl.DataFrame:

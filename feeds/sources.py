@@ -75,7 +75,8 @@ def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | 
         from feeds import panel
 
         # all tickers (benchmarks are chosen later, by Market.select), every bar field a run may use
-        return panel.load_panel(Path(spec.target).expanduser(), columns=("open", "high", "low", "close", "volume"))
+        fields = ("open", "high", "low", "close", "volume")
+        return panel.load_panel(Path(spec.target).expanduser(), columns=fields)
     raise InputError(f"unknown data scheme {spec.scheme!r}")
 
 
