@@ -180,11 +180,8 @@ class SweepSpec(HeadlineOptions):
 
     def common(self) -> dict[str, Any]:
         """The RunConfig fields that are the same in every cell."""
-        names = (
-            "frequency", "cost_bps", "slippage_bps", "execution_lag", "max_leverage", "headline_model",
-            "headline_date_only", "headline_column", "time_column", "timezone", "universe", "dividends",
-            "cash_rate", "device",
-        )  # fmt: skip
+        axes = ("data", "seeds", "tickers", "headlines", "strategies")  # expanded per cell (sweep_grid)
+        names = [n for n in type(self).model_fields if n in RunConfig.model_fields and n not in axes]
         return {n: getattr(self, n) for n in names}
 
 
