@@ -31,7 +31,7 @@ CALENDAR = PRELUDE + (
     "print(time.perf_counter() - t)"
 )
 UNIVERSE = PRELUDE + (
-    "import datetime as dt; from engine.universe import apply_universe; "
+    "import datetime as dt; from engine.pipeline.universe_mask import apply_universe; "
     "from feeds.sample import read_sample; from feeds.market import Market; "
     "m = Market.from_bars(read_sample()).between(dt.date(2004, 12, 30), None); "
     "m = m.select([x for x in m.tickers if not x.startswith('^')]); "

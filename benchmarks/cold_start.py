@@ -1,7 +1,7 @@
 """Stock-RNN benchmark: the first ``backtest run --strategy lstm-stateful`` on a fresh install vs a warm one.
 
 A fresh install has an empty numba cache: the first run compiles the LSTM day
-step (strategies.nn.lstm_kernel) and the fills (engine.fills, vectorbt's
+step (strategies.nn.lstm_kernel) and the fills (engine.pipeline.fills, vectorbt's
 kernels). Here ``NUMBA_CACHE_DIR`` points at a new temporary directory (numba
 then keeps every ``cache=True`` kernel there instead of beside the sources), the
 run is timed once with it empty (cold) and once again with what the cold run

@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from feeds.sources import DataSpec, load_market
 from strategies.lstm import LstmStateful
 from strategies.nn.losses import LOSSES

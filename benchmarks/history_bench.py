@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from feeds.sources import DataSpec, load_market
 from strategies.history import History, PastBuffer
 from strategies.lstm import LstmStateful

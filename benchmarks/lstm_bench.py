@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from feeds.sources import DataSpec, load_market
 from strategies.lstm import LstmStateful
 from strategies.nn.batched_lstm import BatchedLSTM
@@ -85,7 +85,7 @@ def batched(market, backend: str) -> tuple[float, float, np.ndarray]:
 COMPILE_SNIPPET = """
 import time
 t = time.perf_counter()
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from feeds.sources import DataSpec, load_market
 from strategies.lstm import LstmStateful
 m = load_market(DataSpec.parse("sample")).select(["^GSPC"]).head(40)

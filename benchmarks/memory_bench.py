@@ -37,7 +37,7 @@ def dashboard_jobs(runs: int, strategy: str, runs_dir: Path, start: str | None =
     """RSS of this process after the first and after ``runs`` dashboard jobs run to completion."""
     import datetime as dt
 
-    from engine.config import RunConfig
+    from engine.config.run_config import RunConfig
     from engine.dashboard.jobs import Job
 
     config = RunConfig(
@@ -58,8 +58,8 @@ def dashboard_jobs(runs: int, strategy: str, runs_dir: Path, start: str | None =
 
 def sweep_driver(cells: int, strategy: str, runs_dir: Path, start: str | None = None) -> dict[str, Any]:
     """RSS of this process (the sweep driver) after a 1-cell sweep and after a ``cells``-cell sweep."""
-    from engine.store import RunStore
-    from engine.sweep import run_sweep
+    from engine.store.run_store import RunStore
+    from engine.workflows.sweep import run_sweep
 
     store = RunStore(runs_dir)
     grid = {"window": list(range(20, 20 + 5 * cells, 5))}

@@ -63,8 +63,8 @@ def child(argv: list[str]) -> None:
     )  # the CLI module; lazy imports count in their stage
     if argv and argv[0] == "run":
         import engine.cli.report
-        import engine.runner
-        import engine.store
+        import engine.pipeline.runner
+        import engine.store.run_store
 
         def timed(owner: object, name: str, stage: str) -> None:
             original = getattr(owner, name)
@@ -82,18 +82,18 @@ def child(argv: list[str]) -> None:
         import strategies.registry
 
         timed(strategies.registry, "resolve", "resolve strategies")  # imports torch for the LSTMs
-        try:  # engine.prepare since the runner's split; engine.runner in older trees
-            import engine.prepare as preparing
+        try:  # engine.pipeline.prepare since the runner's split; engine.pipeline.runner in older trees
+            import engine.pipeline.prepare as preparing
         except ImportError:
-            preparing = engine.runner
+            preparing = engine.pipeline.runner
         timed(preparing, "prepare", "load data")
-        timed(engine.runner, "generate_targets", "strategy targets")
-        timed(engine.runner, "simulate", "simulation")
-        timed(engine.runner, "compute_metrics", "metrics + evidence")
-        timed(engine.runner, "_evidence", "metrics + evidence")
+        timed(engine.pipeline.runner, "generate_targets", "strategy targets")
+        timed(engine.pipeline.runner, "simulate", "simulation")
+        timed(engine.pipeline.runner, "compute_metrics", "metrics + evidence")
+        timed(engine.pipeline.runner, "_evidence", "metrics + evidence")
         # writing the files (named commit in trees before the store's one writer, RunStore.record)
-        writer = "_commit" if hasattr(engine.store.RunStore, "_commit") else "commit"
-        timed(engine.store.RunStore, writer, "store")
+        writer = "_commit" if hasattr(engine.store.run_store.RunStore, "_commit") else "commit"
+        timed(engine.store.run_store.RunStore, writer, "store")
         timed(engine.cli.report, "render_run", "report")
     try:
         cli.main(argv)

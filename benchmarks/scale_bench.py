@@ -148,15 +148,15 @@ def run_panel_case(folder: str, before: bool) -> dict[str, float]:
 
 def run_case(name: str, n_tickers: int, dense: bool = False) -> dict[str, float]:
     """Run one case in this process; returns wall and CPU seconds of the pipeline."""
-    import engine.simulate
-    from engine.config import RunConfig, StrategySpec
-    from engine.prepare import prepare
-    from engine.runner import execute
+    import engine.pipeline.simulate
+    from engine.config.run_config import RunConfig, StrategySpec
+    from engine.pipeline.prepare import prepare
+    from engine.pipeline.runner import execute
     from strategies.registry import resolve
 
-    engine.simulate._vectorbt()
+    engine.pipeline.simulate._vectorbt()
     if dense:  # the old path: every day, every member in one vectorbt call
-        engine.simulate.COMPRESS_ROWS, engine.simulate.CHUNK_CELLS = False, 10**12
+        engine.pipeline.simulate.COMPRESS_ROWS, engine.pipeline.simulate.CHUNK_CELLS = False, 10**12
 
     frequency, strategies, size = CASES[name]
     for strategy in strategies:

@@ -140,7 +140,7 @@ def _ran_now(summary: str) -> int:
 
 
 def complete_cells(runs: Path) -> dict[str, list[str]]:
-    from engine.store import COMPLETE, RunStore
+    from engine.store.run_store import COMPLETE, RunStore
 
     cells: dict[str, list[str]] = {}
     for info in RunStore(runs).list():
@@ -153,7 +153,7 @@ def verify(runs: Path) -> dict[str, object]:
     """Every folder accounted for; every complete run re-read in full."""
     import polars as pl
 
-    from engine.store import BROKEN, COMPLETE, FAILED, INCOMPLETE, RunStore
+    from engine.store.run_store import BROKEN, COMPLETE, FAILED, INCOMPLETE, RunStore
 
     store = RunStore(runs)
     infos = store.list()

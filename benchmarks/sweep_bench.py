@@ -16,8 +16,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from engine.store import RunStore
-from engine.sweep import completed_cells, run_sweep
+from engine.store.run_store import RunStore
+from engine.workflows.sweep import completed_cells, run_sweep
 
 SPEC = {
     "name": "bench",

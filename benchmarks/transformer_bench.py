@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from feeds.market import Market
 from feeds.sources import DataSpec, load_market
 from strategies.annual import TransformerAnnual

@@ -5,7 +5,7 @@ The Python API (engine.api, docs/python-api.md) is importable from here:
 ``engine.RunConfig``, ``engine.RunResult`` (the typed result; ``RunPayload`` its earlier
 name) and ``engine.load_result``. Submodules are imported on demand (torch and polars
 are slow to import), so these names resolve lazily and ``import engine`` stays cheap.
-(The audit function is ``audit_strategy``: ``engine.audit`` is the submodule.)
+(The audit function is ``audit_strategy``: ``engine.workflows.audit`` is the submodule.)
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.api import Run, audit_strategy, load, make_config, run, runs
-    from engine.config import RunConfig, StrategySpec
-    from engine.result_schema import RunPayload, RunResult, load_result
+    from engine.config.run_config import RunConfig, StrategySpec
+    from engine.store.result_schema import RunPayload, RunResult, load_result
 
 __all__ = [
     "Run",
@@ -35,11 +35,11 @@ __all__ = [
 # name -> module that defines it
 _WHERE = {
     "Run": "engine.api",
-    "RunConfig": "engine.config",
-    "RunPayload": "engine.result_schema",
-    "RunResult": "engine.result_schema",
-    "load_result": "engine.result_schema",
-    "StrategySpec": "engine.config",
+    "RunConfig": "engine.config.run_config",
+    "RunPayload": "engine.store.result_schema",
+    "RunResult": "engine.store.result_schema",
+    "load_result": "engine.store.result_schema",
+    "StrategySpec": "engine.config.run_config",
     "audit_strategy": "engine.api",
     "load": "engine.api",
     "make_config": "engine.api",

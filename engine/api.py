@@ -1,21 +1,21 @@
 """The Python API: run, load and inspect backtests from a notebook or a script.
 
-A thin layer over the pipeline the ``backtest`` CLI drives (``engine.runner``,
-``engine.store``, ``engine.audit``): the same config makes the same run, stored in
+A thin layer over the pipeline the ``backtest`` CLI drives (``engine.pipeline.runner``,
+``engine.store.run_store``, ``engine.workflows.audit``): the same config makes the same run, stored in
 the same runs directory, with the same numbers that ``backtest show`` prints. The
 tables come as polars frames; ``.to_pandas()`` turns any of them into pandas.
 
     import engine
 
     run = engine.run(strategies=["ma-trend"], start="2015-01-01", seeds=3)
-    run.result.strategies[0].cagr   # the typed result (engine.result_schema.RunResult)
+    run.result.strategies[0].cagr   # the typed result (engine.store.result_schema.RunResult)
     run.yearly()          # year x strategy: yield per calendar year (fractions)
     run.equity()          # date, strategy, role, member, equity
     engine.load(run.run_id).summary().to_pandas()
 
 Units: fractions throughout (0.1 = 10%); equity starts at 1. Timing: a weight dated
 day t was decided at t's close from data known by then and fills at the close
-``execution_lag`` days later (engine.timing).
+``execution_lag`` days later (engine.pipeline.timing).
 """
 
 from __future__ import annotations
@@ -31,17 +31,132 @@ from typing import Any
 import polars as pl
 
 from engine import rows
-from engine.audit import AuditReport
-from engine.config import RunConfig, StrategySpec
-from engine.progress import Progress
-from engine.result_schema import RunResult, load_result, parse_result
-from engine.results import REPORTED, SimulatedRun
-from engine.settings import Settings
-from engine.store import RunStore
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.config.settings import Settings
+
+# The surfaces (engine/cli, engine/dashboard) reach the pipeline, the store and the workflows only
+# through these names (tests/test_layers.py): one door.
+from engine.pipeline.exits import (
+    BROKEN_PIPE as BROKEN_PIPE,
+    FAILED as EXITS_FAILED,
+    INTERRUPTED as INTERRUPTED,
+    OK as OK,
+    error_code as error_code,
+    is_broken_pipe as is_broken_pipe,
+    silence_stdout as silence_stdout,
+)
+from engine.pipeline.metrics import (
+    DAYS_PER_YEAR as DAYS_PER_YEAR,
+)
+from engine.pipeline.prepare import (
+    prepare as prepare,
+)
+from engine.pipeline.progress import (
+    Progress,
+    ProgressEvent as ProgressEvent,
+)
+from engine.pipeline.results import REPORTED, SimulatedRun
+from engine.store import (
+    run_notes as run_notes,
+    tracking as tracking,
+)
+from engine.store.result_schema import (
+    RunResult,
+    StrategyEntry as StrategyEntry,
+    UniverseInfo as UniverseInfo,
+    load_result,
+    parse_result,
+)
+from engine.store.run_store import (
+    CANCELLED as CANCELLED,
+    COMPLETE as COMPLETE,
+    FAILED as RUN_STORE_FAILED,
+    INCOMPLETE as INCOMPLETE,
+    PARTIAL as PARTIAL,
+    RunInfo as RunInfo,
+    RunStore,
+    write_json_atomic as write_json_atomic,
+)
+from engine.workflows import (
+    daily as daily,
+    signals as signals,
+)
+from engine.workflows.audit import (
+    AuditReport,
+    audit as audit,
+)
+from engine.workflows.daily import daily as run_daily
+from engine.workflows.first_use import (
+    audit_on_first_use as audit_on_first_use,
+)
+from engine.workflows.plugin_check import CheckResult, check_strategy
+from engine.workflows.record import (
+    run_and_store as run_and_store,
+)
+from engine.workflows.rerun import (
+    rerun as rerun,
+)
+from engine.workflows.sweep import (
+    expand as expand,
+    load_spec as load_spec,
+    run_sweep as run_sweep,
+)
+from engine.workflows.update import (
+    update_run as update_run,
+)
 from feeds.errors import InputError
 from strategies.errors import StrategyError
 
-__all__ = ["Run", "RunResult", "audit_strategy", "load", "load_result", "make_config", "run", "runs"]
+# the public API (docs/python-api.md), then the names the surfaces reach through the door
+__all__ = [
+    "CheckResult",
+    "Run",
+    "RunResult",
+    "audit_strategy",
+    "check_strategy",
+    "load",
+    "load_result",
+    "make_config",
+    "run",
+    "runs",
+]
+__all__ += [
+    "BROKEN_PIPE",
+    "CANCELLED",
+    "COMPLETE",
+    "DAYS_PER_YEAR",
+    "EXITS_FAILED",
+    "INCOMPLETE",
+    "INTERRUPTED",
+    "OK",
+    "PARTIAL",
+    "RUN_STORE_FAILED",
+    "Progress",
+    "ProgressEvent",
+    "RunInfo",
+    "RunStore",
+    "StrategyEntry",
+    "UniverseInfo",
+    "audit",
+    "audit_on_first_use",
+    "daily",
+    "error_code",
+    "expand",
+    "is_broken_pipe",
+    "load_spec",
+    "parse_result",
+    "prepare",
+    "rerun",
+    "run_and_store",
+    "run_daily",
+    "run_notes",
+    "run_sweep",
+    "signals",
+    "silence_stdout",
+    "tracking",
+    "update_run",
+    "write_json_atomic",
+]
 
 StrategiesArg = Iterable[str | tuple[str, Mapping[str, Any]] | StrategySpec] | Mapping[str, Mapping[str, Any]]
 
@@ -93,10 +208,10 @@ def _specs(strategies: StrategiesArg) -> tuple[StrategySpec, ...]:
 class Run:
     """A stored, complete run: its typed result plus the frames stored beside it.
 
-    ``result`` is the run as typed objects (:class:`engine.result_schema.RunResult`:
+    ``result`` is the run as typed objects (:class:`engine.store.result_schema.RunResult`:
     ``run.result.strategies[0].cagr``), read from ``payload``, its JSON form
     (``metrics.json``, what ``--json`` prints, key order included);
-    ``simulated`` the in-memory :class:`engine.results.SimulatedRun` (arrays
+    ``simulated`` the in-memory :class:`engine.pipeline.results.SimulatedRun` (arrays
     included) when this process ran it, else ``None``.
     """
 
@@ -125,7 +240,7 @@ class Run:
         return self.payload
 
     def summary(self) -> pl.DataFrame:
-        """One row per strategy and benchmark: the scalar metrics (engine.metrics), fractions.
+        """One row per strategy and benchmark: the scalar metrics (engine.pipeline.metrics), fractions.
 
         Columns: name, role, stochastic, the metrics in report order, excess_cagr
         (over the primary benchmark), cagr_std (over seeds; 0 when deterministic).
@@ -180,7 +295,7 @@ class Run:
         Columns: strategy, mean_excess_cagr with its bootstrap 95% interval
         (ci95_low, ci95_high), p_mean_excess_positive, share_seeds_beating,
         paired_t_p (null with fewer than two seeds), best_seed with its cagr, psr,
-        dsr and trials, verdict (engine.evidence). Fractions.
+        dsr and trials, verdict (engine.pipeline.evidence). Fractions.
         """
         found = []
         for name, ev in self.result.evidence.items():
@@ -269,15 +384,15 @@ def run(
     Bad input raises :class:`feeds.errors.InputError`; a strategy that fails is
     recorded in ``Run.failed`` with a warning while the others run.
     ``audit_plugins``: audit plugins on first use, as ``backtest run`` does
-    (engine.first_use); a plugin that fails raises :class:`StrategyError` before the run.
+    (engine.workflows.first_use); a plugin that fails raises :class:`StrategyError` before the run.
     """
-    from engine.prepare import prepare
-    from engine.runner import run_and_store
+    from engine.pipeline.prepare import prepare
+    from engine.workflows.record import run_and_store
 
     settings = Settings.resolve(_path(runs_dir), _path(cache_dir))
     prepared = prepare(make_config(config, **fields), cache_dir=settings.cache_dir, progress=progress)
     if audit_plugins:
-        from engine.first_use import audit_on_first_use
+        from engine.workflows.first_use import audit_on_first_use
 
         failed = audit_on_first_use(
             prepared.strategies, prepared.market, prepared.config.seeds, settings.cache_dir, progress=progress
@@ -299,7 +414,7 @@ def run(
 def load(ref: str = "latest", *, runs_dir: Path | str | None = None) -> Run:
     """A stored complete run by id, unique id prefix or ``latest`` (``backtest show``'s argument).
 
-    ``load(ref).result`` is the typed result; :func:`engine.result_schema.load_result`
+    ``load(ref).result`` is the typed result; :func:`engine.store.result_schema.load_result`
     reads only that, without the frames.
     """
     info, payload = RunStore(Settings.resolve(_path(runs_dir)).runs_dir).load_metrics(ref)
@@ -367,15 +482,15 @@ def audit_strategy(
     cache_dir: Path | str | None = None,
     **fields: Any,
 ) -> AuditReport:
-    """Check ``strategy`` for look-ahead, as ``backtest audit`` does (engine.audit).
+    """Check ``strategy`` for look-ahead, as ``backtest audit`` does (engine.workflows.audit).
 
     ``strategy``: a name (or ``(name, params)``); ``seeds``: audit seeds 0..N-1;
     ``fields``: the data to audit on (``data``, ``tickers``, ``start``, ``end``,
     ``headlines``, ...; see :func:`make_config`). The report's ``passed`` is False
     with the first leaking date named when a past weight changed with the future.
     """
-    from engine.audit import audit as run_audit
-    from engine.prepare import prepare
+    from engine.pipeline.prepare import prepare
+    from engine.workflows.audit import audit as run_audit
 
     settings = Settings.resolve(cache_dir=_path(cache_dir))
     config = make_config(strategies=[strategy], seeds=seeds, **fields)

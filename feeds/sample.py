@@ -23,7 +23,7 @@ def read_sample() -> pl.DataFrame:
     Daily closes of ``^GSPC`` and AAPL, AMD, BAC, BBY, CVX, GE, HD, JNJ, JPM, KO,
     LLY, MRK, MSFT, PEP, PFE, PG, RRC, UNH, WMT, XOM from 1990-01-02 to 2022-12-28.
     The stocks' closes are adjusted for splits and dividends; ``^GSPC`` is the S&P 500
-    *price* index (no dividends: the engine adds them, see :mod:`engine.basis`).
+    *price* index (no dividends: the engine adds them, see :mod:`engine.pipeline.basis`).
     """
     stored = pl.read_parquet(SAMPLE_PATH)
     # numpy's true division is correctly rounded, so 3783220 / 1000 is exactly the float

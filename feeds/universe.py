@@ -19,7 +19,7 @@ as a missing member (its old ticker) and an excluded non-member (its new ticker)
 until the rename. The coverage report lists both, so such cases are visible.
 
 The engine turns a universe into a mask with :func:`universe_mask` (how it is
-applied: ``engine.universe``).
+applied: ``engine.pipeline.universe_mask``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Every strategy, built-in or plugin, subclasses one of the styles below and decla
   one portfolio per seed (optionally plus an ``"ensemble"`` member) in one call;
 - ``Params``: a :class:`StrategyParams` model with typed, validated parameters.
 
-Output convention (the timing convention of :mod:`engine.timing`): target weights
+Output convention (the timing convention of :mod:`engine.pipeline.timing`): target weights
 decided at the close of day t, one row per day, one column per ticker, as fractions
 of portfolio value (1.0 = fully invested, negative = short). They are held over
 (t, next decision]. A row of NaN means "no decision: keep holding what you have";

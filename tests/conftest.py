@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from feeds.market import Market
+from feeds.synthetic import business_days, random_walk_market  # noqa: F401  (tests import them from here)
 from tests.payload_schema import (  # noqa: F401 - fixtures and hook registered here
     _checked_payload_sources,
     pytest_terminal_summary,
@@ -23,30 +23,9 @@ def isolated_dirs(tmp_path, monkeypatch):
     """Every test gets its own runs and cache directories."""
     monkeypatch.setenv("STOCKRNN_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("STOCKRNN_CACHE_DIR", str(tmp_path / "cache"))
-    # CLI runs of test plugins skip the first-use audit (tests/engine/test_first_use.py tests it)
+    # CLI runs of test plugins skip the first-use audit (tests/engine/workflows/test_first_use.py tests it)
     monkeypatch.setenv("STOCKRNN_NO_AUDIT", "1")
     return tmp_path
-
-
-def business_days(start: str, n: int) -> np.ndarray:
-    """n weekdays from ``start`` as datetime64[D]."""
-    first = np.busday_offset(np.datetime64(start, "D"), 0, roll="forward")
-    return np.busday_offset(first, np.arange(n), roll="forward")
-
-
-def random_walk_market(
-    n: int = 600,
-    tickers: tuple[str, ...] = ("AAA",),
-    seed: int = 0,
-    start: str = "2015-01-01",
-    drift: float = 0.0004,
-    vol: float = 0.012,
-) -> Market:
-    """A reproducible market of geometric random walks."""
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(drift, vol, size=(n, len(tickers)))
-    close = 100.0 * np.exp(np.cumsum(steps, axis=0))
-    return Market(dates=business_days(start, n), tickers=tickers, close=close, origin="synthetic")
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ problems: list[str] = []  # found since the last test's teardown (module fixture
 @pytest.fixture(autouse=True, scope="session")
 def _checked_payload_sources():
     # session-wide, so runs made by module- and session-scoped fixtures are checked too
-    from engine.results import SimulatedRun
-    from engine.store import RunStore
+    from engine.pipeline.results import SimulatedRun
+    from engine.store.run_store import RunStore
 
     to_dict, load_metrics = SimulatedRun.to_dict, RunStore.load_metrics
 

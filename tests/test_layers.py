@@ -1,10 +1,17 @@
-"""The layers hold: feeds -> strategies -> the engine's pipeline -> its surfaces (cli, dashboard, app.py).
+"""The layers hold: feeds -> strategies -> engine's rooms (config, pipeline, store, workflows) -> the door
+(engine.api) and the rows -> the surfaces (cli, dashboard, app.py).
 
-Every module is parsed (never imported), so an import inside a function counts as
-much as one at the top. A pipeline module (``engine/`` outside ``engine/cli/`` and
-``engine/dashboard/``, ``feeds/``, ``strategies/``) imports no surface library
-(typer, rich, plotly, streamlit) and no surface package; ``feeds`` imports neither
-``strategies`` nor ``engine``; ``strategies`` does not import ``engine``.
+Every module is parsed (never imported), so an import inside a function counts as much as one at the top.
+The arrows run one way (docs/architecture.md):
+
+- ``feeds`` imports nothing of ours; ``strategies`` imports ``feeds`` only;
+- ``engine.config`` imports no other room; ``engine.pipeline`` imports config only (no store, no
+  workflows); ``engine.store`` imports config and the pipeline; ``engine.workflows`` imports config,
+  pipeline and store; ``engine.rows`` reads results (config, pipeline, store), never a workflow;
+- the surfaces (``engine.cli``, ``engine.dashboard``) import only ``engine.api``, ``engine.rows`` and
+  ``engine.config`` of the engine (and each other);
+- nothing below the surfaces imports a surface library (typer, rich, plotly, streamlit);
+- no module sits directly under ``engine/`` other than ``__init__``, ``__main__`` and ``api``.
 """
 
 from __future__ import annotations
@@ -14,32 +21,85 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SURFACE_LIBRARIES = ("typer", "rich", "plotly", "streamlit")
-SURFACE_PACKAGES = ("engine.cli", "engine.dashboard")
+SURFACES = ("engine.cli", "engine.dashboard")
+ROOMS = ("engine.config", "engine.pipeline", "engine.store", "engine.workflows", "engine.rows", "engine.api")
+FLAT_ALLOWED = {"__init__.py", "__main__.py", "api.py"}
 
-# (module path, imported top name or package) that break a rule today, on purpose or until a move lands.
-# Each entry is checked to still be needed: one that no longer matches fails the test, so it is removed.
+# what each part of the tree may import of ours (a prefix list); everything of ours not listed is forbidden
+MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    "feeds": ("feeds",),
+    "strategies": ("feeds", "strategies"),
+    "engine.config": ("feeds", "strategies", "engine.config"),
+    "engine.pipeline": ("feeds", "strategies", "engine.config", "engine.pipeline"),
+    "engine.store": ("feeds", "strategies", "engine.config", "engine.pipeline", "engine.store"),
+    "engine.workflows": (
+        "feeds",
+        "strategies",
+        "engine.config",
+        "engine.pipeline",
+        "engine.store",
+        "engine.workflows",
+    ),
+    "engine.rows": ("feeds", "strategies", "engine.config", "engine.pipeline", "engine.store", "engine.rows"),
+    "engine.api": (
+        "feeds",
+        "strategies",
+        "engine.config",
+        "engine.pipeline",
+        "engine.store",
+        "engine.workflows",
+        "engine.rows",
+        "engine.api",
+    ),
+    "engine.cli": (
+        "feeds",
+        "strategies",
+        "engine.api",
+        "engine.rows",
+        "engine.config",
+        "engine.cli",
+        "engine.dashboard",
+    ),
+    "engine.dashboard": (
+        "feeds",
+        "strategies",
+        "engine.api",
+        "engine.rows",
+        "engine.config",
+        "engine.cli",
+        "engine.dashboard",
+    ),
+    "engine": ("feeds", "strategies", "engine"),  # engine/__init__.py, __main__.py: the package's own names
+}
+OURS = ("feeds", "strategies", "engine")
+
+# (module path, import) that break a rule on purpose, each checked to be still needed
 ALLOWED = {
-    # plugin authors' test kit: check_strategy runs a short backtest and the audit through the engine
-    # (imported inside the function, so `import strategies` never loads the engine)
-    ("strategies/testing.py", "engine"),
+    # plugin authors' test kit: check_strategy runs a short backtest and the audit through the engine's
+    # door, imported inside the function so `import strategies` never loads the engine
+    ("strategies/testing.py", "engine.api"),
 }
 
 
 def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
     """Every module ``path`` imports, anywhere in the file, as absolute dotted names."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    # a module's package (for a package's __init__.py: the package itself)
     package = list(path.relative_to(root).with_suffix("").parts)[:-1]
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolved against the module's package
+            if node.level:
                 base = package[: len(package) - node.level + 1]
-                names.add(".".join([*base, *([node.module] if node.module else [])]))
-            elif node.module:
-                names.add(node.module)
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            # `from engine import api` names the module engine.api
+            names.update(
+                f"{module}.{alias.name}" if module == "engine" and not alias.name.startswith("_") else module
+                for alias in node.names
+            )
     return names
 
 
@@ -47,27 +107,33 @@ def _within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
+def _part(dotted: str) -> str:
+    for key in sorted(MAY_IMPORT, key=len, reverse=True):
+        if _within(dotted, key):
+            return key
+    raise AssertionError(dotted)
+
+
 def layer_violations(root: Path = ROOT) -> set[tuple[str, str]]:
     """(module path, forbidden import) for every import that runs against the layers under ``root``."""
     found: set[tuple[str, str]] = set()
-    for top in ("engine", "feeds", "strategies"):
+    for top in OURS:
         for path in sorted((root / top).rglob("*.py")):
             rel = path.relative_to(root).as_posix()
-            if rel.startswith(("engine/cli/", "engine/dashboard/")) or rel == "engine/__main__.py":
-                continue  # the surfaces (and `python -m engine`, the CLI) may import anything below them
-            forbidden = [*SURFACE_LIBRARIES, *SURFACE_PACKAGES]
-            if top == "feeds":
-                forbidden += ["strategies", "engine"]
-            elif top == "strategies":
-                forbidden += ["engine"]
+            dotted = ".".join(path.relative_to(root).with_suffix("").parts)
+            part = _part(dotted)
+            allowed = MAY_IMPORT[part]
             for name in imported_modules(path, root):
-                hit = next((f for f in forbidden if _within(name, f)), None)
-                if hit is not None:
-                    found.add((rel, hit))
+                if part not in SURFACES and any(_within(name, lib) for lib in SURFACE_LIBRARIES):
+                    found.add((rel, name.split(".")[0]))
+                elif name == "engine":
+                    continue  # the package itself: its lazy public names (engine/__init__.py)
+                elif any(_within(name, ours) for ours in OURS) and not any(_within(name, a) for a in allowed):
+                    found.add((rel, name))
     return found
 
 
-def test_the_pipeline_imports_no_surface_and_no_layer_imports_upwards():
+def test_imports_run_one_way():
     violations = layer_violations()
     unexpected = sorted(violations - ALLOWED)
     assert not unexpected, "imports against the layers (module, import): " + repr(unexpected)
@@ -75,26 +141,38 @@ def test_the_pipeline_imports_no_surface_and_no_layer_imports_upwards():
     assert not stale, "allowed exceptions no longer needed, remove them from ALLOWED: " + repr(stale)
 
 
+def test_no_module_directly_under_engine_but_the_door():
+    flat = sorted(p.name for p in (ROOT / "engine").glob("*.py") if p.name not in FLAT_ALLOWED)
+    assert not flat, f"modules directly under engine/ (put each in its room): {flat}"
+
+
 def test_the_check_sees_imports_inside_functions_and_relative_ones(tmp_path):
     files = {
         "feeds/__init__.py": "",
         "feeds/a.py": "def f():\n    from strategies.base import Strategy\n",
         "strategies/__init__.py": "",
-        "strategies/b.py": "from engine import runner\n",
+        "strategies/b.py": "from engine.pipeline import runner\n",
         "engine/__init__.py": "",
-        "engine/c.py": "import rich.table\nfrom .cli import app\n",
-        "engine/d.py": "import numpy\nfrom engine.store import RunStore\n",
-        "engine/cli/__init__.py": "import typer\nfrom engine import runner\n",
-        "engine/dashboard/page.py": "import streamlit\n",
+        "engine/pipeline/__init__.py": "",
+        "engine/pipeline/c.py": "import rich.table\nfrom ..store import run_store\n",
+        "engine/pipeline/d.py": "import numpy\nfrom engine.config.run_config import RunConfig\n",
+        "engine/store/__init__.py": "",
+        "engine/store/e.py": "def g():\n    from engine.workflows.sweep import run_sweep\n",
+        "engine/cli/__init__.py": (
+            "import typer\nfrom engine.store.run_store import RunStore\nfrom engine import api\n"
+        ),
+        "engine/dashboard/page.py": "import streamlit\nfrom engine import rows\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert layer_violations(tmp_path) == {
-        ("feeds/a.py", "strategies"),
-        ("strategies/b.py", "engine"),
-        ("engine/c.py", "rich"),
-        ("engine/c.py", "engine.cli"),
+        ("feeds/a.py", "strategies.base"),
+        ("strategies/b.py", "engine.pipeline"),
+        ("engine/pipeline/c.py", "rich"),
+        ("engine/pipeline/c.py", "engine.store"),
+        ("engine/store/e.py", "engine.workflows.sweep"),
+        ("engine/cli/__init__.py", "engine.store.run_store"),
     }
 
 
@@ -106,7 +184,7 @@ def test_every_package_is_listed_for_the_wheel():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("engine", "feeds", "strategies")
+        for top in OURS
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found == listed

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         sys.stdout.flush()
     except OSError as exc:  # the reader went away after our last write
-        from engine.exits import BROKEN_PIPE, is_broken_pipe, silence_stdout
+        from engine.api import BROKEN_PIPE, is_broken_pipe, silence_stdout
 
         if not is_broken_pipe(exc):
             raise

@@ -56,7 +56,7 @@ def audit(
     leak is found (the first day whose decision changed is named), when two
     identical runs differ, or when the strategy raises.
     """
-    from engine.prepare import prepare
+    from engine.api import prepare
 
     settings = resolve_settings(cache_dir=cache_dir)
     specs = strategy_specs([strategy], list(param or []))
@@ -90,8 +90,7 @@ def _audit_passes(
     strategy: str, prepared: Any, seeds: tuple[int, ...], *, cuts: int, seed: int | None, workers: int | None
 ) -> Any:
     """The look-ahead audit of the prepared run's one strategy, its progress on a status line."""
-    from engine.audit import audit as run_audit
-    from engine.progress import ProgressEvent
+    from engine.api import ProgressEvent, audit as run_audit
 
     instance = prepared.strategies[0]
     with err.status("auditing") as status:

@@ -40,7 +40,7 @@ def progress_bars(enabled: bool = True, file: Path | None = None) -> Iterator[An
         yield None
         return
     if file is not None:
-        from engine.store import write_json_atomic
+        from engine.api import write_json_atomic
 
         began: dict[str, float] = {}
 

@@ -30,8 +30,7 @@ def track(
     runs_dir: RunsDirOpt = None,
 ) -> None:
     """Keep a stored run current: `backtest daily` continues every tracked run each evening."""
-    from engine import tracking
-    from engine.store import RunStore
+    from engine.api import RunStore, tracking
 
     settings = resolve_settings(runs_dir)
     if remove is not None:
@@ -61,8 +60,7 @@ def daily(
 
     Exit 0: all up to date; 1: a run failed (the others still proceed); 2: bad input.
     """
-    from engine.daily import daily as run_daily
-    from engine.signals import read
+    from engine.api import run_daily, signals
 
     settings = resolve_settings(runs_dir, cache_dir)
     report = run_daily(settings.runs_dir, cache_dir=settings.cache_dir, dry_run=dry_run, log=err.print)
@@ -75,7 +73,7 @@ def daily(
         err.print("no tracked runs (backtest track RUN)")
     for outcome in report.outcomes:
         if outcome.signal is not None:
-            out.print(signal_table(read(settings.runs_dir, outcome.name)))
+            out.print(signal_table(signals.read(settings.runs_dir, outcome.name)))
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
@@ -89,11 +87,11 @@ def signal(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the signal `backtest daily` wrote: the weights to hold from the next session."""
-    from engine.signals import read
+    from engine.api import signals
 
     if date is not None and len(date) != 10:
         raise InputError(f"--date {date!r}: expected YYYY-MM-DD")
-    payload = read(resolve_settings(runs_dir).runs_dir, name, date)
+    payload = signals.read(resolve_settings(runs_dir).runs_dir, name, date)
     if as_json:
         print(json.dumps(payload, indent=2))
         return

@@ -1,6 +1,6 @@
 """Exit codes of the ``backtest`` command: every exception mapped in one place.
 
-The codes and the pipeline's own exceptions are in ``engine.exits``; this module adds
+The codes and the pipeline's own exceptions are in ``engine.api (exits)``; this module adds
 click's usage errors and prints the one line. 0 ok; 2 bad input (an option, a file,
 a row, a field: one clear line) and usage errors (unknown command or option, missing
 argument, a value out of range, no arguments at all: help is printed, then exit 2,
@@ -27,9 +27,9 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from engine.exits import (
+from engine.api import (
     BROKEN_PIPE,
-    FAILED,
+    EXITS_FAILED as FAILED,
     INTERRUPTED,
     OK,
     error_code,

@@ -27,14 +27,14 @@ def parse_cash_rate(text: str) -> float | str:
 
 def resolve_settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN201
     """The runs and cache directories: the options, else the environment, else the defaults."""
-    from engine.settings import Settings
+    from engine.config.settings import Settings
 
     return Settings.resolve(runs_dir=runs_dir, cache_dir=cache_dir)
 
 
 def parse_seeds(seeds: int | None, seed_list: str | None) -> tuple[int, ...]:
     """The seeds of ``--seeds N`` (0..N-1) or ``--seed-list``; the config's default without either."""
-    from engine.config import DEFAULT_SEEDS
+    from engine.config.run_config import DEFAULT_SEEDS
 
     if seeds is not None and seed_list is not None:
         raise InputError("give either --seeds N or --seed-list, not both")
@@ -51,7 +51,7 @@ def parse_seeds(seeds: int | None, seed_list: str | None) -> tuple[int, ...]:
 
 def strategy_specs(names: list[str], params: list[str], base: tuple[Any, ...] = ()) -> tuple[Any, ...]:
     """StrategySpecs from --strategy names and --param assignments (over ``base`` specs' params)."""
-    from engine.config import StrategySpec
+    from engine.config.run_config import StrategySpec
     from strategies.params import parse_assignments
     from strategies.registry import resolve
 
@@ -84,7 +84,7 @@ def run_config(**kwargs: Any) -> Any:
     """A RunConfig of ``kwargs``; its first validation error as an InputError naming the field."""
     from pydantic import ValidationError
 
-    from engine.config import RunConfig
+    from engine.config.run_config import RunConfig
 
     try:
         return RunConfig(**kwargs)
@@ -117,7 +117,7 @@ def config_with_file(
     ctx: typer.Context, path: Path, fields: dict[str, Any], names: list[str], params: list[str]
 ) -> Any:
     """The config of ``--config FILE``, with the options given on the command line on top."""
-    from engine.config_file import load_run_config
+    from engine.config.files import load_run_config
 
     base = load_run_config(path)
     values = base.model_dump()
@@ -156,7 +156,7 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
     )
     names, params = list(o["strategy"] or []), list(o["param"] or [])
     if params and not names and o["config_file"] is None:
-        from engine.config import DEFAULT_STRATEGIES
+        from engine.config.run_config import DEFAULT_STRATEGIES
 
         # --param without --strategy: the parameters of the default strategy (issue 29)
         frequency = getattr(o["frequency"], "value", o["frequency"]) or "daily"
@@ -165,7 +165,7 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
         return config_with_file(ctx, o["config_file"], fields, names, params)
     if not names and params:
         # --param without --strategy sets the parameters of the frequency's default strategies
-        from engine.config import DEFAULT_STRATEGIES
+        from engine.config.run_config import DEFAULT_STRATEGIES
 
         names = list(DEFAULT_STRATEGIES[str(o["frequency"] or "daily")])
     return run_config(**fields, strategies=strategy_specs(names, params))

@@ -1,9 +1,9 @@
 """Terminal reports (rich) of typed run results, so `run`, `show` and `compare` agree.
 
 Every table here formats the rows of :mod:`engine.rows` (the dashboard formats the
-same rows); results are :class:`engine.result_schema.RunResult`, read through
+same rows); results are :class:`engine.api.RunResult`, read through
 attributes (commands type a run's JSON form once, with
-:func:`engine.result_schema.parse_result`).
+:func:`engine.api.parse_result`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from engine import rows
-from engine.result_schema import RunResult, StrategyEntry
+from engine.api import RunInfo, RunResult, StrategyEntry
 from engine.rows import LEGACY_BASIS, num, pct
-from engine.store import RunInfo
 
 __all__ = [
     "LEGACY_BASIS",
@@ -43,7 +42,7 @@ __all__ = [
 
 
 def basis_line(result: RunResult) -> str:
-    """The one line stating a run's basis (engine.basis), printed under every comparison."""
+    """The one line stating a run's basis (engine.api (basis)), printed under every comparison."""
     return rows.basis_line(result)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from engine.api import parse_result
 from engine.cli.console import err, out, progress_bars
 from engine.cli.inputs import resolve_settings, run_options_config
 from engine.cli.options import (
@@ -45,7 +46,6 @@ from engine.cli.options import (
     TimezoneOpt,
     UniverseOpt,
 )
-from engine.result_schema import parse_result
 from feeds.errors import InputError
 
 
@@ -108,9 +108,7 @@ def _compute(
     config: Any, settings: Any, progress_file: Path | None, audit_plugins: bool, ablate: bool
 ) -> tuple[Any, Any]:
     """Prepare, audit plugins on first use, run and store; with ``ablate`` also without the headlines."""
-    from engine.prepare import prepare
-    from engine.runner import run_and_store
-    from engine.store import RunStore
+    from engine.api import RunStore, prepare, run_and_store
 
     store = RunStore(settings.runs_dir)
     with progress_bars(file=progress_file) as progress:
@@ -152,8 +150,7 @@ def _print_ablation(result: Any, without: Any, runs_dir: Path, as_json: bool) ->
 
 def _audit_first_use(prepared: Any, cache_dir: Path) -> None:
     """Plugins never audited under their current version or file: audit now (cached); exit 1 on a leak."""
-    from engine.first_use import audit_on_first_use
-    from engine.progress import ProgressEvent
+    from engine.api import ProgressEvent, audit_on_first_use
 
     with err.status("auditing plugins") as status:
         failures = audit_on_first_use(
@@ -208,8 +205,7 @@ def update(
     run done in one go over the longer data. Data that end before the run's last
     day are refused.
     """
-    from engine.store import RunStore
-    from engine.update import update_run
+    from engine.api import RunStore, update_run
 
     settings = resolve_settings(runs_dir, cache_dir)
     with progress_bars() as progress:
@@ -246,8 +242,7 @@ def rerun(
     Refused when the data have changed since (fingerprint), unless --data is given.
     Exit 1 when the result differs on the same data.
     """
-    from engine.rerun import rerun as rerun_run
-    from engine.store import RunStore
+    from engine.api import RunStore, rerun as rerun_run
 
     settings = resolve_settings(runs_dir, cache_dir)
     with progress_bars() as progress:

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
+from engine.api import parse_result
 from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
 from engine.cli.options import JsonOpt, RunsDirOpt
-from engine.result_schema import parse_result
 from feeds.errors import InputError
 
 WideOpt = Annotated[
@@ -37,8 +37,8 @@ def runs(
     wide: WideOpt = False,
 ) -> None:
     """List stored runs with their status and key figures (--prune: clean up leftovers)."""
+    from engine.api import RunStore
     from engine.cli.report import fit, runs_table
-    from engine.store import RunStore
 
     settings = resolve_settings(runs_dir)
     store = RunStore(settings.runs_dir)
@@ -99,12 +99,12 @@ def show(
     wide: WideOpt = False,
 ) -> None:
     """Print one stored run: the same tables as `backtest run` printed."""
+    from engine.api import RunStore
     from engine.cli.report import render_run
-    from engine.store import RunStore
 
     store = RunStore(resolve_settings(runs_dir).runs_dir)
     if as_config:
-        from engine.config_file import dump_run_config
+        from engine.config.files import dump_run_config
 
         info = store.find(run_id)
         if "config" not in info.manifest:
@@ -119,7 +119,7 @@ def show(
         return
     info, payload = store.load_metrics(run_id)  # the JSON form: --json prints it as stored
     if html is not None:
-        from engine import run_notes
+        from engine.api import run_notes
         from engine.dashboard.tearsheet import tearsheet_html
 
         page = tearsheet_html(
@@ -147,8 +147,8 @@ def compare(
     wide: WideOpt = False,
 ) -> None:
     """Set stored runs side by side: key figures and per-year yields."""
+    from engine.api import RunStore
     from engine.cli.report import basis_lines, compare_table, compare_yearly_table, fit
-    from engine.store import RunStore
 
     if len(run_ids) < 2:
         raise InputError(

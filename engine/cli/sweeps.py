@@ -35,8 +35,7 @@ def sweep(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Run every cell of a sweep that is not complete yet (re-run to resume); cells are ordinary runs."""
-    from engine.store import RunStore
-    from engine.sweep import expand, load_spec, run_sweep
+    from engine.api import RunStore, expand, load_spec, run_sweep
 
     settings = resolve_settings(runs_dir, cache_dir)
     loaded = load_spec(spec)
@@ -81,11 +80,11 @@ def sweep_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
+    from engine.api import RunStore
     from engine.cli.report import num, pct
+    from engine.config.paths import child
     from engine.dashboard.sweep_chart import write_figure  # the chart is the dashboard's, as HTML
-    from engine.paths import child
     from engine.rows import sweep_rows
-    from engine.store import RunStore
 
     settings = resolve_settings(runs_dir)
     default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")

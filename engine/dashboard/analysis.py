@@ -4,7 +4,7 @@ What the stored result does not hold (monthly returns, rolling Sharpe and
 volatility, excess growth, the distribution of daily returns, drawdown periods,
 exposure over time, costs paid) is derived here from the curves of
 :mod:`engine.dashboard.series` and ``weights.parquet`` (decision rows), with the
-conventions of :mod:`engine.metrics` (daily close-to-close returns, start = 1).
+conventions of :mod:`engine.api (metrics)` (daily close-to-close returns, start = 1).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from engine import rows
+from engine.api import DAYS_PER_YEAR, RunResult
 from engine.dashboard.series import Series, thin
 from engine.dashboard.style import COLORS, LAYOUT, value_axis
-from engine.metrics import DAYS_PER_YEAR
-from engine.result_schema import RunResult
 from engine.rows import percent, rounded
 
 ROLLING_DAYS = 252  # "12 months" of trading days for rolling figures
@@ -32,7 +31,7 @@ def monthly_returns(dates: np.ndarray, values: np.ndarray) -> dict[int, list[flo
     """Year -> 12 monthly returns (fractions; None where the period has no close in that month).
 
     Month-end value over the previous month-end value (the initial 1.0 before the
-    first month), the convention of yearly yields in :mod:`engine.metrics`.
+    first month), the convention of yearly yields in :mod:`engine.api (metrics)`.
     """
     months = dates.astype("datetime64[M]")
     ends = np.flatnonzero(np.r_[months[1:] != months[:-1], True])

@@ -1,6 +1,6 @@
 """Plotly figures of stored runs: equity, drawdown, yearly yields, seeds, seed ranks, runs compared.
 
-Drawn from a run's typed result (:class:`engine.result_schema.RunResult`, what
+Drawn from a run's typed result (:class:`engine.api.RunResult`, what
 ``backtest show`` prints) and the curves of :mod:`engine.dashboard.series`; the
 headline figures are the stored ones, so the dashboard and the CLI agree by
 construction. Tearsheet panels derived from the curves are in
@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 import polars as pl
 
 from engine import rows
+from engine.api import RunResult
 from engine.dashboard.series import Loaded, compare_series, drawdown, series, thin
 from engine.dashboard.style import BENCH_STYLES, COLORS, LAYOUT, value_axis
-from engine.result_schema import RunResult
 from engine.rows import percent
 
 

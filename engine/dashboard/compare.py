@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.api import COMPLETE
 from engine.dashboard import charts, reads, tables
 from engine.dashboard.run_view import show_table
-from engine.store import COMPLETE
 
 
 def compare_runs() -> None:

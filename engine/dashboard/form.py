@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from feeds.errors import InputError
 from feeds.sources import DataSpec
 

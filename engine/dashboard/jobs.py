@@ -39,13 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import RunConfig
+from engine.api import CANCELLED, PARTIAL, RunStore, write_json_atomic
+from engine.config.run_config import RunConfig
 from engine.dashboard.isolated import isolated_command
 from engine.dashboard.worker import ERROR, OUTPUT, PROGRESS, RESULT, write_request
-from engine.store import CANCELLED, PARTIAL, RunStore, write_json_atomic
 
 JOBS = ".jobs"
-# stages the runner reports besides one per strategy (engine.runner.execute)
+# stages the runner reports besides one per strategy (engine.api.execute)
 STAGES = ("data", "embedding headlines", "simulation", "evidence", "storing")
 
 

@@ -16,16 +16,14 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import run_notes
+from engine.api import COMPLETE, RunInfo, RunResult, RunStore, parse_result, run_notes
+from engine.config.settings import Settings
 from engine.dashboard.tearsheet import tearsheet_html
-from engine.result_schema import RunResult, parse_result
 from engine.rows import SweepRow, sweep_rows
-from engine.settings import Settings
-from engine.store import COMPLETE, RunInfo, RunStore
 
 
 def settings() -> Settings:
-    """Runs and cache directories as the environment says now (engine.settings)."""
+    """Runs and cache directories as the environment says now (engine.config.settings)."""
     return Settings.resolve()
 
 
@@ -148,5 +146,5 @@ def run_labels(root: str, stamp: int) -> dict[str, str]:
 
 
 def annotation(run_id: str) -> dict[str, str]:
-    """A run's label and notes (engine.run_notes)."""
+    """A run's label and notes (engine.api (run_notes))."""
     return run_notes.read(runs_root() / run_id)

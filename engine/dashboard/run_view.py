@@ -12,10 +12,9 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import run_notes
+from engine.api import RunResult, run_notes
 from engine.dashboard import analysis, charts, reads, tables
 from engine.dashboard.series import Series, series
-from engine.result_schema import RunResult
 from engine.rows import NA, display_name, seeded
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
+from engine.api import COMPLETE, INCOMPLETE, RUN_STORE_FAILED as FAILED, RunInfo
 from engine.dashboard import reads
 from engine.dashboard.jobs import CANCELLED, running_job_ids
 from engine.dashboard.run_view import show_run, show_table
-from engine.store import COMPLETE, FAILED, INCOMPLETE, RunInfo
 
 
 def status_of(info: RunInfo, running: dict[str, Any]) -> str:

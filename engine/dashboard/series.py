@@ -1,7 +1,7 @@
 """The curves the dashboard draws, from a run's stored equity: one :class:`Series` per line.
 
 Drawn from ``equity.parquet`` (date, strategy, role, member, equity; start = 1)
-and the run's typed result (:class:`engine.result_schema.RunResult`) for names.
+and the run's typed result (:class:`engine.api.RunResult`) for names.
 Naming, the same in every table and chart: a stochastic strategy's table row
 "NAME · seed mean (N seeds)" is the mean of its seeds' figures; "NAME · ensemble"
 trades the seeds' mean prediction; a chart line "NAME · average of seed curves"
@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 
 from engine import rows
+from engine.api import RunResult
 from engine.dashboard.style import BENCH_STYLES, COLORS
-from engine.result_schema import RunResult
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +89,7 @@ def series(result: RunResult, equity: pl.DataFrame) -> list[Series]:
 
 
 def drawdown(values: np.ndarray) -> np.ndarray:
-    """Drawdown from the running peak, the initial 1.0 counting as the first peak (engine.metrics)."""
+    """Drawdown from the running peak, the initial 1.0 counting as the first peak (engine.api (metrics))."""
     return values / np.maximum(np.maximum.accumulate(values), 1.0) - 1.0
 
 

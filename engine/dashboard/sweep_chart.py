@@ -4,7 +4,7 @@ The rows come from :func:`engine.rows.sweep_rows`, read from
 the store only (the runs tagged with the sweep id). Per cell: mean CAGR over seeds
 ± std, share of seeds beating buy-and-hold, mean Sharpe, and for the cell's best
 seed the PSR and DSR of its daily returns in excess of buy-and-hold, where the
-DSR's trials are every seed of every cell of the sweep (see ``engine.evidence``):
+DSR's trials are every seed of every cell of the sweep (see ``engine.api (evidence)``):
 with many cells, the best cell needs a much larger excess Sharpe before it stops
 looking like luck.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from engine.api import COMPLETE
 from engine.rows import SweepRow
-from engine.store import COMPLETE
 
 __all__ = ["sweep_figure", "write_figure"]
 

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from engine import rows
+from engine.api import DAYS_PER_YEAR, RunResult, StrategyEntry, UniverseInfo
 from engine.dashboard.series import Loaded, compare_series, drawdown
-from engine.metrics import DAYS_PER_YEAR
-from engine.result_schema import RunResult, StrategyEntry, UniverseInfo
 from engine.rows import NA, percent, rounded
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from engine.api import RunResult
 from engine.dashboard.analysis import (
     cost_rows,
     drawdown_periods,
@@ -27,7 +28,6 @@ from engine.dashboard.analysis import (
 from engine.dashboard.charts import drawdown_figure, equity_figure, seed_distribution_figure, yearly_figure
 from engine.dashboard.series import series
 from engine.dashboard.tables import config_lines, metrics_rows, yearly_rows
-from engine.result_schema import RunResult
 from engine.rows import NA
 
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from engine import daily, signals, tracking
+from engine.api import daily, signals, tracking
 from engine.dashboard.reads import runs_root, store
 from feeds.errors import InputError
 

@@ -27,9 +27,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from engine.config import RunConfig
-from engine.progress import Progress, ProgressEvent
-from engine.store import write_json_atomic
+from engine.api import Progress, ProgressEvent, write_json_atomic
+from engine.config.run_config import RunConfig
 from feeds.errors import InputError
 from strategies.errors import StrategyError
 
@@ -40,7 +39,7 @@ REQUEST, PROGRESS, RESULT, ERROR, OUTPUT = (
     "error.txt",
     "output.txt",
 )
-JOB_ENV = "STOCKRNN_JOB"  # the runner writes it into the run's manifest as "job" (engine.runner)
+JOB_ENV = "STOCKRNN_JOB"  # the runner writes it into the run's manifest as "job" (engine.api (runner))
 
 
 def write_request(
@@ -70,7 +69,7 @@ def read_request(folder: Path) -> tuple[RunConfig, Path | None, list[str]]:
 
 
 def progress_writer(path: Path) -> Progress:
-    """A progress callback (:class:`engine.progress.Progress`) that keeps the latest event in ``path``.
+    """A progress callback (:class:`engine.api.Progress`) that keeps the latest event in ``path``.
 
     The file holds :meth:`ProgressEvent.to_dict` plus ``stage_started`` (first event
     of the stage) and ``time``, Unix seconds: the page estimates the time left in the

@@ -1,6 +1,6 @@
 """The rows every surface formats a run from: tables and lines as typed values, no markup.
 
-Read from the typed result (:class:`engine.result_schema.RunResult`); the terminal
+Read from the typed result (:class:`engine.store.result_schema.RunResult`); the terminal
 report (rich), the dashboard (plotly/streamlit) and the sweep report format these
 rows and nothing else, so they show the same figures under the same names. Values
 are fractions (0.1 = 10%) or ``None`` where a figure is undefined or does not

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.result_schema import StrategyEntry
+from engine.store.result_schema import StrategyEntry
 
 # --- picks of annual strategies ---------------------------------------
 

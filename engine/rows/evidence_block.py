@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.result_schema import RunResult
 from engine.rows.format import NA, num, pct
 from engine.rows.run import basis_line
+from engine.store.result_schema import RunResult
 
 # --- picks of annual strategies ---------------------------------------
 
@@ -30,7 +30,7 @@ class Line:
 
 
 def evidence_lines(result: RunResult) -> list[Line]:
-    """The short 'is it a fluke?' block under the comparison table (see engine.evidence)."""
+    """The short 'is it a fluke?' block under the comparison table (see engine.pipeline.evidence)."""
     if not result.evidence:
         return []
     lines = [Line(" (same days; daily returns)", "heading", f"Evidence vs {result.benchmark.name}")]

@@ -1,6 +1,6 @@
 """The rows of one run: names, basis, summary table, per-seed figures, yearly yields, notes, config.
 
-Read from the typed result (:class:`engine.result_schema.RunResult`); values are
+Read from the typed result (:class:`engine.store.result_schema.RunResult`); values are
 fractions or ``None``.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.result_schema import Aggregate, RunResult, Scalars, StrategyEntry, UniverseInfo
 from engine.rows.format import LEGACY_BASIS, difference, fmt_value
+from engine.store.result_schema import Aggregate, RunResult, Scalars, StrategyEntry, UniverseInfo
 
 
 # --- names ---------------------------------------
@@ -37,7 +37,7 @@ def row_label(entry: StrategyEntry) -> str:
 
 
 def basis_line(result: RunResult) -> str:
-    """The one line stating a run's basis (engine.basis), printed under every comparison."""
+    """The one line stating a run's basis (engine.pipeline.basis), printed under every comparison."""
     return (result.basis.statement if result.basis else "") or LEGACY_BASIS
 
 
@@ -192,7 +192,7 @@ def other_notes(result: RunResult) -> list[str]:
 
 def coverage_lines(universe: UniverseInfo) -> list[str]:
     """Per year held: members at the decision close, how many had prices, which were missing."""
-    from engine.universe import SHOWN_MISSING
+    from engine.pipeline.universe_mask import SHOWN_MISSING
 
     lines = [f"universe {universe.spec}: members with prices at each decision close (year held)"]
     for year, entry in universe.coverage.items():

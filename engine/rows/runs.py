@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.result_schema import RunResult
 from engine.rows.format import difference
 from engine.rows.run import YearlyColumn, basis_line, yearly_columns
+from engine.store.result_schema import RunResult
 
 
 # --- stored runs ---------------------------------------
@@ -35,7 +35,7 @@ def short_data(spec: str) -> str:
 
 
 def runs_rows(infos: Iterable[Any]) -> list[RunsRow]:
-    """One row per stored run (``engine.store.RunInfo``), in the order given (the store's: newest first)."""
+    """One row per stored run (``engine.store.run_store.RunInfo``), in the order given (newest first)."""
     rows = []
     for info in infos:
         m = info.manifest  # the store's manifest (not a run's JSON form): status, config, headline

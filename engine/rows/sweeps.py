@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from engine.evidence import daily_returns, deflated_sharpe, probabilistic_sharpe, sharpe_moments
-from engine.result_schema import parse_result
-from engine.store import BROKEN, COMPLETE, FAILED, RunStore
+from engine.pipeline.evidence import daily_returns, deflated_sharpe, probabilistic_sharpe, sharpe_moments
+from engine.store.result_schema import parse_result
+from engine.store.run_store import BROKEN, COMPLETE, FAILED, RunStore
 from feeds.errors import InputError
 
 _FIGURES = (

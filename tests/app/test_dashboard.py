@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.jobs import Job, active_jobs
 from engine.dashboard.launch import page_path
 from engine.dashboard.tables import metrics_rows
-from engine.result_schema import parse_result
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
+from engine.pipeline.runner import prepare
+from engine.store.result_schema import parse_result
+from engine.store.run_store import RunStore
+from engine.workflows.record import run_and_store
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 # app.py (``streamlit run app.py`` in a checkout) serves the package's page; `backtest dashboard` serves
@@ -189,7 +190,7 @@ def test_a_reloaded_page_reattaches_to_a_running_job(runs, csv_file):
 
 
 def test_the_sweeps_tab_shows_a_sweep(runs, csv_file):
-    from engine.sweep import run_sweep
+    from engine.workflows.sweep import run_sweep
 
     spec = {
         "name": "tiny",
@@ -238,7 +239,7 @@ def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, mon
 
 
 def test_a_universe_run_shows_its_coverage(runs, tmp_path):
-    from tests.engine.test_universe import long_market
+    from tests.engine.pipeline.test_universe_mask import long_market
 
     members = tmp_path / "members.csv"
     members.write_text("ticker,start,end\nAAA,2010-01-01,\nBBB,2010-01-01,2012-06-30\nLATE,2011-01-01,\n")

@@ -76,7 +76,7 @@ def test_the_docs_example_runs_and_its_yearly_frame_is_what_backtest_show_prints
 
 def test_frames_match_the_in_memory_result(doc_namespace):
     run = doc_namespace["run"]
-    result = run.simulated  # the in-memory arrays (engine.results.SimulatedRun)
+    result = run.simulated  # the in-memory arrays (engine.pipeline.results.SimulatedRun)
     strategy = result.strategies[0]
     curve = run.equity().filter(pl.col("strategy") == strategy.name).sort("date")
     assert np.array_equal(curve["equity"].to_numpy(), strategy.equity[:, 0])

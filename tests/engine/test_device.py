@@ -10,9 +10,9 @@ import torch
 from typer.testing import CliRunner
 
 from engine.cli import app, main
-from engine.config import RunConfig
-from engine.manifest import device_record
-from engine.sweep import _init_worker, ray_task_options
+from engine.config.run_config import RunConfig
+from engine.store.manifest import device_record
+from engine.workflows.sweep import _init_worker, ray_task_options
 from strategies.nn.device import (
     check_device_spec,
     current_device,
@@ -120,7 +120,7 @@ def test_ray_tasks_ask_for_a_gpu() -> None:
 
 
 def test_rerun_pins_the_run_device_or_says_it_differs() -> None:
-    from engine.rerun import _same_device
+    from engine.workflows.rerun import _same_device
 
     config = RunConfig()
     pinned, note = _same_device(config, {"device": {"used": "cpu"}})

@@ -1,7 +1,7 @@
 """Issue 27 (model half): equal weight after costs, and no trade on the data's last row.
 
 Both are strict xfails until the fee-neutral fill rule and the last-row rule land
-(engine/fills.py, engine/timing.py): they pin the target, not today's behaviour.
+(engine/pipeline/fills.py, engine/pipeline/timing.py): they pin the target, not today's behaviour.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.simulate import Costs, simulate
+from engine.pipeline.simulate import Costs, simulate
 from tests.conftest import business_days
 
 

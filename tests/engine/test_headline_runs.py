@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.audit import audit
-from engine.config import RunConfig, StrategySpec
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.runner import prepare
+from engine.store.run_store import RunStore
+from engine.workflows.audit import audit
+from engine.workflows.record import run_and_store
 from strategies.lstm import LstmStateful
 from tests.conftest import random_walk_market, write_yahoo_csv
 

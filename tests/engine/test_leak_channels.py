@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.audit import audit
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
+from engine.workflows.audit import audit
 from feeds.market import Market
 from strategies.history import History
 from tests.conftest import random_walk_market

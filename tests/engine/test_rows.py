@@ -15,11 +15,12 @@ from rich.text import Text
 
 from engine import rows
 from engine.cli import report
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard import tables
-from engine.result_schema import RunPayload, RunResult, load_result, parse_result
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
+from engine.pipeline.runner import prepare
+from engine.store.result_schema import RunPayload, RunResult, load_result, parse_result
+from engine.store.run_store import RunStore
+from engine.workflows.record import run_and_store
 from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from engine.metrics import yearly_yields
+from engine.pipeline.metrics import yearly_yields
 from feeds.errors import DataQuirkWarning
 from feeds.exchange_calendar import (
     CALENDAR_START,

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds import universe_fetch as uf
-from feeds import yahoo
+from feeds import universe_fetch as uf, yahoo
 from feeds.universe import read_universe_file
 
 TODAY = dt.date(2021, 1, 4)

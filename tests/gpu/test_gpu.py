@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import RunConfig
-from engine.prepare import prepare
-from engine.runner import execute
+from engine.config.run_config import RunConfig
+from engine.pipeline.prepare import prepare
+from engine.pipeline.runner import execute
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

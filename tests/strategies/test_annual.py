@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.audit import audit, perturb_after
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
+from engine.workflows.audit import audit, perturb_after
 from feeds.market import Market
 from strategies.annual import LstmAnnual, TransformerAnnual, monthly_features
 from strategies.baselines import MomentumAnnual

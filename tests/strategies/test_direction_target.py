@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.audit import audit
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
+from engine.workflows.audit import audit
 from strategies.annual import LstmAnnual, TransformerAnnual
 from strategies.learning import LearningParams, SignalParams, to_target, weights_for
 from strategies.lstm import LstmStateful, LstmStateless
@@ -16,8 +16,7 @@ from strategies.nn.optim import SGD, make_optimizer
 from strategies.nn.signals import probabilities_to_weights
 from strategies.transformer import Transformer
 from tests.conftest import random_walk_market
-from tests.strategies.test_annual import SMALL as ANNUAL_SMALL
-from tests.strategies.test_annual import universe
+from tests.strategies.test_annual import SMALL as ANNUAL_SMALL, universe
 from tests.strategies.test_transformer_strategy import SMALL as TRANSFORMER_SMALL
 
 

@@ -11,12 +11,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.audit import audit
-from engine.config import RunConfig, StrategySpec
-from engine.drive import generate_targets
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
-from engine.update import update_run
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.drive import generate_targets
+from engine.pipeline.runner import prepare
+from engine.store.run_store import RunStore
+from engine.workflows.audit import audit
+from engine.workflows.record import run_and_store
+from engine.workflows.update import update_run
 from strategies.lstm import LstmStateful, LstmStateless
 from tests.conftest import random_walk_market, write_yahoo_csv
 

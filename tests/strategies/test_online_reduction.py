@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.audit import audit
-from engine.drive import Resume, generate_targets
+from engine.pipeline.drive import Resume, generate_targets
+from engine.workflows.audit import audit
 from strategies.lstm import LstmStateful, LstmStateless
 from tests.conftest import random_walk_market
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.store import COMPLETE, RunStore
+from engine.store.run_store import COMPLETE, RunStore
 from strategies.registry import PLUGINS_ENV, entries, resolve
 from tests.conftest import random_walk_market, write_yahoo_csv
 from tests.fixtures import bad_plugins

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from engine.cli.scaffold import compatible_range, scaffold
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from strategies.history import History
 from strategies.seeded import SeededOnlineStrategy
 from strategies.testing import check_strategy, synthetic_market

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.audit import audit
-from engine.config import RunConfig, StrategySpec
-from engine.drive import generate_targets
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
-from engine.update import update_run
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.drive import generate_targets
+from engine.pipeline.runner import prepare
+from engine.store.run_store import RunStore
+from engine.workflows.audit import audit
+from engine.workflows.record import run_and_store
+from engine.workflows.update import update_run
 from strategies.history import History
 from strategies.transformer import Transformer
 from tests.conftest import random_walk_market, write_yahoo_csv
@@ -72,7 +73,7 @@ def test_walk_forward_splits_never_overlap_the_predicted_period(market):
 
 def test_rolling_window_and_future_independence_of_a_fit(market):
     """Refitting at a year end on data with a different future gives the same model."""
-    from engine.audit import perturb_after
+    from engine.workflows.audit import perturb_after
 
     rolling = {**SMALL, "train_window": "rolling", "train_years": 1.0}
     cut = int(np.flatnonzero(market.year_end)[1])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from stockrnn_gru.strategy import GruOnline
 
-from engine.audit import audit
-from engine.config import RunConfig, StrategySpec
-from engine.prepare import prepare
-from engine.runner import execute
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.prepare import prepare
+from engine.pipeline.runner import execute
+from engine.workflows.audit import audit
 from feeds.market import Market
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from engine.cli import main
 from engine.cli.report import evidence_lines, render_run
-from engine.result_schema import Evidence, RunResult, StrategyEntry
+from engine.store.result_schema import Evidence, RunResult, StrategyEntry
 
 
 def cli(capsys, *args):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import RunConfig, StrategySpec
-from engine.result_schema import parse_result
-from engine.runner import prepare, run_and_store
-from engine.store import RunStore
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.runner import prepare
+from engine.store.result_schema import parse_result
+from engine.store.run_store import RunStore
+from engine.workflows.record import run_and_store
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.isolated import isolated_command, package_root
 from engine.dashboard.jobs import Job
-from engine.store import RunStore
+from engine.store.run_store import RunStore
 from tests.conftest import random_walk_market, write_yahoo_csv
 from tests.engine.dashboard.test_jobs import wait
 

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.jobs import JOBS, Job, active_jobs, plain_error, running_job_ids
-from engine.store import RunStore, write_json_atomic
+from engine.store.run_store import RunStore, write_json_atomic
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RunConfig, StrategySpec
+from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.jobs import JOBS, Job, plain_error
 from engine.dashboard.worker import ERROR, OUTPUT, RESULT, progress_writer, run_job, write_request
-from engine.store import RunStore
+from engine.store.run_store import RunStore
 from tests.conftest import random_walk_market, write_yahoo_csv
 from tests.engine.dashboard.test_jobs import wait
 

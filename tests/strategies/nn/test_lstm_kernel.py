@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import Field
 
-from engine.drive import generate_targets
+from engine.pipeline.drive import generate_targets
 from strategies.lstm import LstmStateful, LstmStateless, StatefulParams
 from tests.conftest import random_walk_market
 

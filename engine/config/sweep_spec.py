@@ -1,0 +1,167 @@
+"""A sweep's spec and its grid: the spec file read and checked, the cells it expands to, their keys.
+
+A sweep spec (TOML or YAML) names the grid::
+
+    name = "loss-ablation"          # the sweep id (default: the file's stem)
+    data = "sample"                 # or a list: one axis of the grid
+    seeds = 10                      # number of seeds (0..N-1) or a list; every cell runs them all, batched
+    cost_bps = 5.0
+    cash_rate = 0.0                 # or "csv:PATH"; dividends = "reinvest" (engine.pipeline.basis)
+    periods = [["1995-01-01", "2022-12-31"]]   # optional axis of [start, end]
+    tickers = [["^GSPC"]]                      # optional axis of ticker lists
+    headlines = [false, "csv:news.csv"]        # optional axis: off / a source
+
+    [[strategies]]
+    name = "lstm-stateful"
+    params = { hidden = 32 }                   # fixed
+    grid = { loss = ["mse", "linex", "huber"] } # crossed
+
+The spec is validated by :class:`engine.config.run_config.SweepSpec` (every RunConfig field;
+unknown keys rejected, by name, with a suggestion; strategy parameters checked
+against the strategy). Each cell is a :class:`RunConfig` with one strategy; its key is a hash of that
+config, so a cell is the same cell whatever the order of the spec. Running the
+cells: :mod:`engine.workflows.sweep`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config.files import read_mapping
+from engine.config.paths import check_name
+from engine.config.run_config import RunConfig, SweepSpec, validate
+from feeds.errors import InputError
+
+SpecDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str  # hash of the config: stable across spec order and runs
+    config: RunConfig
+    label: str  # human-readable: strategy and the varying values
+
+
+def load_spec(path: Path) -> SweepSpec:
+    """Read and validate a TOML or YAML sweep spec (typed); bad files name the file, key and problem."""
+    raw = read_mapping(path, "sweep spec")
+    raw.setdefault("name", path.stem)
+    # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
+    raw["name"] = check_name(raw["name"], f"sweep spec {path}: sweep name")
+    return validate_spec(raw, f"sweep spec {path}")
+
+
+def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SweepSpec:
+    """``spec`` checked against :class:`SweepSpec` (unknown keys named, with a suggestion), typed.
+
+    Strategy parameters (``params`` and ``grid`` names) are checked against each
+    strategy's own parameters when the strategy can be loaded; an unknown strategy
+    is left to fail as its cells' error.
+    """
+    from strategies.params import build_params
+    from strategies.registry import resolve
+
+    for period in _axis(spec.get("periods", [None])):
+        _period(period, str(spec.get("name", "?")))  # one clear line for a malformed [start, end]
+    model = validate(SweepSpec, spec, where)
+    for i, entry in enumerate(model.strategies):
+        try:
+            cls = resolve(entry.name)
+        except InputError:
+            continue
+        names = {**entry.params, **{k: v[0] for k, v in entry.grid.items() if v}}
+        try:
+            build_params(cls.Params, names, entry.name)
+        except InputError as exc:
+            raise InputError(f"{where}: strategies[{i}]: {exc}") from None
+        empty = [k for k, v in entry.grid.items() if not v]
+        if empty:
+            raise InputError(f"{where}: strategies[{i}].grid.{empty[0]}: an empty list of values")
+    return model
+
+
+def _axis(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _period(value: Any, sweep: str) -> tuple[Any, Any]:
+    """A ``periods`` entry: [start, end] (either may be empty), or nothing for all the data."""
+    if not value:
+        return (None, None)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise InputError(f"sweep {sweep}: periods entry {value!r}: expected [start, end]")
+    return (value[0] or None, value[1] or None)
+
+
+def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
+    """``spec`` as the typed :class:`SweepSpec` (a dict, e.g. built in a notebook, is validated)."""
+    if isinstance(spec, SweepSpec):
+        return spec
+    return validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
+
+
+def expand(spec: SweepSpec | SpecDict) -> list[Cell]:
+    """Every cell of the grid, in spec order; duplicates (same config) once."""
+    model = spec_model(spec)
+    seeds = tuple(range(model.seeds)) if isinstance(model.seeds, int) else tuple(model.seeds)
+    datas = _axis(model.data)
+    periods = [tuple(p) if p else (None, None) for p in model.periods]
+    ticker_sets = [tuple(t) if t else () for t in model.tickers]
+    headline_options = [h or None for h in _axis(model.headlines)]
+    common = model.common()
+    cells: dict[str, Cell] = {}
+    for entry in model.strategies:
+        names = list(entry.grid)
+        for values in itertools.product(*(entry.grid[n] for n in names)):
+            params = {**entry.params, **dict(zip(names, values, strict=True))}
+            for data, (start, end), tickers, headlines in itertools.product(
+                datas, periods, ticker_sets, headline_options
+            ):
+                config = validate(
+                    RunConfig,
+                    {
+                        "data": data,
+                        "tickers": tickers,
+                        "strategies": ({"name": entry.name, "params": params},),
+                        "seeds": seeds,
+                        "start": start,
+                        "end": end,
+                        "headlines": headlines,
+                        **common,
+                    },
+                    f"sweep {model.name}: cell {entry.name} {params}",
+                )
+                varying = [f"{n}={v}" for n, v in zip(names, values, strict=True)]
+                varying += [f"data={data}"] if len(datas) > 1 else []
+                varying += [f"period={start}..{end}"] if len(periods) > 1 else []
+                varying += [f"tickers={','.join(tickers)}"] if len(ticker_sets) > 1 else []
+                varying += [f"headlines={'on' if headlines else 'off'}"] if len(headline_options) > 1 else []
+                key = cell_key(config)
+                cells.setdefault(key, Cell(key, config, " ".join([entry.name, *varying])))
+    return list(cells.values())
+
+
+# Config fields added after sweeps were first stored: left out of the key while at their default, so
+# cells stored before the field existed keep their keys (a sweep resumes instead of recomputing them).
+# ``dividends`` and ``cash_rate`` are deliberately not here: their defaults changed the basis
+# (total return), so cells stored on the old price-only basis are recomputed.
+KEY_OPTIONAL = ("universe", "headline_column", "time_column", "timezone", "device")
+
+
+def cell_key(config: RunConfig) -> str:
+    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when not at their default).
+
+    The data's fingerprint is checked separately (a cell is done only on the current data).
+    """
+    data = config.model_dump(mode="json")
+    defaults = RunConfig().model_dump(mode="json")
+    for name in KEY_OPTIONAL:
+        if name in data and data[name] == defaults.get(name):
+            data.pop(name)
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

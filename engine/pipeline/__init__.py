@@ -1,0 +1,1 @@
+"""Data -> weights -> simulation -> metrics and evidence; imports neither the store nor the workflows."""

@@ -1,0 +1,1 @@
+"""Run folders: the writer and the checked reader, the result schema, manifest, checkpoints, locks."""

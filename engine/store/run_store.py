@@ -1,0 +1,522 @@
+"""The results store: one folder per run under a runs directory.
+
+Layout of ``<runs_dir>/<run_id>/``::
+
+    manifest.json    config, data fingerprint, package versions, seeds, status, times (UTC)
+    metrics.json     the run's results in their one JSON form (engine.pipeline.results)
+    equity.parquet   date, strategy, role, member, equity   (trading period)
+    weights.parquet  date, strategy, role, member, ticker, weight   (decision rows only)
+    checkpoint/      online strategies' state, to continue the run (engine.store.checkpoints)
+
+Atomicity: a run is written in ``<run_id>.partial/`` and renamed to ``<run_id>/``
+only when every file is on disk, so a killed run never looks complete. While it is
+written, its process holds a claim on the run id (``engine.store.locks``, released by
+the kernel if the process dies): a ``.partial`` folder with a held claim is
+``running``, one without is ``incomplete`` (killed or interrupted) and
+``backtest runs --prune`` removes it once it is older than a given age.
+
+A run's status is derived from the files it needs, each checked: ``list`` does a
+cheap check (manifest readable and naming this run; metrics.json, equity.parquet
+and weights.parquet present, metrics.json ending its JSON object, Parquet files
+framed by their magic bytes; every checkpoint complete) and ``load_metrics`` a
+full one (metrics.json parsed with the keys readers use, Parquet footers and
+columns read). A folder failing either is ``broken`` with the reason; a listing
+never raises on a bad folder. ``latest`` is the newest complete run by the
+creation time its manifest records (UTC), not the highest folder name. The
+``sweeps/`` folder (sweep reports) and dot-files (locks) are not runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from engine.config.paths import RESERVED, check_name, check_runs_dir
+from engine.pipeline.progress import Progress
+from engine.pipeline.results import SimulatedRun, clean
+from engine.store import checkpoints
+from engine.store.locks import CLAIMS, Claim, runs_dir_lock
+from engine.store.manifest import finished_manifest
+from feeds.errors import InputError
+from strategies.errors import StrategyError
+
+PARTIAL = ".partial"
+COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
+CANCELLED = "cancelled"  # a dashboard job stopped by the user (engine.dashboard.jobs): published, removable
+FRAMES = ("equity.parquet", "weights.parquet")
+FRAME_COLUMNS = {
+    "equity.parquet": {"date", "strategy", "role", "member", "equity"},
+    "weights.parquet": {"date", "strategy", "role", "member", "ticker", "weight"},
+}
+# what report, show, compare and sweep-report read of metrics.json
+METRICS_KEYS = ("run_id", "period", "strategies", "benchmark", "benchmarks")
+ENTRY_KEYS = ("name", "role", "cagr", "yearly", "aggregate")
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique id: ``YYYYMMDD-HHMMSS-xxxxxx``, the time in UTC."""
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def created_utc(manifest: dict[str, Any]) -> dt.datetime | None:
+    """The run's recorded creation time in UTC (older manifests without a zone: local time)."""
+    try:
+        when = dt.datetime.fromisoformat(str(manifest["created_at"]))
+    except (KeyError, ValueError):
+        return None
+    return when.astimezone(dt.UTC)  # a naive time is taken as local, as it was written
+
+
+class RunFailed(Exception):
+    """A run that failed elsewhere (a sweep's worker): its message is recorded as it is."""
+
+
+def error_message(exc: BaseException) -> str:
+    """Bad input and broken strategies speak for themselves; anything else gets its type."""
+    if isinstance(exc, (InputError, StrategyError, RunFailed)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _claim_key(run_id: str) -> str:
+    return f"run-{run_id}"
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON to ``path`` via a temp file and rename (never a half-written file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(clean(payload), fh, indent=2, allow_nan=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A row of ``backtest runs``."""
+
+    run_id: str
+    path: Path
+    status: str
+    manifest: dict[str, Any]
+    error: str = ""
+
+    @property
+    def created(self) -> str:
+        return str(self.manifest.get("created_at", ""))[:19]
+
+    def sort_key(self) -> tuple[str, str]:
+        """Newest first when sorted descending: recorded creation time (UTC), then run id."""
+        when = created_utc(self.manifest)
+        return (when.isoformat() if when else "", self.run_id)
+
+
+class RunStore:
+    """Runs under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = check_runs_dir(Path(root))
+        self._claims: dict[str, Claim] = {}  # runs this process is writing
+
+    # writing -------------------------------------------------------------------------
+    def record(
+        self,
+        run_id: str,
+        manifest: dict[str, Any],
+        compute: Callable[[], SimulatedRun],
+        *,
+        started: float | None = None,
+        progress: Progress | None = None,
+    ) -> SimulatedRun:
+        """Write run ``run_id``: the only writer of run folders (runs, updates, reruns, sweep cells).
+
+        Claims the run id and creates ``<run_id>.partial/`` with a ``running`` manifest,
+        then calls ``compute``: its result is written and published ``complete``; an
+        exception is recorded ``failed`` with :func:`error_message` (a :class:`RunFailed`
+        with its own message) and re-raised. Ctrl-C (or a kill) leaves the partial folder,
+        listed ``incomplete`` once the claim is gone. ``started``: when the computation
+        began (``time.time()``; default now), for the manifest's ``duration_s``.
+        ``progress``: ``("storing", 0, 1)`` before the files are written.
+        """
+        started = time.time() if started is None else started
+        self._begin(run_id, manifest)
+        try:
+            result = compute()
+        except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
+            self._fail(run_id, finished_manifest(manifest, started), error_message(exc))
+            raise
+        if progress:
+            progress("storing", 0, 1)
+        self._commit(result, finished_manifest(manifest, started, result))
+        return result
+
+    def _begin(self, run_id: str, manifest: dict[str, Any]) -> Path:
+        """Create the partial folder of a new run with a ``running`` manifest (claimed until published)."""
+        check_name(run_id, "run id")
+        folder = self.root / f"{run_id}{PARTIAL}"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        claim = Claim.try_acquire(self.root, _claim_key(run_id))
+        if claim is None:
+            raise InputError(f"run {run_id} is being written by another process")
+        self._claims[run_id] = claim
+        folder.mkdir(exist_ok=False)
+        write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
+        return folder
+
+    def _commit(self, result: SimulatedRun, manifest: dict[str, Any]) -> Path:
+        """Write the results of a finished run and publish it atomically."""
+        folder = self.root / f"{result.run_id}{PARTIAL}"
+        payload = result.to_dict()
+        _write_frames(folder, result)
+        checkpoints.save(folder, [r.checkpoint for r in result.strategies if r.checkpoint is not None])
+        write_json_atomic(folder / "metrics.json", payload)
+        write_json_atomic(
+            folder / "manifest.json",
+            {
+                **manifest,
+                "run_id": result.run_id,
+                "status": COMPLETE,
+                "headline": _headline(payload),
+            },
+        )
+        return self._publish(folder, result.run_id)
+
+    def _fail(self, run_id: str, manifest: dict[str, Any], error: str) -> Path:
+        """Record a run that failed, with its error message, and publish it."""
+        folder = self.root / f"{run_id}{PARTIAL}"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(
+            folder / "manifest.json", {**manifest, "run_id": run_id, "status": FAILED, "error": error}
+        )
+        return self._publish(folder, run_id)
+
+    def cancel(self, run_id: str, error: str) -> Path | None:
+        """Publish the ``.partial`` folder of a run whose writer was stopped (a dashboard job) as
+        ``cancelled`` with ``error``; None when there is no such folder (finished, or never begun)."""
+        folder = self.root / f"{check_name(run_id, 'run id')}{PARTIAL}"
+        if not folder.is_dir():
+            return None
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        write_json_atomic(
+            folder / "manifest.json", {**manifest, "run_id": run_id, "status": CANCELLED, "error": error}
+        )
+        os.rename(folder, self.root / run_id)
+        return self.root / run_id
+
+    def _publish(self, folder: Path, run_id: str) -> Path:
+        final = self.root / check_name(run_id, "run id")
+        _fsync_dir(folder)
+        os.rename(folder, final)
+        _fsync_dir(self.root)
+        claim = self._claims.pop(run_id, None)
+        if claim is not None:
+            claim.release()
+        return final
+
+    # reading -------------------------------------------------------------------------
+    def list(self) -> list[RunInfo]:
+        """Every run folder, newest first (by recorded creation time), with its status.
+
+        Never raises on bad folders: they are listed ``broken`` with the reason.
+        """
+        if not self.root.is_dir():
+            return []
+        infos = []
+        for folder in self.root.iterdir():
+            if folder.name.startswith(".") or folder.name in RESERVED or not folder.is_dir():
+                continue
+            infos.append(self._info(folder))
+        return sorted(infos, key=RunInfo.sort_key, reverse=True)
+
+    def _info(self, folder: Path) -> RunInfo:
+        """A folder's status from the cheap check (see the module docstring)."""
+        partial = folder.name.endswith(PARTIAL)
+        run_id = folder.name.removesuffix(PARTIAL)
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("manifest is not an object")
+        except (OSError, ValueError) as exc:
+            manifest, problem = {}, f"unreadable manifest: {exc}"
+        else:
+            problem = ""
+        if partial:
+            if Claim.is_held(self.root, _claim_key(run_id)):
+                return RunInfo(run_id, folder, RUNNING, manifest, "being written by a live process")
+            return RunInfo(
+                run_id,
+                folder,
+                INCOMPLETE,
+                manifest,
+                "never finished (killed or interrupted); `backtest runs --prune` removes it",
+            )
+        if problem:
+            return RunInfo(run_id, folder, BROKEN, manifest, problem)
+        if manifest.get("run_id") != run_id:
+            return RunInfo(
+                run_id,
+                folder,
+                BROKEN,
+                manifest,
+                f"the manifest is that of run {manifest.get('run_id')!r} (renamed or linked folder?)",
+            )
+        status = manifest.get("status")
+        if status in (FAILED, CANCELLED):
+            return RunInfo(run_id, folder, status, manifest, str(manifest.get("error", "")))
+        if status != COMPLETE:
+            return RunInfo(run_id, folder, BROKEN, manifest, f"status {status!r} in a published folder")
+        damage = _cheap_damage(folder)
+        if damage:
+            return RunInfo(run_id, folder, BROKEN, manifest, damage)
+        return RunInfo(run_id, folder, COMPLETE, manifest, str(manifest.get("error", "")))
+
+    def find(self, ref: str) -> RunInfo:
+        """A run by id, unique id prefix, or ``latest`` (the newest complete run by creation time)."""
+        runs = self.list()
+        if ref in ("latest", "last"):
+            done = [r for r in runs if r.status == COMPLETE]
+            if not done:
+                raise InputError(f"no complete runs in {self.root}")
+            return done[0]
+        exact = [r for r in runs if r.run_id == ref]
+        matches = exact or [r for r in runs if r.run_id.startswith(ref)]
+        if not matches:
+            raise InputError(f"no run {ref!r} in {self.root} (see `backtest runs`)")
+        if len(matches) > 1:
+            raise InputError(f"run id {ref!r} is ambiguous: {', '.join(r.run_id for r in matches[:5])}")
+        return matches[0]
+
+    def _complete(self, ref: str) -> RunInfo:
+        info = self.find(ref)
+        if info.status != COMPLETE:
+            raise InputError(
+                f"run {info.run_id} is {info.status}" + (f": {info.error}" if info.error else "")
+            )
+        return info
+
+    def load_metrics(self, ref: str) -> tuple[RunInfo, dict[str, Any]]:
+        """The JSON results of a complete run, after the full check of its files."""
+        info = self._complete(ref)
+        try:
+            metrics = _full_check(info.path, info.run_id)
+        except _Damaged as exc:
+            raise InputError(f"run {info.run_id} is broken: {exc}") from None
+        return info, metrics
+
+    def load_equity(self, ref: str) -> pl.DataFrame:
+        """Equity curves of a complete run: date, strategy, role, member, equity."""
+        return self._frame(ref, "equity.parquet")
+
+    def load_weights(self, ref: str) -> pl.DataFrame:
+        """Decision rows of a complete run: date, strategy, role, member, ticker, weight."""
+        return self._frame(ref, "weights.parquet")
+
+    def _frame(self, ref: str, name: str) -> pl.DataFrame:
+        info = self._complete(ref)
+        try:
+            return pl.read_parquet(info.path / name)
+        except Exception as exc:  # any reader error is damage on disk, not a bug of ours
+            raise InputError(f"run {info.run_id} is broken: {name}: {type(exc).__name__}: {exc}") from None
+
+    def load_checkpoints(self, ref: str) -> dict[str, checkpoints.Checkpoint]:
+        """Checkpoints of a complete run's online strategies, by strategy label."""
+        return checkpoints.load(self.find(ref).path)
+
+    def remove(self, ref: str) -> Path:
+        info = self.find(ref)
+        _remove(info.path)
+        return info.path
+
+    def prunable(self, older_than_hours: float) -> list[RunInfo]:
+        """Leftovers ``prune`` would remove: incomplete ``.partial`` folders whose newest file is
+        older than ``older_than_hours`` (and whose writer is gone), broken runs, and cancelled runs."""
+        cutoff = time.time() - older_than_hours * 3600.0
+        return [
+            info
+            for info in self.list()
+            if info.status in (BROKEN, CANCELLED)
+            or (info.status == INCOMPLETE and _newest_mtime(info.path) <= cutoff)
+        ]
+
+    def prune(self, infos: list[RunInfo]) -> list[Path]:
+        """Remove these leftovers (from :meth:`prunable`), re-checked under the runs directory's lock."""
+        removed = []
+        with runs_dir_lock(self.root):
+            for info in infos:
+                now = self._info(info.path) if info.path.exists() or info.path.is_symlink() else None
+                if now is None or now.status not in (BROKEN, CANCELLED, INCOMPLETE):
+                    continue  # finished, or being written again, since it was listed
+                _remove(info.path)
+                removed.append(info.path)
+            # empty lock files of dead processes (harmless, but clutter): free ones are removed
+            for path in sorted((self.root / CLAIMS).glob("*.lock")):
+                claim = Claim.try_acquire(self.root, path.stem)
+                if claim is not None:
+                    claim.release()
+        return removed
+
+
+class _Damaged(Exception):
+    """A run's file is missing or damaged (the message says which and how)."""
+
+
+def _cheap_damage(folder: Path) -> str:
+    """Why a published complete run is damaged, by the cheap check; '' when it looks whole."""
+    try:
+        metrics = folder / "metrics.json"
+        size = metrics.stat().st_size
+        if size == 0:
+            return "metrics.json is empty"
+        with open(metrics, "rb") as fh:
+            fh.seek(max(0, size - 64))
+            if not fh.read().rstrip().endswith(b"}"):
+                return "metrics.json is truncated"
+        for name in FRAMES:
+            path = folder / name
+            size = path.stat().st_size
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+                fh.seek(max(0, size - 4))
+                tail = fh.read(4)
+            if size < 12 or head != b"PAR1" or tail != b"PAR1":
+                return f"{name} is truncated or not Parquet"
+        cp = folder / checkpoints.FOLDER
+        if cp.is_dir():
+            for meta in cp.glob("*.json"):
+                for suffix in (".pt", ".targets.npy"):
+                    if not (cp / f"{meta.stem}{suffix}").is_file():
+                        return f"checkpoint {meta.stem}{suffix} is missing"
+    except FileNotFoundError as exc:
+        return f"{Path(str(exc.filename)).name} is missing"
+    except OSError as exc:
+        return f"unreadable: {exc}"
+    return ""
+
+
+def _full_check(folder: Path, run_id: str) -> dict[str, Any]:
+    """metrics.json parsed with the keys readers use, Parquet footers and columns read."""
+    import pyarrow.parquet as pq
+
+    damage = _cheap_damage(folder)
+    if damage:
+        raise _Damaged(damage)
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _Damaged(f"metrics.json: {exc}") from None
+    if not isinstance(metrics, dict):
+        raise _Damaged("metrics.json is not an object")
+    missing = [k for k in METRICS_KEYS if k not in metrics]
+    if missing:
+        raise _Damaged(f"metrics.json lacks {', '.join(missing)}")
+    if metrics["run_id"] != run_id:
+        raise _Damaged(f"metrics.json is that of run {metrics['run_id']!r}")
+    entries = metrics["strategies"], metrics["benchmarks"]
+    if not all(isinstance(e, list) for e in entries) or not isinstance(metrics["benchmark"], dict):
+        raise _Damaged("metrics.json: strategies, benchmark or benchmarks has the wrong type")
+    for entry in [*entries[0], *entries[1], metrics["benchmark"]]:
+        lacking = [k for k in ENTRY_KEYS if not isinstance(entry, dict) or k not in entry]
+        if lacking:
+            raise _Damaged(f"metrics.json: an entry lacks {', '.join(lacking)}")
+    for name in FRAMES:
+        try:
+            columns = set(pq.read_schema(folder / name).names)
+        except Exception as exc:  # whatever pyarrow says about a damaged file
+            raise _Damaged(f"{name}: {type(exc).__name__}: {exc}") from None
+        if not FRAME_COLUMNS[name] <= columns:
+            raise _Damaged(f"{name} lacks columns {sorted(FRAME_COLUMNS[name] - columns)}")
+    return metrics
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The newest modification time of a folder and the files in it (seconds since the epoch)."""
+    times = [folder.lstat().st_mtime]
+    if folder.is_dir() and not folder.is_symlink():
+        times += [p.lstat().st_mtime for p in folder.rglob("*")]
+    return max(times)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()  # a link: remove the link, never what it points at
+    else:
+        shutil.rmtree(path)
+
+
+def _headline(payload: dict[str, Any]) -> dict[str, Any]:
+    """Key figures for listings: the first strategy's CAGR against buy-and-hold.
+
+    Formatted for the listings (``cagr``: "4.59%"), and as fractions (``cagr_value``) for the API.
+    """
+    first = (payload["strategies"] or [payload["benchmark"]])[0]
+    fmt = lambda v: "—" if v is None else f"{v * 100:.2f}%"  # noqa: E731
+    return {
+        "period": f"{payload['period']['start']}..{payload['period']['end']}",
+        "strategy": first["name"],
+        "cagr": fmt(first["cagr"]),
+        "benchmark_cagr": fmt(payload["benchmark"]["cagr"]),
+        "cagr_value": first["cagr"],
+        "benchmark_cagr_value": payload["benchmark"]["cagr"],
+    }
+
+
+def _write_frames(folder: Path, result: SimulatedRun) -> None:
+    equity_parts, weight_parts = [], []
+    for item in (*result.strategies, *result.benchmarks):
+        n, m = item.equity.shape
+        equity_parts.append(
+            pl.DataFrame(
+                {
+                    "date": np.tile(result.dates, m),
+                    "strategy": item.name,
+                    "role": item.role,
+                    "member": np.repeat([str(x) for x in item.members], n),
+                    "equity": item.equity.T.reshape(-1),
+                }
+            )
+        )
+        rows, cols = np.nonzero(~np.all(np.isnan(item.targets), axis=2))
+        k = len(item.tickers)
+        weight_parts.append(
+            pl.DataFrame(
+                {
+                    "date": np.repeat(result.data_dates[rows], k),
+                    "strategy": item.name,
+                    "role": item.role,
+                    "member": np.repeat(np.array([str(x) for x in item.members], dtype=object)[cols], k),
+                    "ticker": np.tile(np.array(item.tickers, dtype=object), len(rows)),
+                    "weight": item.targets[rows, cols].reshape(-1),
+                },
+                schema_overrides={"member": pl.String, "ticker": pl.String},
+            )
+        )
+    pl.concat(equity_parts).write_parquet(folder / "equity.parquet")
+    pl.concat(weight_parts).write_parquet(folder / "weights.parquet")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,412 @@
+"""The look-ahead audit: a strategy's past weights must not change when the future does.
+
+Passes, each in a fresh interpreter (``subprocess``, one pass per process) so that no module
+state, cache or memo can carry answers from one pass to another, and each given
+only the data of its pass (pickled to the child; nothing else is in its memory):
+
+1. the full data, twice. If the two runs differ the strategy is not deterministic
+   for a fixed seed ("two identical runs differ: unseeded randomness?"): reported
+   as its own finding, not as look-ahead, since nothing can be compared then;
+2. for each cut day c: (a) the data truncated after c, as real copies
+   (:meth:`feeds.market.Market.head`), and (b) the full length with everything
+   after c replaced by another future (:func:`replace_future`). Every weight
+   decided on or before c must equal, bit for bit, the weight of the full run.
+
+The first day whose decision changed is named. Cuts are spread evenly over the
+strategy's trading period (from its first decision; on year ends for annual
+strategies). The replacement future is drawn from a random seed per audit,
+printed with the result, so a strategy cannot be tuned to one fixed path; pass
+``seed`` to reproduce an audit.
+
+Day-by-day strategies are driven only through the cut in pass 2 (later decisions
+are not compared), which keeps the audit's cost near 2 + cuts full runs.
+
+What the audit cannot see: a strategy that gets the real future from outside the
+data it is given (e.g. reading a price file itself) decides the same in every
+pass. The implausibility flag of every run (:mod:`engine.pipeline.plausibility`) is the
+check for that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.pipeline.drive import generate_targets
+from engine.pipeline.progress import Progress
+from engine.pipeline.timing import first_decision
+from feeds.errors import InputError
+from feeds.market import Market
+from strategies.base import Strategy
+from strategies.errors import StrategyError
+from strategies.registry import resolve, spec_of
+
+DEFAULT_CUTS = 8
+BLOCK_DAYS = 20  # resampled blocks keep about a month of volatility clustering
+MAX_DROP = 0.95  # a replaced delta never takes a price to zero or below
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The audit's outcome.
+
+    ``finding``: ``"pass"``, ``"look-ahead"``, ``"nondeterministic"``, ``"error"``
+    (a pass raised) or ``"no-decision"``. ``first_leak``: the first day whose
+    decision changed (ISO date), when there is one. ``seed``: the seed of the
+    replacement futures.
+    """
+
+    strategy: str
+    passed: bool
+    cut_dates: list[str]
+    runs: int
+    first_leak: str | None = None
+    problems: list[str] = field(default_factory=list)
+    finding: str = "pass"
+    seed: int | None = None
+
+    def summary(self) -> str:
+        seed = f"; replacement futures from seed {self.seed}" if self.seed is not None else ""
+        if self.passed:
+            return (
+                f"{self.strategy}: no look-ahead found ({len(self.cut_dates)} cuts: "
+                f"{', '.join(self.cut_dates)}; {self.runs} runs, each in a fresh process{seed})"
+            )
+        head = {
+            "look-ahead": f"LOOK-AHEAD: first changed decision on {self.first_leak}",
+            "nondeterministic": "NOT DETERMINISTIC (not a look-ahead finding; the audit cannot judge it)",
+            "error": "ERROR while auditing",
+            "no-decision": "NO DECISION to audit",
+        }[self.finding]
+        more = f" (and {len(self.problems) - 1} more: see --json)" if len(self.problems) > 1 else ""
+        return f"{self.strategy}: {head}: {self.problems[0]}{more}{seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> int | None:
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    rows = np.flatnonzero(~same.reshape(len(a), -1).all(axis=1))
+    return int(rows[0]) if rows.size else None
+
+
+def replace_future(market: Market, cut: int, seed: int) -> Market:
+    """``market`` with every row after ``cut`` replaced by another future.
+
+    Deltas after the cut: magnitudes resampled in blocks of ``BLOCK_DAYS`` days
+    from the whole data (same days for every ticker), each with the direction
+    opposite to the real delta of that day (a real 0 becomes a fall), so every
+    future day moves differently from reality. Closes are rebuilt from the last
+    close at or before the cut; open/high/low keep their ratio to the close;
+    volume and feature rows come from the resampled days. Days without a bar stay
+    without one; dates and the calendar are unchanged (they are known ahead).
+    """
+    n, k = market.close.shape
+    m = n - cut - 1
+    if m <= 0:
+        return market
+    rng = np.random.default_rng(seed)
+    real = market.deltas
+    starts = rng.integers(1, max(2, n - BLOCK_DAYS + 1), size=-(-m // BLOCK_DAYS))
+    source = (starts[:, None] + np.arange(BLOCK_DAYS)[None, :]).ravel()[:m]
+    source = np.minimum(source, n - 1)
+    future = real[cut + 1 :]
+    size = np.abs(real[source])
+    size = np.where(np.isnan(size), np.abs(future), size)
+    size = np.where(np.isnan(size), 0.01, size)
+    direction = np.where(future > 0, -1.0, 1.0)
+    deltas = np.clip(direction * size, -MAX_DROP, None)
+    close = market.close.copy()
+    last = _last_known(market.close[: cut + 1])
+    fresh = np.isnan(last)  # tickers without a bar yet: their first level is made up too
+    last = np.where(fresh, np.nanmean(market.close[: cut + 1]) if cut >= 0 else 100.0, last)
+    last = np.where(np.isnan(last), 100.0, last) * np.where(fresh, np.exp(rng.normal(0, 0.5, k)), 1.0)
+    for i in range(m):
+        row = cut + 1 + i
+        has_bar = ~np.isnan(market.close[row])
+        moved = np.where(np.isnan(future[i]), last, last * (1.0 + deltas[i]))
+        close[row] = np.where(has_bar, moved, np.nan)
+        last = np.where(has_bar, moved, last)
+    bars = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = close[cut + 1 :] / market.close[cut + 1 :]
+    for name, values in market.bars.items():
+        new = values.copy()
+        new[cut + 1 :] = values[source] if name == "volume" else values[cut + 1 :] * ratio
+        bars[name] = new
+    features = {}
+    for name, values in market.features.items():
+        new = np.array(values, copy=True)
+        new[cut + 1 :] = values[source]
+        features[name] = new
+    return replace(market, close=close, bars=bars, features=features)
+
+
+def perturb_after(market: Market, cut: int, seed: int = 20240611) -> Market:
+    """:func:`replace_future` with a fixed default seed (for tests that need one other future)."""
+    return replace_future(market, cut, seed)
+
+
+def _last_known(close: np.ndarray) -> np.ndarray:
+    """Per ticker, the last non-NaN close of ``close`` (n, k); NaN where there is none."""
+    valid = ~np.isnan(close)
+    idx = np.where(valid.any(axis=0), len(close) - 1 - np.argmax(valid[::-1], axis=0), 0)
+    out = close[idx, np.arange(close.shape[1])]
+    return np.where(valid.any(axis=0), out, np.nan)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One pass of the audit, as sent to a fresh process."""
+
+    kind: str  # "full", "again", "truncated", "replaced"
+    cut: int | None
+    spec: str
+    params: dict[str, Any]
+    market: Market
+    seeds: tuple[int, ...]
+    max_leverage: float
+    until: int | None
+    environment: dict[str, str]
+
+
+def run_pass(job: Pass) -> tuple[str, np.ndarray | str]:
+    """In the child: build the strategy from its spec and run it on the pass's data only."""
+    os.environ.update(job.environment)
+    try:
+        strategy = resolve(job.spec)(job.params)
+        targets = generate_targets(
+            strategy, job.market, job.seeds, max_leverage=job.max_leverage, until=job.until
+        ).targets
+    except (StrategyError, InputError) as exc:
+        return "error", str(exc)
+    return "ok", targets
+
+
+def _spawn(job: Pass, folder: Path, index: int) -> tuple[str, np.ndarray | str]:
+    """Run ``job`` in a fresh interpreter (``engine.workflows.audit_worker``) and return its result."""
+    job_path, out_path = folder / f"pass{index}.pkl", folder / f"result{index}.pkl"
+    job_path.write_bytes(pickle.dumps(job))
+    # the hash seed must be in the child's environment: setting it inside a running interpreter does nothing
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.workflows.audit_worker", str(job_path), str(out_path)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not out_path.exists():
+        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no message"]
+        return "error", f"the pass's process exited with code {done.returncode}: {tail[0]}"
+    result = pickle.loads(out_path.read_bytes())  # written by our own worker, just now
+    out_path.unlink()
+    return result
+
+
+def _pass_environment() -> dict[str, str]:
+    """What a child needs to find the same strategies: the plugins dirs."""
+    from strategies.registry import PLUGINS_ENV
+
+    return {PLUGINS_ENV: os.environ.get(PLUGINS_ENV, "")}
+
+
+def audit(
+    strategy: str | type[Strategy] | Callable[[], Strategy],
+    market: Market,
+    seeds: tuple[int, ...],
+    *,
+    params: Mapping[str, Any] | None = None,
+    cuts: int = DEFAULT_CUTS,
+    max_leverage: float = 1.0,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Audit ``strategy`` on ``market``.
+
+    ``strategy``: a registered name, ``module:Class``, ``file.py:Class``, a class, or
+    a factory returning an instance (its class and parameters are used: each pass
+    builds its own instance from them in its own process). ``params``: the
+    strategy's parameters (default: the factory's, else the defaults); ``seed``: the replacement futures' seed
+    (default: a fresh random one, reported); ``workers``: processes at a time
+    (default: the CPU count). ``progress``: the determinism stage (0 of 2 passes),
+    then ``"passes"`` in cut passes finished. See the module docstring for what is run.
+    """
+    spec, values, label, frequency = _strategy(strategy, params)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    passes = _Passes(spec, values, seeds, max_leverage, _pass_environment())
+    say = progress or (lambda _stage, _done, _total: None)
+    with (
+        tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
+        ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as threads,
+    ):
+        submit = passes.submitter(threads, Path(tmp))
+        say(DETERMINISM, 0, 2)
+        full, finding = _full_twice(submit, passes, market)
+        if finding is not None:
+            return AuditReport(label, False, [], 2, None, [finding[1]], finding[0], seed)
+        assert full is not None
+        first = first_decision(full)
+        picks = np.array([], dtype=int) if first is None else cut_days(market, frequency, first, cuts)
+        if picks.size == 0:
+            problem = "the strategy never decided on this data" if first is None else NO_CUT
+            return AuditReport(label, False, [], 2, None, [problem], "no-decision", seed)
+        leaks, errors = _cut_passes(submit, passes, market, full, picks, seed, say)
+    cut_dates = [str(market.dates[c]) for c in picks]
+    return _verdict(label, market.dates, cut_dates, 2 + 2 * int(picks.size), leaks, errors, seed)
+
+
+DETERMINISM = "full data, twice (determinism), each in a fresh process"
+NO_CUT = "no decision day with a future to replace"
+Submit = Callable[[Pass], "Future[tuple[str, np.ndarray | str]]"]
+
+
+@dataclass(frozen=True)
+class _Passes:
+    """What every pass of one audit shares: the strategy's spec and parameters, seeds, leverage."""
+
+    spec: str
+    params: dict[str, Any]
+    seeds: tuple[int, ...]
+    max_leverage: float
+    environment: dict[str, str]
+
+    def job(self, kind: str, data: Market, cut: int | None = None, until: int | None = None) -> Pass:
+        return Pass(
+            kind, cut, self.spec, self.params, data, self.seeds, self.max_leverage, until, self.environment
+        )
+
+    @staticmethod
+    def submitter(threads: ThreadPoolExecutor, folder: Path) -> Submit:
+        """Submit passes to fresh processes (``_spawn``), numbered for their files in ``folder``."""
+        counter = itertools.count()
+        return lambda one: threads.submit(_spawn, one, folder, next(counter))
+
+
+def _strategy(
+    strategy: str | type[Strategy] | Callable[[], Strategy], params: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any], str, str]:
+    """(spec a fresh process resolves, full parameters, label, frequency) of the audited strategy."""
+    if not isinstance(strategy, str | type):
+        made = strategy()
+        strategy = type(made)
+        params = made.params.model_dump() if params is None else params
+    spec = strategy if isinstance(strategy, str) else spec_of(strategy)
+    if spec.startswith("__main__:"):
+        raise InputError(
+            f"strategy {spec}: a class defined in the script being run cannot be rebuilt in the audit's "
+            "fresh processes; move it to a module or a file and pass module:Class or file.py:Class"
+        )
+    probe = resolve(spec)(dict(params or {}))
+    return spec, probe.params.model_dump(), probe.label(), probe.frequency
+
+
+def _full_twice(
+    submit: Submit, passes: _Passes, market: Market
+) -> tuple[np.ndarray | None, tuple[str, str] | None]:
+    """The full run's targets, or (finding, problem) when a run failed or the two runs differ."""
+    full_f, again_f = submit(passes.job("full", market)), submit(passes.job("again", market))
+    (status, full), (status2, again) = full_f.result(), again_f.result()
+    if status != "ok" or status2 != "ok":
+        return None, ("error", f"on the full data: {full if status != 'ok' else again}")
+    assert isinstance(full, np.ndarray) and isinstance(again, np.ndarray)
+    row = _first_difference(full, again)
+    if row is not None:
+        return None, (
+            "nondeterministic",
+            f"two identical runs (same data, same seeds) differ from {market.dates[row]} on: unseeded "
+            "randomness? Seed every generator from the seeds given to the strategy; until then no "
+            "look-ahead test is possible",
+        )
+    return full, None
+
+
+def _cut_passes(
+    submit: Submit,
+    passes: _Passes,
+    market: Market,
+    full: np.ndarray,
+    picks: np.ndarray,
+    seed: int,
+    say: Progress,
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """Per cut, the truncated and the replaced pass; (first changed row, text) of leaks, and errors."""
+    futures = []
+    for c in picks:
+        c = int(c)
+        futures.append(submit(passes.job("truncated", market.head(c + 1), c)))
+        futures.append(submit(passes.job("replaced", replace_future(market, c, seed + c), c, c)))
+    leaks: list[tuple[int, str]] = []
+    errors: list[str] = []
+    for i, future in enumerate(futures):
+        status, result = future.result()
+        c = int(picks[i // 2])
+        kind = "truncated" if i % 2 == 0 else "replaced"
+        say("passes", i + 1, len(futures))
+        date = str(market.dates[c])
+        if status != "ok":
+            errors.append(f"when {_what(kind, date)}: {result}")
+            continue
+        assert isinstance(result, np.ndarray)
+        row = _first_difference(full[: c + 1], result[: c + 1])
+        if row is not None:
+            leaks.append((row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}"))
+    return leaks, errors
+
+
+def _verdict(
+    label: str,
+    dates: np.ndarray,
+    cut_dates: list[str],
+    runs: int,
+    leaks: list[tuple[int, str]],
+    errors: list[str],
+    seed: int,
+) -> AuditReport:
+    """Look-ahead when a past decision changed (the first changed day named), else error, else pass."""
+    if leaks:
+        leaks = sorted(leaks)
+        problems = [text for _, text in leaks] + errors
+        return AuditReport(
+            label, False, cut_dates, runs, str(dates[leaks[0][0]]), problems, "look-ahead", seed
+        )
+    if errors:
+        return AuditReport(label, False, cut_dates, runs, None, errors, "error", seed)
+    return AuditReport(label, True, cut_dates, runs, seed=seed)
+
+
+def _what(kind: str, date: str) -> str:
+    if kind == "truncated":
+        return f"the data end at {date}"
+    return f"the days after {date} are replaced by another future"
+
+
+def cut_days(market: Market, frequency: str, first: int, cuts: int) -> np.ndarray:
+    """Up to ``cuts`` cut rows spread evenly over [first, n_days - 2] (year ends for annual strategies)."""
+    days = np.arange(market.n_days)
+    eligible = market.year_end if frequency == "annual" else np.ones(market.n_days, dtype=bool)
+    candidates = days[eligible & (days >= first) & (days <= market.n_days - 2)]
+    if candidates.size == 0:
+        return candidates
+    index = np.linspace(0, candidates.size - 1, num=min(cuts, candidates.size)).round().astype(int)
+    return np.unique(candidates[index])

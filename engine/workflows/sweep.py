@@ -1,0 +1,446 @@
+"""Sweeps: strategies x parameters x data x periods x headlines on/off, each cell an ordinary run.
+
+The spec and its grid of cells are :mod:`engine.config.sweep_spec` (the spec's format is
+in its docstring; ``load_spec`` and ``expand`` are importable from here too). Cells
+are stored as ordinary runs tagged ``sweep`` and ``cell`` in their manifests: the
+store is the sweep's only record. Running a sweep again skips every cell with a
+complete run on the same data (fingerprint of the cell's data as they are now)
+and computes the rest (a killed sweep resumes; a failed cell is retried; after
+new data, the cells on them run again); a failing cell is stored as failed with
+its error and the others go on.
+
+Executors: ``local`` (a process pool, one torch thread per worker) and ``ray``
+(``ray.remote`` tasks; a local Ray instance unless ``address`` is given). Data
+(and headline embeddings) are prepared once in the driver per distinct data
+spec and period and sent to each worker once (pool initializer; ``ray.put``).
+Workers return results; only the driver writes the store, so workers on other
+machines need no shared disk. A cell computes the same bits on either executor.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from engine.config.run_config import RunConfig, SweepSpec
+from engine.config.sweep_spec import Cell, SpecDict, expand, load_spec, spec_model, validate_spec
+from engine.pipeline.prepare import load_data, prepare
+from engine.pipeline.progress import Progress
+from engine.pipeline.results import SimulatedRun
+from engine.pipeline.runner import execute
+from engine.store.locks import Claim
+from engine.store.manifest import run_manifest
+from engine.store.run_store import COMPLETE, RunFailed, RunStore, error_message, new_run_id
+from feeds.errors import InputError
+from feeds.market import Market
+
+__all__ = [
+    "CellOutcome",
+    "SweepOutcome",
+    "completed_cells",
+    "expand",
+    "load_spec",
+    "run_sweep",
+    "validate_spec",
+]
+
+
+@dataclass
+class SweepOutcome:
+    sweep_id: str
+    cells: int
+    skipped: int = 0
+    done: list[str] = field(default_factory=list)  # run ids
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (cell label, error)
+    seconds: float = 0.0
+    elsewhere: int = 0  # cells being computed by another process at the time (claimed there)
+
+
+def _cheap_complete(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> dict[str, str]:
+    """run id -> cell key of the sweep's runs that pass the listing's cheap check.
+
+    ``fingerprints`` (cell key -> fingerprint of the cell's data now): a run counts
+    only when it was computed on those data, so a cell whose data changed (new days
+    fetched, a file edited) is computed again. Newest first, as the store lists.
+    """
+    found: dict[str, str] = {}
+    for info in store.list():
+        manifest = info.manifest
+        if info.status != COMPLETE or manifest.get("sweep") != sweep_id or "cell" not in manifest:
+            continue
+        cell = manifest["cell"]
+        if fingerprints is not None and manifest.get("data", {}).get("fingerprint") != fingerprints.get(cell):
+            continue
+        found[info.run_id] = cell
+    return found
+
+
+def _sound_and_damaged(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> tuple[dict[str, str], frozenset[str]]:
+    """(cell key -> run id of runs passing the store's full check, run ids failing it)."""
+    sound: dict[str, str] = {}
+    damaged = set()
+    for run_id, key in _cheap_complete(store, sweep_id, fingerprints).items():
+        try:
+            store.load_metrics(run_id)  # metrics.json parsed with the keys readers use, Parquet schemas
+        except InputError:
+            damaged.add(run_id)
+            continue
+        sound.setdefault(key, run_id)
+    return sound, frozenset(damaged)
+
+
+def completed_cells(
+    store: RunStore, sweep_id: str, fingerprints: dict[str, str] | None = None
+) -> dict[str, str]:
+    """cell key -> run id of the complete runs of a sweep already in the store.
+
+    Each run passes the store's full check, so a damaged cell is computed again
+    instead of being skipped forever; with ``fingerprints``, only runs on the cell's
+    data as they are now count (see :func:`_cheap_complete`).
+    """
+    return _sound_and_damaged(store, sweep_id, fingerprints)[0]
+
+
+# --- workers -------------------------------------------------------------------------------
+class DataKey(NamedTuple):
+    """What a cell's loaded data depend on: cells with equal keys share them."""
+
+    data: str
+    start: str  # ISO date or "None"
+    end: str
+    tickers: tuple[str, ...]
+    headlines: str | None
+    headline_model: str
+    headline_date_only: str
+    headline_column: str | None
+    time_column: str | None
+    timezone: str | None
+
+
+Loaded = tuple[Market, dict[str, Any] | None]  # what engine.pipeline.prepare.load_data returns
+_MARKETS: dict[DataKey, Loaded] = {}
+
+
+def data_key(config: RunConfig) -> DataKey:
+    """Cells with equal keys share their loaded data."""
+    c = config
+    return DataKey(
+        c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only,
+        c.headline_column, c.time_column, c.timezone,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """What a worker sends back for one cell: its result, or the error that stopped it."""
+
+    result: SimulatedRun | None
+    error: str = ""
+
+    def unwrap(self) -> SimulatedRun:
+        """The result; a failed cell raises :class:`RunFailed` with its error (recorded as it is)."""
+        if self.result is None:
+            raise RunFailed(self.error)
+        return self.result
+
+
+def _init_worker(markets: dict[DataKey, Loaded], gpus: Any = None) -> None:
+    """Pool initializer: the prepared data arrive once per worker, not once per cell.
+
+    ``gpus``: a queue of GPU indices (``--gpus N``); the worker takes one and sees only
+    that GPU (``CUDA_VISIBLE_DEVICES``, set before torch initializes CUDA), so its
+    cells' ``auto``/``cuda`` is that GPU and N workers run one cell per GPU at a time.
+    """
+    if gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus.get())
+    import torch
+
+    torch.set_num_threads(1)
+    _MARKETS.update(markets)
+
+
+def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> SimulatedRun:
+    """Execute one cell on prepared data (``loaded``, or the worker's copy); no store access."""
+    data = loaded if loaded is not None else _MARKETS[data_key(config)]
+    return execute(prepare(config, loaded=data), run_id=run_id)
+
+
+def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> CellOutcome:
+    try:
+        return CellOutcome(run_cell(config, run_id, loaded))
+    except Exception as exc:  # returned, not raised: one failing cell must not stop the sweep
+        return CellOutcome(None, error_message(exc))
+    finally:
+        _release()
+
+
+def _release() -> None:
+    """After a cell in a worker that stays: drop its tensors and return a GPU's cached memory."""
+    import gc
+    import sys
+
+    gc.collect()
+    if "torch" in sys.modules:
+        from strategies.nn.device import free_device_memory
+
+        free_device_memory()
+
+
+# --- driver -------------------------------------------------------------------------------
+def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, Loaded]:
+    """Load each distinct data/period/tickers/headlines combination once (with embeddings)."""
+    markets: dict[DataKey, Loaded] = {}
+    for cell in cells:
+        if data_key(cell.config) not in markets:
+            markets[data_key(cell.config)] = load_data(cell.config, cache_dir=cache_dir)
+    return markets
+
+
+def run_sweep(
+    spec: SweepSpec | SpecDict,
+    store: RunStore,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    on_event: Event | None = None,
+    progress: Progress | None = None,
+    gpus: int = 0,
+) -> SweepOutcome:
+    """Run every missing cell of ``spec``; see the module docstring.
+
+    ``gpus`` (``--gpus N``): one cell per GPU at a time; local: N workers, worker i
+    sees GPU i only (``CUDA_VISIBLE_DEVICES``); Ray: each task asks for one GPU
+    (``num_gpus=1``) and Ray assigns it. The cells' ``device`` (``auto``) then takes it.
+
+    ``on_event(kind, cell, detail)``: ``"done"`` (detail: the run id), ``"failed"``
+    (the error) or ``"elsewhere"`` (a cell claimed by another process), as they happen.
+    ``progress``: ``"sweep cells"``, in cells stored (complete or failed) of those to run.
+    """
+    model = spec_model(spec)
+    cells = expand(model)
+    started = time.time()
+    # the data are loaded (once per distinct data) before deciding what is complete: a cell's
+    # resume key is its config AND the fingerprint of its data as they are now
+    markets = prepare_markets(cells, cache_dir)
+    fingerprints = {c.key: _fingerprint(c.config, markets[data_key(c.config)]) for c in cells}
+    complete, damaged = _sound_and_damaged(store, model.name, fingerprints)
+    todo = [c for c in cells if c.key not in complete]
+    outcome = SweepOutcome(model.name, len(cells), skipped=len(cells) - len(todo))
+    if not todo:
+        return outcome
+    if executor not in ("local", "ray"):
+        raise InputError(f"--executor {executor!r}: use local or ray")
+    driver = _Driver(
+        store, model.name, markets, fingerprints, damaged, outcome, on_event or _quiet, progress, len(todo)
+    )
+    if progress:
+        progress(CELLS, 0, len(todo))
+    try:
+        if executor == "local":
+            count = gpus or workers or os.cpu_count() or 1
+            _run_local(driver.claimed(todo), markets, count, driver.record, gpus=gpus)
+        else:
+            _run_ray(driver.claimed(todo), markets, workers, address, driver.record, gpus=gpus)
+    finally:
+        driver.release_all()
+    outcome.seconds = time.time() - started
+    return outcome
+
+
+Event = Callable[[str, Cell, str], None]
+CELLS = "sweep cells"  # the progress stage of run_sweep
+
+
+def _quiet(_kind: str, _cell: Cell, _detail: str) -> None:
+    return None
+
+
+@dataclass
+class _Driver:
+    """The sweep's driver process: claims cells as the executor asks for work, stores what comes back."""
+
+    store: RunStore
+    sweep_id: str
+    markets: dict[DataKey, Loaded]
+    fingerprints: dict[str, str]  # cell key -> fingerprint of its data now
+    damaged: frozenset[str]  # run ids failing the store's full check: never count as complete
+    outcome: SweepOutcome
+    say: Event
+    progress: Progress | None  # CELLS, in cells stored of those to run
+    to_run: int  # cells not complete when the sweep started
+    claims: dict[str, Claim] = field(default_factory=dict)  # cell key -> this process's claim
+
+    def claimed(self, cells: list[Cell]) -> Iterator[Cell]:
+        """The cells this process claims, one at a time, as the executor asks for work.
+
+        Two identical sweeps at once: a cell claimed by the other one is left to it; a
+        cell that became complete since the listing (the other sweep just finished it)
+        is skipped. Claims are flocks, so a killed sweep leaves none behind.
+        """
+        for cell in cells:
+            claim = Claim.try_acquire(self.store.root, f"cell-{self.sweep_id}-{cell.key}")
+            if claim is None:
+                self.outcome.elsewhere += 1
+                self.say("elsewhere", cell, "being computed by another process")
+                continue
+            # cheap re-check (the other sweep may have just finished it); known damage never counts
+            done = _cheap_complete(self.store, self.sweep_id, self.fingerprints)
+            if any(key == cell.key and run_id not in self.damaged for run_id, key in done.items()):
+                claim.release()
+                self.outcome.skipped += 1
+                continue
+            self.claims[cell.key] = claim
+            yield cell
+
+    def record(self, cell: Cell, run_id: str, computed: CellOutcome, began: float) -> None:
+        """Store a cell's run (:meth:`RunStore.record`), complete or failed, then release its claim.
+
+        ``began``: when the cell was submitted (``time.time()``), for the manifest's duration.
+        """
+        manifest = self._manifest(cell)
+        try:
+            self.store.record(run_id, manifest, computed.unwrap, started=began)
+        except RunFailed as exc:
+            self.outcome.failed.append((cell.label, str(exc)))
+            self.say("failed", cell, str(exc))
+        else:
+            self.outcome.done.append(run_id)
+            self.say("done", cell, run_id)
+        finally:
+            if self.progress:
+                stored = len(self.outcome.done) + len(self.outcome.failed)
+                self.progress(CELLS, stored, self.to_run)
+            claim = self.claims.pop(cell.key, None)
+            if claim is not None:  # released after publishing: a later claimant sees the run
+                claim.release()
+
+    def _manifest(self, cell: Cell) -> dict[str, Any]:
+        tags = {"sweep": self.sweep_id, "cell": cell.key, "cell_label": cell.label}
+        try:
+            return run_manifest(prepare(cell.config, loaded=self.markets[data_key(cell.config)]), tags=tags)
+        except Exception:  # the cell's config itself is bad (e.g. an unknown strategy): say what we know
+            return {"config": cell.config.model_dump(mode="json"), "strategies": [], **tags}
+
+    def release_all(self) -> None:
+        """Release the claims of cells still computing (an interrupted sweep)."""
+        for claim in self.claims.values():
+            claim.release()
+
+
+def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
+    """The fingerprint a cell's run records (``manifest.data.fingerprint``): of its traded data."""
+    try:
+        return prepare(config, loaded=loaded).market.fingerprint()
+    except Exception:  # a cell that cannot be prepared has no data identity; it fails when run
+        return ""
+
+
+Record = Callable[[Cell, str, CellOutcome, float], None]
+
+
+def local_pool(markets: dict[DataKey, Loaded], workers: int, gpus: int = 0) -> ProcessPoolExecutor:
+    """The local executor's pool: ``workers`` spawned processes; with ``gpus`` one per GPU index."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no forked torch/numba/CUDA state
+    queue = None
+    if gpus:
+        queue = context.Queue()
+        for index in range(gpus):
+            queue.put(index)
+    return ProcessPoolExecutor(
+        max_workers=gpus or workers, mp_context=context, initializer=_init_worker, initargs=(markets, queue)
+    )
+
+
+def _run_local(
+    todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record, gpus: int = 0
+) -> None:
+    pool = local_pool(markets, workers, gpus)
+    pending: dict[Future[CellOutcome], tuple[Cell, str, float]] = {}
+    queue: Iterator[Cell] = iter(todo)
+    try:
+        for cell in itertools.islice(queue, workers * 2):  # a short queue: Ctrl-C loses little
+            run_id = new_run_id()
+            pending[pool.submit(_safe_cell, cell.config, run_id)] = (cell, run_id, time.time())
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                cell, run_id, began = pending.pop(future)
+                record(cell, run_id, future.result(), began)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    new_id = new_run_id()
+                    pending[pool.submit(_safe_cell, nxt.config, new_id)] = (nxt, new_id, time.time())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def ray_task_options(gpus: int) -> dict[str, int]:
+    """A cell's Ray resources: one CPU, and with ``--gpus`` one GPU (Ray sets its CUDA_VISIBLE_DEVICES)."""
+    return {"num_cpus": 1, **({"num_gpus": 1} if gpus else {})}
+
+
+def _run_ray(
+    todo: Iterable[Cell],
+    markets: dict[DataKey, Loaded],
+    workers: int | None,
+    address: str | None,
+    record: Record,
+    gpus: int = 0,
+) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise InputError("--executor ray needs Ray: pip install -e '.[ray]'") from exc
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(
+                num_cpus=workers or os.cpu_count(),
+                **({"num_gpus": gpus} if gpus else {}),
+                include_dashboard=False,
+                log_to_driver=False,
+            )
+    try:
+        refs = {key: ray.put(market) for key, market in markets.items()}  # shipped once per node
+
+        @ray.remote(**ray_task_options(gpus))
+        def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> CellOutcome:
+            import torch
+
+            torch.set_num_threads(1)
+            return _safe_cell(config, run_id, loaded)
+
+        pending = {}
+        for cell in todo:
+            run_id = new_run_id()
+            ref = remote_cell.remote(cell.config, run_id, refs[data_key(cell.config)])
+            pending[ref] = (cell, run_id, time.time())
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            cell, run_id, began = pending.pop(ready[0])
+            record(cell, run_id, ray.get(ready[0]), began)
+    except KeyboardInterrupt:
+        for ref in list(locals().get("pending", {})):
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,109 @@
+"""``backtest update``: continue a stored run over new days from its checkpoints.
+
+The daily routine: yesterday's run holds each online or walk-forward strategy's full
+state after its last day. ``update_run`` loads the same config over the new data, checks that
+the data up to that day are exactly those the run saw, continues those
+strategies one update per new day, in order (a missed week is caught up by one
+call), recomputes rule strategies and benchmarks over the longer data, and stores
+the result as a new run whose ``parent`` is the old one. The outcome equals a run
+done in one go over the longer data, bit for bit (tested). The old run is never
+modified, so a crash mid-update leaves it and its checkpoint intact.
+
+A run folder is data, never code to run (folders are copied between machines):
+its checkpoints are read as tensors and plain data only (``engine.store.checkpoints``),
+and a strategy that the manifest names by ``module:Class`` or ``file.py:Class`` is
+imported only when the user names it again (``plugins``, the CLI's ``--plugin``).
+Registered names (installed packages, ``--plugins-dir``) resolve as usual: the
+user installed or pointed at that code. Data that end before the run's last day
+are refused (exit 2) rather than reported as "up to date".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from engine.config.run_config import RunConfig
+from engine.pipeline.prepare import prepare
+from engine.pipeline.progress import Progress
+from engine.pipeline.results import SimulatedRun
+from engine.store.run_store import RunStore
+from engine.workflows.record import run_and_store
+from feeds.errors import InputError
+from strategies.base import OnlineStrategy, WalkForwardStrategy
+
+
+def update_run(
+    store: RunStore,
+    ref: str,
+    *,
+    data: str | None = None,
+    end: dt.date | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    plugins: tuple[str, ...] = (),
+) -> tuple[SimulatedRun | None, str]:
+    """Continue run ``ref``; returns (the new run, or None when there is nothing new, a message).
+
+    ``plugins``: ``module:Class`` / ``file.py:Class`` strategies the user allows to be
+    imported again (the run's manifest alone never causes an import).
+    """
+    info, _ = store.load_metrics(ref)
+    try:
+        old = RunConfig.model_validate(info.manifest["config"])
+    except Exception as exc:
+        raise InputError(f"run {info.run_id}: manifest.json has no usable config ({exc})") from None
+    _check_plugins(info.run_id, old, plugins)
+    saved = store.load_checkpoints(info.run_id)
+    if not saved:
+        raise InputError(
+            f"run {info.run_id} has no checkpoint: only runs of online and walk-forward strategies "
+            "(e.g. lstm-stateful, transformer) can be updated; run the others again instead"
+        )
+    config = old.model_copy(update={"data": data or old.data, "end": end})
+    prepared = prepare(config, cache_dir=cache_dir)
+    last_date = max(cp.last_date for cp in saved.values())
+    if str(prepared.market.dates[-1]) < last_date:
+        raise InputError(
+            f"run {info.run_id}: the data ({config.data}) end on {prepared.market.dates[-1]}, before the "
+            f"run's last day {last_date}; an update needs the same data extended, not shorter"
+        )
+    if str(prepared.market.dates[-1]) == last_date:
+        return None, f"run {info.run_id} is up to date: the data end on {prepared.market.dates[-1]}"
+    online = {s.label() for s in prepared.strategies if isinstance(s, (OnlineStrategy, WalkForwardStrategy))}
+    missing = sorted(online - set(saved))
+    if missing:
+        raise InputError(f"run {info.run_id} has no checkpoint for {', '.join(missing)}")
+    new_days = int((prepared.market.dates > np.datetime64(last_date)).sum())
+    result = run_and_store(prepared, store, progress=progress, resume=saved, parent=info.run_id)
+    return (
+        result,
+        f"continued run {info.run_id} over {new_days} new day(s) after {last_date} -> {result.run_id}",
+    )
+
+
+def _is_path_plugin(name: str) -> bool:
+    return ":" in name
+
+
+def _same_plugin(stored: str, given: str) -> bool:
+    """True when ``given`` names the same plugin as ``stored`` (file paths compared resolved)."""
+    if stored == given:
+        return True
+    (s_mod, _, s_cls), (g_mod, _, g_cls) = stored.rpartition(":"), given.rpartition(":")
+    if s_cls != g_cls or not s_mod.endswith(".py") or not g_mod.endswith(".py"):
+        return False
+    return Path(s_mod).expanduser().resolve() == Path(g_mod).expanduser().resolve()
+
+
+def _check_plugins(run_id: str, config: RunConfig, plugins: tuple[str, ...]) -> None:
+    """Refuse to import a ``module:Class`` / ``file.py:Class`` that only the manifest names."""
+    for spec in config.strategies:
+        if _is_path_plugin(spec.name) and not any(_same_plugin(spec.name, p) for p in plugins):
+            raise InputError(
+                f"run {run_id} uses the plugin {spec.name!r}; a run folder never makes this program "
+                f"import code by itself: check that it is code you trust and name it again with "
+                f"--plugin {spec.name}"
+            )

@@ -1,0 +1,69 @@
+"""The pipeline: common trading period, benchmark through the same path, seeds and aggregates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.config.run_config import RunConfig, StrategySpec
+from engine.pipeline.runner import execute, prepare
+from feeds.sources import DataSpec, load_market
+from tests.conftest import GSPC_CSV, random_walk_market
+from tests.engine import reference
+
+
+def run(market, *names, **kw):
+    specs = tuple(StrategySpec(name=n, params=p) for n, p in names)
+    return execute(prepare(RunConfig(strategies=specs, **kw), market=market)).to_dict()
+
+
+def test_benchmark_and_buy_and_hold_strategy_agree_over_the_common_period():
+    market = random_walk_market(n=500, seed=8)
+    payload = run(market, ("buy-and-hold", {}), ("ma-trend", {"window": 100}))
+    assert payload["period"]["start"] == str(market.dates[99])  # ma-trend's first decision
+    bh, bench = payload["strategies"][0], payload["benchmark"]
+    for key in ("cagr", "sharpe", "max_drawdown", "yearly", "trades"):
+        assert bh[key] == bench[key]
+    close = market.close[99:, 0]
+    equity, _, _ = reference.simulate(close[:, None].tolist(), [[1.0]] + [None] * (len(close) - 1), 5e-4)
+    assert abs(bench["cagr"] - reference.cagr(market.dates[99:], equity)) < 1e-9
+
+
+def test_seeds_every_member_and_aggregate():
+    market = random_walk_market(n=300, tickers=("A", "B"), seed=1)
+    payload = run(market, ("tests/fixtures/leaky.py:HonestOnline", {}), seeds=(0, 1, 2, 3))
+    entry = payload["strategies"][0]
+    cagrs = [s["cagr"] for s in entry["seeds"]]
+    agg = entry["aggregate"]
+    assert [s["seed"] for s in entry["seeds"]] == [0, 1, 2, 3]
+    assert agg["cagr_mean"] == pytest.approx(np.mean(cagrs), abs=1e-15)
+    assert agg["cagr_std"] == pytest.approx(np.std(cagrs, ddof=1), abs=1e-15)
+    assert agg["cagr_best"] == max(cagrs) and agg["cagr_worst"] == min(cagrs)
+    assert agg["share_beating_benchmark"] == np.mean([c > payload["benchmark"]["cagr"] for c in cagrs])
+
+
+def test_annual_run_on_the_sample_compares_with_universe_and_index():
+    sample = load_market(DataSpec.parse("sample"))
+    payload = run(sample, ("momentum-annual", {}), start=None)
+    names = [b["name"] for b in payload["benchmarks"]]
+    assert names == ["buy-and-hold", "buy-and-hold ^GSPC"]
+    assert payload["period"]["start"] == "1990-12-31"
+    assert len(payload["benchmark"]["tickers"]) == 20
+    assert "1990" not in payload["strategies"][0]["yearly"]  # started on the year's last close
+
+
+def test_costs_lower_the_yield():
+    market = random_walk_market(n=400, seed=2)
+    free = run(market, ("ma-trend", {"window": 20}), cost_bps=0.0)
+    costly = run(market, ("ma-trend", {"window": 20}), cost_bps=50.0)
+    assert costly["strategies"][0]["cagr"] < free["strategies"][0]["cagr"]
+    assert costly["strategies"][0]["trades"] == free["strategies"][0]["trades"]
+
+
+@pytest.mark.skipif(not GSPC_CSV.is_file(), reason="../shared/data is not present")
+def test_real_gspc_buy_and_hold_cagr_is_the_price_ratio():
+    market = load_market(DataSpec.parse(f"csv:{GSPC_CSV}"))
+    payload = run(market, ("buy-and-hold", {}), cost_bps=0.0)
+    days = int((market.dates[-1] - market.dates[0]).astype(int))
+    expected = (market.close[-1, 0] / market.close[0, 0]) ** (365.25 / days) - 1
+    assert abs(payload["strategies"][0]["cagr"] - expected) < 1e-12
