@@ -252,7 +252,16 @@ def _parse_dates(frame: pl.DataFrame, origin: str, field: str) -> pl.DataFrame:
 def _parse_number(frame: pl.DataFrame, column: str, origin: str, field: str) -> pl.DataFrame:
     if frame.schema[column].is_numeric():
         return frame.with_columns(pl.col(column).cast(pl.Float64))
-    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(",", "")
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    # a comma is a decimal comma ("1469,25") or a thousands separator ("1,469.25"): either way the number
+    # is ambiguous to a reader that guesses, so it is refused, naming the cell (never read as 146925)
+    with_text = frame.with_columns(text.alias("_text"))
+    comma = _first_bad(with_text, pl.col("_text").str.contains(",", literal=True))
+    if comma is not None:
+        raise InputError(
+            f"{where(origin, comma[ROW], field)}: {comma[column]!r} has a comma (a decimal comma or a "
+            "thousands separator); write plain numbers with a decimal point, e.g. 1469.25"
+        )
     is_null_word = text.is_null() | text.str.to_lowercase().is_in(list(_NULL_WORDS))
     value = pl.when(is_null_word).then(None).otherwise(text).cast(pl.Float64, strict=False)
     out = frame.with_columns(value.alias(f"_{column}"), is_null_word.alias("_nullword"))

@@ -24,9 +24,14 @@ from feeds.errors import InputError
 
 
 class StrategyParams(BaseModel):
-    """Base class of every strategy's parameters: frozen, unknown names forbidden."""
+    """Base class of every strategy's parameters: frozen, unknown names forbidden, floats finite.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A float parameter refuses nan and inf (``--param threshold=nan`` would otherwise run a strategy
+    that never trades); a plugin whose parameter means something at infinity sets
+    ``model_config = ConfigDict(..., allow_inf_nan=True)`` on its own model and documents it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def read_mapping(path: Path, what: str) -> dict[str, Any]:
         else:
             loaded = tomllib.loads(text)
     except Exception as exc:  # TOML, YAML and decoding errors alike: one line naming the file
-        raise InputError(f"{what} {path}: cannot parse: {exc}") from exc
+        raise InputError(f"{what} {path}: cannot parse: {_one_line(exc)}") from exc
     if not isinstance(loaded, dict):
         raise InputError(f"{what} {path}: expected a table of keys at the top level")
     return loaded
@@ -82,3 +82,12 @@ def _tomlable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_tomlable(v) for v in value]
     return value
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser's error as one line: YAML's problem and its line and column (its message spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return " ".join(str(exc).split())

@@ -124,3 +124,14 @@ def test_sweep_spec_model_names_unknown_keys():
         validate(SweepSpec, {"name": "s", "strategies": [{"name": "ma-trend", "param": {}}]}, "spec")
     with pytest.raises(InputError, match="unknown key 'cost_bp'; did you mean 'cost_bps'"):
         validate(SweepSpec, {**good, "cost_bp": 3}, "spec")
+
+
+def test_a_yaml_syntax_error_is_one_line_with_its_line_and_column(tmp_path):
+    from engine.config.files import read_mapping
+    from feeds.errors import InputError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("strategies:\n  - name: ma-trend\n    params: {window: 3\n")
+    with pytest.raises(InputError, match=r"bad\.yaml: cannot parse: line \d+, column \d+") as info:
+        read_mapping(path, "config file")
+    assert "\n" not in str(info.value)
