@@ -59,6 +59,7 @@ from engine.pipeline.results import REPORTED, SimulatedRun
 from engine.store import (
     run_notes as run_notes,
     tracking as tracking,
+    writes as store_writes,
 )
 from engine.store.result_schema import (
     RunResult,
@@ -153,6 +154,7 @@ __all__ += [
     "run_sweep",
     "signals",
     "silence_stdout",
+    "store_writes",
     "tracking",
     "update_run",
     "write_json_atomic",

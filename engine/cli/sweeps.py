@@ -89,7 +89,8 @@ def sweep_report(
     settings = resolve_settings(runs_dir)
     default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")
     rows = sweep_rows(RunStore(settings.runs_dir), sweep_id)
-    path = write_figure(rows, sweep_id, plot or default_plot)
+    # the default place is in the store: every level below the runs directory checked for links
+    path = write_figure(rows, sweep_id, plot or default_plot, root=None if plot else settings.runs_dir)
     if as_json:
         print(
             json.dumps(

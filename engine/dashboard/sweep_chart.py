@@ -16,7 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from engine.api import COMPLETE
+from engine.api import COMPLETE, store_writes
 from engine.rows import SweepRow
 
 __all__ = ["sweep_figure", "write_figure"]
@@ -42,10 +42,13 @@ def sweep_figure(rows: Sequence[SweepRow], sweep_id: str) -> go.Figure:
     return fig
 
 
-def write_figure(rows: Sequence[SweepRow], sweep_id: str, path: Path) -> Path:
-    """The figure as a self-contained HTML file (plotly.js inlined: opens offline)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    sweep_figure(rows, sweep_id).write_html(tmp, include_plotlyjs=True)
-    tmp.replace(path)
-    return path
+def write_figure(rows: Sequence[SweepRow], sweep_id: str, path: Path, *, root: Path | None = None) -> Path:
+    """The figure as a self-contained HTML file (plotly.js inlined: opens offline).
+
+    ``root``: the runs directory when ``path`` is in it (``<runs>/sweeps/``): written through
+    the store's one writer, atomically, refusing a symbolic link at any level below ``root``
+    (a planted link never makes it write outside the store); a write the disk refuses is one line.
+    """
+    store_writes.make_dirs(path.parent, root)
+    page = sweep_figure(rows, sweep_id).to_html(include_plotlyjs=True, full_html=True)
+    return store_writes.write_text(path, page, root=root)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from engine.pipeline.checkpoint import Checkpoint
+from engine.store import writes
 from feeds.errors import InputError
 
 FOLDER = "checkpoint"
@@ -81,8 +82,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def save(run_folder: Path, checkpoints: list[Checkpoint]) -> None:
+def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None = None) -> None:
     """Write checkpoints into ``run_folder/checkpoint/`` (the folder is published atomically later).
+
+    Every file through ``engine.store.writes`` (atomic, never through a link; ``root``: the
+    runs directory, whose levels down to the file are checked for links).
 
     A state that is not tensors and plain data is skipped with a warning: the run is
     stored without that checkpoint (``backtest update`` then says so) rather than
@@ -104,16 +108,20 @@ def save(run_folder: Path, checkpoints: list[Checkpoint]) -> None:
                 stacklevel=2,
             )
             continue
-        folder.mkdir(exist_ok=True)
-        torch.save(state, folder / f"{n}.pt")
-        np.save(folder / f"{n}.targets.npy", cp.targets, allow_pickle=False)
+        writes.make_dirs(folder, root)
+        writes.write_stream(folder / f"{n}.pt", lambda fh, state=state: torch.save(state, fh), root=root)
+        writes.write_stream(
+            folder / f"{n}.targets.npy",
+            lambda fh, cp=cp: np.save(fh, cp.targets, allow_pickle=False),
+            root=root,
+        )
         meta = {
             "label": cp.label,
             "last_day": cp.last_day,
             "last_date": cp.last_date,
             "data_fingerprint": cp.data_fingerprint,
         }
-        (folder / f"{n}.json").write_text(json.dumps(meta, indent=2) + "\n")
+        writes.write_text(folder / f"{n}.json", json.dumps(meta, indent=2) + "\n", root=root)
 
 
 def load(run_folder: Path) -> dict[str, Checkpoint]:

@@ -27,14 +27,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.config.paths import check_name
+from engine.store import writes
 
 LOCK_FILE = ".lock"
 CLAIMS = ".claims"
 
 
 def _open(path: Path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    """The lock file, created when missing; never through a link (one line when the disk refuses)."""
+    root = path.parent.parent if path.parent.name == CLAIMS else path.parent
+    writes.make_dirs(path.parent, root)
+    return writes.open_no_follow(path, os.O_RDWR | os.O_CREAT, 0o644, root=root)
 
 
 @contextmanager

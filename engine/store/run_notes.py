@@ -28,7 +28,10 @@ def read(folder: Path) -> dict[str, str]:
 
 
 def write(folder: Path, label: str, notes: str) -> None:
-    """Replace the label and notes of a run folder (atomically)."""
+    """Replace the label and notes of a run folder (atomically; the run folder and the file must not be
+    links: the runs directory is ``folder``'s parent)."""
     write_json_atomic(
-        Path(folder) / FILE, {"label": label.strip()[:MAX_LABEL], "notes": notes.strip()[:MAX_NOTES]}
+        Path(folder) / FILE,
+        {"label": label.strip()[:MAX_LABEL], "notes": notes.strip()[:MAX_NOTES]},
+        root=Path(folder).parent,
     )

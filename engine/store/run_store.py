@@ -45,7 +45,7 @@ import polars as pl
 from engine.config.paths import RESERVED, check_name, check_runs_dir
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, clean
-from engine.store import checkpoints
+from engine.store import checkpoints, writes
 from engine.store.locks import CLAIMS, Claim, runs_dir_lock
 from engine.store.manifest import finished_manifest
 from feeds.errors import InputError
@@ -94,15 +94,13 @@ def _claim_key(run_id: str) -> str:
     return f"run-{run_id}"
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to ``path`` via a temp file and rename (never a half-written file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(clean(payload), fh, indent=2, allow_nan=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def write_json_atomic(path: Path, payload: Any, *, root: Path | None = None) -> None:
+    """Write JSON to ``path`` atomically, never through a symbolic link (``engine.store.writes``).
+
+    ``root``: the runs directory, when ``path`` is under it: every folder between is checked for
+    links too. A write the disk refuses (full, read-only, no permission) is one line (exit 2).
+    """
+    writes.write_json(path, clean(payload), root=root)
 
 
 @dataclass(frozen=True)
@@ -151,39 +149,69 @@ class RunStore:
         listed ``incomplete`` once the claim is gone. ``started``: when the computation
         began (``time.time()``; default now), for the manifest's ``duration_s``.
         ``progress``: ``("storing", 0, 1)`` before the files are written.
+
+        A store that cannot be written (disk full, read-only, permission denied, a symbolic
+        link in the way) raises :class:`writes.StoreWriteError` (exit 2) naming the path; the
+        run's partial folder is removed (best effort: it frees the space) and never listed
+        complete; a computed result that could not be stored is lost, not half-kept.
         """
         started = time.time() if started is None else started
         self._begin(run_id, manifest)
         try:
             result = compute()
         except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
-            self._fail(run_id, finished_manifest(manifest, started), error_message(exc))
+            try:
+                self._fail(run_id, finished_manifest(manifest, started), error_message(exc))
+            except writes.StoreWriteError:
+                self._abandon(run_id)
+                raise
             raise
         if progress:
             progress("storing", 0, 1)
-        self._commit(result, finished_manifest(manifest, started, result))
+        try:
+            self._commit(result, finished_manifest(manifest, started, result))
+        except writes.StoreWriteError:
+            self._abandon(run_id)
+            raise
         return result
+
+    def _abandon(self, run_id: str) -> None:
+        """A run the store could not take: its partial folder removed (if it can be) and its claim freed."""
+        folder = self.root / f"{run_id}{PARTIAL}"
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+        claim = self._claims.pop(run_id, None)
+        if claim is not None:
+            claim.release()
 
     def _begin(self, run_id: str, manifest: dict[str, Any]) -> Path:
         """Create the partial folder of a new run with a ``running`` manifest (claimed until published)."""
         check_name(run_id, "run id")
         folder = self.root / f"{run_id}{PARTIAL}"
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        writes.make_dirs(self.root)
         claim = Claim.try_acquire(self.root, _claim_key(run_id))
         if claim is None:
             raise InputError(f"run {run_id} is being written by another process")
         self._claims[run_id] = claim
-        folder.mkdir(exist_ok=False)
-        write_json_atomic(folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING})
+        try:
+            os.mkdir(folder)  # a new folder, never an existing one (nor a link planted there)
+        except OSError as exc:
+            self._claims.pop(run_id).release()
+            raise writes.store_error(exc, folder) from None
+        write_json_atomic(
+            folder / "manifest.json", {**manifest, "run_id": run_id, "status": RUNNING}, root=self.root
+        )
         return folder
 
     def _commit(self, result: SimulatedRun, manifest: dict[str, Any]) -> Path:
         """Write the results of a finished run and publish it atomically."""
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
-        _write_frames(folder, result)
-        checkpoints.save(folder, [r.checkpoint for r in result.strategies if r.checkpoint is not None])
-        write_json_atomic(folder / "metrics.json", payload)
+        _write_frames(folder, result, root=self.root)
+        checkpoints.save(
+            folder, [r.checkpoint for r in result.strategies if r.checkpoint is not None], root=self.root
+        )
+        write_json_atomic(folder / "metrics.json", payload, root=self.root)
         write_json_atomic(
             folder / "manifest.json",
             {
@@ -192,15 +220,17 @@ class RunStore:
                 "status": COMPLETE,
                 "headline": _headline(payload),
             },
+            root=self.root,
         )
         return self._publish(folder, result.run_id)
 
     def _fail(self, run_id: str, manifest: dict[str, Any], error: str) -> Path:
         """Record a run that failed, with its error message, and publish it."""
-        folder = self.root / f"{run_id}{PARTIAL}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = writes.make_dirs(self.root / f"{run_id}{PARTIAL}", self.root)
         write_json_atomic(
-            folder / "manifest.json", {**manifest, "run_id": run_id, "status": FAILED, "error": error}
+            folder / "manifest.json",
+            {**manifest, "run_id": run_id, "status": FAILED, "error": error},
+            root=self.root,
         )
         return self._publish(folder, run_id)
 
@@ -208,22 +238,33 @@ class RunStore:
         """Publish the ``.partial`` folder of a run whose writer was stopped (a dashboard job) as
         ``cancelled`` with ``error``; None when there is no such folder (finished, or never begun)."""
         folder = self.root / f"{check_name(run_id, 'run id')}{PARTIAL}"
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.is_symlink():
             return None
         try:
             manifest = json.loads((folder / "manifest.json").read_text())
         except (OSError, ValueError):
             manifest = {}
         write_json_atomic(
-            folder / "manifest.json", {**manifest, "run_id": run_id, "status": CANCELLED, "error": error}
+            folder / "manifest.json",
+            {**manifest, "run_id": run_id, "status": CANCELLED, "error": error},
+            root=self.root,
         )
-        os.rename(folder, self.root / run_id)
+        try:
+            os.rename(folder, self.root / run_id)
+        except OSError as exc:
+            raise writes.store_error(exc, self.root / run_id) from None
         return self.root / run_id
 
     def _publish(self, folder: Path, run_id: str) -> Path:
         final = self.root / check_name(run_id, "run id")
         _fsync_dir(folder)
-        os.rename(folder, final)
+        if final.is_symlink() or final.exists():
+            # rename(2) would replace an empty folder or fail on a full one; a link there is planted
+            raise writes.StoreWriteError(f"cannot write {final}: something is already there")
+        try:
+            os.rename(folder, final)
+        except OSError as exc:
+            raise writes.store_error(exc, final) from None
         _fsync_dir(self.root)
         claim = self._claims.pop(run_id, None)
         if claim is not None:
@@ -477,7 +518,8 @@ def _headline(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_frames(folder: Path, result: SimulatedRun) -> None:
+def _write_frames(folder: Path, result: SimulatedRun, *, root: Path | None = None) -> None:
+    """equity.parquet and weights.parquet of ``result`` into ``folder`` (atomic, no links followed)."""
     equity_parts, weight_parts = [], []
     for item in (*result.strategies, *result.benchmarks):
         n, m = item.equity.shape
@@ -507,8 +549,8 @@ def _write_frames(folder: Path, result: SimulatedRun) -> None:
                 schema_overrides={"member": pl.String, "ticker": pl.String},
             )
         )
-    pl.concat(equity_parts).write_parquet(folder / "equity.parquet")
-    pl.concat(weight_parts).write_parquet(folder / "weights.parquet")
+    writes.write_parquet(folder / "equity.parquet", pl.concat(equity_parts), root=root)
+    writes.write_parquet(folder / "weights.parquet", pl.concat(weight_parts), root=root)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -77,7 +77,7 @@ def save(runs_dir: Path, tracked: dict[str, Tracked]) -> None:
     }
     for entry in payload["runs"].values():
         entry["plugins"] = list(entry["plugins"])
-    write_json_atomic(Path(runs_dir) / FILE, payload)
+    write_json_atomic(Path(runs_dir) / FILE, payload, root=Path(runs_dir))
 
 
 def track(store: RunStore, ref: str, name: str | None = None, plugins: tuple[str, ...] = ()) -> Tracked:

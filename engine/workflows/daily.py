@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.pipeline.exits import BAD_INPUT, FAILED, OK
-from engine.store import tracking
+from engine.store import tracking, writes
 from engine.store.run_store import RunStore
 from engine.workflows import signals
 from engine.workflows.update import update_run
@@ -190,7 +190,7 @@ def daily(
         store.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{store.root}: cannot create the runs directory ({exc.strerror})") from None
-    fd = os.open(store.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = writes.open_no_follow(store.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644, root=store.root)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

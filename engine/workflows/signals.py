@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from engine.store import writes
 from engine.store.run_store import RunStore, write_json_atomic
 from feeds.errors import InputError
 from feeds.exchange_calendar import session_table
@@ -81,8 +81,8 @@ def signal_of(store: RunStore, run_id: str, name: str) -> Signal:
 
 def write(runs_dir: Path, signal: Signal) -> Path:
     """Write the signal's JSON and CSV under ``signals/<name>/`` (atomic); returns the JSON's path."""
-    folder = Path(runs_dir) / FOLDER / signal.name
-    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(runs_dir)
+    folder = writes.make_dirs(root / FOLDER / signal.name, root)
     path = folder / f"{signal.decided}.json"
     rows = [
         f"{signal.decided},{signal.applies_to},{strategy},{member},{ticker},{weight!r}"
@@ -91,12 +91,12 @@ def write(runs_dir: Path, signal: Signal) -> Path:
         for ticker, weight in tickers.items()
     ]
     csv = folder / f"{signal.decided}.csv"
-    partial = csv.with_name(csv.name + f".{os.getpid()}.partial")
-    partial.write_text(
-        "decided_at_close,applies_to_session,strategy,member,ticker,weight\n" + "\n".join(rows) + "\n"
+    writes.write_text(
+        csv,
+        "decided_at_close,applies_to_session,strategy,member,ticker,weight\n" + "\n".join(rows) + "\n",
+        root=root,
     )
-    os.replace(partial, csv)
-    write_json_atomic(path, signal.to_dict())
+    write_json_atomic(path, signal.to_dict(), root=root)
     return path
 
 
