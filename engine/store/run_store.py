@@ -156,7 +156,11 @@ class RunStore:
         complete; a computed result that could not be stored is lost, not half-kept.
         """
         started = time.time() if started is None else started
-        self._begin(run_id, manifest)
+        try:
+            self._begin(run_id, manifest)
+        except writes.StoreWriteError:
+            self._abandon(run_id)
+            raise
         try:
             result = compute()
         except Exception as exc:  # recorded as failed, then re-raised; Ctrl-C leaves it incomplete
