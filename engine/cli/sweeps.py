@@ -31,6 +31,14 @@ def sweep(
             help="GPUs to use: one cell per GPU at a time (Ray: num_gpus=1 per task) [default: 0]",
         ),
     ] = 0,
+    max_cells: Annotated[
+        int,
+        typer.Option(
+            "--max-cells",
+            min=1,
+            help="refuse a spec of more cells than this, counted before expanding [default: 10000]",
+        ),
+    ] = 10_000,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
@@ -39,7 +47,7 @@ def sweep(
 
     settings = resolve_settings(runs_dir, cache_dir)
     loaded = load_spec(spec)
-    cells = expand(loaded)
+    cells = expand(loaded, max_cells=max_cells)
     err.print(f"sweep {loaded.name}: {len(cells)} cells, executor {executor}")
 
     def event(kind: str, cell: Any, detail: str) -> None:
@@ -56,6 +64,7 @@ def sweep(
             cache_dir=settings.cache_dir,
             on_event=event,
             gpus=gpus,
+            max_cells=max_cells,
         )
     except KeyboardInterrupt:
         err.print("interrupted: finished cells are stored; run the same command again to resume")

@@ -28,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.config.files import read_mapping
 from engine.config.paths import check_name
-from engine.config.run_config import RunConfig, SweepSpec, validate
+from engine.config.run_config import MAX_SEEDS, RunConfig, SweepSpec, validate
 from feeds.errors import InputError
 
 SpecDict = dict[str, Any]
@@ -105,9 +106,52 @@ def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
     return validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
 
 
-def expand(spec: SweepSpec | SpecDict) -> list[Cell]:
-    """Every cell of the grid, in spec order; duplicates (same config) once."""
+# Cells a sweep may expand to unless the caller says more (``backtest sweep --max-cells N``):
+# expanding is ~0.1 ms and a few KB per cell, running a cell seconds to hours; a spec above
+# this is far more often a mistake (an axis crossed by accident) than a plan.
+MAX_CELLS = 10_000
+
+
+def cell_count(spec: SweepSpec | SpecDict) -> int:
+    """Cells of the grid, computed from the axes' lengths without expanding them.
+
+    Per strategy the product of its grid's value counts, times the data, periods, tickers and
+    headlines axes; summed over strategies. An upper bound of :func:`expand`'s length (cells
+    with the same config are merged there). Each cell runs every seed.
+    """
     model = spec_model(spec)
+    shared = len(_axis(model.data)) * len(model.periods) * len(model.tickers) * len(_axis(model.headlines))
+    return sum(math.prod(len(v) for v in entry.grid.values()) * shared for entry in model.strategies)
+
+
+def check_cell_count(spec: SweepSpec | SpecDict, max_cells: int | None = MAX_CELLS) -> int:
+    """The spec's :func:`cell_count`; above ``max_cells``, InputError: one line with the count and the flag.
+
+    ``max_cells`` None: no limit. Also refuses a seed count above the per-run limit before a
+    range of that many seeds is built.
+    """
+    model = spec_model(spec)
+    seeds = model.seeds if isinstance(model.seeds, int) else len(model.seeds)
+    if seeds > MAX_SEEDS:
+        raise InputError(f"sweep {model.name}: seeds: {seeds} seeds; at most {MAX_SEEDS} per cell")
+    count = cell_count(model)
+    if max_cells is not None and count > max_cells:
+        raise InputError(
+            f"sweep {model.name}: {count:,} cells (each with {seeds} seed{'s' if seeds != 1 else ''}), "
+            f"above the limit of {max_cells:,} cells; check the spec's axes, or pass --max-cells {count} "
+            "to expand and run them all"
+        )
+    return count
+
+
+def expand(spec: SweepSpec | SpecDict, *, max_cells: int | None = MAX_CELLS) -> list[Cell]:
+    """Every cell of the grid, in spec order; duplicates (same config) once.
+
+    The count is checked first (:func:`check_cell_count`, before anything is expanded): above
+    ``max_cells`` (default :data:`MAX_CELLS`; None for no limit) it is refused in one line.
+    """
+    model = spec_model(spec)
+    check_cell_count(model, max_cells)
     seeds = tuple(range(model.seeds)) if isinstance(model.seeds, int) else tuple(model.seeds)
     datas = _axis(model.data)
     periods = [tuple(p) if p else (None, None) for p in model.periods]

@@ -29,7 +29,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from engine.config.run_config import RunConfig, SweepSpec
-from engine.config.sweep_spec import Cell, SpecDict, expand, load_spec, spec_model, validate_spec
+from engine.config.sweep_spec import (
+    MAX_CELLS,
+    Cell,
+    SpecDict,
+    cell_count,
+    expand,
+    load_spec,
+    spec_model,
+    validate_spec,
+)
 from engine.pipeline.prepare import load_data, prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
@@ -41,8 +50,10 @@ from feeds.errors import InputError
 from feeds.market import Market
 
 __all__ = [
+    "MAX_CELLS",
     "CellOutcome",
     "SweepOutcome",
+    "cell_count",
     "completed_cells",
     "expand",
     "load_spec",
@@ -217,8 +228,12 @@ def run_sweep(
     on_event: Event | None = None,
     progress: Progress | None = None,
     gpus: int = 0,
+    max_cells: int | None = MAX_CELLS,
 ) -> SweepOutcome:
     """Run every missing cell of ``spec``; see the module docstring.
+
+    ``max_cells`` (``--max-cells``): a spec of more cells is refused before anything is expanded
+    or loaded (:func:`engine.config.sweep_spec.check_cell_count`); None for no limit.
 
     ``gpus`` (``--gpus N``): one cell per GPU at a time; local: N workers, worker i
     sees GPU i only (``CUDA_VISIBLE_DEVICES``); Ray: each task asks for one GPU
@@ -229,7 +244,7 @@ def run_sweep(
     ``progress``: ``"sweep cells"``, in cells stored (complete or failed) of those to run.
     """
     model = spec_model(spec)
-    cells = expand(model)
+    cells = expand(model, max_cells=max_cells)
     started = time.time()
     # the data are loaded (once per distinct data) before deciding what is complete: a cell's
     # resume key is its config AND the fingerprint of its data as they are now
