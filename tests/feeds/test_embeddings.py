@@ -82,4 +82,51 @@ def test_the_bundled_minilm_model_embeds_offline(tmp_path):
     vectors, stats = embedder.embed(["Stocks rally", "Stocks rally", "Oil falls"])
     assert vectors.shape == (3, 384) and stats.computed == 2
     assert abs(float(np.linalg.norm(vectors[0])) - 1.0) < 1e-3  # all-MiniLM-L6-v2 normalizes its output
-    assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert embedder.model_id.startswith("sentence-transformers/all-MiniLM-L6-v2#")  # keyed by content
+
+
+# the key is the model's content, not its name (issue 23) ----------------------------------------
+def fake_model_dir(path, weights: bytes):
+    path.mkdir(parents=True)
+    (path / "modules.json").write_text("[]")
+    (path / "config.json").write_text("{}")
+    (path / "model.safetensors").write_bytes(weights)
+    return path
+
+
+def test_two_local_models_of_the_same_folder_name_never_share_vectors(tmp_path):
+    one = fake_model_dir(tmp_path / "a" / "my-model", b"weights one")
+    two = fake_model_dir(tmp_path / "b" / "my-model", b"weights two")
+    cache = tmp_path / "cache"
+    first = Embedder(cache, str(one), encode=lambda t: np.ones((len(t), 3), dtype=np.float32))
+    vectors, _ = first.embed(["Stocks rally"])
+    second = Embedder(cache, str(two), encode=lambda t: np.zeros((len(t), 3), dtype=np.float32))
+    other, stats = second.embed(["Stocks rally"])
+    assert (stats.cache_hits, stats.computed) == (0, 1)
+    assert first.model_id != second.model_id and first.model_id.startswith("local:my-model#")
+    assert vectors[0][0] == 1.0 and other[0][0] == 0.0
+    # the same content in a third folder of that name is the same model: served from the cache
+    three = fake_model_dir(tmp_path / "c" / "my-model", b"weights one")
+    again, stats = Embedder(cache, str(three), encode=FakeModel()).embed(["Stocks rally"])
+    assert stats.cache_hits == 1 and again[0][0] == 1.0
+
+
+def test_new_weights_in_the_same_folder_are_a_new_model(tmp_path):
+    folder = fake_model_dir(tmp_path / "my-model", b"old")
+    before = Embedder(tmp_path, str(folder), encode=FakeModel()).model_id
+    (folder / "model.safetensors").write_bytes(b"new weights, another size")
+    after = Embedder(tmp_path, str(folder), encode=FakeModel())
+    assert after.model_id != before
+    _, stats = after.embed(["x"])
+    assert stats.computed == 1
+
+
+def test_rows_stored_under_a_name_only_are_not_served(tmp_path):
+    folder = fake_model_dir(tmp_path / "my-model", b"w")
+    old = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    from feeds.embeddings import text_key
+
+    old.put("local:my-model", [text_key("Stocks rally")], np.full((1, 3), 7.0, dtype=np.float32))
+    old.close()
+    vectors, stats = Embedder(tmp_path, str(folder), encode=FakeModel()).embed(["Stocks rally"])
+    assert (stats.cache_hits, stats.computed) == (0, 1) and vectors[0][0] != 7.0
