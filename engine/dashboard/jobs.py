@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api import CANCELLED, PARTIAL, RunStore, write_json_atomic
+from engine.api import CANCELLED, PARTIAL, RunStore, store_writes, write_json_atomic
 from engine.config.run_config import RunConfig
 from engine.dashboard.isolated import isolated_command
 from engine.dashboard.worker import ERROR, OUTPUT, PROGRESS, RESULT, write_request
@@ -122,10 +122,11 @@ class Job:
 
         job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = Path(runs_dir) / JOBS / job_id
-        folder.mkdir(parents=True)
+        store_writes.make_dirs(folder, Path(runs_dir))  # every level below the runs dir: no links
         plugins = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
         write_request(folder, config, cache_dir=cache_dir, plugins_dirs=plugins)
-        with open(folder / OUTPUT, "wb") as out:
+        output = store_writes.open_no_follow(folder / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(output, "wb") as out:
             process = subprocess.Popen(
                 isolated_command("engine.dashboard.worker", str(folder)),
                 stdin=subprocess.DEVNULL,

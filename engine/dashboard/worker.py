@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from engine.api import Progress, ProgressEvent, write_json_atomic
+from engine.api import Progress, ProgressEvent, store_writes, write_json_atomic
 from engine.config.run_config import RunConfig
 from feeds.errors import InputError
 from strategies.errors import StrategyError
@@ -133,9 +133,7 @@ def _line(exc: BaseException) -> str:
 
 
 def _fail(folder: Path, line: str) -> None:
-    tmp = folder / (ERROR + ".tmp")
-    tmp.write_text(line + "\n", encoding="utf-8")
-    tmp.replace(folder / ERROR)
+    store_writes.write_text(folder / ERROR, line + "\n", root=folder.parent.parent)
 
 
 def main(argv: list[str] | None = None) -> None:
