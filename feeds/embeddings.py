@@ -12,7 +12,8 @@ its name: ``local:NAME#DIGEST`` / ``sentence-transformers/all-MiniLM-L6-v2#DIGES
 DIGEST the first 16 hex digits of :func:`model_digest` (a SHA-256 over every file's
 relative path, size and bytes). Two directories of the same name with other weights
 never share vectors, and rows stored under the older name-only ids are never
-served (those texts are embedded again). A hub name is keyed by the name. SQLite makes it
+served (those texts are embedded again). A hub name is resolved to its snapshot
+on disk (downloaded first where a network exists) and keyed by that content. SQLite makes it
 safe to share between processes and against a crash mid-write (a transaction is
 either committed or not there; WAL journal). Texts are normalized like the
 headline cleaner (whitespace collapsed) before hashing. Vectors computed once are
@@ -114,7 +115,30 @@ def resolve_model(model: str) -> tuple[str, str]:
         except OSError as exc:
             raise InputError(f"{path}: cannot read the model's files ({exc.strerror or exc})") from None
         return f"local:{path.resolve().name}#{digest[:16]}", str(path.resolve())
-    return model, model
+    snapshot = hub_snapshot(model)
+    return f"{model}#{model_digest(snapshot)[:16]}", str(snapshot)
+
+
+def hub_snapshot(name: str) -> Path:
+    """The local folder of hub model ``name`` (the Hugging Face cache; downloaded where a network exists).
+
+    Its content is the cache key, so the files must be on disk before any vector is served;
+    a bare name is also looked up under ``sentence-transformers/`` as sentence-transformers does.
+    """
+    from huggingface_hub import snapshot_download
+
+    repos = [name] if "/" in name else [f"sentence-transformers/{name}", name]
+    problems = []
+    for local_only in (True, False):
+        for repo in repos:
+            try:
+                return Path(snapshot_download(repo, local_files_only=local_only))
+            except Exception as exc:  # any hub error (offline, unknown repo, bad name): try the next
+                problems.append(f"{type(exc).__name__}")
+    raise InputError(
+        f"headline model {name!r}: not a local model directory, and not a hub model on disk or "
+        f"downloadable now ({', '.join(sorted(set(problems)))}); give a model directory"
+    )
 
 
 @dataclass

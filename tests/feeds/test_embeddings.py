@@ -130,3 +130,29 @@ def test_rows_stored_under_a_name_only_are_not_served(tmp_path):
     old.close()
     vectors, stats = Embedder(tmp_path, str(folder), encode=FakeModel()).embed(["Stocks rally"])
     assert (stats.cache_hits, stats.computed) == (0, 1) and vectors[0][0] != 7.0
+
+
+def test_a_hub_name_is_keyed_by_its_snapshot_on_disk(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    snapshot = {"path": fake_model_dir(tmp_path / "snap1", b"rev one")}
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: str(snapshot["path"]))
+    first = Embedder(tmp_path, "org/model", encode=FakeModel())
+    assert first.model_id.startswith("org/model#") and first.model_path == str(snapshot["path"])
+    first.embed(["x"])
+    snapshot["path"] = fake_model_dir(tmp_path / "snap2", b"rev two")  # the hub's model changed
+    _, stats = Embedder(tmp_path, "org/model", encode=FakeModel()).embed(["x"])
+    assert stats.computed == 1
+
+
+def test_a_hub_model_not_on_disk_is_one_line(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from feeds.errors import InputError
+
+    def offline(repo, **kw):
+        raise OSError("offline")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(InputError, match="'org/model': not a local model directory"):
+        Embedder(tmp_path, "org/model")
