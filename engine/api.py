@@ -58,6 +58,7 @@ from engine.pipeline.progress import (
 from engine.pipeline.results import REPORTED, SimulatedRun
 from engine.store import (
     run_notes as run_notes,
+    run_reader as run_reader,
     tracking as tracking,
     writes as store_writes,
 )

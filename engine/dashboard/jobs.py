@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api import CANCELLED, PARTIAL, RunStore, store_writes, write_json_atomic
+from engine.api import CANCELLED, PARTIAL, RunStore, run_reader, store_writes, write_json_atomic
 from engine.config.run_config import RunConfig
 from engine.dashboard.isolated import isolated_command
 from engine.dashboard.worker import ERROR, OUTPUT, PROGRESS, RESULT, write_request
@@ -171,8 +171,8 @@ class Job:
             if folder.name.startswith(".") or folder.name.removesuffix(PARTIAL) < started:
                 continue
             try:
-                manifest = json.loads((folder / "manifest.json").read_text())
-            except (OSError, ValueError):
+                manifest = run_reader.read_json(folder, "manifest.json")  # bounded, regular files only
+            except run_reader.Damaged:
                 continue
             if isinstance(manifest, dict) and manifest.get("job") == self.job_id:
                 return folder

@@ -1,5 +1,8 @@
 """What a run's ``manifest.json`` records: config, data identity, versions, plugins, times (UTC).
 
+:class:`StoredManifest` is its typed form, what the reader of run folders checks it against
+(engine.store.run_reader).
+
 :func:`run_manifest` is written before a run computes (status ``running``);
 :func:`finished_manifest` adds the finishing time and duration when it is stored
 (:meth:`engine.store.run_store.RunStore.record`, the one writer of run folders).
@@ -14,6 +17,8 @@ import time
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict
+
 from engine.config.run_config import RunConfig
 from engine.pipeline.identity import data_identity
 from strategies.base import Strategy
@@ -23,6 +28,59 @@ if TYPE_CHECKING:
     from engine.pipeline.results import SimulatedRun
 
 VERSIONED = ("stock-rnn", "numpy", "pandas", "polars", "vectorbt", "numba", "torch", "pydantic")
+
+
+class FileDigest(BaseModel):
+    """A stored file's size and SHA-256, recorded when the run is published."""
+
+    bytes: int
+    sha256: str
+
+
+class StoredHeadline(BaseModel):
+    """A run's key figures for listings (engine.store.run_store writes them when it publishes)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    period: str = ""
+    strategy: str = ""
+    cagr: str = ""
+    benchmark_cagr: str = ""
+    cagr_value: float | None = None
+    benchmark_cagr_value: float | None = None
+
+
+class StoredManifest(BaseModel):
+    """The fields of ``manifest.json`` that readers rely on (engine.store.manifest writes them).
+
+    Open: other keys are kept as they are. ``config`` is checked as a RunConfig where it is
+    used (rerun, update, ``show --config``), so a listing shows a run whose config another
+    version wrote.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    status: str
+    created_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    error: str = ""
+    config: dict[str, Any] = {}
+    frequency: str | None = None
+    strategies: list[str] = []
+    seeds: list[int] = []
+    data: dict[str, Any] = {}
+    versions: dict[str, str] = {}
+    device: dict[str, Any] = {}
+    plugins: dict[str, dict[str, Any]] = {}
+    headline: StoredHeadline = StoredHeadline()
+    parent: str | None = None
+    job: str | None = None
+    sweep: str | None = None
+    cell: str | None = None  # a sweep cell's key (engine.config.sweep_spec.cell_key)
+    cell_label: str | None = None
+    files: dict[str, FileDigest] = {}
 
 
 def versions() -> dict[str, str]:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from engine.config.run_config import RunConfig
 from feeds.errors import InputError
@@ -36,7 +36,8 @@ SCHEMA_ID = "urn:stock-rnn:run-result"  # a name, not a download location
 
 Num = float | None  # NaN and infinities are written as null
 Member = int | str  # a seed, or "main" (deterministic strategy) / "ensemble"
-Yearly = dict[str, Num]  # calendar year ("2019") -> yield that year, a fraction
+Year = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]  # a calendar year: "2019"
+Yearly = dict[Year, Num]  # calendar year -> yield that year, a fraction
 
 
 class _Open(BaseModel):

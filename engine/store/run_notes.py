@@ -7,20 +7,21 @@ data only; a missing or unreadable file means no label.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from engine.store.run_reader import Damaged, read_json
 from engine.store.run_store import write_json_atomic
 
 FILE = "annotation.json"
 MAX_LABEL, MAX_NOTES = 80, 4000
+MAX_BYTES = 64 * 1024
 
 
 def read(folder: Path) -> dict[str, str]:
     """``{"label": ..., "notes": ...}`` of a run folder (empty strings when there are none)."""
     try:
-        data = json.loads((Path(folder) / FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(Path(folder), FILE, limit=MAX_BYTES)  # a FIFO or a huge file is no note
+    except Damaged:
         data = {}
     if not isinstance(data, dict):
         data = {}

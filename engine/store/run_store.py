@@ -15,68 +15,62 @@ the kernel if the process dies): a ``.partial`` folder with a held claim is
 ``running``, one without is ``incomplete`` (killed or interrupted) and
 ``backtest runs --prune`` removes it once it is older than a given age.
 
-A run's status is derived from the files it needs, each checked: ``list`` does a
-cheap check (manifest readable and naming this run; metrics.json, equity.parquet
-and weights.parquet present, metrics.json ending its JSON object, Parquet files
-framed by their magic bytes; every checkpoint complete) and ``load_metrics`` a
-full one (metrics.json parsed with the keys readers use, Parquet footers and
-columns read). A folder failing either is ``broken`` with the reason; a listing
-never raises on a bad folder. ``latest`` is the newest complete run by the
-creation time its manifest records (UTC), not the highest folder name. The
+A run's status is derived from the files it needs, each checked by the one reader of run
+folders (engine.store.run_reader): regular files inside the folder only, sizes bounded before
+reading, the manifest and metrics.json against their typed schemas, the frames' Parquet
+schemas, every checkpoint present. A folder failing a check is ``broken`` with the reason
+(naming the file); a listing never raises on a bad folder and lists every other run; a command
+that reads a broken run says one line at exit 2. The check parses each metrics.json once per
+process (remembered by the files' inode, size and mtime). ``latest`` is the newest complete
+run by the creation time its manifest records (UTC), not the highest folder name. The
 ``sweeps/`` folder (sweep reports) and dot-files (locks) are not runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from engine.config.paths import RESERVED, check_name, check_runs_dir
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, clean
 from engine.store import checkpoints, writes
+from engine.store.frames import encode_frames
 from engine.store.locks import CLAIMS, Claim, runs_dir_lock
 from engine.store.manifest import finished_manifest
+from engine.store.run_reader import (
+    BROKEN,
+    CANCELLED,
+    COMPLETE,
+    FAILED,
+    INCOMPLETE,
+    PARTIAL,
+    RUNNING,
+    Damaged,
+    RunInfo,
+    checked_metrics,
+    claim_key,
+    digests,
+    folder_info,
+    read_frame,
+    read_manifest,
+)
 from feeds.errors import InputError
 from strategies.errors import StrategyError
-
-PARTIAL = ".partial"
-COMPLETE, FAILED, INCOMPLETE, BROKEN, RUNNING = "complete", "failed", "incomplete", "broken", "running"
-CANCELLED = "cancelled"  # a dashboard job stopped by the user (engine.dashboard.jobs): published, removable
-FRAMES = ("equity.parquet", "weights.parquet")
-FRAME_COLUMNS = {
-    "equity.parquet": {"date", "strategy", "role", "member", "equity"},
-    "weights.parquet": {"date", "strategy", "role", "member", "ticker", "weight"},
-}
-# what report, show, compare and sweep-report read of metrics.json
-METRICS_KEYS = ("run_id", "period", "strategies", "benchmark", "benchmarks")
-ENTRY_KEYS = ("name", "role", "cagr", "yearly", "aggregate")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """A sortable, unique id: ``YYYYMMDD-HHMMSS-xxxxxx``, the time in UTC."""
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-
-
-def created_utc(manifest: dict[str, Any]) -> dt.datetime | None:
-    """The run's recorded creation time in UTC (older manifests without a zone: local time)."""
-    try:
-        when = dt.datetime.fromisoformat(str(manifest["created_at"]))
-    except (KeyError, ValueError):
-        return None
-    return when.astimezone(dt.UTC)  # a naive time is taken as local, as it was written
 
 
 class RunFailed(Exception):
@@ -90,10 +84,6 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _claim_key(run_id: str) -> str:
-    return f"run-{run_id}"
-
-
 def write_json_atomic(path: Path, payload: Any, *, root: Path | None = None) -> None:
     """Write JSON to ``path`` atomically, never through a symbolic link (``engine.store.writes``).
 
@@ -101,26 +91,6 @@ def write_json_atomic(path: Path, payload: Any, *, root: Path | None = None) -> 
     links too. A write the disk refuses (full, read-only, no permission) is one line (exit 2).
     """
     writes.write_json(path, clean(payload), root=root)
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A row of ``backtest runs``."""
-
-    run_id: str
-    path: Path
-    status: str
-    manifest: dict[str, Any]
-    error: str = ""
-
-    @property
-    def created(self) -> str:
-        return str(self.manifest.get("created_at", ""))[:19]
-
-    def sort_key(self) -> tuple[str, str]:
-        """Newest first when sorted descending: recorded creation time (UTC), then run id."""
-        when = created_utc(self.manifest)
-        return (when.isoformat() if when else "", self.run_id)
 
 
 class RunStore:
@@ -193,7 +163,7 @@ class RunStore:
         check_name(run_id, "run id")
         folder = self.root / f"{run_id}{PARTIAL}"
         writes.make_dirs(self.root)
-        claim = Claim.try_acquire(self.root, _claim_key(run_id))
+        claim = Claim.try_acquire(self.root, claim_key(run_id))
         if claim is None:
             raise InputError(f"run {run_id} is being written by another process")
         self._claims[run_id] = claim
@@ -211,7 +181,8 @@ class RunStore:
         """Write the results of a finished run and publish it atomically."""
         folder = self.root / f"{result.run_id}{PARTIAL}"
         payload = result.to_dict()
-        _write_frames(folder, result, root=self.root)
+        for name, frame in encode_frames(result).items():
+            writes.write_parquet(folder / name, frame, root=self.root)
         checkpoints.save(
             folder, [r.checkpoint for r in result.strategies if r.checkpoint is not None], root=self.root
         )
@@ -223,6 +194,7 @@ class RunStore:
                 "run_id": result.run_id,
                 "status": COMPLETE,
                 "headline": _headline(payload),
+                "files": digests(folder),  # what the reader checks every file against
             },
             root=self.root,
         )
@@ -245,8 +217,8 @@ class RunStore:
         if not folder.is_dir() or folder.is_symlink():
             return None
         try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, ValueError):
+            manifest = read_manifest(folder)
+        except Damaged:
             manifest = {}
         write_json_atomic(
             folder / "manifest.json",
@@ -291,46 +263,7 @@ class RunStore:
         return sorted(infos, key=RunInfo.sort_key, reverse=True)
 
     def _info(self, folder: Path) -> RunInfo:
-        """A folder's status from the cheap check (see the module docstring)."""
-        partial = folder.name.endswith(PARTIAL)
-        run_id = folder.name.removesuffix(PARTIAL)
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict):
-                raise ValueError("manifest is not an object")
-        except (OSError, ValueError) as exc:
-            manifest, problem = {}, f"unreadable manifest: {exc}"
-        else:
-            problem = ""
-        if partial:
-            if Claim.is_held(self.root, _claim_key(run_id)):
-                return RunInfo(run_id, folder, RUNNING, manifest, "being written by a live process")
-            return RunInfo(
-                run_id,
-                folder,
-                INCOMPLETE,
-                manifest,
-                "never finished (killed or interrupted); `backtest runs --prune` removes it",
-            )
-        if problem:
-            return RunInfo(run_id, folder, BROKEN, manifest, problem)
-        if manifest.get("run_id") != run_id:
-            return RunInfo(
-                run_id,
-                folder,
-                BROKEN,
-                manifest,
-                f"the manifest is that of run {manifest.get('run_id')!r} (renamed or linked folder?)",
-            )
-        status = manifest.get("status")
-        if status in (FAILED, CANCELLED):
-            return RunInfo(run_id, folder, status, manifest, str(manifest.get("error", "")))
-        if status != COMPLETE:
-            return RunInfo(run_id, folder, BROKEN, manifest, f"status {status!r} in a published folder")
-        damage = _cheap_damage(folder)
-        if damage:
-            return RunInfo(run_id, folder, BROKEN, manifest, damage)
-        return RunInfo(run_id, folder, COMPLETE, manifest, str(manifest.get("error", "")))
+        return folder_info(self.root, folder)
 
     def find(self, ref: str) -> RunInfo:
         """A run by id, unique id prefix, or ``latest`` (the newest complete run by creation time)."""
@@ -360,8 +293,8 @@ class RunStore:
         """The JSON results of a complete run, after the full check of its files."""
         info = self._complete(ref)
         try:
-            metrics = _full_check(info.path, info.run_id)
-        except _Damaged as exc:
+            metrics = checked_metrics(info.path, info.manifest)
+        except Damaged as exc:
             raise InputError(f"run {info.run_id} is broken: {exc}") from None
         return info, metrics
 
@@ -376,9 +309,9 @@ class RunStore:
     def _frame(self, ref: str, name: str) -> pl.DataFrame:
         info = self._complete(ref)
         try:
-            return pl.read_parquet(info.path / name)
-        except Exception as exc:  # any reader error is damage on disk, not a bug of ours
-            raise InputError(f"run {info.run_id} is broken: {name}: {type(exc).__name__}: {exc}") from None
+            return read_frame(info.path, name)
+        except Damaged as exc:
+            raise InputError(f"run {info.run_id} is broken: {exc}") from None
 
     def load_checkpoints(self, ref: str) -> dict[str, checkpoints.Checkpoint]:
         """Checkpoints of a complete run's online strategies, by strategy label."""
@@ -418,78 +351,6 @@ class RunStore:
         return removed
 
 
-class _Damaged(Exception):
-    """A run's file is missing or damaged (the message says which and how)."""
-
-
-def _cheap_damage(folder: Path) -> str:
-    """Why a published complete run is damaged, by the cheap check; '' when it looks whole."""
-    try:
-        metrics = folder / "metrics.json"
-        size = metrics.stat().st_size
-        if size == 0:
-            return "metrics.json is empty"
-        with open(metrics, "rb") as fh:
-            fh.seek(max(0, size - 64))
-            if not fh.read().rstrip().endswith(b"}"):
-                return "metrics.json is truncated"
-        for name in FRAMES:
-            path = folder / name
-            size = path.stat().st_size
-            with open(path, "rb") as fh:
-                head = fh.read(4)
-                fh.seek(max(0, size - 4))
-                tail = fh.read(4)
-            if size < 12 or head != b"PAR1" or tail != b"PAR1":
-                return f"{name} is truncated or not Parquet"
-        cp = folder / checkpoints.FOLDER
-        if cp.is_dir():
-            for meta in cp.glob("*.json"):
-                for suffix in (".pt", ".targets.npy"):
-                    if not (cp / f"{meta.stem}{suffix}").is_file():
-                        return f"checkpoint {meta.stem}{suffix} is missing"
-    except FileNotFoundError as exc:
-        return f"{Path(str(exc.filename)).name} is missing"
-    except OSError as exc:
-        return f"unreadable: {exc}"
-    return ""
-
-
-def _full_check(folder: Path, run_id: str) -> dict[str, Any]:
-    """metrics.json parsed with the keys readers use, Parquet footers and columns read."""
-    import pyarrow.parquet as pq
-
-    damage = _cheap_damage(folder)
-    if damage:
-        raise _Damaged(damage)
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise _Damaged(f"metrics.json: {exc}") from None
-    if not isinstance(metrics, dict):
-        raise _Damaged("metrics.json is not an object")
-    missing = [k for k in METRICS_KEYS if k not in metrics]
-    if missing:
-        raise _Damaged(f"metrics.json lacks {', '.join(missing)}")
-    if metrics["run_id"] != run_id:
-        raise _Damaged(f"metrics.json is that of run {metrics['run_id']!r}")
-    entries = metrics["strategies"], metrics["benchmarks"]
-    if not all(isinstance(e, list) for e in entries) or not isinstance(metrics["benchmark"], dict):
-        raise _Damaged("metrics.json: strategies, benchmark or benchmarks has the wrong type")
-    for entry in [*entries[0], *entries[1], metrics["benchmark"]]:
-        lacking = [k for k in ENTRY_KEYS if not isinstance(entry, dict) or k not in entry]
-        if lacking:
-            raise _Damaged(f"metrics.json: an entry lacks {', '.join(lacking)}")
-    for name in FRAMES:
-        try:
-            columns = set(pq.read_schema(folder / name).names)
-        except Exception as exc:  # whatever pyarrow says about a damaged file
-            raise _Damaged(f"{name}: {type(exc).__name__}: {exc}") from None
-        if not FRAME_COLUMNS[name] <= columns:
-            raise _Damaged(f"{name} lacks columns {sorted(FRAME_COLUMNS[name] - columns)}")
-    return metrics
-
-
 def _newest_mtime(folder: Path) -> float:
     """The newest modification time of a folder and the files in it (seconds since the epoch)."""
     times = [folder.lstat().st_mtime]
@@ -520,41 +381,6 @@ def _headline(payload: dict[str, Any]) -> dict[str, Any]:
         "cagr_value": first["cagr"],
         "benchmark_cagr_value": payload["benchmark"]["cagr"],
     }
-
-
-def _write_frames(folder: Path, result: SimulatedRun, *, root: Path | None = None) -> None:
-    """equity.parquet and weights.parquet of ``result`` into ``folder`` (atomic, no links followed)."""
-    equity_parts, weight_parts = [], []
-    for item in (*result.strategies, *result.benchmarks):
-        n, m = item.equity.shape
-        equity_parts.append(
-            pl.DataFrame(
-                {
-                    "date": np.tile(result.dates, m),
-                    "strategy": item.name,
-                    "role": item.role,
-                    "member": np.repeat([str(x) for x in item.members], n),
-                    "equity": item.equity.T.reshape(-1),
-                }
-            )
-        )
-        rows, cols = np.nonzero(~np.all(np.isnan(item.targets), axis=2))
-        k = len(item.tickers)
-        weight_parts.append(
-            pl.DataFrame(
-                {
-                    "date": np.repeat(result.data_dates[rows], k),
-                    "strategy": item.name,
-                    "role": item.role,
-                    "member": np.repeat(np.array([str(x) for x in item.members], dtype=object)[cols], k),
-                    "ticker": np.tile(np.array(item.tickers, dtype=object), len(rows)),
-                    "weight": item.targets[rows, cols].reshape(-1),
-                },
-                schema_overrides={"member": pl.String, "ticker": pl.String},
-            )
-        )
-    writes.write_parquet(folder / "equity.parquet", pl.concat(equity_parts), root=root)
-    writes.write_parquet(folder / "weights.parquet", pl.concat(weight_parts), root=root)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config.run_config import RunConfig
+from engine.config.run_config import RunConfig, validate
 from engine.pipeline.prepare import prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
@@ -51,10 +51,7 @@ def update_run(
     imported again (the run's manifest alone never causes an import).
     """
     info, _ = store.load_metrics(ref)
-    try:
-        old = RunConfig.model_validate(info.manifest["config"])
-    except Exception as exc:
-        raise InputError(f"run {info.run_id}: manifest.json has no usable config ({exc})") from None
+    old = validate(RunConfig, info.manifest.get("config"), f"run {info.run_id}: manifest.json config")
     _check_plugins(info.run_id, old, plugins)
     saved = store.load_checkpoints(info.run_id)
     if not saved:

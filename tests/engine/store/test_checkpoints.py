@@ -108,6 +108,11 @@ def test_a_pickle_payload_in_a_checkpoint_is_refused_without_running_it(tmp_path
     folder = tmp_path / "runs" / run_id / "checkpoint"
     marker = tmp_path / "payload-ran.txt"
     torch.save({"total": WritesAMarker(marker)}, folder / "0.pt")  # what an attacker ships
+    # ... with a manifest whose file digests would not betray it (they are checked first)
+    manifest_path = folder.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop("files", None)
+    manifest_path.write_text(json.dumps(manifest))
     code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{longer}", "--plugin", f"{plugin}:Counting")
     assert code == 2, err
     assert not marker.exists(), "the checkpoint's pickle payload ran"
