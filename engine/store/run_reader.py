@@ -223,7 +223,7 @@ def read_metrics(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
                 f"version, stock-rnn {this} ({problem}); recompute it with this version: "
                 f"`backtest show {manifest['run_id']} --config > run.toml && backtest run --config run.toml`"
             ) from None
-        raise Damaged(f"metrics.json {problem}") from None
+        raise Damaged(f"metrics.json: {problem}") from None
     if payload.get("run_id") != manifest["run_id"]:
         raise Damaged(f"metrics.json is that of run {payload.get('run_id')!r}")
     return payload
