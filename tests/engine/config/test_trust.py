@@ -30,8 +30,9 @@ class Mine(RuleStrategy):
 
     name = "mine"
 
-    def decide(self, history: History) -> np.ndarray:
-        return np.full((1, len(history.tickers)), 1.0 / len(history.tickers))
+    def target_weights(self, history: History, seeds: tuple[int, ...]) -> np.ndarray:
+        n_days, n_tickers = history.n_days, len(history.tickers)
+        return np.full((n_days, n_tickers), 1.0 / n_tickers)
 '''
 
 
