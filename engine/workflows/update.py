@@ -85,4 +85,3 @@ def update_run(
         result,
         f"continued run {info.run_id} over {new_days} new day(s) after {last_date} -> {result.run_id}",
     )
-

@@ -177,3 +177,36 @@ def test_a_config_file_naming_a_headline_model_refuses_without_headline_model(tm
     config.write_text(f'headlines = "csv:news.csv"\nheadline_model = "{model}"\n')
     code, _, err = cli(capsys, "run", "--config", str(config), "--runs-dir", str(tmp_path / "runs"))
     assert code == 2 and f"add --headline-model {model}" in " ".join(err.split()), err
+
+
+def test_the_dashboard_worker_refuses_a_request_naming_a_plugin_file(tmp_path, planted):
+    from engine.dashboard.worker import ERROR, run_job, write_request
+
+    csv, plugin, marker = planted
+    folder = tmp_path / "runs" / ".jobs" / "j1"
+    folder.mkdir(parents=True)
+    write_request(folder, RunConfig(data=f"csv:{csv}", strategies=({"name": f"{plugin}:Mine"},)))
+    forget_plugins()
+    assert run_job(folder) == 2
+    assert "add --plugin" in (folder / ERROR).read_text() and not marker.exists()
+
+
+def test_track_and_daily_need_the_plugin_named_on_their_command_line(tmp_path, capsys, planted):
+    csv, plugin, marker = planted
+    runs = str(tmp_path / "runs")
+    code, out, err = cli(capsys, "run", "--data", f"csv:{csv}", "--strategy", f"{plugin}:Mine",
+                         "--runs-dir", runs, "--no-audit", "--json")  # fmt: skip
+    run_id = json.loads(out)["run_id"]
+    code, _, err = cli(capsys, "track", run_id, "--runs-dir", runs, "--name", "mine")
+    assert code == 2 and "add --plugin" in err, err
+    code, _, err = cli(
+        capsys, "track", run_id, "--runs-dir", runs, "--name", "mine", "--plugin", f"{plugin}:Mine"
+    )
+    assert code == 0, err
+    marker.unlink()
+    forget_plugins()
+    longer = write_yahoo_csv(csv, random_walk_market(n=320, tickers=("IDX",), seed=2))
+    assert longer == csv
+    code, _, err = cli(capsys, "daily", "--runs-dir", runs)  # tracked.json alone names the plugin
+    assert code == 2 and "add --plugin" in " ".join(err.split()), err
+    assert not marker.exists()
