@@ -127,7 +127,6 @@ def config_with_file(
     (``plugins``: ``--plugin`` values; ``--strategy`` and ``--headline-model`` count too).
     """
     from engine.config.files import load_run_config
-
     from engine.config.trust import check_config
 
     base = load_run_config(path)

@@ -65,12 +65,12 @@ def check_names(
                 f"{source} names the plugin {name!r}, and code named on disk is imported only when named "
                 f"again in this command: check that it is code you trust and add --plugin {name}"
             )
-    if headline_model is not None and headline_model not in DEFAULT_MODELS:
-        if not any(same_model(headline_model, m) for m in models):
-            raise InputError(
-                f"{source} names the headline model {headline_model!r}, and a model named on disk is "
-                f"loaded only when named again in this command: add --headline-model {headline_model}"
-            )
+    named = headline_model is None or headline_model in DEFAULT_MODELS
+    if not named and not any(same_model(str(headline_model), m) for m in models):
+        raise InputError(
+            f"{source} names the headline model {headline_model!r}, and a model named on disk is "
+            f"loaded only when named again in this command: add --headline-model {headline_model}"
+        )
 
 
 def check_config(

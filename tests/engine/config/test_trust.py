@@ -83,7 +83,7 @@ def test_check_config_refuses_a_headline_model_not_named_again(tmp_path):
 
 def test_check_spec_refuses_plugins_and_models():
     spec = SweepSpec(name="s", strategies=[{"name": "p.py:Mine"}])
-    with pytest.raises(InputError, match="sweep spec s.toml names the plugin 'p.py:Mine'"):
+    with pytest.raises(InputError, match=r"sweep spec s\.toml names the plugin 'p\.py:Mine'"):
         check_spec(spec, "sweep spec s.toml")
     check_spec(spec, "sweep spec s.toml", plugins=["./p.py:Mine"])
     spec = SweepSpec(name="s", strategies=[{"name": "ma-trend"}], headlines=[False, "csv:n.csv"],
