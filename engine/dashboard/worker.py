@@ -29,7 +29,6 @@ from pydantic import ValidationError
 
 from engine.api import Progress, ProgressEvent, write_json_atomic
 from engine.config.run_config import RunConfig
-from engine.config.trust import check_config
 from feeds.errors import InputError
 from strategies.errors import StrategyError
 
@@ -91,9 +90,6 @@ def run_job(folder: Path) -> int:
     """Run the request in ``folder``; write its outcome there; return the exit code."""
     try:
         config, cache_dir, plugins_dirs = read_request(folder)
-        # the form offers registered strategies and the default model only: a request naming
-        # module:Class, file.py:Class or a model directory was not written by it (engine.config.trust)
-        check_config(config, f"job request {folder / REQUEST}")
         _set_env(folder.name, plugins_dirs)
         from engine import api  # after the environment: the registry reads the plugins dirs from it
 

@@ -179,18 +179,6 @@ def test_a_config_file_naming_a_headline_model_refuses_without_headline_model(tm
     assert code == 2 and f"add --headline-model {model}" in " ".join(err.split()), err
 
 
-def test_the_dashboard_worker_refuses_a_request_naming_a_plugin_file(tmp_path, planted):
-    from engine.dashboard.worker import ERROR, run_job, write_request
-
-    csv, plugin, marker = planted
-    folder = tmp_path / "runs" / ".jobs" / "j1"
-    folder.mkdir(parents=True)
-    write_request(folder, RunConfig(data=f"csv:{csv}", strategies=({"name": f"{plugin}:Mine"},)))
-    forget_plugins()
-    assert run_job(folder) == 2
-    assert "add --plugin" in (folder / ERROR).read_text() and not marker.exists()
-
-
 def test_track_and_daily_need_the_plugin_named_on_their_command_line(tmp_path, capsys, planted):
     csv, plugin, marker = planted
     runs = str(tmp_path / "runs")
