@@ -63,6 +63,8 @@ def load_spec(
     # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
     raw["name"] = check_name(raw["name"], f"sweep spec {path}: sweep name")
     where = f"sweep spec {path}"
+    for period in _axis(raw.get("periods", [None])):
+        _period(period, str(raw["name"]))  # one clear line for a malformed [start, end], as validate_spec
     # checked before validate_spec, which imports the strategies to check their parameters
     check_spec(validate(SweepSpec, raw, where), where, plugins=plugins, headline_models=headline_models)
     return validate_spec(raw, where)
