@@ -33,6 +33,10 @@ import polars as pl
 from engine import rows
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.config.settings import Settings
+from engine.config.trust import (
+    check_config as check_config,
+    check_spec as check_spec,
+)
 
 # The surfaces (engine/cli, engine/dashboard) reach the pipeline, the store and the workflows only
 # through these names (tests/test_layers.py): one door.
@@ -141,6 +145,8 @@ __all__ += [
     "UniverseInfo",
     "audit",
     "audit_on_first_use",
+    "check_config",
+    "check_spec",
     "daily",
     "error_code",
     "expand",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
-from engine.cli.options import CacheDirOpt, JsonOpt, RunsDirOpt
+from engine.cli.options import CacheDirOpt, JsonOpt, NamedModelOpt, PluginOpt, RunsDirOpt
 from feeds.errors import InputError
 
 
@@ -19,12 +19,7 @@ def track(
     name: Annotated[
         str | None, typer.Option("--name", help="the tracked name [default: the first strategy]")
     ] = None,
-    plugin: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--plugin", help="a module:Class or file.py:Class strategy of the run, allowed to be imported"
-        ),
-    ] = None,
+    plugin: PluginOpt = None,
     list_: Annotated[bool, typer.Option("--list", help="list the tracked runs")] = False,
     remove: Annotated[str | None, typer.Option("--remove", help="stop tracking NAME", metavar="NAME")] = None,
     runs_dir: RunsDirOpt = None,
@@ -53,17 +48,29 @@ def track(
 
 def daily(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would be done, do nothing")] = False,
+    plugin: PluginOpt = None,
+    headline_model: NamedModelOpt = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Bring every tracked run up to date (one update per new day) and write tomorrow's signal.
+
+    A tracked run of a module:Class / file.py:Class plugin (or a headline model directory) is
+    continued only when this command names it again (--plugin, --headline-model).
 
     Exit 0: all up to date; 1: a run failed (the others still proceed); 2: bad input.
     """
     from engine.api import run_daily, signals
 
     settings = resolve_settings(runs_dir, cache_dir)
-    report = run_daily(settings.runs_dir, cache_dir=settings.cache_dir, dry_run=dry_run, log=err.print)
+    report = run_daily(
+        settings.runs_dir,
+        cache_dir=settings.cache_dir,
+        dry_run=dry_run,
+        log=err.print,
+        plugins=tuple(plugin or ()),
+        headline_models=(headline_model,) if headline_model else (),
+    )
     if report.locked:
         err.print(
             "another `backtest daily` holds the lock of this runs directory; it does this evening's work"

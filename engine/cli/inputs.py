@@ -114,19 +114,34 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 
 def config_with_file(
-    ctx: typer.Context, path: Path, fields: dict[str, Any], names: list[str], params: list[str]
+    ctx: typer.Context,
+    path: Path,
+    fields: dict[str, Any],
+    names: list[str],
+    params: list[str],
+    plugins: tuple[str, ...] = (),
 ) -> Any:
-    """The config of ``--config FILE``, with the options given on the command line on top."""
+    """The config of ``--config FILE``, with the options given on the command line on top.
+
+    A plugin or headline model that the file names is refused unless this command names it again
+    (``plugins``: ``--plugin`` values; ``--strategy`` and ``--headline-model`` count too).
+    """
     from engine.config.files import load_run_config
+    from engine.config.trust import check_config
 
     base = load_run_config(path)
     values = base.model_dump()
     values.update({f: fields[f] for f, options in _OVERRIDES.items() if any(_given(ctx, o) for o in options)})
+    plugins = (*plugins, *names)
+    models = (fields["headline_model"],) if _given(ctx, "headline_model") else ()
     if names:
         values["strategies"] = strategy_specs(names, params)
     elif params:
+        # the file's checked first: resolving its strategies' parameters would import them
+        check_config(base, f"config file {path}", plugins=plugins, headline_models=models)
         values["strategies"] = strategy_specs([s.name for s in base.strategies], params, base=base.strategies)
-    return run_config(**values)
+    # what the file names runs only when named again here (--plugin, --strategy, --headline-model)
+    return check_config(run_config(**values), f"config file {path}", plugins=plugins, headline_models=models)
 
 
 def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
@@ -162,7 +177,7 @@ def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
         frequency = getattr(o["frequency"], "value", o["frequency"]) or "daily"
         names = list(DEFAULT_STRATEGIES[str(frequency)])
     if o["config_file"] is not None:
-        return config_with_file(ctx, o["config_file"], fields, names, params)
+        return config_with_file(ctx, o["config_file"], fields, names, params, tuple(o.get("plugin") or ()))
     if not names and params:
         # --param without --strategy sets the parameters of the frequency's default strategies
         from engine.config.run_config import DEFAULT_STRATEGIES

@@ -157,3 +157,19 @@ ReplaceSeedOpt = Annotated[
 AuditWorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="passes run at a time [default: CPU count]")
 ]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="a module:Class or file.py:Class strategy that the run folder, config file or spec names, "
+        "named again to allow importing it (nothing read from disk imports code by itself) (repeatable)",
+    ),
+]
+NamedModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--headline-model",
+        help="the headline model (a path) that the run folder or spec names, named again to allow "
+        "loading it (nothing read from disk loads a model by itself)",
+    ),
+]

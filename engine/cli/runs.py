@@ -32,8 +32,10 @@ from engine.cli.options import (
     HeadlinesOpt,
     JsonOpt,
     LagOpt,
+    NamedModelOpt,
     NoAuditOpt,
     ParamOpt,
+    PluginOpt,
     ProgressFileOpt,
     RunsDirOpt,
     SeedListOpt,
@@ -80,6 +82,7 @@ def run(
     as_json: JsonOpt = False,
     progress_file: ProgressFileOpt = None,
     no_audit: NoAuditOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run strategies against buy-and-hold and store the run.
 
@@ -187,14 +190,8 @@ def update(
     run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
     data: Annotated[str | None, typer.Option("--data", help="data spec [default: the run's own]")] = None,
     end: EndOpt = None,
-    plugin: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--plugin",
-            help="a module:Class or file.py:Class strategy of the run, named again to allow importing it "
-            "(a run folder never imports code by itself) (repeatable)",
-        ),
-    ] = None,
+    plugin: PluginOpt = None,
+    headline_model: NamedModelOpt = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
@@ -217,6 +214,7 @@ def update(
             cache_dir=settings.cache_dir,
             progress=progress,
             plugins=tuple(plugin or ()),
+            headline_models=(headline_model,) if headline_model else (),
         )
     if as_json:
         print(json.dumps(result.to_dict() if result else {"message": message}, indent=2))
@@ -233,6 +231,8 @@ def rerun(
     data: Annotated[
         str | None, typer.Option("--data", help="rerun on these data instead (no comparison is made)")
     ] = None,
+    plugin: PluginOpt = None,
+    headline_model: NamedModelOpt = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
@@ -247,7 +247,13 @@ def rerun(
     settings = resolve_settings(runs_dir, cache_dir)
     with progress_bars() as progress:
         outcome = rerun_run(
-            RunStore(settings.runs_dir), run_id, data=data, cache_dir=settings.cache_dir, progress=progress
+            RunStore(settings.runs_dir),
+            run_id,
+            data=data,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            plugins=tuple(plugin or ()),
+            headline_models=(headline_model,) if headline_model else (),
         )
     payload = outcome.result.to_dict()
     if as_json:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
-from engine.cli.options import CacheDirOpt, JsonOpt, RunsDirOpt
+from engine.cli.options import CacheDirOpt, JsonOpt, NamedModelOpt, PluginOpt, RunsDirOpt
 
 
 def sweep(
@@ -39,6 +39,8 @@ def sweep(
             help="refuse a spec of more cells than this, counted before expanding [default: 10000]",
         ),
     ] = 10_000,
+    plugin: PluginOpt = None,
+    headline_model: NamedModelOpt = None,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
@@ -46,7 +48,9 @@ def sweep(
     from engine.api import RunStore, expand, load_spec, run_sweep
 
     settings = resolve_settings(runs_dir, cache_dir)
-    loaded = load_spec(spec)
+    loaded = load_spec(
+        spec, plugins=tuple(plugin or ()), headline_models=(headline_model,) if headline_model else ()
+    )
     cells = expand(loaded, max_cells=max_cells)
     err.print(f"sweep {loaded.name}: {len(cells)} cells, executor {executor}")
 

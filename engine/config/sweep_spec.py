@@ -48,13 +48,27 @@ class Cell:
     label: str  # human-readable: strategy and the varying values
 
 
-def load_spec(path: Path) -> SweepSpec:
-    """Read and validate a TOML or YAML sweep spec (typed); bad files name the file, key and problem."""
+def load_spec(
+    path: Path, *, plugins: tuple[str, ...] = (), headline_models: tuple[str, ...] = ()
+) -> SweepSpec:
+    """Read and validate a TOML or YAML sweep spec (typed); bad files name the file, key and problem.
+
+    A ``module:Class`` / ``file.py:Class`` strategy or a headline model that the spec names is
+    refused unless named again in ``plugins`` / ``headline_models`` (``--plugin`` /
+    ``--headline-model``; engine.config.trust), before anything is imported.
+    """
+    from engine.config.trust import check_spec
+
     raw = read_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
     # the name becomes a file name (<runs>/sweeps/<name>.html) and a claim key
     raw["name"] = check_name(raw["name"], f"sweep spec {path}: sweep name")
-    return validate_spec(raw, f"sweep spec {path}")
+    where = f"sweep spec {path}"
+    for period in _axis(raw.get("periods", [None])):
+        _period(period, str(raw["name"]))  # one clear line for a malformed [start, end], as validate_spec
+    # checked before validate_spec, which imports the strategies to check their parameters
+    check_spec(validate(SweepSpec, raw, where), where, plugins=plugins, headline_models=headline_models)
+    return validate_spec(raw, where)
 
 
 def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SweepSpec:

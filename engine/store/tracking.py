@@ -82,9 +82,13 @@ def save(runs_dir: Path, tracked: dict[str, Tracked]) -> None:
 
 def track(store: RunStore, ref: str, name: str | None = None, plugins: tuple[str, ...] = ()) -> Tracked:
     """Track stored run ``ref`` under ``name`` (default: its first strategy's name); returns the entry."""
+    from engine.config.trust import check_names
+
     info, _ = store.load_metrics(ref)
     config = info.manifest.get("config") or {}
     strategies = config.get("strategies") or [{"name": "run"}]
+    # refused now rather than every evening: the plugins must be named (and again to `daily`)
+    check_names((str(s.get("name", "")) for s in strategies), None, f"run {info.run_id}", plugins=plugins)
     default = re.sub(r"[^A-Za-z0-9._-]", "-", str(strategies[0].get("name", "run")))[:64]
     entry = Tracked(check_name(name or default), info.run_id, str(config.get("data", "sample")), plugins)
     tracked = load(store.root)

@@ -125,6 +125,8 @@ def _one(
     dry_run: bool,
     sleep: Callable[[float], None],
     fetch: Callable[[str, Path], object] | None,
+    plugins: tuple[str, ...] = (),
+    headline_models: tuple[str, ...] = (),
 ) -> Outcome:
     last, _ = _last_day(store, entry.run_id)
     if not dry_run:
@@ -149,7 +151,9 @@ def _one(
             data=entry.data,
             end=dt.date.fromisoformat(day),
             cache_dir=cache_dir,
-            plugins=entry.plugins,
+            # named on this command line, never taken from tracked.json (a file on disk)
+            plugins=plugins,
+            headline_models=headline_models,
         )
         if result is None:  # the data hold the day but the run's strategies had nothing new
             continue
@@ -180,8 +184,14 @@ def daily(
     sleep: Callable[[float], None] = time.sleep,
     fetch: Callable[[str, Path], object] | None = None,
     log: Callable[[str], None] | None = None,
+    plugins: tuple[str, ...] = (),
+    headline_models: tuple[str, ...] = (),
 ) -> Report:
     """Bring every tracked run of ``runs_dir`` up to date (see the module docstring).
+
+    ``plugins`` / ``headline_models``: the plugins and headline models of the tracked runs, named
+    on this command line (``--plugin``, ``--headline-model``): ``tracked.json`` and the run folders
+    are files on disk and never make this program import code or load a model by themselves.
 
     ``sleep`` and ``fetch`` are the clock and the network (tests pass stubs); ``log`` gets each line.
     """
@@ -199,7 +209,16 @@ def daily(
         outcomes = []
         for entry in tracking.load(store.root).values():
             try:
-                outcome = _one(store, entry, cache_dir=cache_dir, dry_run=dry_run, sleep=sleep, fetch=fetch)
+                outcome = _one(
+                    store,
+                    entry,
+                    cache_dir=cache_dir,
+                    dry_run=dry_run,
+                    sleep=sleep,
+                    fetch=fetch,
+                    plugins=plugins,
+                    headline_models=headline_models,
+                )
             except InputError as exc:
                 outcome = Outcome(entry.name, "bad-input", f"{entry.name}: {exc}")
             except Exception as exc:  # one run's failure must not stop the others

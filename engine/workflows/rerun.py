@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config.run_config import RunConfig, validate
+from engine.config.trust import check_config
 from engine.pipeline.prepare import prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, clean
@@ -49,10 +50,18 @@ def rerun(
     data: str | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    plugins: tuple[str, ...] = (),
+    headline_models: tuple[str, ...] = (),
 ) -> Rerun:
-    """Run ``ref``'s config again (on ``data`` if given) and store it as a new run tagged ``rerun_of``."""
+    """Run ``ref``'s config again (on ``data`` if given) and store it as a new run tagged ``rerun_of``.
+
+    ``plugins`` / ``headline_models``: the ``module:Class`` / ``file.py:Class`` strategies and the
+    headline model the run names, named again by the user to allow importing / loading them (a run
+    folder never does by itself; engine.config.trust).
+    """
     info, stored = store.load_metrics(ref)
     config = validate(RunConfig, info.manifest.get("config"), f"run {info.run_id}: manifest.json config")
+    check_config(config, f"run {info.run_id}", plugins=plugins, headline_models=headline_models)
     if data is not None:
         config = validate(RunConfig, {**config.model_dump(), "data": data}, "--data")
     config, device_note = _same_device(config, info.manifest)

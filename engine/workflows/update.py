@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config.run_config import RunConfig, validate
+from engine.config.trust import check_config
 from engine.pipeline.prepare import prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
@@ -44,15 +45,17 @@ def update_run(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     plugins: tuple[str, ...] = (),
+    headline_models: tuple[str, ...] = (),
 ) -> tuple[SimulatedRun | None, str]:
     """Continue run ``ref``; returns (the new run, or None when there is nothing new, a message).
 
     ``plugins``: ``module:Class`` / ``file.py:Class`` strategies the user allows to be
-    imported again (the run's manifest alone never causes an import).
+    imported again (the run's manifest alone never causes an import); ``headline_models``: the
+    same for a headline model other than the default (engine.config.trust).
     """
     info, _ = store.load_metrics(ref)
     old = validate(RunConfig, info.manifest.get("config"), f"run {info.run_id}: manifest.json config")
-    _check_plugins(info.run_id, old, plugins)
+    check_config(old, f"run {info.run_id}", plugins=plugins, headline_models=headline_models)
     saved = store.load_checkpoints(info.run_id)
     if not saved:
         raise InputError(
@@ -79,28 +82,3 @@ def update_run(
         result,
         f"continued run {info.run_id} over {new_days} new day(s) after {last_date} -> {result.run_id}",
     )
-
-
-def _is_path_plugin(name: str) -> bool:
-    return ":" in name
-
-
-def _same_plugin(stored: str, given: str) -> bool:
-    """True when ``given`` names the same plugin as ``stored`` (file paths compared resolved)."""
-    if stored == given:
-        return True
-    (s_mod, _, s_cls), (g_mod, _, g_cls) = stored.rpartition(":"), given.rpartition(":")
-    if s_cls != g_cls or not s_mod.endswith(".py") or not g_mod.endswith(".py"):
-        return False
-    return Path(s_mod).expanduser().resolve() == Path(g_mod).expanduser().resolve()
-
-
-def _check_plugins(run_id: str, config: RunConfig, plugins: tuple[str, ...]) -> None:
-    """Refuse to import a ``module:Class`` / ``file.py:Class`` that only the manifest names."""
-    for spec in config.strategies:
-        if _is_path_plugin(spec.name) and not any(_same_plugin(spec.name, p) for p in plugins):
-            raise InputError(
-                f"run {run_id} uses the plugin {spec.name!r}; a run folder never makes this program "
-                f"import code by itself: check that it is code you trust and name it again with "
-                f"--plugin {spec.name}"
-            )

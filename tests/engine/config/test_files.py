@@ -45,13 +45,18 @@ def test_show_config_round_trip_reruns_the_run_identically(capsys, tmp_path, csv
     path.write_text(text)
     assert load_run_config(path) == RunConfig.model_validate(first["config"])
     code, out, err = cli(capsys, "run", "--config", str(path), "--json")
+    assert code == 2 and "add --plugin tests/fixtures/leaky.py:HonestOnline" in " ".join(err.split())
+    plugin = ("--plugin", "tests/fixtures/leaky.py:HonestOnline")  # the file names code: named again
+    code, out, err = cli(capsys, "run", "--config", str(path), *plugin, "--json")
     assert code == 0, err
     second = json.loads(out)
     assert seed_cagrs(second) == seed_cagrs(first) and second["config"] == first["config"]
     # options given with --config override the file's values
-    code, out, _ = cli(capsys, "run", "--config", str(path), "--seed-list", "2", "--json")
+    code, out, _ = cli(capsys, "run", "--config", str(path), *plugin, "--seed-list", "2", "--json")
     assert code == 0 and json.loads(out)["config"]["seeds"] == [2]
-    code, out, _ = cli(capsys, "run", "--config", str(path), "--param", "ma-trend.window=40", "--json")
+    code, out, _ = cli(
+        capsys, "run", "--config", str(path), *plugin, "--param", "ma-trend.window=40", "--json"
+    )
     assert json.loads(out)["strategies"][0]["params"]["window"] == 40
 
 
@@ -90,7 +95,8 @@ def test_rerun_is_identical_and_refused_when_the_data_changed(capsys, tmp_path, 
         "--seed-list", "0,1", "--json",
     )  # fmt: skip
     first = json.loads(out)
-    code, out, err = cli(capsys, "rerun", first["run_id"], "--json")
+    named = ("--plugin", "tests/fixtures/leaky.py:HonestOnline")  # the run names code: named again
+    code, out, err = cli(capsys, "rerun", first["run_id"], *named, "--json")
     assert code == 0, err
     again = json.loads(out)
     assert again["rerun"]["identical"] and again["rerun"]["compared"] and "identical to run" in err
@@ -100,9 +106,9 @@ def test_rerun_is_identical_and_refused_when_the_data_changed(capsys, tmp_path, 
     # the data change: refused, naming the way out; with --data it runs without comparing
     lines = csv_file.read_text().splitlines()
     csv_file.write_text("\n".join(lines[:-20]) + "\n")
-    code, _, err = cli(capsys, "rerun", first["run_id"])
+    code, _, err = cli(capsys, "rerun", first["run_id"], *named)
     assert code == 2 and "differ from the run's" in err and "--data" in err
-    code, out, err = cli(capsys, "rerun", first["run_id"], "--data", f"csv:{csv_file}", "--json")
+    code, out, err = cli(capsys, "rerun", first["run_id"], *named, "--data", f"csv:{csv_file}", "--json")
     assert code == 0 and json.loads(out)["rerun"]["compared"] is False
 
 

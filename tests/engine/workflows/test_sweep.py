@@ -107,13 +107,14 @@ def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, data):
     store = RunStore(tmp_path / "runs")
     extra = f'\n[[strategies]]\nname = "{BAD}:Raises"\n\n[[strategies]]\nname = "no-such-one"\n'
     text = spec_text(data, extra)
-    outcome = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=2)
+    named = (f"{BAD}:Raises",)  # a spec names code: named again to allow importing it
+    outcome = run_sweep(load_spec(write_spec(tmp_path, text), plugins=named), store, workers=2)
     assert len(outcome.done) == 5 and len(outcome.failed) == 2
     errors = " ".join(message for _, message in outcome.failed)
     assert "ZeroDivisionError" in errors and "unknown strategy 'no-such-one'" in errors
     statuses = sorted(i.status for i in store.list())
     assert statuses == [COMPLETE] * 5 + [FAILED] * 2
-    retry = run_sweep(load_spec(write_spec(tmp_path, text)), store, workers=1)
+    retry = run_sweep(load_spec(write_spec(tmp_path, text), plugins=named), store, workers=1)
     assert retry.skipped == 5 and len(retry.failed) == 2  # only the failed cells are tried again
 
 
