@@ -90,9 +90,7 @@ def test_targets_of_the_wrong_shape_are_refused(tmp_path, capsys, stored_run):  
 def _huge_npy(path, shape=(2**40, 1, 1)) -> None:
     """An .npy whose header declares ``shape`` of float64 (8 TiB by default) over a few bytes of data."""
     with path.open("wb") as f:
-        np.lib.format.write_array_header_1_0(
-            f, {"descr": "<f8", "fortran_order": False, "shape": shape}
-        )
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": shape})
         f.write(b"\0" * 64)
 
 
@@ -145,3 +143,32 @@ def test_compare_names_the_first_differing_key():
     assert "state.l" in checkpoints.first_difference({**fresh, "l": []}, fresh)
     assert "state.n" in checkpoints.first_difference({**fresh, "n": "x"}, fresh)
     assert "bogus" in checkpoints.first_difference({**fresh, "bogus": 1}, fresh)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["params", "pending"])
+def test_an_lstm_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path, capsys, key):
+    from tests.conftest import random_walk_market, write_yahoo_csv
+
+    market = random_walk_market(n=300, seed=3)
+    for name in ("short", "long"):
+        (tmp_path / name).mkdir()
+    short = write_yahoo_csv(tmp_path / "short" / "AAA.csv", market.head(250))
+    longer = write_yahoo_csv(tmp_path / "long" / "AAA.csv", market)
+    lstm = ["--strategy", "lstm-stateful", "--seed-list", "0,1", "--param", "hidden=4"]
+    code, out, err = cli(
+        capsys, "run", "--data", f"csv:{short}", *lstm, "--param", "warmup_years=0.5", "--json"
+    )
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+    folder, state = _state(tmp_path, run_id)
+    if key == "params":  # the issue's example: a model of another size
+        state["params"] = torch.zeros(state["params"].shape[0], 17024)
+    else:  # a step kept for backpropagation, of the wrong width (the fresh state keeps none)
+        state["pending"][0]["top"] = torch.zeros(*state["pending"][0]["top"].shape[:2], 1)
+    torch.save(state, folder / "0.pt")
+    before = _runs(tmp_path)
+    code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{longer}")
+    assert code == 2 and err.count("error:") == 1 and "Traceback" not in err, err
+    assert f"state.{key}" in " ".join(err.split()) and "0.pt" in err, err
+    assert _runs(tmp_path) == before
