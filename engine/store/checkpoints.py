@@ -21,6 +21,17 @@ is stored without a checkpoint (with a warning) rather than with an unsafe one.
 Checkpoints are written inside the run's partial folder and published with it,
 atomically; an update writes a new run, so a crash mid-update leaves the previous
 run and its checkpoint untouched.
+
+What a file declares is checked before anything is allocated for it: an ``.npy``
+header's shape times its item size must be exactly the bytes that follow it, and a
+``.pt`` is first opened memory-mapped (nothing read into memory) and every tensor
+must address no more bytes than its storage holds (so a stride-0 view of 8 bytes
+cannot declare 32 GB) and no storage more than the file; nothing may declare more
+than :data:`MAX_BYTES`. ``<n>.json`` records the program version that wrote it and
+the checkpoint :data:`FORMAT`; a checkpoint of another version (or of one that did
+not record it) is refused: its state need not mean what this version's strategies
+mean by it. ``backtest update`` then checks the state against the model it is loaded
+into (:func:`first_difference`, ``engine.workflows.update``) before the run starts.
 """
 
 from __future__ import annotations
@@ -37,6 +48,8 @@ from engine.store import writes
 from feeds.errors import InputError
 
 FOLDER = "checkpoint"
+FORMAT = 2  # the checkpoint format: 2 = version recorded, sizes checked (1: before issue 23)
+MAX_BYTES = 64 * 2**30  # the most one checkpoint file (a .pt or a targets .npy) may declare [bytes]
 
 
 ARRAY_TAG = "__stockrnn_ndarray__"  # {ARRAY_TAG: tensor}: a numpy array in a saved state
@@ -50,7 +63,7 @@ class NotPlainData(TypeError):
 def _encode(value: Any, where: str, torch: Any) -> Any:
     """``value`` with numpy arrays tagged as tensors; NotPlainData for anything not plain."""
     if isinstance(value, torch.Tensor):
-        return value.detach()
+        return value.detach().contiguous()  # no view addresses more bytes than it shows (load checks)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufc":
             raise NotPlainData(f"{where}: a numpy array of dtype {value.dtype}")
@@ -116,6 +129,8 @@ def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None =
             root=root,
         )
         meta = {
+            "format": FORMAT,
+            "stock_rnn_version": program_version(),
             "label": cp.label,
             "last_day": cp.last_day,
             "last_date": cp.last_date,
@@ -141,24 +156,232 @@ def load(run_folder: Path) -> dict[str, Checkpoint]:
     for meta_path in sorted(folder.glob("*.json")):
         n = meta_path.stem
         try:
+            if meta_path.stat().st_size > 1_000_000:  # a few hundred bytes when this program wrote it
+                raise ValueError(f"{meta_path.stat().st_size} bytes")
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            _check_version(meta_path, run_folder.name, meta)
             label, last_day = str(meta["label"]), int(meta["last_day"])
             last_date, fingerprint = str(meta["last_date"]), str(meta["data_fingerprint"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except InputError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"checkpoint {meta_path}: unreadable ({type(exc).__name__}: {exc})") from None
         pt = folder / f"{n}.pt"
-        try:
-            # the restricted unpickler: tensors and plain containers only, nothing is called
-            state = _decode(torch.load(pt, weights_only=True, map_location="cpu"))
-        except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, OSError, AttributeError) as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            raise InputError(
-                f"checkpoint {pt}: refused: it is not a file of tensors and plain data that this "
-                f"program writes, and reading it could run code ({first})"
-            ) from None
-        try:
-            targets = np.load(folder / f"{n}.targets.npy", allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise InputError(f"checkpoint {folder / f'{n}.targets.npy'}: refused: {exc}") from None
+        state = _load_pt(pt, torch, pickle)
+        targets = _load_npy(folder / f"{n}.targets.npy")
         found[label] = Checkpoint(label, state, last_day, last_date, fingerprint, targets)
     return found
+
+
+def program_version() -> str:
+    """This program's version (the installed stock-rnn's; ``unknown`` when it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("stock-rnn")  # what engine.store.manifest.versions() records too
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _check_version(path: Path, run: str, meta: Any) -> None:
+    """Refuse a checkpoint that another version of this program wrote (or one that did not say)."""
+    if not isinstance(meta, dict):
+        raise TypeError(f"a JSON object was expected, not {type(meta).__name__}")
+    ours, theirs = program_version(), meta.get("stock_rnn_version")
+    fmt = meta.get("format")
+    if theirs == ours and fmt == FORMAT:
+        return
+    written = f"stock-rnn {theirs}" if isinstance(theirs, str) and theirs else "an older version"
+    if written != "an older version" and fmt != FORMAT:
+        written += f" (checkpoint format {fmt})"
+    raise InputError(
+        f"checkpoint {path}: written by {written}, and this is stock-rnn {ours} (checkpoint format "
+        f"{FORMAT}); a run is continued only by the version that wrote it: compute it again with "
+        f"`backtest rerun {run}` (or a fresh `backtest run`) and update that run instead"
+    )
+
+
+def _regular_size(path: Path) -> int:
+    """The size of ``path`` in bytes; InputError unless it is a regular file (no FIFO, no device)."""
+    import stat
+
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(f"checkpoint {path}: unreadable ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"checkpoint {path}: refused: not a regular file")
+    return info.st_size
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """An .npy of numbers whose header agrees with the file's size, checked before it is read."""
+    size = _regular_size(path)
+    try:
+        with path.open("rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"npy format version {version}")
+            if dtype.hasobject or dtype.kind not in "biufc":
+                raise ValueError(f"dtype {dtype} (numbers only)")
+            declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            held = size - f.tell()
+            if declared != held or declared > MAX_BYTES:
+                raise ValueError(
+                    f"its header declares shape {tuple(shape)} of {dtype} = {declared} bytes but the "
+                    f"file holds {held} bytes after it"
+                    + (f" (at most {MAX_BYTES} bytes are read)" if declared > MAX_BYTES else "")
+                )
+            f.seek(0)  # read_array reads the (checked) header again
+            return np.lib.format.read_array(f, allow_pickle=False)
+    except (OSError, ValueError, EOFError, TypeError) as exc:
+        raise InputError(f"checkpoint {path}: refused: {exc}") from None
+
+
+def _load_pt(path: Path, torch: Any, pickle: Any) -> Any:
+    """A .pt of tensors and plain data, opened memory-mapped and checked before its tensors are read."""
+    size = _regular_size(path)
+    try:
+        # the restricted unpickler: tensors and plain containers only, nothing is called; mmap: the
+        # storages stay on disk until each tensor has been checked
+        raw = torch.load(path, weights_only=True, map_location="cpu", mmap=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, OSError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"checkpoint {path}: refused: it is not a file of tensors and plain data that this "
+            f"program writes, and reading it could run code ({first})"
+        ) from None
+    problem = _oversized(raw, "state", size, torch)
+    if problem:
+        raise InputError(f"checkpoint {path}: refused: {problem}")
+    return _decode(_copied(raw, torch))
+
+
+def _tensor_bytes(t: Any) -> int:
+    """Bytes the tensor's elements occupy when materialised (numel x element size)."""
+    return int(t.numel()) * int(t.element_size())
+
+
+def _oversized(value: Any, where: str, file_size: int, torch: Any) -> str | None:
+    """Why a tensor in ``value`` declares more than is stored, or None."""
+    if isinstance(value, torch.Tensor):
+        storage = value.untyped_storage().nbytes()
+        shown = _tensor_bytes(value)
+        if storage > file_size or shown > storage or shown > MAX_BYTES:
+            return (
+                f"{where}: a tensor of shape {tuple(value.shape)} {str(value.dtype).removeprefix('torch.')} "
+                f"declares {shown} bytes over a storage of {storage} bytes in a file of {file_size} "
+                "(this program writes every tensor whole)"
+            )
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        problem = _oversized(
+            item, f"{where}.{key}" if isinstance(value, dict) else f"{where}[{key}]", file_size, torch
+        )
+        if problem:
+            return problem
+    return None
+
+
+def _copied(value: Any, torch: Any) -> Any:
+    """``value`` with every (memory-mapped) tensor copied into memory, so the file is let go."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, dict):
+        return {k: _copied(v, torch) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v, torch) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(v, torch) for v in value)
+    return value
+
+
+def describe(value: Any) -> str:
+    """A value's kind in a few words: ``tensor (2, 4416) float32``, ``array (3,) float64``, ``int``."""
+    if isinstance(value, np.ndarray):
+        return f"array {tuple(value.shape)} {value.dtype}"
+    if hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "numel"):
+        return f"tensor {tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
+    if isinstance(value, dict):
+        return "a dict"
+    if isinstance(value, list | tuple):
+        return f"a {type(value).__name__} of {len(value)}"
+    return "None" if value is None else type(value).__name__
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"  # a float state saved as 1 is still a number
+    if isinstance(value, np.ndarray):
+        return "array"
+    if hasattr(value, "shape") and hasattr(value, "numel"):
+        return "tensor"
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, list | tuple):
+        return "sequence"
+    return type(value).__name__
+
+
+def first_difference(loaded: Any, expected: Any, where: str = "state", *, strict: bool = True) -> str | None:
+    """The first place where ``loaded`` does not have the structure of ``expected``, or None.
+
+    Compared: the keys of every dict, the lengths of lists and tuples, the kinds of
+    values (tensor, numpy array, number, bool, str, None), and every tensor's and array's
+    shape and dtype. ``strict=False`` compares with a freshly begun strategy's state,
+    which may not yet hold everything a trained one does: where ``expected`` is None
+    anything goes, dict keys only one side has are skipped, and a list's elements are
+    compared with the expected list's (its last one past its end; none when it is empty).
+    """
+    if expected is None and not strict:
+        return None
+    kind, want = _kind(loaded), _kind(expected)
+    mismatch = f"{where} is {describe(loaded)} in the checkpoint, the model's is {describe(expected)}"
+    if kind != want:
+        return mismatch
+    if kind in ("tensor", "array"):
+        return (
+            None
+            if (tuple(loaded.shape), loaded.dtype) == (tuple(expected.shape), expected.dtype)
+            else mismatch
+        )
+    if kind == "dict":
+        if strict:
+            extra = [k for k in loaded if k not in expected]
+            missing = [k for k in expected if k not in loaded]
+            if missing:
+                has = describe(expected[missing[0]])
+                return f"{where}.{missing[0]} is missing from the checkpoint (the model has {has})"
+            if extra:
+                held = describe(loaded[extra[0]])
+                return f"{where}.{extra[0]} is in the checkpoint ({held}) but not in the model"
+        for key in loaded:
+            if key in expected:
+                found = first_difference(loaded[key], expected[key], f"{where}.{key}", strict=strict)
+                if found:
+                    return found
+        return None
+    if kind == "sequence":
+        if strict and len(loaded) != len(expected):
+            return mismatch
+        for i, item in enumerate(loaded):
+            if i >= len(expected) and not expected:
+                break
+            found = first_difference(
+                item, expected[min(i, len(expected) - 1)], f"{where}[{i}]", strict=strict
+            )
+            if found:
+                return found
+    return None

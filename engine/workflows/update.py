@@ -20,6 +20,7 @@ are refused (exit 2) rather than reported as "up to date".
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 
@@ -27,9 +28,11 @@ import numpy as np
 
 from engine.config.run_config import RunConfig, validate
 from engine.config.trust import check_config
-from engine.pipeline.prepare import prepare
+from engine.pipeline.checkpoint import Checkpoint
+from engine.pipeline.prepare import Prepared, prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
+from engine.store import checkpoints
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store
 from feeds.errors import InputError
@@ -76,9 +79,62 @@ def update_run(
     missing = sorted(online - set(saved))
     if missing:
         raise InputError(f"run {info.run_id} has no checkpoint for {', '.join(missing)}")
+    _check_against_the_model(info.run_id, store, prepared, saved)
     new_days = int((prepared.market.dates > np.datetime64(last_date)).sum())
     result = run_and_store(prepared, store, progress=progress, resume=saved, parent=info.run_id)
     return (
         result,
         f"continued run {info.run_id} over {new_days} new day(s) after {last_date} -> {result.run_id}",
     )
+
+
+def _check_against_the_model(
+    run_id: str, store: RunStore, prepared: Prepared, saved: dict[str, Checkpoint]
+) -> None:
+    """Refuse (InputError, before any run is stored) a checkpoint that does not fit the model it continues.
+
+    Each online strategy is begun afresh from the run's config on a copy; its
+    ``state_dict()`` is compared with the checkpoint's (:func:`checkpoints.first_difference`, lenient:
+    a fresh state may not hold everything yet), the checkpoint is loaded into the copy (any error is a
+    refusal), and the copy's state after loading must have exactly the checkpoint's structure (a wrong
+    shape copied by broadcasting, a dtype cast, a key ignored all show there). The targets must be
+    (last day + 1, members, tickers) of float64.
+    """
+    from engine.pipeline.prepare import run_device_of
+    from engine.pipeline.runner import _resume_point, run_strategies_on
+    from strategies.history import History, PastBuffer
+
+    market, seeds = prepared.market, tuple(prepared.config.seeds)
+    folder = store.root / run_id / checkpoints.FOLDER
+    with run_strategies_on(run_device_of(prepared.config)):
+        for n, strategy in enumerate(prepared.strategies):
+            label = strategy.label()
+            if label not in saved:
+                continue
+            cp = saved[label]
+            _resume_point(label, cp, market)  # the data extend those the checkpoint was computed on
+            shape = (cp.last_day + 1, len(strategy.members(seeds)), len(market.tickers))
+            if cp.targets.shape != shape or cp.targets.dtype != np.float64:
+                raise InputError(
+                    f"checkpoint {folder}/{n}.targets.npy: refused: it holds "
+                    f"{checkpoints.describe(cp.targets)}, the run implies array {shape} float64"
+                )
+            fresh = copy.deepcopy(strategy)
+            past = PastBuffer.empty(market)
+            past.append(PastBuffer.over(market), 0)
+            fresh.begin(History(past, 1), seeds)
+            where = f"checkpoint {folder}/{n}.pt: refused: it does not fit strategy {label}"
+            try:
+                expected = fresh.state_dict()
+                diff = checkpoints.first_difference(cp.state, expected, strict=False)
+                if diff:
+                    raise InputError(f"{where}: {diff}")
+                try:
+                    fresh.load_state_dict(copy.deepcopy(cp.state))
+                except Exception as exc:
+                    raise InputError(f"{where}: loading it raised {type(exc).__name__}: {exc}") from None
+                diff = checkpoints.first_difference(cp.state, fresh.state_dict())
+                if diff:
+                    raise InputError(f"{where}: {diff}")
+            finally:
+                fresh.end()
