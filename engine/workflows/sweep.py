@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from engine.config.run_config import RunConfig, SweepSpec
-from engine.config.sweep_spec import Cell, SpecDict, expand, load_spec, spec_model, validate_spec
+from engine.config.fields import data_fields
+from engine.config.run_config import RunConfig
+from engine.config.sweep_spec import Cell, SpecDict, SweepAxes, expand, load_spec, spec_model, validate_spec
 from engine.pipeline.prepare import load_data, prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
@@ -112,19 +113,8 @@ def completed_cells(
 
 
 # --- workers -------------------------------------------------------------------------------
-class DataKey(NamedTuple):
-    """What a cell's loaded data depend on: cells with equal keys share them."""
-
-    data: str
-    start: str  # ISO date or "None"
-    end: str
-    tickers: tuple[str, ...]
-    headlines: str | None
-    headline_model: str
-    headline_date_only: str
-    headline_column: str | None
-    time_column: str | None
-    timezone: str | None
+# What a cell's loaded data depend on: the value of each RunConfig field tagged ``data``, by name.
+DataKey = tuple[tuple[str, Any], ...]
 
 
 Loaded = tuple[Market, dict[str, Any] | None]  # what engine.pipeline.prepare.load_data returns
@@ -132,12 +122,8 @@ _MARKETS: dict[DataKey, Loaded] = {}
 
 
 def data_key(config: RunConfig) -> DataKey:
-    """Cells with equal keys share their loaded data."""
-    c = config
-    return DataKey(
-        c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only,
-        c.headline_column, c.time_column, c.timezone,
-    )  # fmt: skip
+    """Cells with equal keys share their loaded data (the fields tagged ``data``: engine.config.fields)."""
+    return tuple((name, getattr(config, name)) for name in data_fields())
 
 
 @dataclass(frozen=True)
@@ -207,7 +193,7 @@ def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, 
 
 
 def run_sweep(
-    spec: SweepSpec | SpecDict,
+    spec: SweepAxes | SpecDict,
     store: RunStore,
     *,
     executor: str = "local",
