@@ -99,7 +99,7 @@ def _check_rate(value: float | str) -> float | str:
         raise ValueError(f"cash_rate {value!r}: expected a number (0.03) or csv:PATH")
     if isinstance(value, float) and not (math.isfinite(value) and -1.0 < value <= 1.0):
         raise ValueError(
-            f"cash_rate {value:g}: an annual fraction in (-1, 1] (0.03 = 3%); divide percentages by 100"
+            f"rate {value:g} is not an annual fraction in (-1, 1] (0.03 = 3%); divide percentages by 100"
         )
     return value
 
