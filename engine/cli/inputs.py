@@ -13,18 +13,6 @@ import typer
 from feeds.errors import InputError
 
 
-def parse_cash_rate(text: str) -> float | str:
-    """--cash-rate: a number stays a number, anything else (csv:PATH) is checked by the config."""
-    from feeds.cash import check_rate
-
-    try:
-        value = float(text)
-    except ValueError:
-        return text.strip()
-    check_rate(value, "--cash-rate")
-    return value
-
-
 def resolve_settings(runs_dir: Path | None = None, cache_dir: Path | None = None):  # noqa: ANN201
     """The runs and cache directories: the options, else the environment, else the defaults."""
     from engine.config.settings import Settings
@@ -94,18 +82,6 @@ def run_config(**kwargs: Any) -> Any:
         raise InputError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
-# `run` options -> the RunConfig fields they set (for --config FILE with options on top)
-_OVERRIDES = {
-    "data": ("data",), "tickers": ("ticker",), "seeds": ("seeds", "seed_list"), "start": ("start",),
-    "end": ("end",), "frequency": ("frequency",), "cost_bps": ("cost_bps",),
-    "slippage_bps": ("slippage_bps",), "execution_lag": ("lag",), "headlines": ("headlines",),
-    "headline_model": ("headline_model",), "headline_date_only": ("date_only_same_day",),
-    "headline_column": ("headline_column",), "time_column": ("time_column",), "timezone": ("timezone",),
-    "universe": ("universe",), "dividends": ("dividends",), "cash_rate": ("cash_rate",),
-    "device": ("device",),
-}  # fmt: skip
-
-
 def _given(ctx: typer.Context, name: str) -> bool:
     """Whether option ``name`` was given on the command line (not left at its default)."""
     source = ctx.get_parameter_source(name)
@@ -123,6 +99,8 @@ def config_with_file(
 ) -> Any:
     """The config of ``--config FILE``, with the options given on the command line on top.
 
+    ``fields``: RunConfig values of the options; an option sets its field (and ``--seeds`` or
+    ``--seed-list`` the seeds) only when it was given on the command line.
     A plugin or headline model that the file names is refused unless this command names it again
     (``plugins``: ``--plugin`` values; ``--strategy`` and ``--headline-model`` count too).
     """
@@ -131,7 +109,8 @@ def config_with_file(
 
     base = load_run_config(path)
     values = base.model_dump()
-    values.update({f: fields[f] for f, options in _OVERRIDES.items() if any(_given(ctx, o) for o in options)})
+    options = {name: (name,) for name in fields if name != "seeds"} | {"seeds": ("seeds", "seed_list")}
+    values.update({f: fields[f] for f, names_ in options.items() if any(_given(ctx, o) for o in names_)})
     plugins = (*plugins, *names)
     models = (fields["headline_model"],) if _given(ctx, "headline_model") else ()
     if names:
@@ -144,43 +123,22 @@ def config_with_file(
     return check_config(run_config(**values), f"config file {path}", plugins=plugins, headline_models=models)
 
 
-def run_options_config(ctx: typer.Context, options: dict[str, Any]) -> Any:
-    """The RunConfig of ``backtest run``'s options (``options``: the command's arguments by name)."""
+def run_options_config(ctx: typer.Context, options: dict[str, Any], config_options: dict[str, Any]) -> Any:
+    """The RunConfig of ``backtest run``'s options.
+
+    ``options``: the options the command spells itself (config_file, strategy, seeds,
+    seed_list, param); ``config_options``: those derived from the RunConfig fields
+    (engine.cli.config_options), by field name.
+    """
+    from engine.cli.config_options import config_values
+    from engine.config.run_config import DEFAULT_STRATEGIES
+
     o = options
-    start, end = o["start"], o["end"]
-    fields = dict(
-        data=o["data"],
-        tickers=tuple(o["ticker"] or ()),
-        seeds=parse_seeds(o["seeds"], o["seed_list"]),
-        start=start.date() if start else None,
-        end=end.date() if end else None,
-        frequency=o["frequency"],
-        cost_bps=o["cost_bps"],
-        slippage_bps=o["slippage_bps"],
-        execution_lag=o["lag"],
-        headlines=o["headlines"],
-        headline_model=o["headline_model"],
-        headline_date_only="same" if o["date_only_same_day"] else "next",
-        universe=o["universe"],
-        dividends=o["dividends"],
-        cash_rate=parse_cash_rate(o["cash_rate"]),
-        headline_column=o["headline_column"],
-        time_column=o["time_column"],
-        timezone=o["timezone"],
-        device=o["device"],
-    )
+    fields = {**config_values(config_options), "seeds": parse_seeds(o["seeds"], o["seed_list"])}
     names, params = list(o["strategy"] or []), list(o["param"] or [])
     if params and not names and o["config_file"] is None:
-        from engine.config.run_config import DEFAULT_STRATEGIES
-
-        # --param without --strategy: the parameters of the default strategy (issue 29)
-        frequency = getattr(o["frequency"], "value", o["frequency"]) or "daily"
-        names = list(DEFAULT_STRATEGIES[str(frequency)])
+        # --param without --strategy: the parameters of the frequency's default strategy (issue 29)
+        names = list(DEFAULT_STRATEGIES[str(fields.get("frequency") or "daily")])
     if o["config_file"] is not None:
         return config_with_file(ctx, o["config_file"], fields, names, params, tuple(o.get("plugin") or ()))
-    if not names and params:
-        # --param without --strategy sets the parameters of the frequency's default strategies
-        from engine.config.run_config import DEFAULT_STRATEGIES
-
-        names = list(DEFAULT_STRATEGIES[str(o["frequency"] or "daily")])
     return run_config(**fields, strategies=strategy_specs(names, params))

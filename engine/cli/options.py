@@ -2,7 +2,8 @@
 
 Typed aliases (``Annotated[type, typer.Option(...)]``): a command's signature lists
 one per line, so the help text, names and defaults of an option are the same in
-every command that takes it.
+every command that takes it. ``backtest run``'s config options are not here: they are
+derived from the RunConfig fields (engine.cli.config_options).
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="strategy parameter [strategy.]name=value (repeatable)"),
 ]
-FrequencyOpt = Annotated[
-    str | None, typer.Option("--frequency", help="daily | annual [default: the strategies' own]")
-]
 RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="runs directory [env STOCKRNN_RUNS_DIR]")]
 CacheDirOpt = Annotated[
     Path | None, typer.Option("--cache-dir", help="cache directory [env STOCKRNN_CACHE_DIR]")
@@ -63,14 +61,6 @@ HeadlineModelOpt = Annotated[
     str,
     typer.Option(
         "--headline-model", help="sentence-transformers model: default (all-MiniLM-L6-v2) or a path"
-    ),
-]
-UniverseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--universe",
-        help="annual picks only among each decision day's members: sp500 (point-in-time, pitindex) "
-        "| csv:PATH (ticker,start,end)",
     ),
 ]
 DateOnlyOpt = Annotated[
@@ -94,31 +84,6 @@ TimezoneOpt = Annotated[
 ]
 
 
-DividendsOpt = Annotated[
-    str,
-    typer.Option(
-        "--dividends",
-        help="reinvest | exclude | csv:PATH (date,dividend[,ticker]: ex-date amounts per share) "
-        "[default: reinvest; the S&P 500 index gets its bundled dividends]",
-    ),
-]
-DeviceOpt = Annotated[
-    str,
-    typer.Option(
-        "--device",
-        help="where torch models and the headline embedder run: auto (the GPU when torch sees one) | cpu | "
-        "cuda | cuda:N | mps; the numba LSTM kernel runs on the CPU [default: auto]",
-    ),
-]
-CashRateOpt = Annotated[
-    str,
-    typer.Option(
-        "--cash-rate",
-        help="annual rate uninvested cash earns, as a fraction (0.03), or csv:PATH (date,rate) [default: 0]",
-    ),
-]
-
-
 # `run` only
 ConfigFileOpt = Annotated[
     Path | None,
@@ -127,13 +92,6 @@ ConfigFileOpt = Annotated[
         help="run the config in this TOML/YAML file (what `backtest show RUN --config` prints); "
         "options given as well override its values",
     ),
-]
-CostBpsOpt = Annotated[float, typer.Option("--cost-bps", help="costs per unit of turnover [bps]")]
-SlippageBpsOpt = Annotated[
-    float, typer.Option("--slippage-bps", help="fill price moved against each trade [bps]")
-]
-LagOpt = Annotated[
-    int, typer.Option("--lag", help="execution lag: 0 fills at the deciding close, 1 at the next")
 ]
 AblateHeadlinesOpt = Annotated[
     bool,

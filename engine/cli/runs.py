@@ -13,25 +13,15 @@ from typing import Annotated, Any
 import typer
 
 from engine.api import parse_result
+from engine.cli.config_options import with_config_options
 from engine.cli.console import err, out, progress_bars
 from engine.cli.inputs import resolve_settings, run_options_config
 from engine.cli.options import (
     AblateHeadlinesOpt,
     CacheDirOpt,
-    CashRateOpt,
     ConfigFileOpt,
-    CostBpsOpt,
-    DataOpt,
-    DateOnlyOpt,
-    DeviceOpt,
-    DividendsOpt,
     EndOpt,
-    FrequencyOpt,
-    HeadlineColumnOpt,
-    HeadlineModelOpt,
-    HeadlinesOpt,
     JsonOpt,
-    LagOpt,
     NamedModelOpt,
     NoAuditOpt,
     ParamOpt,
@@ -40,42 +30,19 @@ from engine.cli.options import (
     RunsDirOpt,
     SeedListOpt,
     SeedsOpt,
-    SlippageBpsOpt,
-    StartOpt,
     StrategyOpt,
-    TickerOpt,
-    TimeColumnOpt,
-    TimezoneOpt,
-    UniverseOpt,
 )
 from feeds.errors import InputError
 
 
+@with_config_options(after="config_file")  # one option per RunConfig field: --data, --cost-bps, ...
 def run(
     ctx: typer.Context,
     config_file: ConfigFileOpt = None,
-    data: DataOpt = "sample",
-    ticker: TickerOpt = None,
     strategy: StrategyOpt = None,
     seeds: SeedsOpt = None,
     seed_list: SeedListOpt = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
-    cost_bps: CostBpsOpt = 5.0,
-    slippage_bps: SlippageBpsOpt = 0.0,
-    lag: LagOpt = 0,
-    frequency: FrequencyOpt = None,
     param: ParamOpt = None,
-    dividends: DividendsOpt = "reinvest",
-    cash_rate: CashRateOpt = "0",
-    device: DeviceOpt = "auto",
-    headlines: HeadlinesOpt = None,
-    headline_model: HeadlineModelOpt = "default",
-    date_only_same_day: DateOnlyOpt = False,
-    universe: UniverseOpt = None,
-    headline_column: HeadlineColumnOpt = None,
-    time_column: TimeColumnOpt = None,
-    timezone: TimezoneOpt = None,
     ablate_headlines: AblateHeadlinesOpt = False,
     runs_dir: RunsDirOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -83,15 +50,23 @@ def run(
     progress_file: ProgressFileOpt = None,
     no_audit: NoAuditOpt = False,
     plugin: PluginOpt = None,
+    **config_options: Any,
 ) -> None:
     """Run strategies against buy-and-hold and store the run.
 
     With no options: the moving-average trend baseline against buy-and-hold of the
     S&P 500 on the bundled sample (1990-2022), 5 bps costs.
     """
-    options = dict(locals())  # the arguments by name, as typer passed them (before any other local)
+    options = dict(
+        config_file=config_file,
+        strategy=strategy,
+        seeds=seeds,
+        seed_list=seed_list,
+        param=param,
+        plugin=plugin,
+    )
     settings = resolve_settings(runs_dir, cache_dir)
-    config = run_options_config(ctx, options)
+    config = run_options_config(ctx, options, config_options)
     if ablate_headlines and not config.headlines:
         raise InputError("--ablate-headlines needs --headlines SOURCE")
     result, without = _compute(config, settings, progress_file, not no_audit, ablate_headlines)

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import types
 import typing
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from feeds.errors import InputError
 
@@ -38,69 +47,199 @@ class StrategySpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+# What each RunConfig field tells the surfaces (its ``json_schema_extra``; every key optional):
+#   cli      the ``backtest run`` flag ("--lag"); False: the command spells the option itself
+#   flag     a two-valued setting given as a bare flag: the value the flag selects
+#   data     the loaded data depend on it (sweep cells with equal such fields share their data)
+#   axis     a sweep spec gives it as an axis of the grid (its own type there), not as one value
+#   form     False: the dashboard draws its own widget (data, strategies, seeds, dates, signals)
+#   label    the dashboard widget's label [default: the field name]
+#   keyed    in every sweep cell key; other fields only when not at their default, so a field
+#            added later leaves the keys of cells stored before it unchanged
+#   path     its ``csv:PATH`` / ``parquet:PATH`` value names a file (checked before any data load)
+# The rest comes from the field itself: type, default, bounds, description (the help text).
+# engine.config.fields reads them; nothing else names a field to offer it.
+
+
+def _zone(value: str | None) -> str | None:
+    if value is not None:
+        from feeds.headlines import parse_zone
+
+        parse_zone(value)  # raises InputError (a ValueError) naming the zone
+    return value
+
+
+def _check_device(value: str) -> str:
+    if not DEVICE_NAMES.fullmatch(value):
+        raise ValueError(f"device {value!r}: expected auto, cpu, cuda, cuda:N or mps")
+    return value
+
+
+def _check_dividends(value: str) -> str:
+    if not (value in ("reinvest", "exclude") or value.startswith("csv:")):
+        raise ValueError(f"dividends {value!r}: expected reinvest, exclude or csv:PATH")
+    return value
+
+
+def _rate_text(value: Any) -> Any:
+    """A rate written as text (``--cash-rate 0.03``, a form field) is the number; csv:PATH stays text."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip() or "0"
+    if text.startswith("csv:"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"cash_rate {value!r}: expected a number (0.03) or csv:PATH") from None
+
+
+def _check_rate(value: float | str) -> float | str:
+    if isinstance(value, str) and not value.startswith("csv:"):
+        raise ValueError(f"cash_rate {value!r}: expected a number (0.03) or csv:PATH")
+    if isinstance(value, float) and not (math.isfinite(value) and -1.0 < value <= 1.0):
+        raise ValueError(
+            f"rate {value:g} is not an annual fraction in (-1, 1] (0.03 = 3%); divide percentages by 100"
+        )
+    return value
+
+
+# Typed values: the validation travels with the type (into SweepSpec's copy of the field, too).
+Timezone = Annotated[str | None, AfterValidator(_zone)]
+Device = Annotated[str, AfterValidator(_check_device)]
+Dividends = Annotated[str, AfterValidator(_check_dividends)]
+CashRate = Annotated[float | str, BeforeValidator(_rate_text), AfterValidator(_check_rate)]
+_KEYED: dict[str, Any] = {"keyed": True}
+
+
 class HeadlineOptions(BaseModel):
-    """How headline files are read: the fields shared by runs and sweeps."""
+    """How headline files are read (listed after ``headlines`` in a config file)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    headline_model: str = Field("default", description="sentence-transformers model for headlines")
+    headline_model: str = Field(
+        "default",
+        description="sentence-transformers model: default (all-MiniLM-L6-v2) or a path",
+        json_schema_extra={"data": True, "keyed": True},
+    )
     headline_date_only: Literal["next", "same"] = Field(
-        "next", description="date-only headlines count from the next trading day (or the same day's close)"
+        "next",
+        description="date-only headlines count as known at that day's close [default: from the next "
+        "trading day]",
+        json_schema_extra={"data": True, "keyed": True, "cli": "--date-only-same-day", "flag": "same"},
     )
-    headline_column: str | None = Field(None, description="column holding the headline text [auto-detected]")
-    time_column: str | None = Field(None, description="column holding the publication time [auto-detected]")
-    timezone: str | None = Field(
-        None, description="IANA zone of times written without one [default: America/New_York]"
+    headline_column: str | None = Field(
+        None,
+        description="column of a headline file holding the text [auto-detected]",
+        json_schema_extra={"data": True},
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            from feeds.headlines import parse_zone
-
-            parse_zone(value)  # raises InputError (a ValueError) naming the zone
-        return value
+    time_column: str | None = Field(
+        None,
+        description="column of a headline file holding the publication time [auto]",
+        json_schema_extra={"data": True},
+    )
+    timezone: Timezone = Field(
+        None,
+        description="zone of headline times written without one [America/New_York]",
+        json_schema_extra={"data": True, "label": "zone of times without one [America/New_York]"},
+    )
 
 
 class RunConfig(HeadlineOptions):
-    """Everything that determines a run's results (with the data itself)."""
+    """Everything that determines a run's results (with the data itself).
 
-    data: str = "sample"
-    tickers: tuple[str, ...] = ()
-    strategies: tuple[StrategySpec, ...] = ()
-    seeds: tuple[int, ...] = DEFAULT_SEEDS
-    start: dt.date | None = None
-    end: dt.date | None = None
-    frequency: Literal["daily", "annual"] | None = None
+    Each field is the one spelling of a setting: ``backtest run``'s options, config
+    files, sweep specs, the dashboard's run form and the sweep keys are derived from
+    these fields (engine.config.fields), with their defaults, bounds and help text.
+    """
+
+    data: str = Field(
+        "sample",
+        description="sample | csv:PATH | parquet:PATH | yahoo:TICKER[,TICKER]",
+        json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True},
+    )
+    tickers: tuple[str, ...] = Field(
+        (),
+        description="ticker(s) to trade (repeatable); names a one-ticker file",
+        json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True, "cli": "--ticker"},
+    )
+    strategies: tuple[StrategySpec, ...] = Field(
+        (), json_schema_extra={"axis": True, "form": False, "keyed": True, "cli": False}
+    )
+    seeds: tuple[int, ...] = Field(
+        DEFAULT_SEEDS, json_schema_extra={"axis": True, "form": False, "keyed": True, "cli": False}
+    )
+    start: dt.date | None = Field(
+        None,
+        description="first day of data used",
+        json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True},
+    )
+    end: dt.date | None = Field(
+        None,
+        description="last day of data used",
+        json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True},
+    )
+    frequency: Literal["daily", "annual"] | None = Field(
+        None,
+        description="daily | annual [default: the strategies' own]",
+        json_schema_extra={"form": False, "keyed": True},
+    )
     cost_bps: float = Field(
-        5.0, allow_inf_nan=False, ge=0, le=10_000, description="costs per unit of traded value [bps]"
+        5.0,
+        allow_inf_nan=False,
+        ge=0,
+        le=10_000,
+        description="costs per unit of turnover (traded value) [bps]",
+        json_schema_extra={"keyed": True, "label": "costs [bps per unit traded]"},
     )
     slippage_bps: float = Field(
-        0.0, allow_inf_nan=False, ge=0, le=10_000, description="fill price moved against the trade [bps]"
+        0.0,
+        allow_inf_nan=False,
+        ge=0,
+        le=10_000,
+        description="fill price moved against each trade [bps]",
+        json_schema_extra=_KEYED,
     )
-    execution_lag: int = Field(0, ge=0, le=5, description="closes between decision and fill")
+    execution_lag: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="execution lag: closes between decision and fill (0 fills at the deciding close, "
+        "1 at the next)",
+        json_schema_extra={"keyed": True, "cli": "--lag"},
+    )
     max_leverage: float = Field(
-        1.0, allow_inf_nan=False, gt=0, le=10, description="largest allowed sum of |weights|"
+        1.0, allow_inf_nan=False, gt=0, le=10, description="largest allowed sum of |weights|",
+        json_schema_extra=_KEYED,
+    )  # fmt: skip
+    headlines: str | None = Field(
+        None,
+        description="headlines as daily features: csv:PATH | parquet:PATH | rss:PATH_OR_URL | "
+        "yahoo-news:TICKER",
+        json_schema_extra={"data": True, "axis": True, "keyed": True, "label": "headlines (optional)"},
     )
-    headlines: str | None = Field(None, description="headline source added as daily features (csv:PATH, ...)")
     universe: str | None = Field(
-        None, description="point-in-time universe of annual picks: sp500 (pitindex) or csv:PATH"
+        None,
+        description="annual picks only among each decision day's members: sp500 (point-in-time, "
+        "pitindex) | csv:PATH (ticker,start,end)",
+        json_schema_extra={"path": True, "label": "point-in-time universe (optional)"},
     )
-    dividends: str = Field(
-        "reinvest", description="reinvest | exclude | csv:PATH (ex-date amounts); see engine.pipeline.basis"
+    dividends: Dividends = Field(
+        "reinvest",
+        description="reinvest | exclude | csv:PATH (date,dividend[,ticker]: ex-date amounts per share) "
+        "[default: reinvest; the S&P 500 index gets its bundled dividends]",
+        json_schema_extra={"keyed": True, "path": True},
     )
-    cash_rate: float | str = Field(0.0, description="annual rate cash earns (0.03) or csv:PATH of date,rate")
-    device: str = Field(
+    cash_rate: CashRate = Field(
+        0.0,
+        description="annual rate uninvested cash earns, as a fraction (0.03), or csv:PATH (date,rate)",
+        json_schema_extra={"keyed": True, "path": True, "label": "cash rate (annual fraction)"},
+    )
+    device: Device = Field(
         "auto",
-        description="where torch models run: auto (the GPU when torch sees one, else cpu), cpu, cuda, "
-        "cuda:N or mps; the numba LSTM kernel always runs on the CPU",
+        description="where torch models and the headline embedder run: auto (the GPU when torch sees "
+        "one) | cpu | cuda | cuda:N | mps; the numba LSTM kernel runs on the CPU",
     )
-
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value: str) -> str:
-        return _check_device(value)
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
@@ -115,15 +254,6 @@ class RunConfig(HeadlineOptions):
             raise ValueError(f"seed {bad}: seeds are integers from 0 to {SEED_LIMIT - 1}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds must be distinct")
-        if not (self.dividends in ("reinvest", "exclude") or self.dividends.startswith("csv:")):
-            raise ValueError(f"dividends {self.dividends!r}: expected reinvest, exclude or csv:PATH")
-        if isinstance(self.cash_rate, str) and not self.cash_rate.startswith("csv:"):
-            raise ValueError(f"cash_rate {self.cash_rate!r}: expected a number (0.03) or csv:PATH")
-        if isinstance(self.cash_rate, float) and not -1.0 < self.cash_rate <= 1.0:
-            raise ValueError(
-                f"cash_rate {self.cash_rate:g}: an annual fraction in (-1, 1] (0.03 = 3%); "
-                "divide percentages by 100"
-            )
         return self
 
     def headline_options(self) -> dict[str, Any]:
@@ -133,62 +263,6 @@ class RunConfig(HeadlineOptions):
             "time_column": self.time_column,
             "timezone": self.timezone,
         }
-
-
-class SweepStrategy(BaseModel):
-    """One ``[[strategies]]`` entry of a sweep: fixed ``params`` crossed with a ``grid`` of values."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-
-
-class SweepSpec(HeadlineOptions):
-    """A sweep spec (see ``engine.workflows.sweep``): every RunConfig field, some of them as axes."""
-
-    name: str
-    strategies: list[SweepStrategy] = Field(min_length=1)
-    data: str | list[str] = "sample"
-    seeds: int | list[int] = 10
-    periods: list[tuple[dt.date | None, dt.date | None] | None] = Field(default_factory=lambda: [None])
-    tickers: list[list[str] | None] = Field(default_factory=lambda: [None])
-    headlines: str | bool | list[str | bool | None] | None = None
-    frequency: Literal["daily", "annual"] | None = None
-    cost_bps: float = Field(RunConfig.model_fields["cost_bps"].default, allow_inf_nan=False, ge=0, le=10_000)
-    slippage_bps: float = Field(0.0, allow_inf_nan=False, ge=0, le=10_000)
-    execution_lag: int = Field(0, ge=0, le=5)
-    max_leverage: float = Field(1.0, allow_inf_nan=False, gt=0, le=10)
-    universe: str | None = None
-    dividends: str = "reinvest"
-    cash_rate: float | str = 0.0
-    device: str = "auto"
-
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value: str) -> str:
-        return _check_device(value)
-
-    @field_validator("headlines")
-    @classmethod
-    def _headlines(cls, value: Any) -> Any:
-        for item in value if isinstance(value, list) else [value]:
-            if item is True:
-                raise ValueError("headlines: true is not a source; give csv:PATH (or false for off)")
-        return value
-
-    def common(self) -> dict[str, Any]:
-        """The RunConfig fields that are the same in every cell."""
-        axes = ("data", "seeds", "tickers", "headlines", "strategies")  # expanded per cell (sweep_grid)
-        names = [n for n in type(self).model_fields if n in RunConfig.model_fields and n not in axes]
-        return {n: getattr(self, n) for n in names}
-
-
-def _check_device(value: str) -> str:
-    if not DEVICE_NAMES.fullmatch(value):
-        raise ValueError(f"device {value!r}: expected auto, cpu, cuda, cuda:N or mps")
-    return value
 
 
 def explain(exc: ValidationError, model: type[BaseModel], where: str) -> InputError:

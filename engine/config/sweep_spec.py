@@ -16,7 +16,7 @@ A sweep spec (TOML or YAML) names the grid::
     params = { hidden = 32 }                   # fixed
     grid = { loss = ["mse", "linex", "huber"] } # crossed
 
-The spec is validated by :class:`engine.config.run_config.SweepSpec` (every RunConfig field;
+The spec is validated by :class:`SweepSpec` (every RunConfig field, copied from it;
 unknown keys rejected, by name, with a suggestion; strategy parameters checked
 against the strategy). Each cell is a :class:`RunConfig` with one strategy; its key is a hash of that
 config, so a cell is the same cell whatever the order of the spec. Running the
@@ -25,6 +25,8 @@ cells: :mod:`engine.workflows.sweep`.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -33,12 +35,72 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from engine.config.fields import axis_fields, config_class, keyed_fields
 from engine.config.files import read_mapping
 from engine.config.paths import check_name
-from engine.config.run_config import MAX_SEEDS, RunConfig, SweepSpec, validate
+from engine.config.run_config import MAX_SEEDS, RunConfig, validate
 from feeds.errors import InputError
 
 SpecDict = dict[str, Any]
+
+
+class SweepStrategy(BaseModel):
+    """One ``[[strategies]]`` entry of a sweep: fixed ``params`` crossed with a ``grid`` of values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class SweepAxes(BaseModel):
+    """A sweep spec's own fields: its name and the axes of the grid (each a list of values).
+
+    The RunConfig fields tagged ``axis`` (data, tickers, strategies, seeds, start/end as
+    ``periods``, headlines) are spelled here in their sweep shape; every other RunConfig
+    field is copied into :class:`SweepSpec` as it is (type, default, bounds, validators).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    strategies: list[SweepStrategy] = Field(min_length=1)
+    data: str | list[str] = "sample"
+    seeds: int | list[int] = 10
+    periods: list[tuple[dt.date | None, dt.date | None] | None] = Field(default_factory=lambda: [None])
+    tickers: list[list[str] | None] = Field(default_factory=lambda: [None])
+    headlines: str | bool | list[str | bool | None] | None = None
+
+    @field_validator("headlines")
+    @classmethod
+    def _headlines(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            if item is True:
+                raise ValueError("headlines: true is not a source; give csv:PATH (or false for off)")
+        return value
+
+    def common(self) -> dict[str, Any]:
+        """The RunConfig fields that are the same in every cell."""
+        axes, fields = axis_fields(), config_class().model_fields
+        return {n: getattr(self, n) for n in type(self).model_fields if n in fields and n not in axes}
+
+
+def sweep_spec_model(config: type[BaseModel]) -> type[SweepAxes]:
+    """The sweep spec model of a run config class: :class:`SweepAxes` plus every non-axis field of it."""
+    axes = set(axis_fields())
+    copied: dict[str, Any] = {
+        name: (field.annotation, copy.copy(field))
+        for name, field in config.model_fields.items()
+        if name not in axes and name not in SweepAxes.model_fields
+    }
+    return create_model("SweepSpec", __base__=SweepAxes, __module__=__name__, **copied)
+
+
+# A sweep spec (see ``engine.workflows.sweep``): every RunConfig field, some of them as axes.
+SweepSpec: type[SweepAxes] = sweep_spec_model(RunConfig)
 
 
 @dataclass(frozen=True)
@@ -50,7 +112,7 @@ class Cell:
 
 def load_spec(
     path: Path, *, plugins: tuple[str, ...] = (), headline_models: tuple[str, ...] = ()
-) -> SweepSpec:
+) -> SweepAxes:
     """Read and validate a TOML or YAML sweep spec (typed); bad files name the file, key and problem.
 
     A ``module:Class`` / ``file.py:Class`` strategy or a headline model that the spec names is
@@ -71,7 +133,7 @@ def load_spec(
     return validate_spec(raw, where)
 
 
-def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SweepSpec:
+def validate_spec(spec: SpecDict, where: str = "sweep spec") -> SweepAxes:
     """``spec`` checked against :class:`SweepSpec` (unknown keys named, with a suggestion), typed.
 
     Strategy parameters (``params`` and ``grid`` names) are checked against each
@@ -113,9 +175,9 @@ def _period(value: Any, sweep: str) -> tuple[Any, Any]:
     return (value[0] or None, value[1] or None)
 
 
-def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
+def spec_model(spec: SweepAxes | SpecDict) -> SweepAxes:
     """``spec`` as the typed :class:`SweepSpec` (a dict, e.g. built in a notebook, is validated)."""
-    if isinstance(spec, SweepSpec):
+    if isinstance(spec, SweepAxes):
         return spec
     return validate(SweepSpec, spec, f"sweep {spec.get('name', '?')}")
 
@@ -126,7 +188,7 @@ def spec_model(spec: SweepSpec | SpecDict) -> SweepSpec:
 MAX_CELLS = 10_000
 
 
-def cell_count(spec: SweepSpec | SpecDict) -> int:
+def cell_count(spec: SweepAxes | SpecDict) -> int:
     """Cells of the grid, computed from the axes' lengths without expanding them.
 
     Per strategy the product of its grid's value counts, times the data, periods, tickers and
@@ -138,7 +200,7 @@ def cell_count(spec: SweepSpec | SpecDict) -> int:
     return sum(math.prod(len(v) for v in entry.grid.values()) * shared for entry in model.strategies)
 
 
-def check_cell_count(spec: SweepSpec | SpecDict, max_cells: int | None = MAX_CELLS) -> int:
+def check_cell_count(spec: SweepAxes | SpecDict, max_cells: int | None = MAX_CELLS) -> int:
     """The spec's :func:`cell_count`; above ``max_cells``, InputError: one line with the count and the flag.
 
     ``max_cells`` None: no limit. Also refuses a seed count above the per-run limit before a
@@ -158,7 +220,7 @@ def check_cell_count(spec: SweepSpec | SpecDict, max_cells: int | None = MAX_CEL
     return count
 
 
-def expand(spec: SweepSpec | SpecDict, *, max_cells: int | None = MAX_CELLS) -> list[Cell]:
+def expand(spec: SweepAxes | SpecDict, *, max_cells: int | None = MAX_CELLS) -> list[Cell]:
     """Every cell of the grid, in spec order; duplicates (same config) once.
 
     The count is checked first (:func:`check_cell_count`, before anything is expanded): above
@@ -204,22 +266,20 @@ def expand(spec: SweepSpec | SpecDict, *, max_cells: int | None = MAX_CELLS) -> 
     return list(cells.values())
 
 
-# Config fields added after sweeps were first stored: left out of the key while at their default, so
-# cells stored before the field existed keep their keys (a sweep resumes instead of recomputing them).
-# ``dividends`` and ``cash_rate`` are deliberately not here: their defaults changed the basis
-# (total return), so cells stored on the old price-only basis are recomputed.
-KEY_OPTIONAL = ("universe", "headline_column", "time_column", "timezone", "device")
-
-
 def cell_key(config: RunConfig) -> str:
-    """A cell's identity: hash of its config (fields of ``KEY_OPTIONAL`` only when not at their default).
+    """A cell's identity: hash of its config (fields not tagged ``keyed`` only when not at their default).
 
-    The data's fingerprint is checked separately (a cell is done only on the current data).
+    Fields added after sweeps were first stored are not ``keyed``: while at their default they
+    leave the key as it was, so cells stored before the field existed keep their keys (a sweep
+    resumes instead of recomputing them). ``dividends`` and ``cash_rate`` are keyed on purpose:
+    their defaults changed the basis (total return), so cells on the old price-only basis are
+    recomputed. The data's fingerprint is checked separately (a cell is done only on the current data).
     """
     data = config.model_dump(mode="json")
-    defaults = RunConfig().model_dump(mode="json")
-    for name in KEY_OPTIONAL:
-        if name in data and data[name] == defaults.get(name):
+    defaults = type(config)().model_dump(mode="json")
+    keyed = set(keyed_fields())
+    for name in list(data):
+        if name not in keyed and data[name] == defaults.get(name):
             data.pop(name)
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.config.run_config import RunConfig, SweepSpec
+from engine.config.run_config import RunConfig
 from feeds.errors import InputError
+
+if TYPE_CHECKING:  # the sweep spec imports this module when it is read
+    from engine.config.sweep_spec import SweepAxes
 
 # the bundled model's names (feeds.embeddings.resolve_model); anything else is a directory or a hub id
 DEFAULT_MODELS = ("default", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
@@ -92,12 +96,12 @@ def check_config(
 
 
 def check_spec(
-    spec: SweepSpec,
+    spec: SweepAxes,
     source: str,
     *,
     plugins: Iterable[str] = (),
     headline_models: Iterable[str] = (),
-) -> SweepSpec:
+) -> SweepAxes:
     """``spec`` (read from ``source``) when every plugin and model it names was named again."""
     axis = spec.headlines if isinstance(spec.headlines, list) else [spec.headlines]
     check_names(

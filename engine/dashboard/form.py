@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from engine.config.fields import Setting, settings
 from engine.config.run_config import RunConfig, StrategySpec
 from feeds.errors import InputError
 from feeds.sources import DataSpec
@@ -29,11 +30,24 @@ DATA, STRATEGIES, SEEDS, START, END, COST, HEADLINES = (
     "seeds",
     "start",
     "end",
-    "cost",
+    "cost-bps",
     "headlines",
 )
 DIVIDENDS, CASH_RATE, UNIVERSE, TIMEZONE = "dividends", "cash-rate", "universe", "timezone"
 MAX_SEEDS = 100
+
+
+# the RunConfig fields the page draws a widget of its own for (the others: form_settings)
+DRAWN = (
+    "cost_bps", "headlines", "headline_column", "time_column", "timezone", "dividends", "cash_rate",
+    "universe",
+)  # fmt: skip
+
+
+def form_settings() -> list[Setting]:
+    """The RunConfig fields the form offers: all but those tagged ``form: False`` (data, strategies,
+    seeds, dates, signals), each with a widget from its type, default, bounds and description."""
+    return [s for s in settings() if s.extra("form", True)]
 
 
 def param_key(strategy: str, name: str) -> str:
@@ -115,12 +129,14 @@ def check_run_form(
     dividends: str = "reinvest",
     cash_rate: str = "0",
     universe: str = "",
+    **more: Any,
 ) -> FormCheck:
     """Check every field of the run form; ``strategies``: name -> non-default parameter values.
 
     ``data_range`` (first, last day of the data, when it could be read) bounds the
     dates; ``stochastic`` (any chosen strategy draws seeds): deterministic runs get
-    one seed, so they are not described as "10 seeds".
+    one seed, so they are not described as "10 seeds". ``more``: the values of the other
+    fields of :func:`form_settings` by name (text as typed: the field's type parses it).
     """
     errors = _choice_errors(data, data_error, frequency, strategies, params_models, seeds)
     errors.update(_date_errors(data_range, start, end))
@@ -143,6 +159,7 @@ def check_run_form(
             dividends=div_text,
             cash_rate=rate,
             universe=uni_text or None,
+            **{k: (None if v == "" and _optional(k) else v) for k, v in more.items()},
         )
     )
     for key, reason in invalid.items():
@@ -185,18 +202,12 @@ def _validated(fields: dict[str, Any]) -> tuple[RunConfig | None, dict[str, str]
         return None, errors
 
 
+def _optional(name: str) -> bool:
+    return next((s.optional for s in settings() if s.name == name), False)
+
+
 # RunConfig fields -> the widget their errors are shown under (other fields: seeds; "start" in a message: end)
-_CONFIG_KEYS = {
-    "cost_bps": COST,
-    "start": START,
-    "end": END,
-    "data": DATA,
-    "headlines": HEADLINES,
-    "dividends": DIVIDENDS,
-    "cash_rate": CASH_RATE,
-    "universe": UNIVERSE,
-    "timezone": TIMEZONE,
-}
+_CONFIG_KEYS = {s.name: s.widget for s in settings() if s.name not in ("seeds", "strategies")}
 
 
 def _source_errors(

@@ -22,6 +22,7 @@ from engine.dashboard.form import (
     COST,
     DATA,
     DIVIDENDS,
+    DRAWN,
     END,
     HEADLINES,
     SEEDS,
@@ -32,6 +33,7 @@ from engine.dashboard.form import (
     FormCheck,
     check_run_form,
     data_spec,
+    form_settings,
     param_key,
 )
 from engine.dashboard.jobs import Job, plain_error
@@ -54,6 +56,41 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
     if annotation_ is float:
         return st.number_input(label, value=float(default), format="%g", key=key, help=field["help"])
     return st.text_input(label, value="" if default is None else str(default), key=key, help=field["help"])
+
+
+def setting_widget(setting: Any, column: Any) -> Any:
+    """A widget for one RunConfig field from its type, default, bounds and help (no clamping)."""
+    bounds = setting.bounds_text()
+    help_text = setting.help + (f" ({bounds})" if bounds else "")
+    key, label, default = setting.widget, setting.label, setting.default
+    if setting.choices:
+        options = list(setting.choices)
+        return column.selectbox(label, options, index=options.index(default), key=key, help=help_text)
+    if setting.kind is bool:
+        return column.checkbox(label, value=bool(default), key=key, help=help_text)
+    if setting.kind in (int, float):
+        cast = setting.kind
+        fmt = "%g" if cast is float else "%d"
+        value = cast(default) if default is not None else None
+        return column.number_input(
+            label, value=value, step=1 if cast is int else None, format=fmt, key=key, help=help_text
+        )
+    return column.text_input(label, value="" if default is None else str(default), key=key, help=help_text)
+
+
+def _more_settings(slots: dict[str, Any]) -> dict[str, Any]:
+    """The fields the page draws no widget of its own for (slippage, lag, leverage, device, ...)."""
+    more = [s for s in form_settings() if s.name not in DRAWN]
+    values: dict[str, Any] = {}
+    if not more:
+        return values
+    with st.expander("more settings", expanded=False):
+        columns = st.columns(3)
+        for i, setting in enumerate(more):
+            column = columns[i % 3]
+            values[setting.name] = setting_widget(setting, column)
+            slots[setting.widget] = column.empty()
+    return values
 
 
 def field_name(key: str) -> str:
@@ -221,6 +258,7 @@ def run_panel() -> None:
         **chosen,
         **_dates_and_costs(data["data_range"], slots),
         **_headlines_and_income(chosen["frequency"], slots),
+        **_more_settings(slots),
     )
     for key in check.errors:
         reason(slots, key, check)

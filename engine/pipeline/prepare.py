@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.config.fields import check_files
 from engine.config.run_config import DEFAULT_STRATEGIES, RunConfig
 from engine.pipeline.basis import Basis, resolve_basis
 from engine.pipeline.progress import Progress, for_stage
@@ -80,6 +81,7 @@ def prepare(
     specs = config.strategies or ()
     strategies = tuple(cls(specs[i].params if i < len(specs) else {}) for i, cls in enumerate(classes))
     run_device_of(config)  # a device that is not there: one line naming the setting, before the data
+    check_files(config)  # so is a csv:PATH setting (dividends, cash rate, universe) naming no file
     warming = _start_warm_ups(strategies)
     if loaded is not None:
         market, headlines = loaded

@@ -26,13 +26,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from engine.config.run_config import RunConfig, SweepSpec
+from engine.config.fields import data_fields
+from engine.config.run_config import RunConfig
 from engine.config.sweep_spec import (
     MAX_CELLS,
     Cell,
     SpecDict,
+    SweepAxes,
     cell_count,
     expand,
     load_spec,
@@ -123,19 +125,8 @@ def completed_cells(
 
 
 # --- workers -------------------------------------------------------------------------------
-class DataKey(NamedTuple):
-    """What a cell's loaded data depend on: cells with equal keys share them."""
-
-    data: str
-    start: str  # ISO date or "None"
-    end: str
-    tickers: tuple[str, ...]
-    headlines: str | None
-    headline_model: str
-    headline_date_only: str
-    headline_column: str | None
-    time_column: str | None
-    timezone: str | None
+# What a cell's loaded data depend on: the value of each RunConfig field tagged ``data``, by name.
+DataKey = tuple[tuple[str, Any], ...]
 
 
 Loaded = tuple[Market, dict[str, Any] | None]  # what engine.pipeline.prepare.load_data returns
@@ -143,12 +134,8 @@ _MARKETS: dict[DataKey, Loaded] = {}
 
 
 def data_key(config: RunConfig) -> DataKey:
-    """Cells with equal keys share their loaded data."""
-    c = config
-    return DataKey(
-        c.data, str(c.start), str(c.end), c.tickers, c.headlines, c.headline_model, c.headline_date_only,
-        c.headline_column, c.time_column, c.timezone,
-    )  # fmt: skip
+    """Cells with equal keys share their loaded data (the fields tagged ``data``: engine.config.fields)."""
+    return tuple((name, getattr(config, name)) for name in data_fields())
 
 
 @dataclass(frozen=True)
@@ -218,7 +205,7 @@ def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, 
 
 
 def run_sweep(
-    spec: SweepSpec | SpecDict,
+    spec: SweepAxes | SpecDict,
     store: RunStore,
     *,
     executor: str = "local",

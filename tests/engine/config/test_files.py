@@ -9,7 +9,8 @@ import pytest
 
 from engine.cli import main
 from engine.config.files import dump_run_config, load_run_config
-from engine.config.run_config import RunConfig, SweepSpec, validate
+from engine.config.run_config import RunConfig, validate
+from engine.config.sweep_spec import SweepSpec
 from engine.store.run_store import RunStore
 from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv

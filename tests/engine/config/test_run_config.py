@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from engine.config.run_config import RunConfig, SweepSpec
+from engine.config.run_config import RunConfig
+from engine.config.sweep_spec import SweepSpec
 
 
 @pytest.mark.parametrize("name", ["cost_bps", "slippage_bps", "max_leverage"])

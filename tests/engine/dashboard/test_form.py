@@ -49,7 +49,7 @@ def test_every_bad_field_is_reported_not_only_the_first():
         param_key("lstm-stateful", "hidden"),
         param_key("lstm-stateful", "lr"),
         "seeds",
-        "cost",
+        "cost-bps",
         "start",
     }
     assert "got 1" in result.errors[param_key("ma-trend", "window")]

@@ -169,14 +169,15 @@ def test_ray_and_local_give_identical_cells(tmp_path, data):
 
 
 def test_cell_keys_do_not_change_with_unset_optional_fields():
+    from engine.config.fields import keyed_fields
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.config.sweep_spec import KEY_OPTIONAL, cell_key
+    from engine.config.sweep_spec import cell_key
 
     plain = RunConfig(strategies=(StrategySpec(name="ma-trend"),))
     # pinned: the key of this config since the basis fields (dividends, cash_rate) joined it; the
     # optional fields added later (universe, headline columns) must not move it while unset
     assert cell_key(plain) == "b779e3f08993e4be"
-    assert set(KEY_OPTIONAL) >= {"universe", "headline_column", "time_column", "timezone"}
+    assert not set(keyed_fields()) & {"universe", "headline_column", "time_column", "timezone", "device"}
     assert cell_key(plain.model_copy(update={"universe": "sp500"})) != cell_key(plain)
     assert cell_key(plain.model_copy(update={"timezone": "UTC"})) != cell_key(plain)
     assert cell_key(plain.model_copy(update={"cash_rate": 0.03})) != cell_key(plain)
