@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.config.run_config import RunConfig, SweepSpec
+from engine.config.run_config import RunConfig
+from engine.config.sweep_spec import SweepSpec
 from engine.config.trust import check_config, check_spec
 from engine.store.run_store import RunStore
 from feeds.errors import InputError
