@@ -58,7 +58,9 @@ class StrategySpec(BaseModel):
 #            added later leaves the keys of cells stored before it unchanged
 #   path     its ``csv:PATH`` / ``parquet:PATH`` value names a file (checked before any data load)
 # The rest comes from the field itself: type, default, bounds, description (the help text).
-# engine.config.fields reads them; nothing else names a field to offer it.
+# engine.config.fields reads them; nothing else names a field to offer it. They are the
+# surfaces' business, not the result's: the run-result JSON Schema leaves them out.
+SURFACE_TAGS = frozenset({"cli", "flag", "data", "axis", "form", "label", "keyed", "path"})
 
 
 def _zone(value: str | None) -> str | None:

@@ -29,7 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from engine.config.run_config import RunConfig
+from engine.config.run_config import SURFACE_TAGS, RunConfig
 from feeds.errors import InputError
 
 SCHEMA_ID = "urn:stock-rnn:run-result"  # a name, not a download location
@@ -330,6 +330,9 @@ def undeclared_keys(payload: dict[str, Any]) -> list[str]:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of :class:`RunResult`, as checked into docs/."""
     schema = RunResult.model_json_schema(mode="validation")
+    for prop in schema["$defs"]["RunConfig"]["properties"].values():
+        for tag in SURFACE_TAGS:
+            prop.pop(tag, None)  # how the surfaces offer a setting, not part of a result
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
