@@ -146,7 +146,7 @@ def read_cached(cache_dir: Path, ticker: str) -> pl.DataFrame:
 
 
 def read_events(cache_dir: Path, ticker: str) -> tuple[np.ndarray, np.ndarray]:
-    """Dividends of ``ticker``: (ex-dates ``datetime64[D]``, cash per share of the :func:`read_cached` prices).
+    """Dividends of ``ticker``: (ex-dates ``datetime64[D]``, cash per unit of :func:`read_cached`'s prices).
 
     Each raw amount is multiplied by the same forward split factor as that day's prices,
     so it is the cash paid per unit of the price series a run sees on its ex-date.

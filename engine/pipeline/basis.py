@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feeds import yahoo
 from feeds.cash import CashRate
 from feeds.dividends import (
     SHILLER_TICKERS,
@@ -56,7 +57,6 @@ from feeds.dividends import (
     shiller_dividends,
     total_return_close,
 )
-from feeds import yahoo
 from feeds.errors import InputError
 from feeds.market import Market
 from feeds.sources import DataSpec

@@ -135,7 +135,7 @@ def test_fetched_day_by_day_earlier_prices_and_total_return_never_change(tmp_pat
             assert np.array_equal(close[: len(before_close)], before_close)
             assert np.array_equal(tr[: len(before_tr)], before_tr)
         seen.append((close, tr))
-    assert [start for start, _ in stub.calls][0] == "1900-01-01"
+    assert stub.calls[0][0] == "1900-01-01"
     assert all(start > "2021-03-01" for start, _ in stub.calls[1:])  # only the recent days, after the first
     assert all(kw["actions"] is True and kw["auto_adjust"] is False for _, kw in stub.calls)
     raw = yahoo.read_raw(tmp_path, "SPY")
@@ -176,13 +176,12 @@ def test_a_changed_raw_close_in_the_overlap_is_reported_as_a_correction(tmp_path
 def test_an_old_format_cache_file_is_refused_for_runs_and_fetched_again(tmp_path):
     path = yahoo.cache_path(tmp_path, "SPY")
     path.parent.mkdir(parents=True)
-    old = yahoo.read_cached  # the old layout: bars only (adjusted closes)
-    frame_old = pl.DataFrame(
+    frame_old = pl.DataFrame(  # the old layout: bars only (adjusted closes)
         {"date": DAYS[:5].astype("datetime64[D]"), "ticker": ["SPY"] * 5, "close": RAW[:5]}
     ).with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in ("open", "high", "low", "volume")))
     frame_old.write_parquet(path)
     with pytest.raises(InputError) as info:
-        old(tmp_path, "SPY")
+        yahoo.read_cached(tmp_path, "SPY")
     assert "old-format Yahoo cache file" in str(info.value) and "backtest data fetch SPY" in str(info.value)
     assert "\n" not in str(info.value)
     stub = publishing(published=12, step=0)
@@ -193,9 +192,8 @@ def test_an_old_format_cache_file_is_refused_for_runs_and_fetched_again(tmp_path
 
 def test_an_event_on_a_row_without_a_close_moves_to_the_next_close():
     frame_pd = publishing(published=14, step=0).frame(14)
-    frame_pd.iloc[DIVIDEND_ROW, frame_pd.columns.get_indexer(["Open", "High", "Low", "Close", "Adj Close"])] = (
-        np.nan
-    )
+    prices = frame_pd.columns.get_indexer(["Open", "High", "Low", "Close", "Adj Close"])
+    frame_pd.iloc[DIVIDEND_ROW, prices] = np.nan
     raw = yahoo.raw_from_download(pl.from_pandas(frame_pd.reset_index()), "stub", "SPY")
     assert raw.height == 13
     assert raw["dividend"].to_list()[DIVIDEND_ROW] == DIVIDEND  # now on the next day with a close
