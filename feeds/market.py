@@ -220,6 +220,31 @@ class Market:
             digest.update(np.ascontiguousarray(self.bars[name]).tobytes())
         return digest.hexdigest()
 
+    def day_digests(self) -> np.ndarray:
+        """One 64-bit digest per row (n_days,) uint64 of what :meth:`fingerprint` covers on that row.
+
+        Kept with a checkpoint so that data changed in the past can be located: the first
+        row whose digest differs is the first day whose date, closes, features, universe or
+        bars changed (tickers are part of every row).
+        """
+        n = len(self.dates)
+        arrays = [
+            self.dates.astype("datetime64[D]").astype(np.int64).reshape(n, -1),
+            self.close.reshape(n, -1),
+        ]
+        arrays += [np.asarray(self.features[k]).reshape(n, -1) for k in sorted(self.features)]
+        if self.universe is not None:
+            arrays.append(self.universe.reshape(n, -1))
+        arrays += [self.bars[k].reshape(n, -1) for k in sorted(self.bars)]
+        head = "\0".join(self.tickers).encode()
+        out = np.empty(n, dtype=np.uint64)
+        for t in range(n):
+            digest = hashlib.sha256(head)
+            for array in arrays:
+                digest.update(np.ascontiguousarray(array[t]).tobytes())
+            out[t] = int.from_bytes(digest.digest()[:8], "little")
+        return out
+
 
 def _owned(array: np.ndarray) -> np.ndarray:
     """``array`` itself if it owns its memory, else a copy that does."""
