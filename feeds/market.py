@@ -7,7 +7,8 @@ York or 13:00 on early-close days: :mod:`feeds.exchange_calendar`), NaN
 where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
 embeddings) have shape (n_days, d) and row t holds what was known at t's close.
 Open, high, low and volume (``bars``, same shape as close; NaN where the source
-has none) are kept as parsed: not adjusted for splits and dividends, unlike close.
+has none) are kept as the loader gives them (a file's ``Adj Close`` factor applied to open/high/low;
+the Yahoo cache's forward split adjustment applied to all of them).
 
 A Market owns its arrays (views are copied on construction, ``head`` copies), so
 a panel truncated at row t holds nothing of later rows in memory: what the
