@@ -65,8 +65,12 @@ DIVIDEND_EVENING, DIVIDEND = 9, 1.25  # the evening whose session goes ex, the c
 
 
 def write_dividends(path: Path, dates: np.ndarray, rows: int, ex_date: np.datetime64) -> None:
-    """The dividend file as published by the evening that publishes ``rows`` sessions."""
-    lines = ["date,dividend"] + ([f"{ex_date},{DIVIDEND}"] if ex_date <= dates[rows - 1] else [])
+    """The dividend file as published by the evening that publishes ``rows`` sessions.
+
+    It always holds the previous quarter's dividend (a file needs a row), and ``ex_date``'s from then on.
+    """
+    lines = ["date,dividend", f"{dates[len(dates) - 22 - 60]},{DIVIDEND}"]
+    lines += [f"{ex_date},{DIVIDEND}"] if ex_date <= dates[rows - 1] else []
     path.write_text("\n".join(lines) + "\n")
 
 
