@@ -193,7 +193,8 @@ def test_a_tracked_run_over_an_adjusted_file_whose_past_changed_names_the_first_
     _csv(data, market, 320)
     code, out, err = cli(capsys, "run", "--data", f"csv:{data}", *LSTM, "--runs-dir", str(runs), "--json")
     assert code == 0, err
-    assert cli(capsys, "track", json.loads(out)["run_id"], "--name", "spy", "--runs-dir", str(runs))[0] == 0
+    run_id = json.loads(out)["run_id"]
+    assert cli(capsys, "track", run_id, "--name", "spy", "--runs-dir", str(runs))[0] == 0
     # a new dividend: the provider's adjusted closes of every earlier day are rescaled
     rows = data.read_text().splitlines()
     head, body = rows[0], [r.split(",") for r in rows[1:]]
@@ -210,3 +211,5 @@ def test_a_tracked_run_over_an_adjusted_file_whose_past_changed_names_the_first_
         and f"first on {market.dates[0]}" in line
         and "backtest track NEW_RUN --name spy" in line
     )
+    code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{data}", "--runs-dir", str(runs))
+    assert code == 2 and f"first on {market.dates[0]}" in " ".join(err.split())
