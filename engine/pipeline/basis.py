@@ -12,9 +12,19 @@ Dividends, per ticker (``--dividends reinvest|exclude|csv:PATH``, default reinve
   with ``exclude`` it is price-only, "excluded";
 - a ticker named in a ``csv:PATH`` dividend file (or the only ticker of a run,
   for a file without a ``ticker`` column): its ex-date amounts, "reinvested";
-- adjusted closes (the bundled stocks, Yahoo downloads of stocks and funds, a
-  file whose ``Adj Close`` differs from its ``Close``): dividends are already in
-  the prices, "reinvested" in every mode (they cannot be taken out);
+- a stock or fund from the Yahoo cache (``yahoo:``): the cache keeps raw closes and
+  dividends and splits as dated events (:mod:`feeds.yahoo`); the run's prices are
+  the closes forward split-adjusted (a new split changes no earlier row) and the
+  dividends, split-adjusted the same way, accrue on their ex-dates exactly like a
+  dividend file's amounts (``tr[t] = tr[t-1] * (close[t] + d[t]) / close[t-1]``):
+  "reinvested (Yahoo dividend events)"; with ``exclude`` price only, "excluded". So
+  yesterday's prices and total return never change when a new dividend or split
+  arrives, and a tracked run (``backtest daily``) can be continued across them;
+- adjusted closes (the bundled stocks, a file whose ``Adj Close`` differs from its
+  ``Close``): dividends are already in the prices, "reinvested" in every mode (they
+  cannot be taken out). Such a file is fine for a one-off run; its whole past is
+  rescaled by every new dividend, so a tracked run over it stops at the first
+  rescaling (``engine.pipeline.runner`` names the first differing day);
 - anything else (an index other than the S&P 500, a file with closes only, or one
   whose ``Adj Close`` equals its ``Close``): "unknown", stated, not guessed.
 
@@ -36,6 +46,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feeds import yahoo
 from feeds.cash import CashRate
 from feeds.dividends import (
     SHILLER_TICKERS,
@@ -55,6 +66,8 @@ from feeds.sources import DataSpec
 CALENDAR = "trading days from the price file; session closes from XNYS (early closes honoured)"
 REINVESTED, EXCLUDED, UNKNOWN = "reinvested", "excluded", "unknown"
 SHILLER = "shiller"
+EVENTS = "events"  # ex-date amounts from the Yahoo cache's dividend events
+YAHOO_EVENTS = "Yahoo dividend events"
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class TickerDividends:
 
     status: str  # reinvested | excluded | unknown
     source: str  # in words, for the basis statement
-    accrue: str | None = None  # SHILLER, or "file" for ex-date amounts, or None (prices as they are)
+    accrue: str | None = None  # SHILLER, "file" or EVENTS for ex-date amounts, or None (prices as they are)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class Basis:
     cash: CashRate = field(default_factory=CashRate)
     dividend_file: DividendFile | None = None
     calendar: str = CALENDAR
+    # ticker -> (ex-dates datetime64[D], cash per share of the run's prices): Yahoo's dividend events
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def valuation_close(self, market: Market) -> np.ndarray:
         """The closes the engine compounds, (n_days, n_tickers): total-return closes where dividends accrue.
@@ -106,6 +121,9 @@ class Basis:
         entry = self.tickers[ticker]
         if entry.accrue == SHILLER:
             return accrue_monthly(dates, prices, shiller_dividends()).points
+        if entry.accrue == EVENTS:
+            ex_dates, amounts = self.events[ticker]
+            return accrue_ex_dates(dates, ex_dates, amounts)
         assert self.dividend_file is not None
         series = self.dividend_file.series
         ex_dates, amounts = series[ticker] if ticker in series else series[None]
@@ -208,6 +226,7 @@ def resolve_basis(
     in_file = dividend_file.series if dividend_file is not None else {}
     file_name = dividend_file.path if dividend_file is not None else ""
     entries = {}
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for ticker in tickers:
         kind = kinds.get(ticker, "as given")
         if ticker in in_file or None in in_file:
@@ -215,6 +234,11 @@ def resolve_basis(
                 raise InputError(
                     f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
                     "a dividend file would count them twice"
+                )
+            if kind == EVENTS:
+                raise InputError(
+                    f"{file_name}: {ticker} comes from the Yahoo cache, which has its dividends as "
+                    "events already; a dividend file would count them twice"
                 )
             entries[ticker] = TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
         elif ticker in SHILLER_TICKERS:
@@ -224,6 +248,14 @@ def resolve_basis(
                 entries[ticker] = TickerDividends(
                     REINVESTED, "Shiller's monthly S&P 500 dividends, accrued per calendar day", SHILLER
                 )
+        elif kind == EVENTS:
+            if cache_dir is None:
+                raise ValueError("cache_dir is required for yahoo: data")
+            if mode == "exclude":
+                entries[ticker] = TickerDividends(EXCLUDED, "raw closes, split-adjusted forward")
+            else:
+                events[ticker] = yahoo.read_events(cache_dir, ticker)
+                entries[ticker] = TickerDividends(REINVESTED, YAHOO_EVENTS, EVENTS)
         elif kind == "adjusted":
             entries[ticker] = TickerDividends(REINVESTED, "adjusted closes")
         elif kind == "index":
@@ -232,22 +264,30 @@ def resolve_basis(
             entries[ticker] = TickerDividends(UNKNOWN, "Adj Close equals Close in the file")
         else:
             entries[ticker] = TickerDividends(UNKNOWN, "closes as given, not known to be adjusted")
-    return Basis(mode=mode, tickers=entries, cash=CashRate.parse(cash_rate), dividend_file=dividend_file)
+    return Basis(
+        mode=mode,
+        tickers=entries,
+        cash=CashRate.parse(cash_rate),
+        dividend_file=dividend_file,
+        events=events,
+    )
 
 
 def price_kinds(spec: DataSpec, market: Market, cache_dir: Path | None = None) -> dict[str, str]:
-    """What each ticker's closes are: "adjusted", "index", "adj equals close" or "as given".
+    """What each ticker's closes are: "adjusted", EVENTS, "index", "adj equals close" or "as given".
 
     The bundled sample holds a price index (``^GSPC``) and adjusted stock closes;
-    Yahoo downloads are adjusted closes (``Adj Close``), which for an index equal
-    its closes; a file is checked column by column.
+    the Yahoo cache holds raw closes with dividend events (EVENTS; an index has no
+    dividends there); a file is checked column by column.
     """
     kinds = {}
     for ticker in market.tickers:
         if ticker.startswith("^"):
             kinds[ticker] = "index"
-        elif spec.scheme in ("sample", "yahoo"):
+        elif spec.scheme == "sample":
             kinds[ticker] = "adjusted"
+        elif spec.scheme == "yahoo":
+            kinds[ticker] = EVENTS
     if spec.scheme in ("csv", "parquet"):
         for ticker, kind in _file_kinds(Path(spec.target).expanduser(), market.tickers).items():
             kinds.setdefault(ticker, kind)

@@ -4,7 +4,9 @@ A run folder's ``checkpoint/`` holds, per online strategy, ``<n>.pt`` (its
 ``state_dict()`` after the last day: model weights, optimizer state, hidden state,
 normalization statistics, pending activations) and ``<n>.json`` (which strategy,
 the last day processed, a fingerprint of the data up to that day). The targets
-decided so far are in ``<n>.targets.npy``. ``backtest update`` checks the
+decided so far are in ``<n>.targets.npy``; ``<n>.days.npy`` holds one 64-bit digest
+per day of the data (``Market.day_digests``), so that when the data's past changed
+the refusal can name the first day that differs (absent in older checkpoints). ``backtest update`` checks the
 fingerprint against the new data before continuing, so a run is only ever extended
 over the very data it was computed on.
 
@@ -128,6 +130,12 @@ def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None =
             lambda fh, cp=cp: np.save(fh, cp.targets, allow_pickle=False),
             root=root,
         )
+        if cp.day_digests is not None:
+            writes.write_stream(
+                folder / f"{n}.days.npy",
+                lambda fh, cp=cp: np.save(fh, cp.day_digests, allow_pickle=False),
+                root=root,
+            )
         meta = {
             "format": FORMAT,
             "stock_rnn_version": program_version(),
@@ -169,7 +177,15 @@ def load(run_folder: Path) -> dict[str, Checkpoint]:
         pt = folder / f"{n}.pt"
         state = _load_pt(pt, torch, pickle)
         targets = _load_npy(folder / f"{n}.targets.npy")
-        found[label] = Checkpoint(label, state, last_day, last_date, fingerprint, targets)
+        found[label] = Checkpoint(
+            label,
+            state,
+            last_day,
+            last_date,
+            fingerprint,
+            targets,
+            _load_days(folder / f"{n}.days.npy", last_day),
+        )
     return found
 
 
@@ -212,6 +228,18 @@ def _regular_size(path: Path) -> int:
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"checkpoint {path}: refused: not a regular file")
     return info.st_size
+
+
+def _load_days(path: Path, last_day: int) -> np.ndarray | None:
+    """The per-day digests (``last_day + 1`` uint64), or None where the checkpoint has none (older runs)."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    days = _load_npy(path)
+    if days.dtype != np.uint64 or days.shape != (last_day + 1,):
+        raise InputError(
+            f"checkpoint {path}: refused: it holds {describe(days)}, expected array ({last_day + 1},) uint64"
+        )
+    return days
 
 
 def _load_npy(path: Path) -> np.ndarray:
