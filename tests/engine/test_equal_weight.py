@@ -207,3 +207,60 @@ def test_annual_run_ending_on_a_year_end_keeps_the_decision_and_holds_the_last_y
     cols = [list(market.tickers).index(t) for t in picks]
     held = np.mean(market.close[-1, cols] / market.close[start, cols]) - 1  # equal weights after costs
     assert payload["strategies"][0]["yearly"]["2021"] == pytest.approx(held, abs=1e-12)
+
+
+def test_equal_weight_against_bt():
+    """bt charges commissions on traded value too (here f x |shares| x price), each order paying its
+    own from the amount it is given. Opening an equal-weight book from cash that is the closed form,
+    so bt and the engine agree to rounding. At a rebalance bt sizes every order from the value before
+    the trades and each order bears its own fee, so its weights miss equality by about f x that
+    order's size; the engine's are equal and its value differs from bt's by second-order terms
+    (f^2 x traded value). bt, like the engine, does not trade on the data's last row (its
+    ``run_on_last_date=False``)."""
+    bt = pytest.importorskip("bt")
+    import pandas as pd
+
+    k, n, f = 20, 3, 20e-4
+    rng = np.random.default_rng(0)
+    close = np.empty((n, k))
+    close[0] = 10.0 + 90.0 * rng.random(k)
+    for t in (1, 2):
+        close[t] = close[t - 1] * (1 + 0.2 * (rng.random(k) - 0.5))
+    index = pd.date_range("2020-01-01", periods=n, freq="D")
+    capital = 1e6  # bt's share search stops within np.isclose's atol (1e-8 of cash): negligible at 1e6
+    strategy = bt.Strategy(
+        "ew",
+        [
+            bt.algos.RunDaily(run_on_first_date=True),
+            bt.algos.SelectAll(),
+            bt.algos.WeighEqually(),
+            bt.algos.Rebalance(),
+        ],
+    )
+    test = bt.Backtest(
+        strategy,
+        pd.DataFrame(close, index=index, columns=[f"T{i:02d}" for i in range(k)]),
+        initial_capital=capital,
+        commissions=lambda q, p: abs(q) * p * f,
+        integer_positions=False,
+        progress_bar=False,
+    )
+    result = bt.run(test).backtests["ew"]
+    theirs = result.strategy.values.to_numpy()[1:] / capital  # bt adds a day before the data
+    their_weights = result.security_weights.to_numpy()[1:]
+    dates = index.to_numpy().astype("datetime64[D]")
+    ours = simulate(close, np.full((n, 1, k), 1.0 / k), dates, Costs(f * 1e4))
+    orders = np.full((n, k), 1.0 / k)
+    orders[-1] = np.nan  # the kernel alone has no last-row rule (simulate applies it)
+    weights, equity, _ = weights_after(close, orders, f * 1e4)
+    np.testing.assert_allclose(equity, ours.equity[:, 0], rtol=1e-14)
+    # the opening: the same book
+    assert abs(ours.equity[0, 0] - theirs[0]) < 1e-12
+    np.testing.assert_allclose(their_weights[0], 1.0 / k, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(weights[0], 1.0 / k, rtol=0, atol=1e-12)
+    # the rebalance: the engine's weights equal, bt's off by its per-order fees; values to f^2
+    np.testing.assert_allclose(weights[1], 1.0 / k, rtol=0, atol=1e-12)
+    assert np.ptp(their_weights[1]) > 1e-7
+    assert abs(ours.equity[1, 0] - theirs[1]) <= 2 * f**2 * ours.traded_value[1, 0]
+    # the last row: neither trades
+    assert ours.traded_value[2, 0] == 0.0 and result.strategy.fees.iloc[-1] == 0.0
