@@ -35,24 +35,27 @@ as under the sequential rule; other weights differ by design (the sequential rul
 sizes the order from ``V`` and leaves the weight above target by the cost). Where no
 positive ``V'`` exists the row's orders are not executed.
 
-**Sequential (``simulate_orders(..., rule=SEQUENTIAL)``, ``Costs(fills="sequential")``).**
+**Sequential (:func:`simulate_orders_sequential`, ``Costs(fills="sequential")``).**
 vectorbt's ``Portfolio.from_orders`` for our one use, without vectorbt: each order is
 sized from the value before the row's trades and executed one after another (sells
 first, then buys in order of value), so the last buy absorbs the whole row's costs
 (79 names bought from cash at 150 bps: the last one is never bought). Kept because it
-is what vectorbt and most libraries do, and because the port is checked against
-vectorbt itself. Why a port: importing vectorbt costs about 4 s of every command (it
-imports scipy, scikit-learn, plotly and more), more than the whole rest of a
-``backtest run``. We call it in one configuration only (target-percent orders at the
-close, fees and slippage in fractions, cash 1.0, sells first inside a member, no
-fixed fees, no size limits), so this is a line-by-line port of the numba functions
-vectorbt runs for it (``simulate_from_orders_nb``, ``execute_order_nb``, ``buy_nb``,
-``sell_nb``, ``approx_order_value_nb``, ``insert_argsort_nb`` and the tolerant float
-helpers of ``vectorbt.utils.math_``, vectorbt 1.2), keeping their operations in the same
+is vectorbt's rule and the port is checked against vectorbt itself (bt, by contrast,
+lets each order pay its own fee out of an amount sized from the value before the
+trades: equal after an opening from cash, off by about the fee at a rebalance).
+Why a port: importing vectorbt costs about 4 s of every command (it imports scipy,
+scikit-learn, plotly and more), more than the whole rest of a ``backtest run``. We call
+it in one configuration only (target-percent orders at the close, fees and slippage in
+fractions, cash 1.0, sells first inside a member, no fixed fees, no size limits), so
+this is a line-by-line port of the numba functions vectorbt runs for it
+(``simulate_from_orders_nb``, ``execute_order_nb``, ``buy_nb``, ``sell_nb``,
+``approx_order_value_nb``, ``insert_argsort_nb`` and the tolerant float helpers of
+``vectorbt.utils.math_``, vectorbt 1.2), keeping their operations in the same
 order, so the fills are the same bits. ``tests/engine/pipeline/test_fills.py`` checks
 them against vectorbt itself (its reference run lives in ``tests/engine/pipeline/vbt_reference.py``)
 on random orders (long, short, leveraged, NaN prices, several members and tickers), and
-the fee-neutral rule against a plain-Python reference that finds ``V'`` by bisection.
+the fee-neutral rule against closed forms, bt, and a plain-Python reference that finds
+``V'`` by bisection (``tests/engine/reference.py``, ``tests/engine/test_equal_weight.py``).
 
 Output of both: fill records as vectorbt's ``order_records`` (fields ``idx``, ``col``,
 ``size``, ``price``, ``fees``, ``side``: 0 buy, 1 sell).
