@@ -15,7 +15,8 @@ tables come as polars frames; ``.to_pandas()`` turns any of them into pandas.
 
 Units: fractions throughout (0.1 = 10%); equity starts at 1. Timing: a weight dated
 day t was decided at t's close from data known by then and fills at the close
-``execution_lag`` days later (engine.pipeline.timing).
+``execution_lag`` days later, unless that close is the data's last (not traded:
+engine.pipeline.timing).
 """
 
 from __future__ import annotations
@@ -336,7 +337,8 @@ class Run:
     def weights(self) -> pl.DataFrame:
         """Target weights on decision rows: date, strategy, role, member, ticker, weight.
 
-        A row dated t was decided at t's close; it fills ``execution_lag`` closes later.
+        A row dated t was decided at t's close; it fills ``execution_lag`` closes later (an order
+        that would fill on the data's last close is kept here but not traded).
         """
         return RunStore(self.path.parent).load_weights(self.run_id)
 
