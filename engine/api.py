@@ -33,6 +33,10 @@ import polars as pl
 from engine import rows
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.config.settings import Settings
+from engine.config.sweep_spec import (
+    expand as expand,
+    load_spec as load_spec,
+)
 from engine.config.trust import (
     check_config as check_config,
     check_spec as check_spec,
@@ -103,8 +107,6 @@ from engine.workflows.rerun import (
     rerun as rerun,
 )
 from engine.workflows.sweep import (
-    expand as expand,
-    load_spec as load_spec,
     run_sweep as run_sweep,
 )
 from engine.workflows.update import (
@@ -233,11 +235,6 @@ class Run:
     def result(self) -> RunResult:
         """The run as typed objects: ``run.result.strategies[0].cagr``, ``run.result.period.start``."""
         return parse_result(self.payload)
-
-    @property
-    def model(self) -> RunResult:
-        """The typed result under its earlier name (same object as :attr:`result`)."""
-        return self.result
 
     @property
     def failed(self) -> dict[str, str]:

@@ -264,9 +264,6 @@ class RunResult(_Open):
         return str(value) if value else None
 
 
-RunPayload = RunResult  # the name before the in-memory result became engine.pipeline.results.SimulatedRun
-
-
 def parse_result(payload: Mapping[str, Any] | RunResult) -> RunResult:
     """The typed result of a run's JSON form (a :class:`RunResult` is returned as it is).
 

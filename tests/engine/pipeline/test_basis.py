@@ -275,7 +275,7 @@ def test_the_real_gspc_file_named_gspc_is_total_return_and_carries_the_yield_for
 def test_a_daily_update_past_the_dividend_data_equals_a_run_in_one_go(tmp_path):
     """Total return with the carried-forward yield and cash interest: update == one go, bit for bit."""
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.pipeline.runner import prepare
+    from engine.pipeline.prepare import prepare
     from engine.store.run_store import RunStore
     from engine.workflows.record import run_and_store
     from engine.workflows.update import update_run
