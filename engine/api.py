@@ -92,9 +92,9 @@ from engine.workflows import (
     signals as signals,
 )
 from engine.workflows.audit import (
-    AuditReport,
     audit as audit,
 )
+from engine.workflows.audit_report import AuditReport
 from engine.workflows.daily import daily as run_daily
 from engine.workflows.first_use import (
     audit_on_first_use as audit_on_first_use,

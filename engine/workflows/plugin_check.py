@@ -12,7 +12,8 @@ from typing import Any
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.pipeline.prepare import prepare
 from engine.pipeline.runner import execute
-from engine.workflows.audit import AuditReport, audit
+from engine.workflows.audit import audit
+from engine.workflows.audit_report import AuditReport
 from feeds.market import Market
 from feeds.synthetic import synthetic_market
 from strategies.base import Strategy
