@@ -73,13 +73,6 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
 }
 OURS = ("feeds", "strategies", "engine")
 
-# (module path, import) that break a rule on purpose, each checked to be still needed
-ALLOWED = {
-    # plugin authors' test kit: check_strategy runs a short backtest and the audit through the engine's
-    # door, imported inside the function so `import strategies` never loads the engine
-    ("strategies/testing.py", "engine.api"),
-}
-
 
 def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
     """Every module ``path`` imports, anywhere in the file, as absolute dotted names."""
@@ -134,11 +127,8 @@ def layer_violations(root: Path = ROOT) -> set[tuple[str, str]]:
 
 
 def test_imports_run_one_way():
-    violations = layer_violations()
-    unexpected = sorted(violations - ALLOWED)
-    assert not unexpected, "imports against the layers (module, import): " + repr(unexpected)
-    stale = sorted(ALLOWED - violations)
-    assert not stale, "allowed exceptions no longer needed, remove them from ALLOWED: " + repr(stale)
+    violations = sorted(layer_violations())
+    assert not violations, "imports against the layers (module, import): " + repr(violations)
 
 
 def test_no_module_directly_under_engine_but_the_door():

@@ -94,10 +94,9 @@ def sweep_report(
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
     from engine.api import RunStore
-    from engine.cli.report import num, pct
     from engine.config.paths import child
     from engine.dashboard.sweep_chart import write_figure  # the chart is the dashboard's, as HTML
-    from engine.rows import sweep_rows
+    from engine.rows import num, pct, sweep_rows
 
     settings = resolve_settings(runs_dir)
     default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeds.calendar import DECISION_TIME
-
-__all__ = ["DECISION_TIME", "first_decision", "is_decision_row", "orders_for_period"]
+__all__ = ["first_decision", "is_decision_row", "orders_for_period"]
 
 
 def is_decision_row(targets: np.ndarray) -> np.ndarray:

@@ -300,30 +300,6 @@ def load_result(ref: str = "latest", *, runs_dir: Path | str | None = None) -> R
     return parse_result(payload)
 
 
-def undeclared_keys(payload: dict[str, Any]) -> list[str]:
-    """Paths of keys in ``payload`` that no model here declares (``strategies[0].foo``).
-
-    The schema accepts them (readers must not break on newer payloads); the tests
-    use this to keep the models in step with what the engine writes.
-    """
-    found: list[str] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, BaseModel):
-            found.extend(f"{path}.{key}".lstrip(".") for key in value.model_extra or {})
-            for name in type(value).model_fields:
-                walk(getattr(value, name), f"{path}.{name}")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}")
-
-    walk(RunResult.model_validate(payload), "")
-    return found
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of :class:`RunResult`, as checked into docs/."""
     schema = RunResult.model_json_schema(mode="validation")

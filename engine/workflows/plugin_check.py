@@ -1,6 +1,15 @@
 """The plugin authors' check: a short backtest against buy-and-hold and the look-ahead audit.
 
-Reached through ``engine.api.check_strategy`` (and ``strategies.testing.check_strategy``).
+Reached through ``engine.api.check_strategy``, in plugin packages' own tests::
+
+    from engine.api import check_strategy
+
+    def test_my_strategy():
+        result = check_strategy(MyIdea, {"lookback": 20})
+        assert result.audit.passed, result.audit.summary()
+
+The default data are :func:`feeds.synthetic.synthetic_market` (12 years of business days
+of geometric random walks with open, high, low and volume).
 """
 
 from __future__ import annotations

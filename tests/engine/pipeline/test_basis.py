@@ -242,7 +242,8 @@ def test_the_basis_is_printed_under_the_comparison_and_by_show(capsys):
 
 
 def test_runs_stored_before_the_basis_existed_say_so():
-    from engine.cli.report import LEGACY_BASIS, basis_line
+    from engine.cli.report import basis_line
+    from engine.rows import LEGACY_BASIS
     from engine.store.result_schema import RunResult
 
     assert basis_line(RunResult.model_construct(run_id="x", basis=None)) == LEGACY_BASIS
