@@ -57,7 +57,7 @@ def run_pass(job: Pass) -> tuple[str, np.ndarray | str]:
     return "ok", targets
 
 
-def _spawn(job: Pass, folder: Path, index: int) -> tuple[str, np.ndarray | str]:
+def _in_fresh_process(job: Pass, folder: Path, index: int) -> tuple[str, np.ndarray | str]:
     """Run ``job`` in a fresh interpreter (``engine.workflows.audit_worker``) and return its result."""
     job_path, out_path = folder / f"pass{index}.pkl", folder / f"result{index}.pkl"
     job_path.write_bytes(pickle.dumps(job))
@@ -111,6 +111,6 @@ class Passes:
 
     @staticmethod
     def submitter(threads: ThreadPoolExecutor, folder: Path) -> Submit:
-        """Submit passes to fresh processes (``_spawn``), numbered for their files in ``folder``."""
+        """Submit passes to fresh processes, numbered for their files in ``folder``."""
         counter = itertools.count()
-        return lambda one: threads.submit(_spawn, one, folder, next(counter))
+        return lambda one: threads.submit(_in_fresh_process, one, folder, next(counter))
