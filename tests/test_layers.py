@@ -199,3 +199,44 @@ def test_every_module_of_the_rooms_has_a_row_in_docs_architecture():
         if not (ROOT / name).exists()
     )
     assert not gone, f"rows in docs/architecture.md for modules that do not exist: {gone}"
+
+
+# numba kernels: long loops written out so that numba compiles them into one call (exempt from the sizes)
+KERNEL_MODULES = ("strategies/nn/lstm_kernel.py",)
+MAX_FILE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _sources() -> list[Path]:
+    return [*sorted(p for top in OURS for p in (ROOT / top).rglob("*.py")), ROOT / "app.py"]
+
+
+def _compiled(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether numba compiles the function (``@njit``, ``@numba.njit(...)``, a ``_jit`` wrapper)."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if "jit" in name:
+            return True
+    return False
+
+
+def test_no_file_over_400_lines_outside_numba_kernels():
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for p in _sources()
+        if (n := len(p.read_text().splitlines())) > MAX_FILE_LINES
+        and p.relative_to(ROOT).as_posix() not in KERNEL_MODULES
+    }
+    assert not long, f"files over {MAX_FILE_LINES} lines (split them along a seam): {long}"
+
+
+def test_no_function_over_60_lines_outside_numba_kernels():
+    long = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _compiled(node):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if (node.end_lineno or start) - start + 1 > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno} {node.name}")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
