@@ -1,11 +1,9 @@
 """Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
 
-:func:`engine.prepare.prepare` resolves a :class:`RunConfig` against its data
-(importable from here too, as plugin tests do); ``execute`` is the whole pipeline
-for it, as named steps (drive, trading period, measure, evidence, notes, assemble);
-``run_and_store`` stores it through :meth:`engine.store.run_store.RunStore.record` (partial
-folder first, atomic publish at the end, a ``failed`` record with the message if
-anything breaks).
+:func:`engine.pipeline.prepare.prepare` resolves a :class:`RunConfig` against its data;
+``execute`` is the whole pipeline for it, as named steps (drive, trading period, measure,
+evidence, notes, assemble); :func:`engine.workflows.record.run_and_store` stores the result
+(the pipeline itself never touches the store).
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from engine.pipeline.identity import data_identity
 from engine.pipeline.metrics import compute_metrics
 from engine.pipeline.picks import annual_picks
 from engine.pipeline.plausibility import flag_run
-from engine.pipeline.prepare import Prepared, prepare, run_device_of  # noqa: F401  (prepare: engine.runner.prepare, as before)
+from engine.pipeline.prepare import Prepared, run_device_of
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, StrategyResult
 from engine.pipeline.simulate import Costs, simulate

@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeds.calendar import DECISION_TIME
-
-__all__ = ["DECISION_TIME", "executable_orders", "first_decision", "is_decision_row", "orders_for_period"]
+__all__ = ["executable_orders", "first_decision", "is_decision_row", "orders_for_period"]
 
 
 def is_decision_row(targets: np.ndarray) -> np.ndarray:
