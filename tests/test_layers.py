@@ -202,7 +202,9 @@ def test_every_module_of_the_rooms_has_a_row_in_docs_architecture():
 
 
 # numba kernels: long loops written out so that numba compiles them into one call (exempt from the sizes)
-KERNEL_MODULES = ("strategies/nn/lstm_kernel.py",)
+# fills.py: the fill kernels (fee-neutral, and vectorbt's sequential rule kept for its comparison),
+# each one loop numba compiles whole, with the small @njit helpers they share
+KERNEL_MODULES = ("strategies/nn/lstm_kernel.py", "engine/pipeline/fills.py")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

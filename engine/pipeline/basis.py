@@ -211,59 +211,16 @@ def resolve_basis(
     cache_dir: Path | None = None,
 ) -> Basis:
     """The basis for the ``tickers`` (traded universe and index benchmark) of a run's ``market``."""
-    mode = dividends.strip()
-    dividend_file = None
-    if mode.startswith("csv:"):
-        dividend_file = read_dividend_file(mode[4:])
-        if None in dividend_file.series and len(tickers) != 1:
-            raise InputError(
-                f"{dividend_file.path}: no ticker column, and the run has {len(tickers)} tickers "
-                f"({', '.join(tickers)}); add a ticker column"
-            )
-    elif mode not in ("reinvest", "exclude"):
-        raise InputError(f"--dividends {dividends!r}: expected reinvest, exclude or csv:PATH")
+    mode, dividend_file = _dividend_mode(dividends, tickers)
     kinds = price_kinds(DataSpec.parse(data), market, cache_dir)
-    in_file = dividend_file.series if dividend_file is not None else {}
-    file_name = dividend_file.path if dividend_file is not None else ""
     entries = {}
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for ticker in tickers:
-        kind = kinds.get(ticker, "as given")
-        if ticker in in_file or None in in_file:
-            if kind == "adjusted":
-                raise InputError(
-                    f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
-                    "a dividend file would count them twice"
-                )
-            if kind == EVENTS:
-                raise InputError(
-                    f"{file_name}: {ticker} comes from the Yahoo cache, which has its dividends as "
-                    "events already; a dividend file would count them twice"
-                )
-            entries[ticker] = TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
-        elif ticker in SHILLER_TICKERS:
-            if mode == "exclude":
-                entries[ticker] = TickerDividends(EXCLUDED, "S&P 500 price index")
-            else:
-                entries[ticker] = TickerDividends(
-                    REINVESTED, "Shiller's monthly S&P 500 dividends, accrued per calendar day", SHILLER
-                )
-        elif kind == EVENTS:
+        entries[ticker] = _ticker_dividends(ticker, kinds.get(ticker, "as given"), mode, dividend_file)
+        if entries[ticker].accrue == EVENTS:
             if cache_dir is None:
                 raise ValueError("cache_dir is required for yahoo: data")
-            if mode == "exclude":
-                entries[ticker] = TickerDividends(EXCLUDED, "raw closes, split-adjusted forward")
-            else:
-                events[ticker] = yahoo.read_events(cache_dir, ticker)
-                entries[ticker] = TickerDividends(REINVESTED, YAHOO_EVENTS, EVENTS)
-        elif kind == "adjusted":
-            entries[ticker] = TickerDividends(REINVESTED, "adjusted closes")
-        elif kind == "index":
-            entries[ticker] = TickerDividends(UNKNOWN, "an index without a dividend series")
-        elif kind == "adj equals close":
-            entries[ticker] = TickerDividends(UNKNOWN, "Adj Close equals Close in the file")
-        else:
-            entries[ticker] = TickerDividends(UNKNOWN, "closes as given, not known to be adjusted")
+            events[ticker] = yahoo.read_events(cache_dir, ticker)
     return Basis(
         mode=mode,
         tickers=entries,
@@ -271,6 +228,57 @@ def resolve_basis(
         dividend_file=dividend_file,
         events=events,
     )
+
+
+def _dividend_mode(dividends: str, tickers: tuple[str, ...]) -> tuple[str, DividendFile | None]:
+    """``--dividends`` read: the mode (reinvest, exclude or csv:PATH) and its file, if any."""
+    mode = dividends.strip()
+    if mode.startswith("csv:"):
+        dividend_file = read_dividend_file(mode[4:])
+        if None in dividend_file.series and len(tickers) != 1:
+            raise InputError(
+                f"{dividend_file.path}: no ticker column, and the run has {len(tickers)} tickers "
+                f"({', '.join(tickers)}); add a ticker column"
+            )
+        return mode, dividend_file
+    if mode not in ("reinvest", "exclude"):
+        raise InputError(f"--dividends {dividends!r}: expected reinvest, exclude or csv:PATH")
+    return mode, None
+
+
+def _ticker_dividends(
+    ticker: str, kind: str, mode: str, dividend_file: DividendFile | None
+) -> TickerDividends:
+    """How ``ticker``'s dividends enter its returns, given the kind of its prices (``price_kinds``)."""
+    in_file = dividend_file.series if dividend_file is not None else {}
+    file_name = dividend_file.path if dividend_file is not None else ""
+    if ticker in in_file or None in in_file:
+        if kind == "adjusted":
+            raise InputError(
+                f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
+                "a dividend file would count them twice"
+            )
+        if kind == EVENTS:
+            raise InputError(
+                f"{file_name}: {ticker} comes from the Yahoo cache, which has its dividends as "
+                "events already; a dividend file would count them twice"
+            )
+        return TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
+    if ticker in SHILLER_TICKERS:
+        if mode == "exclude":
+            return TickerDividends(EXCLUDED, "S&P 500 price index")
+        return TickerDividends(
+            REINVESTED, "Shiller's monthly S&P 500 dividends, accrued per calendar day", SHILLER
+        )
+    if kind == EVENTS:
+        if mode == "exclude":
+            return TickerDividends(EXCLUDED, "raw closes, split-adjusted forward")
+        return TickerDividends(REINVESTED, YAHOO_EVENTS, EVENTS)
+    return {
+        "adjusted": TickerDividends(REINVESTED, "adjusted closes"),
+        "index": TickerDividends(UNKNOWN, "an index without a dividend series"),
+        "adj equals close": TickerDividends(UNKNOWN, "Adj Close equals Close in the file"),
+    }.get(kind, TickerDividends(UNKNOWN, "closes as given, not known to be adjusted"))
 
 
 def price_kinds(spec: DataSpec, market: Market, cache_dir: Path | None = None) -> dict[str, str]:

@@ -273,17 +273,6 @@ def test_save_records_the_version_and_the_format(tmp_path):
     assert meta["format"] == checkpoints.FORMAT and meta["stock_rnn_version"]
 
 
-def test_compare_names_the_first_differing_key():
-    fresh = {"w": torch.zeros(2, 3), "opt": {"m": torch.zeros(2, 3)}, "n": 1, "l": [torch.zeros(2)]}
-    assert checkpoints.first_difference(fresh, fresh) is None
-    bad = {**fresh, "opt": {"m": torch.zeros(2, 3, dtype=torch.float64)}}
-    assert "state.opt.m" in checkpoints.first_difference(bad, fresh)
-    assert "float64" in checkpoints.first_difference(bad, fresh)
-    assert "state.l" in checkpoints.first_difference({**fresh, "l": []}, fresh)
-    assert "state.n" in checkpoints.first_difference({**fresh, "n": "x"}, fresh)
-    assert "bogus" in checkpoints.first_difference({**fresh, "bogus": 1}, fresh)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("key", ["params", "pending"])
 def test_an_lstm_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path, capsys, key):
