@@ -50,7 +50,7 @@ def first_difference(loaded: Any, expected: Any, where: str = "state", *, strict
     values (tensor, numpy array, number, bool, str, None), and every tensor's and array's
     shape and dtype. ``strict=False`` compares with a freshly begun strategy's state,
     which may not yet hold everything a trained one does: where ``expected`` is None
-    anything goes, dict keys only one side has are skipped, and a list's elements are
+    anything goes, keys only the checkpoint has are skipped, and a list's elements are
     compared with the expected list's (its last one past its end; none when it is empty).
     """
     if expected is None and not strict:
@@ -66,12 +66,13 @@ def first_difference(loaded: Any, expected: Any, where: str = "state", *, strict
             else mismatch
         )
     if kind == "dict":
+        # a fresh state may lack what a trained one holds, never the other way round
+        missing = [k for k in expected if k not in loaded and (strict or expected[k] is not None)]
+        if missing:
+            has = describe(expected[missing[0]])
+            return f"{where}.{missing[0]} is missing from the checkpoint (the model has {has})"
         if strict:
             extra = [k for k in loaded if k not in expected]
-            missing = [k for k in expected if k not in loaded]
-            if missing:
-                has = describe(expected[missing[0]])
-                return f"{where}.{missing[0]} is missing from the checkpoint (the model has {has})"
             if extra:
                 held = describe(loaded[extra[0]])
                 return f"{where}.{extra[0]} is in the checkpoint ({held}) but not in the model"

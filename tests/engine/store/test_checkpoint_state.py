@@ -22,3 +22,11 @@ def test_describe_says_kind_shape_and_dtype():
     assert checkpoint_state.describe(torch.zeros(2, 3)) == "tensor (2, 3) float32"
     assert checkpoint_state.describe([1, 2]) == "a list of 2"
     assert checkpoint_state.describe(None) == "None"
+
+
+def test_against_a_fresh_state_a_key_the_model_has_is_still_required():
+    fresh = {"params": torch.zeros(2, 3), "pending": None}
+    trained = {"params": torch.zeros(2, 3), "pending": torch.zeros(1), "seen": 4}
+    assert checkpoint_state.first_difference(trained, fresh, strict=False) is None
+    line = checkpoint_state.first_difference({"pending": None}, fresh, strict=False)
+    assert line == "state.params is missing from the checkpoint (the model has tensor (2, 3) float32)"
