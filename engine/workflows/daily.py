@@ -28,11 +28,13 @@ One line per tracked run per evening goes to ``<runs>/daily.log``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,7 +87,8 @@ def refresh(
 ) -> None:
     """Refresh ``data`` before an update: ``yahoo:`` tickers through the cache (retried with backoff).
 
-    A fetch still failing after the retries raises ``OSError`` naming the ticker; files need nothing.
+    A fetch still failing after the retries (an empty answer from Yahoo included) raises ``OSError``
+    naming the ticker (the run is reported failed, exit 1); files need nothing.
     """
     spec = DataSpec.parse(data)
     if spec.scheme != "yahoo":
@@ -101,9 +104,10 @@ def refresh(
             try:
                 fetch(ticker, cache_dir)
                 break
-            except InputError:
-                raise
-            except Exception as exc:  # the network's errors are many; each is retried the same way
+            # the network's errors are many; each is retried the same way. yfinance swallows them and
+            # answers an empty frame, which feeds.yahoo.fetch reports as InputError ("no data"): for a
+            # tracked ticker that had data yesterday that is a failed fetch too, so it is retried as well
+            except Exception as exc:
                 if attempt == RETRIES:
                     raise OSError(f"fetch of {ticker} failed {RETRIES + 1} times: {exc}") from exc
                 sleep(BACKOFF_S * 2**attempt)
@@ -232,16 +236,17 @@ def daily(
         outcomes = []
         for entry in tracking.load(store.root).values():
             try:
-                outcome = _one(
-                    store,
-                    entry,
-                    cache_dir=cache_dir,
-                    dry_run=dry_run,
-                    sleep=sleep,
-                    fetch=fetch,
-                    plugins=plugins,
-                    headline_models=headline_models,
-                )
+                with _each_warning_once():
+                    outcome = _one(
+                        store,
+                        entry,
+                        cache_dir=cache_dir,
+                        dry_run=dry_run,
+                        sleep=sleep,
+                        fetch=fetch,
+                        plugins=plugins,
+                        headline_models=headline_models,
+                    )
             except InputError as exc:
                 outcome = Outcome(entry.name, "bad-input", f"{entry.name}: {exc}")
             except Exception as exc:  # one run's failure must not stop the others
@@ -254,6 +259,28 @@ def daily(
         return Report(outcomes)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _each_warning_once() -> Iterator[None]:
+    """Show each distinct warning raised inside once, when the block ends (also when it raises).
+
+    Catching up loads the same data once per day, so a file's calendar warning would otherwise
+    repeat for every day (Python's "default" filter forgets what it showed whenever a library
+    touches the warning filters). The warnings pass the caller's filters when shown again.
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # type: ignore[assignment]
+            warnings.simplefilter("always")
+            yield
+    finally:
+        seen: set[tuple[type[Warning], str]] = set()
+        for w in caught:
+            key = (w.category, str(w.message))
+            if key not in seen:
+                seen.add(key)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry={})
 
 
 def _append_log(root: Path, outcome: Outcome) -> None:

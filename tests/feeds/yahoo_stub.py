@@ -6,11 +6,17 @@ Open/High/Low) divided by every split after the day *as of the publication day*,
 multiplied back, ``Dividends`` split-adjusted the same way as the closes, ``Stock Splits``
 the ratio on its day (0 otherwise). So its answers rescale the past whenever a dividend or
 split is published, exactly the behaviour the cache must not copy.
+
+``fail``: the next calls that fail the way yfinance fails when the network does (an empty
+frame: yfinance catches the error and logs it). ``save`` / ``load`` carry the stub's state in a
+JSON file, so a CLI run in another process (``benchmarks/stubbed_backtest.py``) answers the same.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +25,9 @@ import pandas as pd
 class PublishingYahoo:
     """``raw`` closes over ``dates`` with raw dividends and splits by row; ``published`` rows are visible.
 
-    ``step``: rows published after each call (the "evening"); ``calls`` records each call's
-    ``start`` and keyword arguments.
+    ``step``: rows published after each call (the "evening"); ``fail``: how many of the next calls
+    answer an empty frame (a failed download); ``calls`` records each call's ``start`` and
+    keyword arguments, failed ones too.
     """
 
     def __init__(
@@ -32,6 +39,7 @@ class PublishingYahoo:
         splits: dict[int, float] | None = None,
         published: int = 1,
         step: int = 0,
+        fail: int = 0,
     ) -> None:
         self.dates = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates, dtype="datetime64[D]")), name="Date")
         self.raw = np.asarray(raw, dtype=float)
@@ -39,6 +47,7 @@ class PublishingYahoo:
         self.splits = dict(splits or {})
         self.published = published
         self.step = step
+        self.fail = fail
         self.calls: list[tuple[str, dict]] = []
 
     def frame(self, published: int) -> pd.DataFrame:
@@ -72,6 +81,36 @@ class PublishingYahoo:
 
     def __call__(self, tickers: str, start: str | None = None, **kwargs: object) -> pd.DataFrame:
         self.calls.append((str(start), dict(kwargs)))
+        if self.fail > 0:  # what yfinance returns when the request failed
+            self.fail -= 1
+            return pd.DataFrame()
         data = self.frame(self.published)
         self.published = min(self.published + self.step, len(self.raw))
         return data[data.index >= pd.Timestamp(start)] if start else data
+
+    def save(self, path: Path) -> None:
+        """Write the stub's state (series, events, ``published``, ``fail``) as JSON to ``path``."""
+        state = {
+            "dates": [str(d.date()) for d in self.dates],
+            "raw": self.raw.tolist(),
+            "dividends": {str(k): v for k, v in self.dividends.items()},
+            "splits": {str(k): v for k, v in self.splits.items()},
+            "published": self.published,
+            "step": self.step,
+            "fail": self.fail,
+        }
+        Path(path).write_text(json.dumps(state))
+
+    @classmethod
+    def load(cls, path: Path) -> PublishingYahoo:
+        """The stub :meth:`save` wrote to ``path``."""
+        state = json.loads(Path(path).read_text())
+        return cls(
+            np.array(state["dates"], dtype="datetime64[D]"),
+            np.array(state["raw"], dtype=float),
+            dividends={int(k): float(v) for k, v in state["dividends"].items()},
+            splits={int(k): float(v) for k, v in state["splits"].items()},
+            published=int(state["published"]),
+            step=int(state["step"]),
+            fail=int(state["fail"]),
+        )

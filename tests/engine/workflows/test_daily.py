@@ -60,6 +60,8 @@ def test_a_week_of_evenings_equals_one_run_and_writes_a_signal_per_session(capsy
         _csv(data, market, rows)
         code, _, err = cli(capsys, "daily", "--runs-dir", str(runs))
         assert code == 0, err
+        # the file's dates are weekdays, not XNYS sessions: said once per daily, not once per day caught up
+        assert err.count("rows disagree with the XNYS calendar") == ("day(s)" in err)  # 3 days: still one
     code, out, err = cli(capsys, "daily", "--runs-dir", str(runs))
     assert code == 0 and "up to date" in err
     tracked = json.loads((runs / "tracked.json").read_text())["runs"]["idx"]["run_id"]
@@ -213,3 +215,101 @@ def test_a_tracked_run_over_an_adjusted_file_whose_past_changed_names_the_first_
     )
     code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{data}", "--runs-dir", str(runs))
     assert code == 2 and f"first on {market.dates[0]}" in " ".join(err.split())
+
+
+@pytest.mark.slow
+def test_evenings_on_yahoo_with_a_failing_fetch_a_dividend_a_late_day_and_a_holiday_equal_one_run(
+    capsys, tmp_path, monkeypatch
+):
+    """Eight weekday evenings of `daily` over yahoo: data, only yfinance.download replaced: the download
+    fails twice then succeeds (retried), a session goes ex-dividend, the provider is late one evening,
+    Memorial Day publishes nothing, a 2:1 split; the tracked run then equals one `backtest run` bit for
+    bit, with one signal per session (none for the holiday) equal to the one-go run's weights."""
+    import numpy as np
+    import yfinance
+
+    from feeds.exchange_calendar import is_session
+
+    days = np.arange(np.datetime64("2015-06-01"), np.datetime64("2016-06-02"))
+    dates = days[is_session(days)]
+    evenings = [d for d in np.arange(np.datetime64("2016-05-23"), dates[-1] + 1) if np.is_busday(d)]
+    assert len(evenings) == 8 and np.datetime64("2016-05-30") in evenings  # Memorial Day
+    start = int(np.searchsorted(dates, evenings[0]))
+    raw = 100 * np.exp(np.cumsum(np.random.default_rng(5).normal(0.0003, 0.01, len(dates))))
+    raw[start + 5 :] /= 2.0  # the 2:1 split on 2016-05-31
+    stub = PublishingYahoo(dates, raw, dividends={start + 2: 0.7}, splits={start + 5: 2.0}, published=start)
+    monkeypatch.setattr(yfinance, "download", stub)  # only the network: fetch, cache, store are real
+    monkeypatch.setattr(daily_mod, "BACKOFF_S", 0.001)
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    where = ("--runs-dir", str(runs), "--cache-dir", str(cache))
+    assert cli(capsys, "data", "fetch", "SPY", "--cache-dir", str(cache))[0] in (0, None)
+    code, out, err = cli(capsys, "run", "--data", "yahoo:SPY", *LSTM, *where, "--json")
+    assert code == 0, err
+    first = json.loads(out)["run_id"]
+    assert cli(capsys, "track", first, "--name", "spy", "--runs-dir", str(runs))[0] == 0
+
+    def signals():
+        return sorted(p.stem for p in (runs / "signals" / "spy").glob("*.json"))
+
+    for k, evening in enumerate(evenings):
+        late = k == 3  # 2016-05-26 arrives with 2016-05-27
+        if not late:
+            stub.published = int(np.searchsorted(dates, evening, side="right"))
+        stub.fail = 2 if k == 1 else 0
+        calls, before = len(stub.calls), signals()
+        code, _, err = cli(capsys, "daily", *where)
+        assert code == 0, err
+        if k == 1:  # two empty answers, then the day: retried, not reported
+            assert len(stub.calls) - calls == 3 and "1 day(s)" in err
+        if late or str(evening) == "2016-05-30":  # waited for, not invented
+            assert "up to date" in err and signals() == before
+        else:
+            assert signals()[-1] == str(dates[stub.published - 1])
+    code, _, err = cli(capsys, "daily", *where)
+    assert code == 0 and "up to date" in err
+    tracked = json.loads((runs / "tracked.json").read_text())["runs"]["spy"]["run_id"]
+    code, out, _ = cli(capsys, "run", "--data", "yahoo:SPY", *LSTM, *where, "--json")
+    whole = json.loads(out)
+    stored = json.loads((runs / tracked / "metrics.json").read_text())
+    for key in ("strategies", "benchmark", "period", "basis"):
+        assert stored[key] == whole[key]
+    for a, b in zip(_frames(runs, tracked), _frames(runs, whole["run_id"]), strict=True):
+        assert a.equals(b)
+    assert signals() == [str(d) for d in dates[start:]] and "2016-05-30" not in signals()
+    weights = _frames(runs, whole["run_id"])[1]
+    for day in signals():
+        written = json.loads((runs / "signals" / "spy" / f"{day}.json").read_text())
+        decided = weights.filter(
+            (pl.col("date").cast(pl.String) == day)
+            & (pl.col("role") == "strategy")
+            & (pl.col("member") == "0")
+        ).sort("ticker")
+        assert written["weights"]["lstm-stateful"]["0"] == dict(
+            zip(decided["ticker"].to_list(), decided["weight"].to_list(), strict=True)
+        )
+    equity = _frames(runs, tracked)[0].filter(pl.col("strategy") == "buy-and-hold")
+    value = dict(zip(equity["date"].cast(pl.String).to_list(), equity["equity"].to_list(), strict=True))
+    ex, split = str(dates[start + 2]), str(dates[start + 5])
+    growth = value[ex] / value[str(dates[start + 1])]
+    assert growth == pytest.approx((raw[start + 2] + 0.7) / raw[start + 1], rel=1e-12)
+    growth = value[split] / value[str(dates[start + 4])]
+    assert growth == pytest.approx(raw[start + 5] * 2.0 / raw[start + 4], rel=1e-12)
+
+
+def test_a_warning_repeated_while_catching_up_days_is_shown_once(monkeypatch):
+    """A csv file's calendar warning comes once per day caught up (each day loads the file; imports
+    reset Python's memory of shown warnings): `daily` shows each distinct warning once per run."""
+    import warnings
+
+    from feeds.errors import DataQuirkWarning
+
+    shown = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *a, **k: shown.append(str(message)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        with daily_mod._each_warning_once():
+            for _ in range(3):  # three days caught up
+                warnings.warn(DataQuirkWarning("IDX.csv: rows disagree with the XNYS calendar"), stacklevel=1)
+                warnings.simplefilter("default")  # what a library's import does: the registry forgets
+            warnings.warn(DataQuirkWarning("another"), stacklevel=1)
+    assert shown == ["IDX.csv: rows disagree with the XNYS calendar", "another"]
