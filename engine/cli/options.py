@@ -39,11 +39,11 @@ SeedsOpt = Annotated[
 SeedListOpt = Annotated[str | None, typer.Option("--seed-list", help="explicit seeds, e.g. 0,1,2")]
 StartOpt = Annotated[
     dt.datetime | None,
-    typer.Option("--start", formats=["%Y-%m-%d"], help="first day of data used [default: the data's first]"),
+    typer.Option("--start", formats=["%Y-%m-%d"], help="first day of data used"),
 ]
 EndOpt = Annotated[
     dt.datetime | None,
-    typer.Option("--end", formats=["%Y-%m-%d"], help="last day of data used [default: the data's last]"),
+    typer.Option("--end", formats=["%Y-%m-%d"], help="last day of data used"),
 ]
 ParamOpt = Annotated[
     list[str] | None,

@@ -48,7 +48,7 @@ def style(command: Any) -> Any:
 
 def usage_line(exc: Any) -> str:
     """One line for a click usage error: what was wrong, and where the help is."""
-    message = _message(exc)
+    message = _message(exc).rstrip(".")
     ctx = getattr(exc, "ctx", None)
     where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     return f"{message}{where}"

@@ -132,17 +132,17 @@ class HeadlineOptions(BaseModel):
     )
     headline_column: str | None = Field(
         None,
-        description="column of a headline file holding the text [default: auto-detected]",
+        description="column of a headline file holding the text [auto-detected]",
         json_schema_extra={"data": True},
     )
     time_column: str | None = Field(
         None,
-        description="column of a headline file holding the publication time [default: auto-detected]",
+        description="column of a headline file holding the publication time [auto]",
         json_schema_extra={"data": True},
     )
     timezone: Timezone = Field(
         None,
-        description="zone of headline times written without one [default: America/New_York]",
+        description="zone of headline times written without one [America/New_York]",
         json_schema_extra={"data": True, "label": "zone of times without one [America/New_York]"},
     )
 
@@ -173,12 +173,12 @@ class RunConfig(HeadlineOptions):
     )
     start: dt.date | None = Field(
         None,
-        description="first day of data used [default: the data's first]",
+        description="first day of data used",
         json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True},
     )
     end: dt.date | None = Field(
         None,
-        description="last day of data used [default: the data's last]",
+        description="last day of data used",
         json_schema_extra={"data": True, "axis": True, "form": False, "keyed": True},
     )
     frequency: Literal["daily", "annual"] | None = Field(

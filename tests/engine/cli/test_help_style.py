@@ -49,7 +49,7 @@ def tree():
         ("--cache-dir", "[default: $STOCKRNN_CACHE_DIR, else "),
         ("--cost-bps", "[default: 5.0]"),
         ("--dividends", "[default: reinvest"),
-        ("--start", "[default: the data's first]"),
+        ("--headline-column", "[default: auto-detected]"),
         ("--timezone", "[default: America/New_York]"),
     ],
 )
