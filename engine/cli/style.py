@@ -61,6 +61,7 @@ def _message(exc: Any) -> str:
         close = ", ".join(sorted(exc.possibilities))
         return f"{_lower(exc.message)}; did you mean {close}?"
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    text = text.replace(": Input should", ": input should")  # typer's pydantic-made reasons
     return _lower(" ".join(text.split()))  # one line, whatever click put in it
 
 
