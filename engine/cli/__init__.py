@@ -22,6 +22,7 @@ from engine.cli import audits, daily, dashboard, plugins, runs, stored, sweeps
 from engine.cli.console import err
 from engine.cli.data import data_app
 from engine.cli.headlines import headlines_app
+from engine.cli.style import style
 from feeds.errors import DataQuirkWarning
 
 app = typer.Typer(
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]
     warnings.simplefilter("default", DataQuirkWarning)
     warnings.showwarning = _show_warning  # one line per data quirk, on stderr
-    command = typer.main.get_command(app)
+    command = style(typer.main.get_command(app))  # one help style: defaults, no <bool>
     code = run_command(
         lambda: command.main(args=args, prog_name="backtest", standalone_mode=False),
         debug=debug,

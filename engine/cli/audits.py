@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from engine.cli.console import err, out, progress_bars
-from engine.cli.inputs import resolve_settings, run_config, strategy_specs
+from engine.cli.inputs import options_named, resolve_settings, run_config, strategy_specs
 from engine.cli.options import (
     AuditSeedsOpt,
     AuditWorkersOpt,
@@ -31,6 +31,7 @@ from engine.cli.options import (
 
 
 def audit(
+    ctx: typer.Context,
     strategy: Annotated[str, typer.Argument(help="strategy name, module:Class or file.py:Class")],
     data: DataOpt = "sample",
     ticker: TickerOpt = None,
@@ -58,24 +59,25 @@ def audit(
     """
     from engine.api import prepare
 
-    settings = resolve_settings(cache_dir=cache_dir)
-    specs = strategy_specs([strategy], list(param or []))
-    config = run_config(
-        data=data,
-        tickers=tuple(ticker or ()),
-        strategies=specs,
-        seeds=tuple(range(seeds)),
-        start=start.date() if start else None,
-        end=end.date() if end else None,
-        headlines=headlines,
-        headline_model=headline_model,
-        headline_date_only="same" if date_only_same_day else "next",
-        headline_column=headline_column,
-        time_column=time_column,
-        timezone=timezone,
-    )
-    with progress_bars() as progress:
-        prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
+    with options_named(ctx):  # errors name --start, not start
+        settings = resolve_settings(cache_dir=cache_dir)
+        specs = strategy_specs([strategy], list(param or []))
+        config = run_config(
+            data=data,
+            tickers=tuple(ticker or ()),
+            strategies=specs,
+            seeds=tuple(range(seeds)),
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            headlines=headlines,
+            headline_model=headline_model,
+            headline_date_only="same" if date_only_same_day else "next",
+            headline_column=headline_column,
+            time_column=time_column,
+            timezone=timezone,
+        )
+        with progress_bars() as progress:
+            prepared = prepare(config, cache_dir=settings.cache_dir, progress=progress)
     report = _audit_passes(strategy, prepared, config.seeds, cuts=cuts, seed=replace_seed, workers=workers)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -33,7 +34,12 @@ def cli_settings() -> list[Setting]:
 
 def _help(setting: Setting) -> str:
     bounds = setting.bounds_text()
-    return setting.help + (f" ({bounds})" if bounds else "")
+    text = setting.help
+    if setting.default is None:
+        # "[auto-detected]" closing a description is what None means: said as the default,
+        # like every other option's (the description itself is shared with the form and the schema)
+        text = re.sub(r"\[(?!default:)([^\]]+)\]$", r"[default: \1]", text)
+    return text + (f" ({bounds})" if bounds else "")
 
 
 def _parameter(setting: Setting) -> inspect.Parameter:

@@ -113,7 +113,7 @@ def _fetch_universe(spec: str, start: int | None, end: int | None, batch_size: i
 def data_coverage(
     universe: Annotated[str, typer.Option("--universe", help="sp500 (pitindex) or csv:PATH")] = "sp500",
     data: Annotated[
-        str | None, typer.Option("--data", help="a data spec (default: every ticker in the Yahoo cache)")
+        str | None, typer.Option("--data", help="a data spec [default: every ticker in the Yahoo cache]")
     ] = None,
     start: Annotated[int | None, typer.Option("--start", help="first year")] = None,
     end: Annotated[int | None, typer.Option("--end", help="last year")] = None,

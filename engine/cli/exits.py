@@ -3,8 +3,8 @@
 The codes and the pipeline's own exceptions are in ``engine.api (exits)``; this module adds
 click's usage errors and prints the one line. 0 ok; 2 bad input (an option, a file,
 a row, a field: one clear line) and usage errors (unknown command or option, missing
-argument, a value out of range, no arguments at all: help is printed, then exit 2,
-click's own convention for ``no_args_is_help``); 1 a failed check or an internal
+argument, a value out of range: one line too, ``error: ...``; no arguments at all:
+help is printed, then exit 2, click's own convention for ``no_args_is_help``); 1 a failed check or an internal
 error; 130 interrupted; 141 (128 + SIGPIPE, what ``cat`` and ``git`` report) when the
 reader of our output went away, e.g. ``backtest show latest | head -1``, with nothing
 printed.
@@ -36,6 +36,7 @@ from engine.api import (
     is_broken_pipe,
     silence_stdout,
 )
+from engine.cli.style import usage_line
 from feeds.errors import InputError
 from strategies.errors import StrategyError
 
@@ -90,11 +91,14 @@ def exit_code(exc: BaseException, *, debug: bool, say: Callable[[str], None], as
         silence_stdout()
         return BROKEN_PIPE
     if _is_click_error(exc):
-        try:
-            exc.show()  # type: ignore[attr-defined]  # usage line, hint and the error; help for no args
-        except Exception as shown:
-            if is_broken_pipe(shown):
-                return BROKEN_PIPE
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `backtest` alone: the help, then exit 2
+            try:
+                exc.show()  # type: ignore[attr-defined]
+            except Exception as shown:
+                if is_broken_pipe(shown):
+                    return BROKEN_PIPE
+        else:  # one line, like every other error (click's own is usage, hint and error: three)
+            say(f"[red]error:[/red] {escape(usage_line(exc))}")
         return int(exc.exit_code)  # type: ignore[attr-defined]
     if isinstance(exc, KeyboardInterrupt) or _is_abort(exc):
         say("interrupted")

@@ -5,6 +5,8 @@ Every problem is an ``InputError`` naming the option (exit code 2, one line).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +80,40 @@ def run_config(**kwargs: Any) -> Any:
         return RunConfig(**kwargs)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InputError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:] if message.startswith("Input ") else message
+        if not first["loc"]:  # the model's own check, e.g. "start ... is not before end ..."
+            raise InputError(message) from None
+        field = ".".join(str(p) for p in first["loc"])
+        if message.startswith((f"{field} ", field.replace("_", " ") + " ", f"--{field.replace('_', '-')} ")):
+            raise InputError(message) from None  # the message names the field (and its value) itself
+        value = first.get("input")
+        shown = f" {value}" if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+        raise InputError(f"{field}{shown}: {message}") from None
+
+
+def cli_flags() -> dict[str, str]:
+    """``backtest run``'s option for each RunConfig field it offers (``execution_lag`` -> ``--lag``)."""
+    from engine.config.fields import settings
+
+    return {s.name: s.cli for s in settings() if s.cli}
+
+
+@contextmanager
+def options_named(ctx: typer.Context) -> Iterator[None]:
+    """Errors that name a RunConfig field name the option the user typed instead (issue 29).
+
+    ``execution_lag 9: input should be ...`` becomes ``--lag 9: ...``; only for options given
+    on the command line: a field set by a ``--config`` file keeps the name written in the file.
+    """
+    try:
+        yield
+    except InputError as exc:
+        text = str(exc)
+        for field, flag in sorted(cli_flags().items(), key=lambda item: -len(item[0])):
+            if text.startswith((f"{field}:", f"{field} ")) and _given(ctx, field):
+                raise InputError(flag + text[len(field) :]) from None
+        raise
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from engine.config.settings import default_dir
+
 DataOpt = Annotated[
     str, typer.Option("--data", help="sample | csv:PATH | parquet:PATH | yahoo:TICKER[,TICKER]")
 ]
@@ -36,18 +38,28 @@ SeedsOpt = Annotated[
 ]
 SeedListOpt = Annotated[str | None, typer.Option("--seed-list", help="explicit seeds, e.g. 0,1,2")]
 StartOpt = Annotated[
-    dt.datetime | None, typer.Option("--start", formats=["%Y-%m-%d"], help="first day of data used")
+    dt.datetime | None,
+    typer.Option("--start", formats=["%Y-%m-%d"], help="first day of data used"),
 ]
 EndOpt = Annotated[
-    dt.datetime | None, typer.Option("--end", formats=["%Y-%m-%d"], help="last day of data used")
+    dt.datetime | None,
+    typer.Option("--end", formats=["%Y-%m-%d"], help="last day of data used"),
 ]
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="strategy parameter [strategy.]name=value (repeatable)"),
 ]
-RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="runs directory [env STOCKRNN_RUNS_DIR]")]
+RunsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir", help=f"runs directory [default: $STOCKRNN_RUNS_DIR, else {default_dir('runs')}]"
+    ),
+]
 CacheDirOpt = Annotated[
-    Path | None, typer.Option("--cache-dir", help="cache directory [env STOCKRNN_CACHE_DIR]")
+    Path | None,
+    typer.Option(
+        "--cache-dir", help=f"cache directory [default: $STOCKRNN_CACHE_DIR, else {default_dir('cache')}]"
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")]
 HeadlinesOpt = Annotated[
@@ -72,15 +84,20 @@ DateOnlyOpt = Annotated[
 ]
 HeadlineColumnOpt = Annotated[
     str | None,
-    typer.Option("--headline-column", help="column of a headline file holding the text [auto-detected]"),
+    typer.Option(
+        "--headline-column", help="column of a headline file holding the text [default: auto-detected]"
+    ),
 ]
 TimeColumnOpt = Annotated[
     str | None,
-    typer.Option("--time-column", help="column of a headline file holding the publication time [auto]"),
+    typer.Option(
+        "--time-column",
+        help="column of a headline file holding the publication time [default: auto-detected]",
+    ),
 ]
 TimezoneOpt = Annotated[
     str | None,
-    typer.Option("--timezone", help="zone of headline times written without one [America/New_York]"),
+    typer.Option("--timezone", help="zone of headline times written without one [default: America/New_York]"),
 ]
 
 

@@ -15,7 +15,7 @@ import typer
 from engine.api import parse_result
 from engine.cli.config_options import with_config_options
 from engine.cli.console import err, out, progress_bars
-from engine.cli.inputs import resolve_settings, run_options_config
+from engine.cli.inputs import options_named, resolve_settings, run_options_config
 from engine.cli.options import (
     AblateHeadlinesOpt,
     CacheDirOpt,
@@ -66,10 +66,11 @@ def run(
         plugin=plugin,
     )
     settings = resolve_settings(runs_dir, cache_dir)
-    config = run_options_config(ctx, options, config_options)
-    if ablate_headlines and not config.headlines:
-        raise InputError("--ablate-headlines needs --headlines SOURCE")
-    result, without = _compute(config, settings, progress_file, not no_audit, ablate_headlines)
+    with options_named(ctx):  # "execution_lag: ..." is "--lag: ..." here
+        config = run_options_config(ctx, options, config_options)
+        if ablate_headlines and not config.headlines:
+            raise InputError("--ablate-headlines needs --headlines SOURCE")
+        result, without = _compute(config, settings, progress_file, not no_audit, ablate_headlines)
     if without is not None:
         _print_ablation(result, without, settings.runs_dir, as_json)
     elif as_json:
@@ -204,7 +205,10 @@ def update(
 def rerun(
     run_id: Annotated[str, typer.Argument(help="run id, unique prefix, or 'latest'")],
     data: Annotated[
-        str | None, typer.Option("--data", help="rerun on these data instead (no comparison is made)")
+        str | None,
+        typer.Option(
+            "--data", help="rerun on these data instead (no comparison is made) [default: the run's own]"
+        ),
     ] = None,
     plugin: PluginOpt = None,
     headline_model: NamedModelOpt = None,

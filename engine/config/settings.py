@@ -26,11 +26,28 @@ class Settings:
     @classmethod
     def resolve(cls, runs_dir: Path | None = None, cache_dir: Path | None = None) -> Settings:
         """Explicit values win, then environment variables, then platform defaults."""
-        runs = runs_dir or _env_path("STOCKRNN_RUNS_DIR") or Path(platformdirs.user_data_dir(APP)) / "runs"
-        cache = cache_dir or _env_path("STOCKRNN_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP))
+        runs = runs_dir or _env_path("STOCKRNN_RUNS_DIR") or _platform_dir("runs")
+        cache = cache_dir or _env_path("STOCKRNN_CACHE_DIR") or _platform_dir("cache")
         return cls(runs_dir=Path(runs).expanduser(), cache_dir=Path(cache).expanduser())
 
 
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name, "").strip()
     return Path(value) if value else None
+
+
+def _platform_dir(kind: str) -> Path:
+    return (
+        Path(platformdirs.user_data_dir(APP)) / "runs"
+        if kind == "runs"
+        else Path(platformdirs.user_cache_dir(APP))
+    )
+
+
+def default_dir(kind: str) -> str:
+    """The platform's runs (``kind="runs"``) or cache directory, home written ``~`` (for help texts)."""
+    path = _platform_dir(kind)
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

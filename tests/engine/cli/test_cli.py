@@ -109,7 +109,7 @@ def test_strategies_lists_parameters_with_defaults(capsys):
         (["run", "--ticker", "NOPE"], "ticker NOPE has no rows"),
         (["run", "--frequency", "daily", "--strategy", "momentum-annual"], "makes annual signals"),
         (["run", "--start", "2030-01-01"], "fewer than 2 trading days"),
-        (["run", "--cost-bps", "-1"], "cost_bps"),
+        (["run", "--cost-bps", "-1"], "--cost-bps -1.0: input should be greater than or equal to 0"),
         (["show", "nosuchrun"], "no run 'nosuchrun'"),
     ],
 )
