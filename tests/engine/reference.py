@@ -55,11 +55,12 @@ def max_drawdown(values, initial=1.0):
     return worst
 
 
-def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
+def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None, daily_fees=None):
     """Target-weight rebalancing at the close, cash 1.0, sells before buys.
 
     closes: list of rows (one price per ticker); targets: list of rows, None = hold;
-    cash_growth: value of 1.0 of cash at each close (interest), None = no interest.
+    cash_growth: value of 1.0 of cash at each close (interest), None = no interest;
+    daily_fees: a list that gets the fees paid at each close appended, when given.
     Returns (equity per day, number of fills, total fees).
     """
     k = len(closes[0])
@@ -67,6 +68,7 @@ def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
     equity, fills, fees_paid = [], 0, 0.0
     last = [math.nan] * k  # a NaN price (no bar): valued at the last known close, not traded
     for t, (row, target) in enumerate(zip(closes, targets, strict=False)):
+        paid_before = fees_paid
         traded = [not math.isnan(p) for p in row]
         last = [p if ok else q for p, q, ok in zip(row, last, traded, strict=True)]
         prices = last
@@ -99,4 +101,6 @@ def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
                 fills += 1
                 fees_paid += fee_i
         equity.append(cash + sum(s * p for s, p in zip(shares, prices, strict=False) if s))
+        if daily_fees is not None:
+            daily_fees.append(fees_paid - paid_before)
     return equity, fills, fees_paid
