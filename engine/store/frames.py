@@ -12,21 +12,22 @@ import polars as pl
 
 from engine.pipeline.results import SimulatedRun
 
-FRAME_SCHEMAS: dict[str, pl.Schema] = {
-    "equity.parquet": pl.Schema(
-        {"date": pl.Date, "strategy": pl.String, "role": pl.String, "member": pl.String, "equity": pl.Float64}
-    ),
-    "weights.parquet": pl.Schema(
-        {
-            "date": pl.Date,
-            "strategy": pl.String,
-            "role": pl.String,
-            "member": pl.String,
-            "ticker": pl.String,
-            "weight": pl.Float64,
-        }
-    ),
-}
+# the one definition of each stored frame's columns and dtypes: written by encode_frames, checked on
+# every read (engine.store.run_reader: from the Parquet footer, and again on the frame read)
+EQUITY_SCHEMA = pl.Schema(
+    {"date": pl.Date, "strategy": pl.String, "role": pl.String, "member": pl.String, "equity": pl.Float64}
+)
+WEIGHTS_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "strategy": pl.String,
+        "role": pl.String,
+        "member": pl.String,
+        "ticker": pl.String,
+        "weight": pl.Float64,
+    }
+)
+FRAME_SCHEMAS: dict[str, pl.Schema] = {"equity.parquet": EQUITY_SCHEMA, "weights.parquet": WEIGHTS_SCHEMA}
 FRAMES = tuple(FRAME_SCHEMAS)
 
 
@@ -65,4 +66,8 @@ def encode_frames(result: SimulatedRun) -> dict[str, pl.DataFrame]:
                 schema_overrides={"member": pl.String, "ticker": pl.String},
             )
         )
-    return {"equity.parquet": pl.concat(equity_parts), "weights.parquet": pl.concat(weight_parts)}
+    frames = {"equity.parquet": pl.concat(equity_parts), "weights.parquet": pl.concat(weight_parts)}
+    for name, frame in frames.items():
+        if frame.schema != FRAME_SCHEMAS[name]:  # the writer keeps the one definition too
+            raise TypeError(f"{name}: built as {frame.schema}, not {FRAME_SCHEMAS[name]}")
+    return frames
