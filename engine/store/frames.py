@@ -48,7 +48,8 @@ def encode_frames(result: SimulatedRun) -> dict[str, pl.DataFrame]:
                     "role": item.role,
                     "member": np.repeat([str(x) for x in item.members], n),
                     "equity": item.equity.T.reshape(-1),
-                }
+                },
+                schema_overrides=dict(EQUITY_SCHEMA),
             )
         )
         rows, cols = np.nonzero(~np.all(np.isnan(item.targets), axis=2))
@@ -63,7 +64,7 @@ def encode_frames(result: SimulatedRun) -> dict[str, pl.DataFrame]:
                     "ticker": np.tile(np.array(item.tickers, dtype=object), len(rows)),
                     "weight": item.targets[rows, cols].reshape(-1),
                 },
-                schema_overrides={"member": pl.String, "ticker": pl.String},
+                schema_overrides=dict(WEIGHTS_SCHEMA),  # typed even when a part is empty
             )
         )
     frames = {"equity.parquet": pl.concat(equity_parts), "weights.parquet": pl.concat(weight_parts)}
