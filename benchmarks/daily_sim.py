@@ -1,10 +1,13 @@
 """A simulated month of `backtest daily` (issue 25), offline: one more session published each evening.
 
-The source is a CSV that grows by one XNYS session per evening (so a holiday publishes nothing);
-one evening is late (its session arrives the evening after, two at once), and on one evening
-`backtest daily` is SIGKILLed part-way through and simply run again. After 22 evenings the tracked
-run is compared with `backtest run` done in one go over the whole month: metrics, equity and
-weights bit for bit, and one signal per session equal to the weights the one-go run decided.
+The source is a CSV of raw closes that grows by one XNYS session per evening (so a holiday
+publishes nothing), with a dividend file (``--dividends csv:PATH``, ex-date amounts) that gains
+an ex-date on evening 9: the dividend enters the total return from its ex-date on and changes no
+earlier price, the way the Yahoo cache's dividend events do (``feeds.yahoo``). One evening is
+late (its session arrives the evening after, two at once), and on one evening `backtest daily`
+is SIGKILLed part-way through and simply run again. After 22 evenings the tracked run is
+compared with `backtest run` done in one go over the whole month: metrics, equity and weights
+bit for bit, and one signal per session equal to the weights the one-go run decided.
 
     python benchmarks/daily_sim.py
 """
@@ -58,6 +61,19 @@ def write_csv(path: Path, dates: np.ndarray, close: np.ndarray, rows: int) -> No
     path.write_text("\n".join(lines) + "\n")
 
 
+DIVIDEND_EVENING, DIVIDEND = 9, 1.25  # the evening whose session goes ex, the cash per share
+
+
+def write_dividends(path: Path, dates: np.ndarray, rows: int, ex_date: np.datetime64) -> None:
+    """The dividend file as published by the evening that publishes ``rows`` sessions.
+
+    It always holds the previous quarter's dividend (a file needs a row), and ``ex_date``'s from then on.
+    """
+    lines = ["date,dividend", f"{dates[len(dates) - 22 - 60]},{DIVIDEND}"]
+    lines += [f"{ex_date},{DIVIDEND}"] if ex_date <= dates[rows - 1] else []
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     days = np.arange(np.datetime64("2015-01-02"), np.datetime64("2017-01-31"))
     dates = days[is_session(days)]
@@ -65,9 +81,13 @@ def main() -> None:
     _ = Market  # the CSV is what the source publishes
     with tempfile.TemporaryDirectory() as tmp:
         data, runs = Path(tmp) / "IDX.csv", Path(tmp) / "runs"
+        divs = Path(tmp) / "dividends.csv"
         start = len(dates) - 22
+        ex_row = start + DIVIDEND_EVENING - 1
+        args = [*ARGS, "--dividends", f"csv:{divs}"]
         write_csv(data, dates, close, start)
-        first = json.loads(backtest("run", "--data", f"csv:{data}", *ARGS, "--json", runs=runs).stdout)[
+        write_dividends(divs, dates, start, dates[ex_row])
+        first = json.loads(backtest("run", "--data", f"csv:{data}", *args, "--json", runs=runs).stdout)[
             "run_id"
         ]
         backtest("track", first, "--name", "idx", runs=runs)
@@ -78,6 +98,7 @@ def main() -> None:
             if not late:
                 published = start + evening + 1
             write_csv(data, dates, close, published)
+            write_dividends(divs, dates, published, dates[ex_row])
             if evening == 12:
                 killed = backtest("daily", runs=runs, kill_after=3.0)
                 print(f"evening {evening + 1}: daily SIGKILLed part-way (rc {killed.returncode}); run again")
@@ -90,7 +111,7 @@ def main() -> None:
         print("a second daily the same evening:", again.stderr.strip().splitlines()[-1])
         took = time.perf_counter() - t0
         tracked = json.loads((runs / "tracked.json").read_text())["runs"]["idx"]["run_id"]
-        whole = json.loads(backtest("run", "--data", f"csv:{data}", *ARGS, "--json", runs=runs).stdout)
+        whole = json.loads(backtest("run", "--data", f"csv:{data}", *args, "--json", runs=runs).stdout)
         stored = json.loads((runs / tracked / "metrics.json").read_text())
         same_metrics = all(stored[k] == whole[k] for k in ("strategies", "benchmark", "period"))
         frames = [
@@ -123,6 +144,16 @@ def main() -> None:
             if not is_session(np.array([d]))[0] and d.astype("datetime64[D]").astype(object).weekday() < 5
         ]
         print(f"weekday holidays in the month (no signal): {holidays}")
+        equity = pl.read_parquet(runs / tracked / "equity.parquet").filter(
+            pl.col("strategy") == "buy-and-hold"
+        )
+        value = dict(zip(equity["date"].cast(pl.String), equity["equity"], strict=True))
+        engine = value[str(dates[ex_row])] / value[str(dates[ex_row - 1])]
+        hand = (round(close[ex_row], 6) + DIVIDEND) / round(close[ex_row - 1], 6)
+        print(
+            f"dividend {DIVIDEND} ex {dates[ex_row]}: buy-and-hold growth that day {engine:.12f}, "
+            f"(P_t + D_t) / P_t-1 by hand {hand:.12f}; basis: {whole['basis']['dividends']}"
+        )
 
 
 if __name__ == "__main__":

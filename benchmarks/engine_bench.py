@@ -5,7 +5,7 @@ windows and random switching) on the bundled S&P 500 sample (8,313 days), 5 bps
 costs. Both sides are compiled (warmed) first, then timed alternately; the best
 of ``--repeat`` runs counts.
 
-- ours: ``engine.simulate.simulate`` + ``engine.pipeline.metrics.compute_metrics``
+- ours: ``engine.pipeline.simulate.simulate`` + ``engine.pipeline.metrics.compute_metrics``
   (equity, exposure, P&L, turnover, fees, every metric of a run);
 - raw vectorbt: ``Portfolio.from_orders`` + ``value()`` + vectorbt's own
   ``total_return``, ``annualized_return``, ``sharpe_ratio``, ``max_drawdown``.

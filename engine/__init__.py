@@ -2,9 +2,9 @@
 
 The Python API (engine.api, docs/python-api.md) is importable from here:
 ``engine.run``, ``engine.load``, ``engine.runs``, ``engine.audit_strategy``, ``engine.Run``,
-``engine.RunConfig``, ``engine.RunResult`` (the typed result; ``RunPayload`` its earlier
-name) and ``engine.load_result``. Submodules are imported on demand (torch and polars
-are slow to import), so these names resolve lazily and ``import engine`` stays cheap.
+``engine.RunConfig``, ``engine.RunResult`` (the typed result) and ``engine.load_result``.
+Submodules are imported on demand (torch and polars are slow to import), so these names
+resolve lazily and ``import engine`` stays cheap.
 (The audit function is ``audit_strategy``: ``engine.workflows.audit`` is the submodule.)
 """
 
@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.api import Run, audit_strategy, load, make_config, run, runs
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.store.result_schema import RunPayload, RunResult, load_result
+    from engine.store.result_schema import RunResult, load_result
 
 __all__ = [
     "Run",
     "RunConfig",
-    "RunPayload",
     "RunResult",
     "StrategySpec",
     "audit_strategy",
@@ -36,7 +35,6 @@ __all__ = [
 _WHERE = {
     "Run": "engine.api",
     "RunConfig": "engine.config.run_config",
-    "RunPayload": "engine.store.result_schema",
     "RunResult": "engine.store.result_schema",
     "load_result": "engine.store.result_schema",
     "StrategySpec": "engine.config.run_config",

@@ -7,7 +7,8 @@ York or 13:00 on early-close days: :mod:`feeds.exchange_calendar`), NaN
 where a ticker has no bar that day. Extra per-day feature arrays (e.g. headline
 embeddings) have shape (n_days, d) and row t holds what was known at t's close.
 Open, high, low and volume (``bars``, same shape as close; NaN where the source
-has none) are kept as parsed: not adjusted for splits and dividends, unlike close.
+has none) are kept as the loader gives them (a file's ``Adj Close`` factor applied to open/high/low;
+the Yahoo cache's forward split adjustment applied to all of them).
 
 A Market owns its arrays (views are copied on construction, ``head`` copies), so
 a panel truncated at row t holds nothing of later rows in memory: what the
@@ -219,6 +220,31 @@ class Market:
             digest.update(f"bar:{name}".encode())
             digest.update(np.ascontiguousarray(self.bars[name]).tobytes())
         return digest.hexdigest()
+
+    def day_digests(self) -> np.ndarray:
+        """One 64-bit digest per row (n_days,) uint64 of what :meth:`fingerprint` covers on that row.
+
+        Kept with a checkpoint so that data changed in the past can be located: the first
+        row whose digest differs is the first day whose date, closes, features, universe or
+        bars changed (tickers are part of every row).
+        """
+        n = len(self.dates)
+        arrays = [
+            self.dates.astype("datetime64[D]").astype(np.int64).reshape(n, -1),
+            self.close.reshape(n, -1),
+        ]
+        arrays += [np.asarray(self.features[k]).reshape(n, -1) for k in sorted(self.features)]
+        if self.universe is not None:
+            arrays.append(self.universe.reshape(n, -1))
+        arrays += [self.bars[k].reshape(n, -1) for k in sorted(self.bars)]
+        head = "\0".join(self.tickers).encode()
+        out = np.empty(n, dtype=np.uint64)
+        for t in range(n):
+            digest = hashlib.sha256(head)
+            for array in arrays:
+                digest.update(np.ascontiguousarray(array[t]).tobytes())
+            out[t] = int.from_bytes(digest.digest()[:8], "little")
+        return out
 
 
 def _owned(array: np.ndarray) -> np.ndarray:

@@ -57,7 +57,8 @@ def build_from_cache(cache_dir: Path, path: Path, tickers: Sequence[str] | None 
     names = list(tickers) if tickers is not None else yahoo.cached_tickers(cache_dir)
     if not names:
         raise InputError(f"the cache {Path(cache_dir) / 'yahoo'} is empty: nothing to build a panel from")
-    return write_panel(pl.concat([yahoo.read_cached(cache_dir, t) for t in names]), path)
+    # one price series per ticker: dividends reinvested in the closes (the panel holds no events)
+    return write_panel(pl.concat([yahoo.read_total_return(cache_dir, t) for t in names]), path)
 
 
 def scan_panel(path: Path) -> pl.LazyFrame:

@@ -5,8 +5,9 @@ A bars frame is a polars frame with exactly ``BARS_SCHEMA``, one row per
 belongs to (its close is that day's session close, 16:00 New York or 13:00 on
 an early-close day); ``close`` is adjusted
 for splits and dividends where the source is (Yahoo's ``Adj Close`` where a source
-has it; an index such as ``^GSPC`` is a price index: see :mod:`engine.pipeline.basis`), and so are
-``open``, ``high`` and ``low`` when they are present. Prices are in the
+has it; an index such as ``^GSPC`` is a price index: see :mod:`engine.pipeline.basis`; the Yahoo
+cache's bars are raw closes split-adjusted forward, with dividends kept apart as events:
+:mod:`feeds.yahoo`), and so are ``open``, ``high`` and ``low`` when they are present. Prices are in the
 instrument's currency, ``volume`` in shares; any of open/high/low/volume may be
 null (the bundled sample has closes only).
 

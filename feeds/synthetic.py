@@ -1,7 +1,7 @@
 """Synthetic markets: reproducible geometric random walks for tests, examples and plugin authors.
 
 ``random_walk_market`` draws closes only (the engine's tests); ``synthetic_market`` draws full bars
-(open, high, low, volume) over years of business days (the plugin kit, strategies.testing).
+(open, high, low, volume) over years of business days (the plugin check, engine.api.check_strategy).
 """
 
 from __future__ import annotations

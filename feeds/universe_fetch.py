@@ -208,7 +208,7 @@ def _batch_download(
                         start=since.isoformat(),
                         interval="1d",
                         auto_adjust=False,
-                        actions=False,
+                        actions=True,  # dividends and splits: the cache keeps them as events
                         progress=False,
                         group_by="ticker",
                         multi_level_index=True,

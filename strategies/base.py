@@ -72,7 +72,7 @@ class Strategy(ABC):  # noqa: B024 - abstract through its styles
         """Work to start early, while the data loads: ``(what it is, a function)``, or None.
 
         For compiled code that a fresh install compiles on first use (seconds to a
-        minute): :func:`engine.prepare.prepare` runs the function in a background
+        minute): :func:`engine.pipeline.prepare.prepare` runs the function in a background
         thread, reports the description as a progress stage when the data is ready
         before it is done, and waits for it. It must not touch the strategy's state:
         what it computes is thrown away (compiling does not change any result).

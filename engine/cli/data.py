@@ -55,10 +55,18 @@ def data_fetch(
             failures += 1
             continue
         mode = "full history" if report.full_refresh else "refreshed"
+        if report.migrated:
+            mode = "full history (the old adjusted-close cache file was replaced by raw closes and events)"
         out.print(
             f"{report.ticker}: {mode}, {report.rows} days {report.first}..{report.last} "
             f"(+{report.added}) -> {report.path}"
         )
+        if report.corrections:
+            # Yahoo changed days already cached: runs over them differ from before (a tracked run stops)
+            err.print(
+                f"note: {report.ticker}: Yahoo corrected {len(report.corrections)} cached day(s), "
+                f"first {report.corrections[0]}; the new values were taken"
+            )
     if failures:
         raise typer.Exit(2)
 

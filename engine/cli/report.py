@@ -18,10 +18,9 @@ from rich.text import Text
 
 from engine import rows
 from engine.api import RunInfo, RunResult, StrategyEntry
-from engine.rows import LEGACY_BASIS, num, pct
+from engine.rows import num, pct
 
 __all__ = [
-    "LEGACY_BASIS",
     "ablation",
     "ablation_table",
     "basis_line",
@@ -30,8 +29,6 @@ __all__ = [
     "compare_yearly_table",
     "evidence_lines",
     "fit",
-    "num",
-    "pct",
     "picks_table",
     "render_run",
     "runs_table",

@@ -4,7 +4,7 @@ The package: ``pyproject.toml`` registering the strategy under the entry-point
 group ``stockrnn.strategies``, a module with one ``RuleStrategy`` (typed
 parameters, a causal rule to start from), a README, and a test that runs a short
 backtest against buy-and-hold and the look-ahead audit through
-:mod:`strategies.testing`. The package requires a compatible range of this
+``engine.api.check_strategy``. The package requires a compatible range of this
 project's version (:func:`compatible_range`).
 """
 
@@ -80,12 +80,12 @@ TEST = '''"""The generated strategy runs against buy-and-hold and passes the loo
 
 from __future__ import annotations
 
-from strategies.testing import check_strategy
+from engine.api import check_strategy
 from {module}.strategy import {cls}
 
 
 def test_backtest_and_audit():
-    # 12 years of synthetic prices by default (strategies.testing.synthetic_market)
+    # 12 years of synthetic prices by default (feeds.synthetic.synthetic_market)
     result = check_strategy({cls}, cuts=3)
     assert result.audit.passed, result.audit.summary()
     assert result.run["strategies"][0]["cagr"] is not None

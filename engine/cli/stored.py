@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.api import parse_result
+from engine.api import parse_result, store_writes
 from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
 from engine.cli.options import JsonOpt, RunsDirOpt
@@ -130,9 +130,10 @@ def show(
             json_form=payload,
         )
         try:
-            html.write_text(page, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--html {html}: cannot write: {exc.strerror or exc}") from None
+            # atomic (temp file + rename): a full disk leaves no half-written page at the user's path
+            store_writes.write_text(html, page)
+        except InputError as exc:
+            raise InputError(f"--html: {exc}") from None
         err.print(f"tearsheet written to {html}")
     if as_json:
         print(json.dumps(payload, indent=2))

@@ -13,32 +13,37 @@ from engine.cli.console import err, out
 from engine.cli.inputs import resolve_settings
 from engine.cli.options import CacheDirOpt, JsonOpt, NamedModelOpt, PluginOpt, RunsDirOpt
 
+# the options only `sweep` takes (shared ones: engine.cli.options)
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool) or ray")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="parallel cells [default: the CPU count]")
+]
+AddressOpt = Annotated[str | None, typer.Option("--address", help="Ray cluster address [default: start one]")]
+GpusOpt = Annotated[
+    int,
+    typer.Option(
+        "--gpus",
+        min=0,
+        help="GPUs to use: one cell per GPU at a time (Ray: num_gpus=1 per task) [default: 0]",
+    ),
+]
+MaxCellsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-cells",
+        min=1,
+        help="refuse a spec of more cells than this, counted before expanding [default: 10000]",
+    ),
+]
+
 
 def sweep(
     spec: Annotated[Path, typer.Argument(help="sweep spec (TOML or YAML)")],
-    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or ray")] = "local",
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="parallel cells [default: the CPU count]")
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster address [default: start one]")
-    ] = None,
-    gpus: Annotated[
-        int,
-        typer.Option(
-            "--gpus",
-            min=0,
-            help="GPUs to use: one cell per GPU at a time (Ray: num_gpus=1 per task) [default: 0]",
-        ),
-    ] = 0,
-    max_cells: Annotated[
-        int,
-        typer.Option(
-            "--max-cells",
-            min=1,
-            help="refuse a spec of more cells than this, counted before expanding [default: 10000]",
-        ),
-    ] = 10_000,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
+    gpus: GpusOpt = 0,
+    max_cells: MaxCellsOpt = 10_000,
     plugin: PluginOpt = None,
     headline_model: NamedModelOpt = None,
     runs_dir: RunsDirOpt = None,
@@ -73,6 +78,13 @@ def sweep(
     except KeyboardInterrupt:
         err.print("interrupted: finished cells are stored; run the same command again to resume")
         raise typer.Exit(130) from None
+    _say(outcome)
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def _say(outcome: Any) -> None:
+    """The sweep's last lines: cells skipped, run, failed (a ``SweepOutcome``), and the report command."""
     out.print(
         f"sweep {outcome.sweep_id}: {outcome.cells} cells; {outcome.skipped} already complete (skipped), "
         f"{len(outcome.done)} run now, {len(outcome.failed)} failed"
@@ -80,8 +92,6 @@ def sweep(
         + f"; {outcome.seconds:.1f} s"
     )
     out.print(f"report: backtest sweep-report {outcome.sweep_id}")
-    if outcome.failed:
-        raise typer.Exit(1)
 
 
 def sweep_report(
@@ -94,10 +104,9 @@ def sweep_report(
 ) -> None:
     """Per cell: mean CAGR over seeds ± std, share of seeds beating buy-and-hold, Sharpe, deflated Sharpe."""
     from engine.api import RunStore
-    from engine.cli.report import num, pct
     from engine.config.paths import child
     from engine.dashboard.sweep_chart import write_figure  # the chart is the dashboard's, as HTML
-    from engine.rows import sweep_rows
+    from engine.rows import num, pct, sweep_rows
 
     settings = resolve_settings(runs_dir)
     default_plot = child(settings.runs_dir / "sweeps", sweep_id, "sweep name", ".html")

@@ -11,7 +11,6 @@ engine.config.run_config.
 
 from __future__ import annotations
 
-import datetime as dt
 import types
 import typing
 from dataclasses import dataclass
@@ -143,8 +142,3 @@ def check_files(config: BaseModel) -> None:
         scheme, _, target = value.partition(":")
         if scheme in ("csv", "parquet") and target and not Path(target).expanduser().is_file():
             raise InputError(f"{setting.name} {value}: no such file: {target}")
-
-
-def date_kind(setting: Setting) -> bool:
-    """Whether the setting is a day (given as YYYY-MM-DD)."""
-    return setting.kind is dt.date

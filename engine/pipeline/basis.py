@@ -12,9 +12,19 @@ Dividends, per ticker (``--dividends reinvest|exclude|csv:PATH``, default reinve
   with ``exclude`` it is price-only, "excluded";
 - a ticker named in a ``csv:PATH`` dividend file (or the only ticker of a run,
   for a file without a ``ticker`` column): its ex-date amounts, "reinvested";
-- adjusted closes (the bundled stocks, Yahoo downloads of stocks and funds, a
-  file whose ``Adj Close`` differs from its ``Close``): dividends are already in
-  the prices, "reinvested" in every mode (they cannot be taken out);
+- a stock or fund from the Yahoo cache (``yahoo:``): the cache keeps raw closes and
+  dividends and splits as dated events (:mod:`feeds.yahoo`); the run's prices are
+  the closes forward split-adjusted (a new split changes no earlier row) and the
+  dividends, split-adjusted the same way, accrue on their ex-dates exactly like a
+  dividend file's amounts (``tr[t] = tr[t-1] * (close[t] + d[t]) / close[t-1]``):
+  "reinvested (Yahoo dividend events)"; with ``exclude`` price only, "excluded". So
+  yesterday's prices and total return never change when a new dividend or split
+  arrives, and a tracked run (``backtest daily``) can be continued across them;
+- adjusted closes (the bundled stocks, a file whose ``Adj Close`` differs from its
+  ``Close``): dividends are already in the prices, "reinvested" in every mode (they
+  cannot be taken out). Such a file is fine for a one-off run; its whole past is
+  rescaled by every new dividend, so a tracked run over it stops at the first
+  rescaling (``engine.pipeline.runner`` names the first differing day);
 - anything else (an index other than the S&P 500, a file with closes only, or one
   whose ``Adj Close`` equals its ``Close``): "unknown", stated, not guessed.
 
@@ -36,6 +46,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feeds import yahoo
 from feeds.cash import CashRate
 from feeds.dividends import (
     SHILLER_TICKERS,
@@ -55,6 +66,8 @@ from feeds.sources import DataSpec
 CALENDAR = "trading days from the price file; session closes from XNYS (early closes honoured)"
 REINVESTED, EXCLUDED, UNKNOWN = "reinvested", "excluded", "unknown"
 SHILLER = "shiller"
+EVENTS = "events"  # ex-date amounts from the Yahoo cache's dividend events
+YAHOO_EVENTS = "Yahoo dividend events"
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class TickerDividends:
 
     status: str  # reinvested | excluded | unknown
     source: str  # in words, for the basis statement
-    accrue: str | None = None  # SHILLER, or "file" for ex-date amounts, or None (prices as they are)
+    accrue: str | None = None  # SHILLER, "file" or EVENTS for ex-date amounts, or None (prices as they are)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class Basis:
     cash: CashRate = field(default_factory=CashRate)
     dividend_file: DividendFile | None = None
     calendar: str = CALENDAR
+    # ticker -> (ex-dates datetime64[D], cash per share of the run's prices): Yahoo's dividend events
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def valuation_close(self, market: Market) -> np.ndarray:
         """The closes the engine compounds, (n_days, n_tickers): total-return closes where dividends accrue.
@@ -106,6 +121,9 @@ class Basis:
         entry = self.tickers[ticker]
         if entry.accrue == SHILLER:
             return accrue_monthly(dates, prices, shiller_dividends()).points
+        if entry.accrue == EVENTS:
+            ex_dates, amounts = self.events[ticker]
+            return accrue_ex_dates(dates, ex_dates, amounts)
         assert self.dividend_file is not None
         series = self.dividend_file.series
         ex_dates, amounts = series[ticker] if ticker in series else series[None]
@@ -193,8 +211,28 @@ def resolve_basis(
     cache_dir: Path | None = None,
 ) -> Basis:
     """The basis for the ``tickers`` (traded universe and index benchmark) of a run's ``market``."""
+    mode, dividend_file = _dividend_mode(dividends, tickers)
+    kinds = price_kinds(DataSpec.parse(data), market, cache_dir)
+    entries = {}
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for ticker in tickers:
+        entries[ticker] = _ticker_dividends(ticker, kinds.get(ticker, "as given"), mode, dividend_file)
+        if entries[ticker].accrue == EVENTS:
+            if cache_dir is None:
+                raise ValueError("cache_dir is required for yahoo: data")
+            events[ticker] = yahoo.read_events(cache_dir, ticker)
+    return Basis(
+        mode=mode,
+        tickers=entries,
+        cash=CashRate.parse(cash_rate),
+        dividend_file=dividend_file,
+        events=events,
+    )
+
+
+def _dividend_mode(dividends: str, tickers: tuple[str, ...]) -> tuple[str, DividendFile | None]:
+    """``--dividends`` read: the mode (reinvest, exclude or csv:PATH) and its file, if any."""
     mode = dividends.strip()
-    dividend_file = None
     if mode.startswith("csv:"):
         dividend_file = read_dividend_file(mode[4:])
         if None in dividend_file.series and len(tickers) != 1:
@@ -202,52 +240,62 @@ def resolve_basis(
                 f"{dividend_file.path}: no ticker column, and the run has {len(tickers)} tickers "
                 f"({', '.join(tickers)}); add a ticker column"
             )
-    elif mode not in ("reinvest", "exclude"):
+        return mode, dividend_file
+    if mode not in ("reinvest", "exclude"):
         raise InputError(f"--dividends {dividends!r}: expected reinvest, exclude or csv:PATH")
-    kinds = price_kinds(DataSpec.parse(data), market, cache_dir)
+    return mode, None
+
+
+def _ticker_dividends(
+    ticker: str, kind: str, mode: str, dividend_file: DividendFile | None
+) -> TickerDividends:
+    """How ``ticker``'s dividends enter its returns, given the kind of its prices (``price_kinds``)."""
     in_file = dividend_file.series if dividend_file is not None else {}
     file_name = dividend_file.path if dividend_file is not None else ""
-    entries = {}
-    for ticker in tickers:
-        kind = kinds.get(ticker, "as given")
-        if ticker in in_file or None in in_file:
-            if kind == "adjusted":
-                raise InputError(
-                    f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
-                    "a dividend file would count them twice"
-                )
-            entries[ticker] = TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
-        elif ticker in SHILLER_TICKERS:
-            if mode == "exclude":
-                entries[ticker] = TickerDividends(EXCLUDED, "S&P 500 price index")
-            else:
-                entries[ticker] = TickerDividends(
-                    REINVESTED, "Shiller's monthly S&P 500 dividends, accrued per calendar day", SHILLER
-                )
-        elif kind == "adjusted":
-            entries[ticker] = TickerDividends(REINVESTED, "adjusted closes")
-        elif kind == "index":
-            entries[ticker] = TickerDividends(UNKNOWN, "an index without a dividend series")
-        elif kind == "adj equals close":
-            entries[ticker] = TickerDividends(UNKNOWN, "Adj Close equals Close in the file")
-        else:
-            entries[ticker] = TickerDividends(UNKNOWN, "closes as given, not known to be adjusted")
-    return Basis(mode=mode, tickers=entries, cash=CashRate.parse(cash_rate), dividend_file=dividend_file)
+    if ticker in in_file or None in in_file:
+        if kind == "adjusted":
+            raise InputError(
+                f"{file_name}: {ticker} has adjusted closes (dividends already in its prices); "
+                "a dividend file would count them twice"
+            )
+        if kind == EVENTS:
+            raise InputError(
+                f"{file_name}: {ticker} comes from the Yahoo cache, which has its dividends as "
+                "events already; a dividend file would count them twice"
+            )
+        return TickerDividends(REINVESTED, f"ex-date amounts from {file_name}", "file")
+    if ticker in SHILLER_TICKERS:
+        if mode == "exclude":
+            return TickerDividends(EXCLUDED, "S&P 500 price index")
+        return TickerDividends(
+            REINVESTED, "Shiller's monthly S&P 500 dividends, accrued per calendar day", SHILLER
+        )
+    if kind == EVENTS:
+        if mode == "exclude":
+            return TickerDividends(EXCLUDED, "raw closes, split-adjusted forward")
+        return TickerDividends(REINVESTED, YAHOO_EVENTS, EVENTS)
+    return {
+        "adjusted": TickerDividends(REINVESTED, "adjusted closes"),
+        "index": TickerDividends(UNKNOWN, "an index without a dividend series"),
+        "adj equals close": TickerDividends(UNKNOWN, "Adj Close equals Close in the file"),
+    }.get(kind, TickerDividends(UNKNOWN, "closes as given, not known to be adjusted"))
 
 
 def price_kinds(spec: DataSpec, market: Market, cache_dir: Path | None = None) -> dict[str, str]:
-    """What each ticker's closes are: "adjusted", "index", "adj equals close" or "as given".
+    """What each ticker's closes are: "adjusted", EVENTS, "index", "adj equals close" or "as given".
 
     The bundled sample holds a price index (``^GSPC``) and adjusted stock closes;
-    Yahoo downloads are adjusted closes (``Adj Close``), which for an index equal
-    its closes; a file is checked column by column.
+    the Yahoo cache holds raw closes with dividend events (EVENTS; an index has no
+    dividends there); a file is checked column by column.
     """
     kinds = {}
     for ticker in market.tickers:
         if ticker.startswith("^"):
             kinds[ticker] = "index"
-        elif spec.scheme in ("sample", "yahoo"):
+        elif spec.scheme == "sample":
             kinds[ticker] = "adjusted"
+        elif spec.scheme == "yahoo":
+            kinds[ticker] = EVENTS
     if spec.scheme in ("csv", "parquet"):
         for ticker, kind in _file_kinds(Path(spec.target).expanduser(), market.tickers).items():
             kinds.setdefault(ticker, kind)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from feeds.errors import InputError
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -21,3 +23,17 @@ class Checkpoint:
     last_date: str
     data_fingerprint: str  # Market.head(last_day + 1).fingerprint()
     targets: np.ndarray  # (last_day + 1, n_members, n_tickers)
+    # Market.head(last_day + 1).day_digests(): locates the first changed day (None: an older checkpoint)
+    day_digests: np.ndarray | None = None
+
+
+class PastChanged(InputError):
+    """The data up to a checkpoint's last day are not those it was computed on.
+
+    ``first_day``: the first trading day whose data differ (``YYYY-MM-DD``), or None when the
+    checkpoint predates per-day digests. Raised before anything is stored.
+    """
+
+    def __init__(self, message: str, first_day: str | None) -> None:
+        super().__init__(message)
+        self.first_day = first_day

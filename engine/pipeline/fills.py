@@ -1,18 +1,63 @@
-"""Order execution at the close: vectorbt's ``Portfolio.from_orders`` for our one use, without vectorbt.
+"""Order execution at the close: target-weight orders filled with costs, in two rules.
 
-Why: importing vectorbt costs about 4 s of every command (it imports scipy,
-scikit-learn, plotly and more at package import), more than the whole rest of a
-``backtest run``. We call it in one configuration only (target-percent orders at
-the close, fees and slippage in fractions, cash 1.0, sells first inside a
-member, no fixed fees, no size limits), so this module is a line-by-line port of
-the numba functions vectorbt runs for it (``simulate_from_orders_nb``,
-``execute_order_nb``, ``buy_nb``, ``sell_nb``, ``approx_order_value_nb``,
-``insert_argsort_nb`` and the tolerant float helpers of ``vectorbt.utils.math_``,
-vectorbt 1.2), keeping their operations in the same order, so the fills are the
-same bits. ``tests/engine/pipeline/test_fills.py`` checks them against vectorbt itself on
-random orders (long, short, leveraged, NaN prices, several members and tickers).
+**Fee-neutral (the default, :func:`simulate_orders`).** On each row, a member's orders are
+filled together so that, after costs, every ordered ticker holds exactly its target
+weight of the member's value after the trades. Notation for one member on one row:
+``V`` its value before the trades (cash plus every position at its last known close
+``p_i``), ``x_i`` the value of position i, ``w_i`` the target weight of each ordered
+ticker (tickers without an order keep their shares), ``f`` the fee and ``s`` the
+slippage (fractions). A buy fills at ``p_i (1 + s)`` and pays ``f`` of that, a sell
+fills at ``p_i (1 - s)`` and pays ``f`` of that; per unit of value traded at the close
+the cost is therefore ``c_buy = s + f (1 + s)`` or ``c_sell = s + f (1 - s)``. The value
+after the trades ``V'`` is the value before less those costs, with every ordered
+position at ``w_i V'``::
 
-Output: fill records as vectorbt's ``order_records`` (fields ``idx``, ``col``,
+    V' = V - sum_i c_i |w_i V' - x_i|,      c_i = c_buy if w_i V' > x_i else c_sell
+
+``g(v) = v - V + sum_i c_i |w_i v - x_i|`` is piecewise linear and convex in ``v`` (each
+term is a "V" with non-negative slopes on both sides) and increasing wherever
+``sum_i c_i |w_i| < 1`` (always, short of costs near 100% times the leverage), so
+``V'`` is its one root. It is solved exactly by Newton's method from ``v = V``, where
+``g(V) >= 0``: on the segment where the signs ``sigma_i = sign(w_i v - x_i)`` are fixed
+the equation is linear, ``V' = (V + sum_i sigma_i c_i x_i) / (1 + sum_i sigma_i c_i w_i)``;
+for a convex function started right of its root each step stays right of the root
+and lands on it once the signs stop changing, so the loop ends after at most one
+step per segment (in practice one or two). All cash into k equal weights is the
+closed form ``V' = V / (1 + c_buy)``, each name holding ``V' / k``. Orders then execute
+sells first (their proceeds are cash for the buys), shares ``w_i V' / p_i`` less those
+held. Buys cannot spend cash that is not there (as before: a long book above 100%
+needs short proceeds to fund it): when the buys need the whole cash or more, each
+buy gets the cash in proportion to what it needs (every buy scaled by the same
+factor) and buys what its share covers after costs. That also absorbs the last ulp
+of rounding in a fully invested book, so "all in" spends exactly the cash. With one
+ticker, all in from cash (weight 1), all out (weight 0) and holding fill bit for bit
+as under the sequential rule; other weights differ by design (the sequential rule
+sizes the order from ``V`` and leaves the weight above target by the cost). Where no
+positive ``V'`` exists the row's orders are not executed.
+
+**Sequential (:func:`simulate_orders_sequential`, ``Costs(fills="sequential")``).**
+vectorbt's ``Portfolio.from_orders`` for our one use, without vectorbt: each order is
+sized from the value before the row's trades and executed one after another (sells
+first, then buys in order of value), so the last buy absorbs the whole row's costs
+(79 names bought from cash at 150 bps: the last one is never bought). Kept because it
+is vectorbt's rule and the port is checked against vectorbt itself (bt, by contrast,
+lets each order pay its own fee out of an amount sized from the value before the
+trades: equal after an opening from cash, off by about the fee at a rebalance).
+Why a port: importing vectorbt costs about 4 s of every command (it imports scipy,
+scikit-learn, plotly and more), more than the whole rest of a ``backtest run``. We call
+it in one configuration only (target-percent orders at the close, fees and slippage in
+fractions, cash 1.0, sells first inside a member, no fixed fees, no size limits), so
+this is a line-by-line port of the numba functions vectorbt runs for it
+(``simulate_from_orders_nb``, ``execute_order_nb``, ``buy_nb``, ``sell_nb``,
+``approx_order_value_nb``, ``insert_argsort_nb`` and the tolerant float helpers of
+``vectorbt.utils.math_``, vectorbt 1.2), keeping their operations in the same
+order, so the fills are the same bits. ``tests/engine/pipeline/test_fills.py`` checks
+them against vectorbt itself (its reference run lives in ``tests/engine/pipeline/vbt_reference.py``)
+on random orders (long, short, leveraged, NaN prices, several members and tickers), and
+the fee-neutral rule against closed forms, bt, and a plain-Python reference that finds
+``V'`` by bisection (``tests/engine/reference.py``, ``tests/engine/test_equal_weight.py``).
+
+Output of both: fill records as vectorbt's ``order_records`` (fields ``idx``, ``col``,
 ``size``, ``price``, ``fees``, ``side``: 0 buy, 1 sell).
 """
 
@@ -246,10 +291,172 @@ def _insert_argsort(a: np.ndarray, index: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def _record(
+    records: np.ndarray, oidx: int, col: int, i: int, size: float, price: float, fees: float, side: int
+) -> None:
+    """Write fill number ``oidx`` (vectorbt's order record layout)."""
+    record = records[oidx]
+    record["id"] = oidx
+    record["col"] = col
+    record["idx"] = i
+    record["size"] = size
+    record["price"] = price
+    record["fees"] = fees
+    record["side"] = side
+
+
+@njit(cache=True)
+def _post_trade_value(
+    value: float,
+    current: np.ndarray,
+    weights: np.ndarray,
+    cols: np.ndarray,
+    n_ordered: int,
+    c_buy: float,
+    c_sell: float,
+) -> float:
+    """The member's value after the row's trades, ``V'`` of the module docstring; NaN if none > 0.
+
+    ``value``: before the trades; ``current``/``weights``: each column's position value and
+    target weight, read at ``cols[:n_ordered]`` (the ordered columns); ``c_buy``/``c_sell``:
+    cost per unit of value traded (fractions). Newton's method from ``value`` on the convex
+    piecewise-linear ``g``: each step solves the linear equation of the current segment.
+    """
+    v = value
+    for _ in range(2 * n_ordered + 4):  # at most one step per segment (n_ordered + 1 of them)
+        num = value
+        den = 1.0
+        for q in range(n_ordered):
+            col = cols[q]
+            d = weights[col] * v - current[col]
+            if d > 0:
+                num += c_buy * current[col]
+                den += c_buy * weights[col]
+            elif d < 0:
+                num -= c_sell * current[col]
+                den -= c_sell * weights[col]
+        if not den > 0:  # costs of 100% or more of the gross exposure: no solution
+            return np.nan
+        nxt = num / den
+        if not nxt < v:  # the signs held: v is the root (steps only ever go down)
+            break
+        v = nxt
+    return v if v > 0 else np.nan
+
+
+@njit(cache=True)
 def simulate_orders(
     close: np.ndarray, size: np.ndarray, group_len: int, fees: float, slippage: float
 ) -> np.ndarray:
-    """Fill records of target-percent ``size`` (n, columns; NaN = no order) at ``close`` (n, columns).
+    """The fee-neutral rule (module docstring): fill records of target-percent ``size``
+    (n, columns; NaN = no order) at ``close`` (n, columns).
+
+    Columns form groups of ``group_len`` consecutive columns that share one cash balance
+    of 1.0 (a member); with ``group_len`` 1 every column is its own portfolio. After each
+    row's fills every ordered column holds its target weight of the member's value at
+    that close, costs included, unless the buys need more cash than there is (then
+    every buy is scaled by the same factor).
+    """
+    n, columns = close.shape
+    records = np.empty(n * columns, dtype=RECORD_DTYPE)
+    position = np.zeros(columns)
+    val_price = np.full(columns, np.nan)
+    current = np.zeros(columns)
+    delta = np.zeros(columns)
+    need = np.zeros(columns)
+    cols = np.empty(group_len, np.int64)
+    c_buy = slippage + fees * (1 + slippage)
+    c_sell = slippage + fees * (1 - slippage)
+    oidx = 0
+    for from_col in range(0, columns, group_len):
+        cash = 1.0
+        for i in range(n):
+            if _is_close(cash, 0):  # vectorbt's state cleaning, kept so one ticker's bits match
+                cash = 0.0
+            value = cash
+            n_ordered = 0
+            for k in range(group_len):
+                col = from_col + k
+                price = close[i, col]  # price and valuation price: the close
+                if not np.isnan(price):
+                    val_price[col] = price
+                if _is_close(position[col], 0):
+                    position[col] = 0.0
+                current[col] = 0.0
+                if position[col] != 0:
+                    current[col] = position[col] * val_price[col]
+                    value += current[col]
+                if not np.isnan(size[i, col]) and not np.isnan(price):
+                    if not np.isfinite(price) or price <= 0:
+                        raise ValueError("order.price must be finite and greater than 0")
+                    cols[n_ordered] = col
+                    n_ordered += 1
+            if n_ordered == 0:
+                continue
+            if np.isnan(value) or _is_close(value, 0) or value < 0:
+                continue  # nothing to trade with (vectorbt rejects the orders too)
+            v = _post_trade_value(value, current, size[i], cols, n_ordered, c_buy, c_sell)
+            if np.isnan(v):
+                continue
+            # target shares as vectorbt computes them (weight x value / price - held), at V'
+            for q in range(n_ordered):
+                col = cols[q]
+                order_size = size[i, col] * v
+                order_size /= val_price[col]
+                delta[col] = order_size - position[col]
+            for q in range(n_ordered):  # sells first: their proceeds pay for the buys
+                col = cols[q]
+                if delta[col] >= 0 or _is_close(delta[col], 0):
+                    continue
+                sold = -delta[col]
+                adj_price = close[i, col] * (1 - slippage)
+                acq_cash = sold * adj_price
+                fees_paid = acq_cash * fees
+                cash = cash + _add(acq_cash, -fees_paid)
+                position[col] = _add(position[col], -sold)
+                _record(records, oidx, col, i, sold, adj_price, fees_paid, _SOLD)
+                oidx += 1
+            total = 0.0
+            for q in range(n_ordered):
+                col = cols[q]
+                need[col] = 0.0
+                if delta[col] > 0 and not _is_close(delta[col], 0):
+                    req_cash = delta[col] * (close[i, col] * (1 + slippage))
+                    need[col] = req_cash + req_cash * fees
+                    total += need[col]
+            if total == 0 or _is_close(cash, 0) or cash < 0:
+                continue
+            # the buys fit the cash (beyond float tolerance): each as solved; else each gets the
+            # cash in proportion to its need (all in: the last ulp of rounding goes nowhere)
+            scaled = not _is_less(total, cash)
+            budget_all = cash
+            for q in range(n_ordered):
+                col = cols[q]
+                if need[col] == 0:
+                    continue
+                adj_price = close[i, col] * (1 + slippage)
+                if scaled:
+                    budget = budget_all * (need[col] / total)
+                    spend = budget / (1 + fees)
+                    bought = spend / adj_price
+                    fees_paid = budget - spend
+                else:
+                    budget = need[col]
+                    bought = delta[col]
+                    fees_paid = bought * adj_price * fees
+                cash = _add(cash, -budget)
+                position[col] = _add(position[col], bought)
+                _record(records, oidx, col, i, bought, adj_price, fees_paid, _BOUGHT)
+                oidx += 1
+    return records[:oidx]
+
+
+@njit(cache=True)
+def simulate_orders_sequential(
+    close: np.ndarray, size: np.ndarray, group_len: int, fees: float, slippage: float
+) -> np.ndarray:
+    """The sequential rule (vectorbt's): fill records of target-percent ``size`` (n, columns;
+    NaN = no order) at ``close`` (n, columns).
 
     Columns form groups of ``group_len`` consecutive columns that share one cash
     balance of 1.0 (orders sorted by approximate value each row: sells first);
@@ -327,7 +534,7 @@ def simulate_orders(
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's disk cache) :func:`simulate_orders` on a tiny book.
+    """Compile (or load from numba's disk cache) :func:`simulate_orders` (the default rule) on a tiny book.
 
     The argument types are those :func:`engine.simulate.simulate` passes (C-contiguous
     float64 arrays, a Python int, two floats), so a run's simulation finds the one

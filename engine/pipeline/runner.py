@@ -1,11 +1,9 @@
 """Running a backtest: data -> strategies -> common trading period -> simulation -> metrics.
 
-:func:`engine.prepare.prepare` resolves a :class:`RunConfig` against its data
-(importable from here too, as plugin tests do); ``execute`` is the whole pipeline
-for it, as named steps (drive, trading period, measure, evidence, notes, assemble);
-``run_and_store`` stores it through :meth:`engine.store.run_store.RunStore.record` (partial
-folder first, atomic publish at the end, a ``failed`` record with the message if
-anything breaks).
+:func:`engine.pipeline.prepare.prepare` resolves a :class:`RunConfig` against its data;
+``execute`` is the whole pipeline for it, as named steps (drive, trading period, measure,
+evidence, notes, assemble); :func:`engine.workflows.record.run_and_store` stores the result
+(the pipeline itself never touches the store).
 """
 
 from __future__ import annotations
@@ -19,13 +17,13 @@ import numpy as np
 
 from engine.pipeline import timing
 from engine.pipeline.basis import Basis
-from engine.pipeline.checkpoint import Checkpoint
+from engine.pipeline.checkpoint import Checkpoint, PastChanged
 from engine.pipeline.drive import Resume, StrategyTargets, generate_targets
 from engine.pipeline.identity import data_identity
 from engine.pipeline.metrics import compute_metrics
 from engine.pipeline.picks import annual_picks
 from engine.pipeline.plausibility import flag_run
-from engine.pipeline.prepare import Prepared, prepare, run_device_of  # noqa: F401  (prepare: engine.runner.prepare, as before)
+from engine.pipeline.prepare import Prepared, run_device_of
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, StrategyResult
 from engine.pipeline.simulate import Costs, simulate
@@ -45,12 +43,26 @@ def _resume_point(label: str, checkpoint: Checkpoint, market: Market) -> Resume:
             f"strategy {label}: the data do not contain the checkpoint's last day {checkpoint.last_date} "
             f"at the same position; run afresh instead of updating"
         )
-    if market.head(last + 1).fingerprint() != checkpoint.data_fingerprint:
-        raise InputError(
+    seen = market.head(last + 1)
+    if seen.fingerprint() != checkpoint.data_fingerprint:
+        first = first_changed_day(seen, checkpoint)
+        where = f", first on {first}" if first is not None else ""
+        raise PastChanged(
             f"strategy {label}: the data up to {checkpoint.last_date} differ from those the run was "
-            "computed on (revised prices?); run afresh instead of updating"
+            f"computed on{where} (revised prices, or adjusted closes rescaled by a new dividend or split?); "
+            "run afresh instead of updating",
+            first,
         )
     return Resume(checkpoint.state, last + 1, checkpoint.targets)
+
+
+def first_changed_day(seen: Market, checkpoint: Checkpoint) -> str | None:
+    """The first day of ``seen`` (the data up to the checkpoint's last day) whose row differs, if known."""
+    if checkpoint.day_digests is None:
+        return None
+    now = seen.day_digests()
+    differs = np.flatnonzero(now != checkpoint.day_digests)
+    return str(seen.dates[differs[0]]) if len(differs) else None
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,7 @@ def measure(
     checkpoints = {
         d.targets.label: Checkpoint(
             d.targets.label, d.targets.state, market.n_days - 1, str(market.dates[-1]),
-            market.fingerprint(), d.targets.targets,
+            market.fingerprint(), d.targets.targets, market.day_digests(),
         )
         for d in strategies
         if d.targets.state is not None

@@ -1,4 +1,4 @@
-"""Portfolio simulation: vectorbt's order execution (ported in :mod:`engine.pipeline.fills`), thinly wrapped.
+"""Portfolio simulation: target weights filled at the close (:mod:`engine.pipeline.fills`), thinly wrapped.
 
 Array conventions: ``close`` has shape (n_days, n_tickers), adjusted closes (NaN
 = no bar; positions are valued at the last known close). ``orders`` has shape
@@ -7,16 +7,24 @@ member's portfolio value) to trade to at the close of row t, NaN = no order. Eac
 member is one portfolio with its own cash, starting with 1.0 in cash before row
 0; within a member, tickers share that cash (sells are executed before buys).
 A ticker whose prices end before the last row is sold (target 0) at its last
-close in every member.
+close in every member. Orders on the last row are not executed
+(:func:`engine.pipeline.timing.executable_orders`): they would trade into a holding
+period the data do not contain; the last row shows the positions held.
 
-Costs: ``fee_bps`` is charged on the traded value (bps of |shares x price|);
-``slippage_bps`` moves each fill price against the trade. A buy that cash cannot
-cover after costs is reduced to what the cash covers (so "100% invested" with
-5 bps costs holds 1/(1+0.0005) of the value in the asset).
+Costs: ``fee_bps`` is charged on the traded value (bps of |shares x fill price|);
+``slippage_bps`` moves each fill price against the trade. Fills are fee-neutral by
+default: a row's costs are shared by its orders in proportion to their size, so
+after costs every ordered ticker holds exactly its target weight of the value after
+the trades (equal weights stay equal; "100% invested" in k tickers from cash with
+5 bps costs holds 1/(1+0.0005)/k of the starting value in each). Buys cannot spend
+cash that is not there: when they need more, each is scaled by the same factor.
+``Costs(fills="sequential")`` is vectorbt's rule instead (each order sized from the
+value before the row's trades, filled one after another, the last buy absorbing the
+row's costs); :mod:`engine.pipeline.fills` states both.
 
 Cash interest: ``cash_growth`` (shape (n_days,), 1.0 on row 0) is the value at
-each close of 1.0 held in cash from row 0's close (:mod:`feeds.cash`). vectorbt's
-order simulation has no interest on cash, so the simulation runs in units of
+each close of 1.0 held in cash from row 0's close (:mod:`feeds.cash`). The fill
+kernels (like vectorbt's) have no interest on cash, so the simulation runs in units of
 that cash account (a change of numeraire): prices are divided by
 ``cash_growth``, cash then earns nothing, and every value is multiplied back.
 This is exact, not an approximation: target weights, fees (bps of traded value)
@@ -29,16 +37,31 @@ asset instead would charge fees on it and make every order rebalance it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
+from engine.pipeline.timing import executable_orders
+
+FillRule = Literal["fee-neutral", "sequential"]
 
 
 @dataclass(frozen=True)
 class Costs:
-    """Trading costs. ``fee_bps``: bps of traded value, on by default. ``slippage_bps``: bps of price."""
+    """Trading costs. ``fee_bps``: bps of traded value, on by default. ``slippage_bps``: bps of price.
+
+    ``fills``: how a row's costs are shared by its orders: ``fee-neutral`` (default: in
+    proportion, every target weight met after costs) or ``sequential`` (vectorbt's rule, kept
+    for comparison with vectorbt and other libraries that use it); :mod:`engine.pipeline.fills`.
+    """
 
     fee_bps: float = 5.0
     slippage_bps: float = 0.0
+    fills: FillRule = "fee-neutral"
+
+    def __post_init__(self) -> None:
+        if self.fills not in ("fee-neutral", "sequential"):
+            raise ValueError(f"fills must be 'fee-neutral' or 'sequential', not {self.fills!r}")
 
 
 @dataclass(frozen=True)
@@ -53,22 +76,11 @@ class Simulation:
     n_orders: np.ndarray  # shape (n_members,): number of fills
 
 
-def _vectorbt():  # noqa: ANN202 - a module
-    # Imported lazily: it takes seconds. Its numba kernels are compiled with
-    # cache=True; numba keeps that cache beside the installed package, or in its
-    # user-wide cache dir when site-packages is read-only, so only the first run on
-    # a machine pays the compile (about 30 s); NUMBA_CACHE_DIR moves it.
-    import vectorbt
-
-    return vectorbt
-
-
 # Members are independent portfolios, so they are simulated in chunks of at most this many
 # (day x column) cells: memory stays at a few arrays of that size (about 64 MB each) however
 # many members and tickers a run has (500 tickers x 30 years x 11 members would otherwise hold
 # a dozen 330 MB arrays at once), and the bits do not change (each member's own arithmetic).
 CHUNK_CELLS = 8_000_000
-COMPRESS_ROWS = True  # simulate only rows with orders (see _simulate_members); tests compare both
 
 
 def simulate(
@@ -77,21 +89,21 @@ def simulate(
     dates: np.ndarray,
     costs: Costs,
     cash_growth: np.ndarray | None = None,
-    *,
-    reference: bool = False,
 ) -> Simulation:
     """Simulate target-weight orders for every member; see the module docstring.
 
+    ``close`` (n_days, n_tickers) and ``orders`` (n_days, n_members, n_tickers) cover the
+    trading period, whose last row is the data's last row (its orders do not execute).
     ``cash_growth`` (n_days,): what cash earns, None for nothing. Fills come from
-    :mod:`engine.pipeline.fills` (vectorbt's order execution ported, without vectorbt's import
-    cost); ``reference=True`` runs vectorbt itself (tests compare).
+    :mod:`engine.pipeline.fills` under ``costs.fills``.
     """
     n, m, k = orders.shape
     if close.shape != (n, k):
         raise ValueError(f"close {close.shape} does not match orders {orders.shape}")
+    orders = executable_orders(orders)
     per = max(1, CHUNK_CELLS // max(1, n * k))
     parts = [
-        _simulate_members(close, orders[:, lo : lo + per], dates, costs, cash_growth, reference)
+        _simulate_members(close, orders[:, lo : lo + per], dates, costs, cash_growth)
         for lo in range(0, m, per)
     ]
     if len(parts) == 1:
@@ -110,7 +122,6 @@ def _simulate_members(
     dates: np.ndarray,
     costs: Costs,
     cash_growth: np.ndarray | None,
-    reference: bool,
 ) -> Simulation:
     """:func:`simulate` for a chunk of members in one call of the order execution."""
     n, m, k = orders.shape
@@ -138,54 +149,36 @@ def _simulate_members(
     # nothing happens, and a position is valued at its last known close (vectorbt's
     # ffill_val_price), so the kept rows get forward-filled closes: the same state at every
     # kept row, the same fills; the curves are then rebuilt for every day (_from_fills).
-    rows = np.flatnonzero(~np.isnan(orders).all(axis=(1, 2))) if COMPRESS_ROWS else np.arange(n)
-    if rows.size == 0:
-        rows = np.zeros(1, dtype=np.int64)
+    rows = _order_rows(orders)
     dense = rows.size == n
     sim_close = priced if dense else _ffill(priced)[rows]
     sim_orders = orders.reshape(n, columns) if dense else orders[rows].reshape(len(rows), columns)
-    if reference:
-        records = _vectorbt_fills(sim_close, sim_orders, dates[rows], costs, m, k)
-    else:
-        from engine.pipeline.fills import simulate_orders
-
-        # writable C arrays always: numba compiles one specialization per readonly flag too
-        records = simulate_orders(
-            np.require(sim_close, dtype=np.float64, requirements=("C", "W")),
-            np.require(sim_orders, dtype=np.float64, requirements=("C", "W")),
-            k,
-            costs.fee_bps / 1e4,
-            costs.slippage_bps / 1e4,
-        )
+    records = _fill(sim_close, sim_orders, costs, k)
     if not dense:
         records = records.copy()
         records["idx"] = rows[records["idx"]]
     return _from_fills(records, close_cols, n, m, k, cash_growth)
 
 
-def _vectorbt_fills(
-    close: np.ndarray, orders: np.ndarray, dates: np.ndarray, costs: Costs, m: int, k: int
-) -> np.ndarray:
-    """vectorbt's own fill records for (rows, m*k) closes and target weights (the reference)."""
-    vbt = _vectorbt()
-    import pandas as pd
+def _order_rows(orders: np.ndarray) -> np.ndarray:
+    """Indices of the rows with an order (at least one, so an empty book still has a first row)."""
+    rows = np.flatnonzero(~np.isnan(orders).all(axis=(1, 2)))
+    return rows if rows.size else np.zeros(1, dtype=np.int64)
 
-    grouped = k > 1
-    pf = vbt.Portfolio.from_orders(
-        pd.DataFrame(close, index=pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))),
-        size=orders,
-        size_type="targetpercent",
-        fees=costs.fee_bps / 1e4,
-        slippage=costs.slippage_bps / 1e4,
-        init_cash=1.0,
-        min_size=0.0,
-        freq="1D",
-        group_by=np.repeat(np.arange(m), k) if grouped else None,
-        cash_sharing=grouped,
-        call_seq="auto" if grouped else None,
-        ffill_val_price=True,
+
+def _fill(close: np.ndarray, orders: np.ndarray, costs: Costs, k: int) -> np.ndarray:
+    """Fill records for (rows, members x k) closes and target weights, members of ``k`` tickers."""
+    from engine.pipeline.fills import simulate_orders, simulate_orders_sequential
+
+    kernel = simulate_orders if costs.fills == "fee-neutral" else simulate_orders_sequential
+    # writable C arrays always: numba compiles one specialization per readonly flag too
+    return kernel(
+        np.require(close, dtype=np.float64, requirements=("C", "W")),
+        np.require(orders, dtype=np.float64, requirements=("C", "W")),
+        k,
+        costs.fee_bps / 1e4,
+        costs.slippage_bps / 1e4,
     )
-    return pf.order_records
 
 
 def _from_fills(
@@ -196,7 +189,7 @@ def _from_fills(
     k: int,
     cash_growth: np.ndarray | None = None,
 ) -> Simulation:
-    """Curves from vectorbt's fill records (shares, fill price, fees per day and column).
+    """Curves from the fill records (shares, fill price, fees per day and column).
 
     Equity is cash plus shares valued at the last known close, as vectorbt's
     ``Portfolio.value()`` computes it (tests check the two agree); deriving it here

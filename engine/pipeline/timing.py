@@ -19,7 +19,17 @@
   prices (no rebalancing, no cost).
 - Execution lag L (default 0): the order for a decision at t fills at the close of
   row t+L. L = 1 is the stricter assumption (you learn the close, then trade the
-  next close). Costs are charged on the traded value at the fill.
+  next close). Costs are charged on the traded value at the fill, shared by the
+  day's orders in proportion to their size (fee-neutral fills: after costs each
+  ticker holds its target weight; :mod:`engine.pipeline.fills`).
+- No trade on the data's last row: an order whose fill falls on the last row
+  (a decision at the last close with lag 0, an annual rebalance at the last year
+  end in the data, a decision L rows before the end with lag L) would trade into a
+  holding period the data do not contain and pay costs for it, so it is not
+  executed (:func:`executable_orders`); the last row shows the positions held until
+  then. The decision itself is kept with the run's weights (it is tomorrow's
+  signal, ``backtest signal``); a run continued over new days (``backtest update``)
+  executes it, as a run over the longer data in one go does.
 - Rebalancing is daily (a decision may come at every close) or annual (decisions
   only at the last close of each calendar year, held through the next year).
 - The trading period of a run starts at the first day on which every compared
@@ -31,9 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeds.calendar import DECISION_TIME
-
-__all__ = ["DECISION_TIME", "first_decision", "is_decision_row", "orders_for_period"]
+__all__ = ["executable_orders", "first_decision", "is_decision_row", "orders_for_period"]
 
 
 def is_decision_row(targets: np.ndarray) -> np.ndarray:
@@ -72,3 +80,16 @@ def orders_for_period(targets: np.ndarray, start: int, lag: int = 0) -> np.ndarr
         delayed[lag:] = orders[:-lag] if lag < len(orders) else delayed[lag:]
         orders = delayed
     return orders
+
+
+def executable_orders(orders: np.ndarray) -> np.ndarray:
+    """The orders that execute: ``orders`` (n_days, n_members, n_tickers) of a trading period
+    that ends on the data's last row, with that row's orders removed (NaN = none).
+
+    See the module docstring (no trade on the last row). Returns a copy when it changes anything.
+    """
+    if len(orders) == 0 or np.isnan(orders[-1]).all():
+        return orders
+    executable = orders.copy()
+    executable[-1] = np.nan
+    return executable

@@ -4,7 +4,9 @@ A run folder's ``checkpoint/`` holds, per online strategy, ``<n>.pt`` (its
 ``state_dict()`` after the last day: model weights, optimizer state, hidden state,
 normalization statistics, pending activations) and ``<n>.json`` (which strategy,
 the last day processed, a fingerprint of the data up to that day). The targets
-decided so far are in ``<n>.targets.npy``. ``backtest update`` checks the
+decided so far are in ``<n>.targets.npy``; ``<n>.days.npy`` holds one 64-bit digest
+per day of the data (``Market.day_digests``), so that when the data's past changed
+the refusal can name the first day that differs (absent in older checkpoints). ``backtest update`` checks the
 fingerprint against the new data before continuing, so a run is only ever extended
 over the very data it was computed on.
 
@@ -31,7 +33,7 @@ than :data:`MAX_BYTES`. ``<n>.json`` records the program version that wrote it a
 the checkpoint :data:`FORMAT`; a checkpoint of another version (or of one that did
 not record it) is refused: its state need not mean what this version's strategies
 mean by it. ``backtest update`` then checks the state against the model it is loaded
-into (:func:`first_difference`, ``engine.workflows.update``) before the run starts.
+into (engine.store.checkpoint_state, engine.workflows.update) before the run starts.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import numpy as np
 
 from engine.pipeline.checkpoint import Checkpoint
 from engine.store import writes
+from engine.store.checkpoint_state import describe
 from feeds.errors import InputError
 
 FOLDER = "checkpoint"
@@ -128,6 +131,12 @@ def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None =
             lambda fh, cp=cp: np.save(fh, cp.targets, allow_pickle=False),
             root=root,
         )
+        if cp.day_digests is not None:
+            writes.write_stream(
+                folder / f"{n}.days.npy",
+                lambda fh, cp=cp: np.save(fh, cp.day_digests, allow_pickle=False),
+                root=root,
+            )
         meta = {
             "format": FORMAT,
             "stock_rnn_version": program_version(),
@@ -169,7 +178,15 @@ def load(run_folder: Path) -> dict[str, Checkpoint]:
         pt = folder / f"{n}.pt"
         state = _load_pt(pt, torch, pickle)
         targets = _load_npy(folder / f"{n}.targets.npy")
-        found[label] = Checkpoint(label, state, last_day, last_date, fingerprint, targets)
+        found[label] = Checkpoint(
+            label,
+            state,
+            last_day,
+            last_date,
+            fingerprint,
+            targets,
+            _load_days(folder / f"{n}.days.npy", last_day),
+        )
     return found
 
 
@@ -212,6 +229,18 @@ def _regular_size(path: Path) -> int:
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"checkpoint {path}: refused: not a regular file")
     return info.st_size
+
+
+def _load_days(path: Path, last_day: int) -> np.ndarray | None:
+    """The per-day digests (``last_day + 1`` uint64), or None where the checkpoint has none (older runs)."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    days = _load_npy(path)
+    if days.dtype != np.uint64 or days.shape != (last_day + 1,):
+        raise InputError(
+            f"checkpoint {path}: refused: it holds {describe(days)}, expected array ({last_day + 1},) uint64"
+        )
+    return days
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -304,84 +333,3 @@ def _copied(value: Any, torch: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_copied(v, torch) for v in value)
     return value
-
-
-def describe(value: Any) -> str:
-    """A value's kind in a few words: ``tensor (2, 4416) float32``, ``array (3,) float64``, ``int``."""
-    if isinstance(value, np.ndarray):
-        return f"array {tuple(value.shape)} {value.dtype}"
-    if hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "numel"):
-        return f"tensor {tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
-    if isinstance(value, dict):
-        return "a dict"
-    if isinstance(value, list | tuple):
-        return f"a {type(value).__name__} of {len(value)}"
-    return "None" if value is None else type(value).__name__
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"  # a float state saved as 1 is still a number
-    if isinstance(value, np.ndarray):
-        return "array"
-    if hasattr(value, "shape") and hasattr(value, "numel"):
-        return "tensor"
-    if isinstance(value, dict):
-        return "dict"
-    if isinstance(value, list | tuple):
-        return "sequence"
-    return type(value).__name__
-
-
-def first_difference(loaded: Any, expected: Any, where: str = "state", *, strict: bool = True) -> str | None:
-    """The first place where ``loaded`` does not have the structure of ``expected``, or None.
-
-    Compared: the keys of every dict, the lengths of lists and tuples, the kinds of
-    values (tensor, numpy array, number, bool, str, None), and every tensor's and array's
-    shape and dtype. ``strict=False`` compares with a freshly begun strategy's state,
-    which may not yet hold everything a trained one does: where ``expected`` is None
-    anything goes, dict keys only one side has are skipped, and a list's elements are
-    compared with the expected list's (its last one past its end; none when it is empty).
-    """
-    if expected is None and not strict:
-        return None
-    kind, want = _kind(loaded), _kind(expected)
-    mismatch = f"{where} is {describe(loaded)} in the checkpoint, the model's is {describe(expected)}"
-    if kind != want:
-        return mismatch
-    if kind in ("tensor", "array"):
-        return (
-            None
-            if (tuple(loaded.shape), loaded.dtype) == (tuple(expected.shape), expected.dtype)
-            else mismatch
-        )
-    if kind == "dict":
-        if strict:
-            extra = [k for k in loaded if k not in expected]
-            missing = [k for k in expected if k not in loaded]
-            if missing:
-                has = describe(expected[missing[0]])
-                return f"{where}.{missing[0]} is missing from the checkpoint (the model has {has})"
-            if extra:
-                held = describe(loaded[extra[0]])
-                return f"{where}.{extra[0]} is in the checkpoint ({held}) but not in the model"
-        for key in loaded:
-            if key in expected:
-                found = first_difference(loaded[key], expected[key], f"{where}.{key}", strict=strict)
-                if found:
-                    return found
-        return None
-    if kind == "sequence":
-        if strict and len(loaded) != len(expected):
-            return mismatch
-        for i, item in enumerate(loaded):
-            if i >= len(expected) and not expected:
-                break
-            found = first_difference(
-                item, expected[min(i, len(expected) - 1)], f"{where}[{i}]", strict=strict
-            )
-            if found:
-                return found
-    return None

@@ -279,9 +279,6 @@ class RunResult(_Open):
         return str(value) if value else None
 
 
-RunPayload = RunResult  # the name before the in-memory result became engine.pipeline.results.SimulatedRun
-
-
 def parse_result(payload: Mapping[str, Any] | RunResult) -> RunResult:
     """The typed result of a run's JSON form (a :class:`RunResult` is returned as it is).
 
@@ -316,30 +313,6 @@ def load_result(ref: str = "latest", *, runs_dir: Path | str | None = None) -> R
     root = Settings.resolve(Path(runs_dir) if runs_dir is not None else None).runs_dir
     _, payload = RunStore(root).load_metrics(ref)
     return parse_result(payload)
-
-
-def undeclared_keys(payload: dict[str, Any]) -> list[str]:
-    """Paths of keys in ``payload`` that no model here declares (``strategies[0].foo``).
-
-    The schema accepts them (readers must not break on newer payloads); the tests
-    use this to keep the models in step with what the engine writes.
-    """
-    found: list[str] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, BaseModel):
-            found.extend(f"{path}.{key}".lstrip(".") for key in value.model_extra or {})
-            for name in type(value).model_fields:
-                walk(getattr(value, name), f"{path}.{name}")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}")
-
-    walk(RunResult.model_validate(payload), "")
-    return found
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The look-ahead audit: a strategy's past weights must not change when the future does.
 
-Passes, each in a fresh interpreter (``subprocess``, one pass per process) so that no module
-state, cache or memo can carry answers from one pass to another, and each given
-only the data of its pass (pickled to the child; nothing else is in its memory):
+Passes, each in a fresh interpreter (``subprocess``, one pass per process;
+:mod:`engine.workflows.audit_passes`) so that no module state, cache or memo can carry
+answers from one pass to another, and each given only the data of its pass (pickled to
+the child; nothing else is in its memory):
 
 1. the full data, twice. If the two runs differ the strategy is not deterministic
    for a fixed seed ("two identical runs differ: unseeded randomness?"): reported
@@ -29,72 +30,29 @@ check for that.
 
 from __future__ import annotations
 
-import itertools
 import os
-import pickle
 import secrets
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.pipeline.drive import generate_targets
 from engine.pipeline.progress import Progress
 from engine.pipeline.timing import first_decision
+from engine.workflows.audit_passes import Passes, Submit, pass_environment
+from engine.workflows.audit_report import AuditReport, verdict
 from feeds.errors import InputError
 from feeds.market import Market
 from strategies.base import Strategy
-from strategies.errors import StrategyError
 from strategies.registry import resolve, spec_of
 
 DEFAULT_CUTS = 8
 BLOCK_DAYS = 20  # resampled blocks keep about a month of volatility clustering
 MAX_DROP = 0.95  # a replaced delta never takes a price to zero or below
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The audit's outcome.
-
-    ``finding``: ``"pass"``, ``"look-ahead"``, ``"nondeterministic"``, ``"error"``
-    (a pass raised) or ``"no-decision"``. ``first_leak``: the first day whose
-    decision changed (ISO date), when there is one. ``seed``: the seed of the
-    replacement futures.
-    """
-
-    strategy: str
-    passed: bool
-    cut_dates: list[str]
-    runs: int
-    first_leak: str | None = None
-    problems: list[str] = field(default_factory=list)
-    finding: str = "pass"
-    seed: int | None = None
-
-    def summary(self) -> str:
-        seed = f"; replacement futures from seed {self.seed}" if self.seed is not None else ""
-        if self.passed:
-            return (
-                f"{self.strategy}: no look-ahead found ({len(self.cut_dates)} cuts: "
-                f"{', '.join(self.cut_dates)}; {self.runs} runs, each in a fresh process{seed})"
-            )
-        head = {
-            "look-ahead": f"LOOK-AHEAD: first changed decision on {self.first_leak}",
-            "nondeterministic": "NOT DETERMINISTIC (not a look-ahead finding; the audit cannot judge it)",
-            "error": "ERROR while auditing",
-            "no-decision": "NO DECISION to audit",
-        }[self.finding]
-        more = f" (and {len(self.problems) - 1} more: see --json)" if len(self.problems) > 1 else ""
-        return f"{self.strategy}: {head}: {self.problems[0]}{more}{seed}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _first_difference(a: np.ndarray, b: np.ndarray) -> int | None:
@@ -155,79 +113,12 @@ def replace_future(market: Market, cut: int, seed: int) -> Market:
     return replace(market, close=close, bars=bars, features=features)
 
 
-def perturb_after(market: Market, cut: int, seed: int = 20240611) -> Market:
-    """:func:`replace_future` with a fixed default seed (for tests that need one other future)."""
-    return replace_future(market, cut, seed)
-
-
 def _last_known(close: np.ndarray) -> np.ndarray:
     """Per ticker, the last non-NaN close of ``close`` (n, k); NaN where there is none."""
     valid = ~np.isnan(close)
     idx = np.where(valid.any(axis=0), len(close) - 1 - np.argmax(valid[::-1], axis=0), 0)
     out = close[idx, np.arange(close.shape[1])]
     return np.where(valid.any(axis=0), out, np.nan)
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One pass of the audit, as sent to a fresh process."""
-
-    kind: str  # "full", "again", "truncated", "replaced"
-    cut: int | None
-    spec: str
-    params: dict[str, Any]
-    market: Market
-    seeds: tuple[int, ...]
-    max_leverage: float
-    until: int | None
-    environment: dict[str, str]
-
-
-def run_pass(job: Pass) -> tuple[str, np.ndarray | str]:
-    """In the child: build the strategy from its spec and run it on the pass's data only."""
-    os.environ.update(job.environment)
-    try:
-        strategy = resolve(job.spec)(job.params)
-        targets = generate_targets(
-            strategy, job.market, job.seeds, max_leverage=job.max_leverage, until=job.until
-        ).targets
-    except (StrategyError, InputError) as exc:
-        return "error", str(exc)
-    return "ok", targets
-
-
-def _spawn(job: Pass, folder: Path, index: int) -> tuple[str, np.ndarray | str]:
-    """Run ``job`` in a fresh interpreter (``engine.workflows.audit_worker``) and return its result."""
-    job_path, out_path = folder / f"pass{index}.pkl", folder / f"result{index}.pkl"
-    job_path.write_bytes(pickle.dumps(job))
-    # the hash seed must be in the child's environment: setting it inside a running interpreter does nothing
-    env = {
-        **os.environ,
-        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.workflows.audit_worker", str(job_path), str(out_path)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not out_path.exists():
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no message"]
-        return "error", f"the pass's process exited with code {done.returncode}: {tail[0]}"
-    result = pickle.loads(out_path.read_bytes())  # written by our own worker, just now
-    out_path.unlink()
-    return result
-
-
-def _pass_environment() -> dict[str, str]:
-    """What a child needs to find the same strategies: the plugins dirs."""
-    from strategies.registry import PLUGINS_ENV
-
-    return {PLUGINS_ENV: os.environ.get(PLUGINS_ENV, "")}
 
 
 def audit(
@@ -254,7 +145,7 @@ def audit(
     """
     spec, values, label, frequency = _strategy(strategy, params)
     seed = secrets.randbelow(2**31) if seed is None else seed
-    passes = _Passes(spec, values, seeds, max_leverage, _pass_environment())
+    passes = Passes(spec, values, seeds, max_leverage, pass_environment())
     say = progress or (lambda _stage, _done, _total: None)
     with (
         tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
@@ -273,34 +164,11 @@ def audit(
             return AuditReport(label, False, [], 2, None, [problem], "no-decision", seed)
         leaks, errors = _cut_passes(submit, passes, market, full, picks, seed, say)
     cut_dates = [str(market.dates[c]) for c in picks]
-    return _verdict(label, market.dates, cut_dates, 2 + 2 * int(picks.size), leaks, errors, seed)
+    return verdict(label, market.dates, cut_dates, 2 + 2 * int(picks.size), leaks, errors, seed)
 
 
 DETERMINISM = "full data, twice (determinism), each in a fresh process"
 NO_CUT = "no decision day with a future to replace"
-Submit = Callable[[Pass], "Future[tuple[str, np.ndarray | str]]"]
-
-
-@dataclass(frozen=True)
-class _Passes:
-    """What every pass of one audit shares: the strategy's spec and parameters, seeds, leverage."""
-
-    spec: str
-    params: dict[str, Any]
-    seeds: tuple[int, ...]
-    max_leverage: float
-    environment: dict[str, str]
-
-    def job(self, kind: str, data: Market, cut: int | None = None, until: int | None = None) -> Pass:
-        return Pass(
-            kind, cut, self.spec, self.params, data, self.seeds, self.max_leverage, until, self.environment
-        )
-
-    @staticmethod
-    def submitter(threads: ThreadPoolExecutor, folder: Path) -> Submit:
-        """Submit passes to fresh processes (``_spawn``), numbered for their files in ``folder``."""
-        counter = itertools.count()
-        return lambda one: threads.submit(_spawn, one, folder, next(counter))
 
 
 def _strategy(
@@ -322,7 +190,7 @@ def _strategy(
 
 
 def _full_twice(
-    submit: Submit, passes: _Passes, market: Market
+    submit: Submit, passes: Passes, market: Market
 ) -> tuple[np.ndarray | None, tuple[str, str] | None]:
     """The full run's targets, or (finding, problem) when a run failed or the two runs differ."""
     full_f, again_f = submit(passes.job("full", market)), submit(passes.job("again", market))
@@ -343,7 +211,7 @@ def _full_twice(
 
 def _cut_passes(
     submit: Submit,
-    passes: _Passes,
+    passes: Passes,
     market: Market,
     full: np.ndarray,
     picks: np.ndarray,
@@ -372,27 +240,6 @@ def _cut_passes(
         if row is not None:
             leaks.append((row, f"the decision on {market.dates[row]} changed when {_what(kind, date)}"))
     return leaks, errors
-
-
-def _verdict(
-    label: str,
-    dates: np.ndarray,
-    cut_dates: list[str],
-    runs: int,
-    leaks: list[tuple[int, str]],
-    errors: list[str],
-    seed: int,
-) -> AuditReport:
-    """Look-ahead when a past decision changed (the first changed day named), else error, else pass."""
-    if leaks:
-        leaks = sorted(leaks)
-        problems = [text for _, text in leaks] + errors
-        return AuditReport(
-            label, False, cut_dates, runs, str(dates[leaks[0][0]]), problems, "look-ahead", seed
-        )
-    if errors:
-        return AuditReport(label, False, cut_dates, runs, None, errors, "error", seed)
-    return AuditReport(label, True, cut_dates, runs, seed=seed)
 
 
 def _what(kind: str, date: str) -> str:

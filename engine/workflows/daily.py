@@ -17,7 +17,11 @@ Never needs a hand:
   newest run the tracked file names;
 - one lock (``<runs>/.daily.lock``, an flock the kernel drops when the process dies): a second
   ``daily`` while one works says so and exits 0 without working;
-- a run that fails is logged and reported (exit 1); the other tracked runs still proceed.
+- a run that fails is logged and reported (exit 1); the other tracked runs still proceed;
+- data whose past changed (an adjusted-close file after a new dividend, a price Yahoo corrected)
+  are refused with one line naming the first differing day and how to start again (exit 2):
+  a tracked run continues only the very data it was computed on. ``yahoo:`` data never do
+  this on a dividend or split: the cache keeps raw closes and events (``feeds.yahoo``).
 
 One line per tracked run per evening goes to ``<runs>/daily.log``.
 """
@@ -32,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.pipeline.checkpoint import PastChanged
 from engine.pipeline.exits import BAD_INPUT, FAILED, OK
 from engine.store import tracking, writes
 from engine.store.run_store import RunStore
@@ -111,6 +116,21 @@ def new_days(data: str, last: str, end: str | None, cache_dir: Path | None) -> l
     return [d for d in out if end is None or d <= end]
 
 
+def past_changed(entry: tracking.Tracked, run_id: str, first_day: str | None) -> str:
+    """One line: the tracked run's data changed before its last day, where, and what to do."""
+    where = f"first on {first_day}" if first_day else "the first differing day is not recorded (older run)"
+    hint = (
+        "a data correction by Yahoo (`backtest data fetch` reported it)"
+        if DataSpec.parse(entry.data).scheme == "yahoo"
+        else "an adjusted-close file rescaled by a new dividend or split, or revised prices"
+    )
+    return (
+        f"the data of run {run_id} ({entry.data}) changed in the past, {where} ({hint}); start again: "
+        f"`backtest run` over the new data, then `backtest track NEW_RUN --name {entry.name}` "
+        "(yahoo:TICKER data keep raw closes with dividend and split events, so their past does not change)"
+    )
+
+
 def _last_day(store: RunStore, run_id: str) -> tuple[str, str | None]:
     info, payload = store.load_metrics(run_id)
     config = info.manifest.get("config") or {}
@@ -145,16 +165,19 @@ def _one(
         )
     run_id = entry.run_id
     for day in days:
-        result, _ = update_run(
-            store,
-            run_id,
-            data=entry.data,
-            end=dt.date.fromisoformat(day),
-            cache_dir=cache_dir,
-            # named on this command line, never taken from tracked.json (a file on disk)
-            plugins=plugins,
-            headline_models=headline_models,
-        )
+        try:
+            result, _ = update_run(
+                store,
+                run_id,
+                data=entry.data,
+                end=dt.date.fromisoformat(day),
+                cache_dir=cache_dir,
+                # named on this command line, never taken from tracked.json (a file on disk)
+                plugins=plugins,
+                headline_models=headline_models,
+            )
+        except PastChanged as exc:
+            raise InputError(past_changed(entry, run_id, exc.first_day)) from None
         if result is None:  # the data hold the day but the run's strategies had nothing new
             continue
         run_id = result.run_id

@@ -1,6 +1,15 @@
 """The plugin authors' check: a short backtest against buy-and-hold and the look-ahead audit.
 
-Reached through ``engine.api.check_strategy`` (and ``strategies.testing.check_strategy``).
+Reached through ``engine.api.check_strategy``, in plugin packages' own tests::
+
+    from engine.api import check_strategy
+
+    def test_my_strategy():
+        result = check_strategy(MyIdea, {"lookback": 20})
+        assert result.audit.passed, result.audit.summary()
+
+The default data are :func:`feeds.synthetic.synthetic_market` (12 years of business days
+of geometric random walks with open, high, low and volume).
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ from typing import Any
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.pipeline.prepare import prepare
 from engine.pipeline.runner import execute
-from engine.workflows.audit import AuditReport, audit
+from engine.workflows.audit import audit
+from engine.workflows.audit_report import AuditReport
 from feeds.market import Market
 from feeds.synthetic import synthetic_market
 from strategies.base import Strategy

@@ -31,6 +31,7 @@ from engine.store.migrations import device_used
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store
 from feeds.errors import InputError
+from feeds.market import Market
 
 
 @dataclass(frozen=True)
@@ -67,18 +68,10 @@ def rerun(
         config = validate(RunConfig, {**config.model_dump(), "data": data}, "--data")
     config, device_note = _same_device(config, info.manifest)
     prepared = prepare(config, cache_dir=cache_dir, progress=progress)
-    before = info.manifest.get("data", {}).get("fingerprint")
     now = prepared.market.fingerprint()
-    same_data = before == now
+    same_data = info.manifest.get("data", {}).get("fingerprint") == now
     if not same_data and data is None:
-        days = info.manifest.get("data", {})
-        raise InputError(
-            f"run {info.run_id}: the data {config.data} differ from the run's "
-            f"({days.get('first')}..{days.get('last')}, {days.get('days')} days, "
-            f"fingerprint {str(before)[:12]}; "
-            f"now {prepared.market.dates[0]}..{prepared.market.dates[-1]}, {prepared.market.n_days} days, "
-            f"{now[:12]}): pass --data SPEC to rerun on other data"
-        )
+        raise InputError(_other_data(info.run_id, info.manifest, config.data, prepared.market, now))
     result = run_and_store(prepared, store, progress=progress, tags={"rerun_of": info.run_id})
     if not same_data:
         return Rerun(
@@ -89,28 +82,49 @@ def rerun(
         old, new = store.load_equity(info.run_id), store.load_equity(result.run_id)
         if not old.equals(new):
             difference = "equity.parquet differs"
+    return _verdict(result, info.run_id, difference, device_note, now, len(config.seeds))
+
+
+def _other_data(run_id: str, manifest: dict[str, Any], spec: str, market: Market, now: str) -> str:
+    """Why a rerun is refused: the run's data (from its manifest) and the data now differ."""
+    days = manifest.get("data", {})
+    return (
+        f"run {run_id}: the data {spec} differ from the run's "
+        f"({days.get('first')}..{days.get('last')}, {days.get('days')} days, "
+        f"fingerprint {str(days.get('fingerprint'))[:12]}; "
+        f"now {market.dates[0]}..{market.dates[-1]}, {market.n_days} days, "
+        f"{now[:12]}): pass --data SPEC to rerun on other data"
+    )
+
+
+def _verdict(
+    result: SimulatedRun, original: str, difference: str | None, device_note: str, now: str, n_seeds: int
+) -> Rerun:
+    """The verdict on the same data: identical (saying what was compared), or the first difference.
+
+    ``now``: the data's fingerprint; ``device_note``: set when the rerun ran on another device.
+    """
     if difference is None and device_note:
-        return Rerun(result, info.run_id, True, True, f"identical to run {info.run_id} {device_note}")
+        return Rerun(result, original, True, True, f"identical to run {original} {device_note}")
     if difference is None:
         n_strategies = len(result.strategies)
-        n_seeds = len(config.seeds)
         # a deterministic strategy draws no seeds: "x 10 seeds" would claim ten runs of it
         seeded = any(e.stochastic for e in result.strategies)
         what = f"strateg{'y' if n_strategies == 1 else 'ies'}" + (f" x {n_seeds} seeds" if seeded else "")
         return Rerun(
             result,
-            info.run_id,
+            original,
             True,
             True,
-            f"identical to run {info.run_id}: same data (fingerprint {now[:12]}), every metric and every "
+            f"identical to run {original}: same data (fingerprint {now[:12]}), every metric and every "
             f"equity curve bit for bit ({n_strategies} {what}, {len(result.benchmarks)} benchmark(s))",
         )
     return Rerun(
         result,
-        info.run_id,
+        original,
         True,
         False,
-        f"DIFFERS from run {info.run_id} on the same data{' ' + device_note if device_note else ''}: "
+        f"DIFFERS from run {original} on the same data{' ' + device_note if device_note else ''}: "
         f"{difference}",
     )
 

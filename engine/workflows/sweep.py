@@ -1,67 +1,38 @@
 """Sweeps: strategies x parameters x data x periods x headlines on/off, each cell an ordinary run.
 
 The spec and its grid of cells are :mod:`engine.config.sweep_spec` (the spec's format is
-in its docstring; ``load_spec`` and ``expand`` are importable from here too). Cells
-are stored as ordinary runs tagged ``sweep`` and ``cell`` in their manifests: the
-store is the sweep's only record. Running a sweep again skips every cell with a
-complete run on the same data (fingerprint of the cell's data as they are now)
-and computes the rest (a killed sweep resumes; a failed cell is retried; after
-new data, the cells on them run again); a failing cell is stored as failed with
-its error and the others go on.
+in its docstring). Cells are stored as ordinary runs tagged ``sweep`` and ``cell`` in
+their manifests: the store is the sweep's only record. Running a sweep again skips
+every cell with a complete run on the same data (fingerprint of the cell's data as they
+are now) and computes the rest (a killed sweep resumes; a failed cell is retried; after
+new data, the cells on them run again); a failing cell is stored as failed with its
+error and the others go on.
 
-Executors: ``local`` (a process pool, one torch thread per worker) and ``ray``
-(``ray.remote`` tasks; a local Ray instance unless ``address`` is given). Data
-(and headline embeddings) are prepared once in the driver per distinct data
-spec and period and sent to each worker once (pool initializer; ``ray.put``).
-Workers return results; only the driver writes the store, so workers on other
-machines need no shared disk. A cell computes the same bits on either executor.
+This module is the driver: it loads the data (and headline embeddings) once per distinct
+data spec and period, claims cells, and is the only writer of the store. Where cells
+compute (``local`` process pool or ``ray``) is :mod:`engine.workflows.sweep_executors`.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config.fields import data_fields
 from engine.config.run_config import RunConfig
-from engine.config.sweep_spec import (
-    MAX_CELLS,
-    Cell,
-    SpecDict,
-    SweepAxes,
-    cell_count,
-    expand,
-    load_spec,
-    spec_model,
-    validate_spec,
-)
+from engine.config.sweep_spec import MAX_CELLS, Cell, SpecDict, SweepAxes, expand, spec_model
 from engine.pipeline.prepare import load_data, prepare
 from engine.pipeline.progress import Progress
-from engine.pipeline.results import SimulatedRun
-from engine.pipeline.runner import execute
 from engine.store.locks import Claim
 from engine.store.manifest import run_manifest
-from engine.store.run_store import COMPLETE, RunFailed, RunStore, error_message, new_run_id
+from engine.store.run_store import COMPLETE, RunFailed, RunStore
+from engine.workflows.sweep_executors import CellOutcome, DataKey, Loaded, data_key, run_local, run_ray
 from feeds.errors import InputError
-from feeds.market import Market
 
-__all__ = [
-    "MAX_CELLS",
-    "CellOutcome",
-    "SweepOutcome",
-    "cell_count",
-    "completed_cells",
-    "expand",
-    "load_spec",
-    "run_sweep",
-    "validate_spec",
-]
+__all__ = ["CELLS", "SweepOutcome", "completed_cells", "run_sweep"]
 
 
 @dataclass
@@ -124,76 +95,6 @@ def completed_cells(
     return _sound_and_damaged(store, sweep_id, fingerprints)[0]
 
 
-# --- workers -------------------------------------------------------------------------------
-# What a cell's loaded data depend on: the value of each RunConfig field tagged ``data``, by name.
-DataKey = tuple[tuple[str, Any], ...]
-
-
-Loaded = tuple[Market, dict[str, Any] | None]  # what engine.pipeline.prepare.load_data returns
-_MARKETS: dict[DataKey, Loaded] = {}
-
-
-def data_key(config: RunConfig) -> DataKey:
-    """Cells with equal keys share their loaded data (the fields tagged ``data``: engine.config.fields)."""
-    return tuple((name, getattr(config, name)) for name in data_fields())
-
-
-@dataclass(frozen=True)
-class CellOutcome:
-    """What a worker sends back for one cell: its result, or the error that stopped it."""
-
-    result: SimulatedRun | None
-    error: str = ""
-
-    def unwrap(self) -> SimulatedRun:
-        """The result; a failed cell raises :class:`RunFailed` with its error (recorded as it is)."""
-        if self.result is None:
-            raise RunFailed(self.error)
-        return self.result
-
-
-def _init_worker(markets: dict[DataKey, Loaded], gpus: Any = None) -> None:
-    """Pool initializer: the prepared data arrive once per worker, not once per cell.
-
-    ``gpus``: a queue of GPU indices (``--gpus N``); the worker takes one and sees only
-    that GPU (``CUDA_VISIBLE_DEVICES``, set before torch initializes CUDA), so its
-    cells' ``auto``/``cuda`` is that GPU and N workers run one cell per GPU at a time.
-    """
-    if gpus is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus.get())
-    import torch
-
-    torch.set_num_threads(1)
-    _MARKETS.update(markets)
-
-
-def run_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> SimulatedRun:
-    """Execute one cell on prepared data (``loaded``, or the worker's copy); no store access."""
-    data = loaded if loaded is not None else _MARKETS[data_key(config)]
-    return execute(prepare(config, loaded=data), run_id=run_id)
-
-
-def _safe_cell(config: RunConfig, run_id: str, loaded: Loaded | None = None) -> CellOutcome:
-    try:
-        return CellOutcome(run_cell(config, run_id, loaded))
-    except Exception as exc:  # returned, not raised: one failing cell must not stop the sweep
-        return CellOutcome(None, error_message(exc))
-    finally:
-        _release()
-
-
-def _release() -> None:
-    """After a cell in a worker that stays: drop its tensors and return a GPU's cached memory."""
-    import gc
-    import sys
-
-    gc.collect()
-    if "torch" in sys.modules:
-        from strategies.nn.device import free_device_memory
-
-        free_device_memory()
-
-
 # --- driver -------------------------------------------------------------------------------
 def prepare_markets(cells: list[Cell], cache_dir: Path | None) -> dict[DataKey, Loaded]:
     """Load each distinct data/period/tickers/headlines combination once (with embeddings)."""
@@ -252,9 +153,9 @@ def run_sweep(
     try:
         if executor == "local":
             count = gpus or workers or os.cpu_count() or 1
-            _run_local(driver.claimed(todo), markets, count, driver.record, gpus=gpus)
+            run_local(driver.claimed(todo), markets, count, driver.record, gpus=gpus)
         else:
-            _run_ray(driver.claimed(todo), markets, workers, address, driver.record, gpus=gpus)
+            run_ray(driver.claimed(todo), markets, workers, address, driver.record, gpus=gpus)
     finally:
         driver.release_all()
     outcome.seconds = time.time() - started
@@ -347,102 +248,3 @@ def _fingerprint(config: RunConfig, loaded: Loaded) -> str:
         return prepare(config, loaded=loaded).market.fingerprint()
     except Exception:  # a cell that cannot be prepared has no data identity; it fails when run
         return ""
-
-
-Record = Callable[[Cell, str, CellOutcome, float], None]
-
-
-def local_pool(markets: dict[DataKey, Loaded], workers: int, gpus: int = 0) -> ProcessPoolExecutor:
-    """The local executor's pool: ``workers`` spawned processes; with ``gpus`` one per GPU index."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no forked torch/numba/CUDA state
-    queue = None
-    if gpus:
-        queue = context.Queue()
-        for index in range(gpus):
-            queue.put(index)
-    return ProcessPoolExecutor(
-        max_workers=gpus or workers, mp_context=context, initializer=_init_worker, initargs=(markets, queue)
-    )
-
-
-def _run_local(
-    todo: Iterable[Cell], markets: dict[DataKey, Loaded], workers: int, record: Record, gpus: int = 0
-) -> None:
-    pool = local_pool(markets, workers, gpus)
-    pending: dict[Future[CellOutcome], tuple[Cell, str, float]] = {}
-    queue: Iterator[Cell] = iter(todo)
-    try:
-        for cell in itertools.islice(queue, workers * 2):  # a short queue: Ctrl-C loses little
-            run_id = new_run_id()
-            pending[pool.submit(_safe_cell, cell.config, run_id)] = (cell, run_id, time.time())
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                cell, run_id, began = pending.pop(future)
-                record(cell, run_id, future.result(), began)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    new_id = new_run_id()
-                    pending[pool.submit(_safe_cell, nxt.config, new_id)] = (nxt, new_id, time.time())
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def ray_task_options(gpus: int) -> dict[str, int]:
-    """A cell's Ray resources: one CPU, and with ``--gpus`` one GPU (Ray sets its CUDA_VISIBLE_DEVICES)."""
-    return {"num_cpus": 1, **({"num_gpus": 1} if gpus else {})}
-
-
-def _run_ray(
-    todo: Iterable[Cell],
-    markets: dict[DataKey, Loaded],
-    workers: int | None,
-    address: str | None,
-    record: Record,
-    gpus: int = 0,
-) -> None:
-    try:
-        import ray
-    except ImportError as exc:
-        raise InputError("--executor ray needs Ray: pip install -e '.[ray]'") from exc
-    started_here = not ray.is_initialized()
-    if started_here:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(
-                num_cpus=workers or os.cpu_count(),
-                **({"num_gpus": gpus} if gpus else {}),
-                include_dashboard=False,
-                log_to_driver=False,
-            )
-    try:
-        refs = {key: ray.put(market) for key, market in markets.items()}  # shipped once per node
-
-        @ray.remote(**ray_task_options(gpus))
-        def remote_cell(config: RunConfig, run_id: str, loaded: Loaded) -> CellOutcome:
-            import torch
-
-            torch.set_num_threads(1)
-            return _safe_cell(config, run_id, loaded)
-
-        pending = {}
-        for cell in todo:
-            run_id = new_run_id()
-            ref = remote_cell.remote(cell.config, run_id, refs[data_key(cell.config)])
-            pending[ref] = (cell, run_id, time.time())
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            cell, run_id, began = pending.pop(ready[0])
-            record(cell, run_id, ray.get(ready[0]), began)
-    except KeyboardInterrupt:
-        for ref in list(locals().get("pending", {})):
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started_here:
-            ray.shutdown()

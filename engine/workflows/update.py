@@ -32,7 +32,7 @@ from engine.pipeline.checkpoint import Checkpoint
 from engine.pipeline.prepare import Prepared, prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun
-from engine.store import checkpoints
+from engine.store import checkpoint_state, checkpoints
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store
 from feeds.errors import InputError
@@ -94,7 +94,7 @@ def _check_against_the_model(
     """Refuse (InputError, before any run is stored) a checkpoint that does not fit the model it continues.
 
     Each online strategy is begun afresh from the run's config on a copy; its
-    ``state_dict()`` is compared with the checkpoint's (:func:`checkpoints.first_difference`, lenient:
+    ``state_dict()`` is compared with the checkpoint's (:func:`checkpoint_state.first_difference`, lenient:
     a fresh state may not hold everything yet), the checkpoint is loaded into the copy (any error is a
     refusal), and the copy's state after loading must have exactly the checkpoint's structure (a wrong
     shape copied by broadcasting, a dtype cast, a key ignored all show there). The targets must be
@@ -117,7 +117,7 @@ def _check_against_the_model(
             if cp.targets.shape != shape or cp.targets.dtype != np.float64:
                 raise InputError(
                     f"checkpoint {folder}/{n}.targets.npy: refused: it holds "
-                    f"{checkpoints.describe(cp.targets)}, the run implies array {shape} float64"
+                    f"{checkpoint_state.describe(cp.targets)}, the run implies array {shape} float64"
                 )
             fresh = copy.deepcopy(strategy)
             past = PastBuffer.empty(market)
@@ -126,14 +126,14 @@ def _check_against_the_model(
             where = f"checkpoint {folder}/{n}.pt: refused: it does not fit strategy {label}"
             try:
                 expected = fresh.state_dict()
-                diff = checkpoints.first_difference(cp.state, expected, strict=False)
+                diff = checkpoint_state.first_difference(cp.state, expected, strict=False)
                 if diff:
                     raise InputError(f"{where}: {diff}")
                 try:
                     fresh.load_state_dict(copy.deepcopy(cp.state))
                 except Exception as exc:
                     raise InputError(f"{where}: loading it raised {type(exc).__name__}: {exc}") from None
-                diff = checkpoints.first_difference(cp.state, fresh.state_dict())
+                diff = checkpoint_state.first_difference(cp.state, fresh.state_dict())
                 if diff:
                     raise InputError(f"{where}: {diff}")
             finally:

@@ -32,6 +32,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
 LOSS_CODES = {"mse": 0, "smooth_l1": 1, "exp_or_log": 2, "smooth_l1_or_l2": 3, "linex": 4, "huber": 5}
@@ -39,34 +40,24 @@ MODE_CODES = {"none": 0, "scale": 1, "clip": 2}
 OPTIMIZER_CODES = {"adam": 0, "rmsprop": 1}
 EXP_LIMIT = 20.0  # as strategies.nn.losses: exponential losses continue linearly beyond
 
-try:
-    import numba
 
-    def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
-        options: dict[str, Any] = {
-            "boundscheck": False,
-            "nogil": True,
-            "error_model": "numpy",
-            "inline": inline,
-        }
-        try:
-            return numba.njit(cache=True, **options)(fn)
-        except RuntimeError:  # no writable cache location: compile on each process start
-            return numba.njit(cache=False, **options)(fn)
+def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
+    options: dict[str, Any] = {
+        "boundscheck": False,
+        "nogil": True,
+        "error_model": "numpy",
+        "inline": inline,
+    }
+    try:
+        return numba.njit(cache=True, **options)(fn)
+    except RuntimeError:  # no writable cache location: compile on each process start
+        return numba.njit(cache=False, **options)(fn)
 
-    def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
-        # the named pieces of forward_steps and learn_step, inlined into them by numba: a call
-        # per (seed, ticker) passing ~20 arrays cost ~5% of the day step (measured side by side)
-        return _jit(fn, inline="always")
 
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - numba comes with vectorbt
-    AVAILABLE = False
-
-    def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
-        return fn
-
-    _jit_inline = _jit
+def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # the named pieces of forward_steps and learn_step, inlined into them by numba: a call
+    # per (seed, ticker) passing ~20 arrays cost ~5% of the day step (measured side by side)
+    return _jit(fn, inline="always")
 
 
 F0 = np.float32(0.0)
@@ -658,8 +649,6 @@ def warm_up() -> None:
     finds the one specialization ready. Safe in a background thread (numba holds its
     compiler lock); touches no state outside its own arrays.
     """
-    if not AVAILABLE:
-        return
     width, n_in, rows, batch, ring, layers = 1, 1, 1, 1, 1, 1
     w_size = (n_in + width) * 4 * width
     n_params = w_size + 4 * width + width + 1
@@ -693,8 +682,6 @@ def supported(options: dict[str, Any]) -> str | None:
 
     ``options``: the strategy's parameters (a dict); fields that the compiled
     path does not know must be at their defaults."""
-    if not AVAILABLE:
-        return "numba is not installed"
     if options.get("optimizer") not in OPTIMIZER_CODES:
         return f"optimizer {options.get('optimizer')!r}"
     if options.get("loss") not in LOSS_CODES:

@@ -13,7 +13,7 @@ from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.jobs import Job, active_jobs
 from engine.dashboard.launch import page_path
 from engine.dashboard.tables import metrics_rows
-from engine.pipeline.runner import prepare
+from engine.pipeline.prepare import prepare
 from engine.store.result_schema import parse_result
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store

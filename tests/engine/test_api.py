@@ -11,7 +11,7 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.cli.report import pct
+from engine.rows import pct
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "python-api.md"
 

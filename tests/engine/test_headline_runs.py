@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import prepare
+from engine.pipeline.prepare import prepare
 from engine.store.run_store import RunStore
 from engine.workflows.audit import audit
 from engine.workflows.record import run_and_store

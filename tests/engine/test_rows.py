@@ -17,8 +17,8 @@ from engine import rows
 from engine.cli import report
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard import tables
-from engine.pipeline.runner import prepare
-from engine.store.result_schema import RunPayload, RunResult, load_result, parse_result
+from engine.pipeline.prepare import prepare
+from engine.store.result_schema import RunResult, load_result, parse_result
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store
 from feeds.errors import InputError
@@ -50,7 +50,7 @@ def entries(payload):
 def test_the_typed_result_is_the_json_form(stored):
     store, payload = stored
     result = parse_result(payload)
-    assert RunPayload is RunResult and isinstance(result, RunResult)
+    assert isinstance(result, RunResult)
     assert parse_result(result) is result
     # read back from disk independently of the store's reader: the same values
     on_disk = json.loads((store.root / payload["run_id"] / "metrics.json").read_text(encoding="utf-8"))

@@ -12,11 +12,12 @@ import pytest
 
 from engine.cli import main
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import prepare
+from engine.config.sweep_spec import expand, load_spec
+from engine.pipeline.prepare import prepare
 from engine.rows import sweep_rows
 from engine.store.run_store import BROKEN, COMPLETE, INCOMPLETE, RunStore
 from engine.workflows.record import run_and_store
-from engine.workflows.sweep import completed_cells, expand, load_spec, run_sweep
+from engine.workflows.sweep import completed_cells, run_sweep
 from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv
 

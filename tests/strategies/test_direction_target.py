@@ -17,7 +17,7 @@ from strategies.nn.signals import probabilities_to_weights
 from strategies.transformer import Transformer
 from tests.conftest import random_walk_market
 from tests.strategies.test_annual import SMALL as ANNUAL_SMALL, universe
-from tests.strategies.test_transformer_strategy import SMALL as TRANSFORMER_SMALL
+from tests.strategies.test_transformer import SMALL as TRANSFORMER_SMALL
 
 
 def test_bce_derivative_matches_autograd_and_is_stable():

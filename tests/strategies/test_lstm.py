@@ -13,7 +13,7 @@ import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.pipeline.drive import generate_targets
-from engine.pipeline.runner import prepare
+from engine.pipeline.prepare import prepare
 from engine.store.run_store import RunStore
 from engine.workflows.audit import audit
 from engine.workflows.record import run_and_store

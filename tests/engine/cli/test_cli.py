@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -187,3 +188,27 @@ def test_show_writes_a_tearsheet_with_html(capsys, csv_file, tmp_path):
     assert "tearsheet written" in err and page.read_text().startswith("<!doctype html>")
     code, _, err = cli(capsys, "show", "latest", "--html", str(tmp_path / "no" / "dir" / "x.html"))
     assert code == 2 and "cannot write" in err
+
+
+def test_show_html_on_a_full_disk_leaves_no_half_written_page(capsys, csv_file, tmp_path, monkeypatch):
+    """Issue 23: `show --html` on a full disk is one line at exit 2 and nothing at the path (the
+    page was written in place before, leaving a truncated file)."""
+    from engine.store import writes
+
+    code, _, err = cli(capsys, "run", "--data", f"csv:{csv_file}", "--strategy", "ma-trend")
+    assert code == 0, err
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    real = writes.os.write
+
+    def full(fd: int, data: bytes) -> int:
+        real(fd, bytes(data)[:4096])  # part of the page reaches the disk, then it is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(writes.os, "write", full)
+    code, _, err = cli(capsys, "show", "latest", "--html", str(out_dir / "sheet.html"))
+    monkeypatch.undo()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert "sheet.html" in lines[0] and "disk full" in lines[0]
+    assert list(out_dir.iterdir()) == []  # no truncated page, no temp file left

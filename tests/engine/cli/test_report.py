@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -67,3 +72,64 @@ def test_evidence_lines_accept_every_undefined_figure():
     for line in lines:
         render.print(line)
     assert render_run  # imported for the public surface
+
+
+# --- Terminal tables fit 80, 100 and 120 columns without cutting a number (issue 29).
+
+# a figure followed or preceded by an ellipsis: "1…", "…%", "-74.5…"
+_CUT = re.compile(r"[0-9%]…|…[0-9%+-]")
+
+
+def _backtest(args: list[str], runs: Path, columns: int) -> str:
+    env = {**os.environ, "COLUMNS": str(columns), "STOCKRNN_RUNS_DIR": str(runs)}
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    runs = tmp_path_factory.mktemp("runs")
+    base = ["run", "--seed-list", "0,1", "--json"]
+    daily = ["--strategy", "lstm-stateful", "--strategy", "lstm-stateless", "--start", "2012-01-01"]
+    annual = ["--frequency", "annual", "--strategy", "momentum-annual", "--strategy", "lstm-annual"]
+    _backtest([*base, *daily], runs, 120)
+    _backtest([*base, *annual, "--strategy", "transformer-annual", "--start", "2010-01-01"], runs, 120)
+    ids = sorted(p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return runs, ids
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_no_cut_number(stored: tuple[Path, list[str]], columns: int) -> None:
+    runs, ids = stored
+    assert len(ids) == 2
+    outputs = [_backtest(["show", run], runs, columns) for run in ids]
+    outputs.append(_backtest(["compare", *ids], runs, columns))
+    outputs.append(_backtest(["runs"], runs, columns))
+    for text in outputs:
+        assert not _CUT.search(text), text
+        assert "CAGR" in text
+    show = outputs[0]
+    assert show.count("basis:") == 1  # the basis line once per run output
+    assert all(len(line) <= columns for line in show.splitlines() if "basis:" not in line)
+
+
+def test_wide_keeps_every_column(stored: tuple[Path, list[str]]) -> None:
+    runs, ids = stored
+    narrow = _backtest(["show", ids[0]], runs, 80)
+    wide = _backtest(["show", ids[0], "--wide"], runs, 80)
+    assert "in mkt" not in narrow and "not shown at 80 columns" in narrow
+    assert "in mkt" in wide
+
+
+def test_compare_refuses_one_run(stored: tuple[Path, list[str]]) -> None:
+    runs, ids = stored
+    env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs)}
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "compare", ids[0]], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "two or more" in done.stderr and len(done.stderr.strip().splitlines()) == 1

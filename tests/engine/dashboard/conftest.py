@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import prepare
+from engine.pipeline.prepare import prepare
 from engine.store.result_schema import parse_result
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store

@@ -242,7 +242,8 @@ def test_the_basis_is_printed_under_the_comparison_and_by_show(capsys):
 
 
 def test_runs_stored_before_the_basis_existed_say_so():
-    from engine.cli.report import LEGACY_BASIS, basis_line
+    from engine.cli.report import basis_line
+    from engine.rows import LEGACY_BASIS
     from engine.store.result_schema import RunResult
 
     assert basis_line(RunResult.model_construct(run_id="x", basis=None)) == LEGACY_BASIS
@@ -275,7 +276,7 @@ def test_the_real_gspc_file_named_gspc_is_total_return_and_carries_the_yield_for
 def test_a_daily_update_past_the_dividend_data_equals_a_run_in_one_go(tmp_path):
     """Total return with the carried-forward yield and cash interest: update == one go, bit for bit."""
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.pipeline.runner import prepare
+    from engine.pipeline.prepare import prepare
     from engine.store.run_store import RunStore
     from engine.workflows.record import run_and_store
     from engine.workflows.update import update_run

@@ -122,7 +122,8 @@ def test_runs_carry_the_evidence_and_the_report_prints_it(market):
 
     from engine.cli.report import render_run
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.pipeline.runner import execute, prepare
+    from engine.pipeline.prepare import prepare
+    from engine.pipeline.runner import execute
     from engine.store.result_schema import parse_result
 
     config = RunConfig(

@@ -1,4 +1,10 @@
-"""The ported order execution against vectorbt itself: the same fills, bit for bit."""
+"""The ported sequential order execution against vectorbt itself: the same fills, bit for bit.
+
+vectorbt implements the sequential rule (``Costs(fills="sequential")``); the default fee-neutral
+rule is checked in tests/engine/test_equal_weight.py and test_simulate.py. Both paths go through
+the same ``simulate`` (row compression, cash numeraire, no trade on the last row), vectorbt put in
+the kernel's place by tests/engine/pipeline/vbt_reference.py.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import pytest
 
 from engine.pipeline.simulate import Costs, simulate
 from tests.conftest import business_days
+from tests.engine.pipeline.vbt_reference import simulate_with, vectorbt_fills
 
 
 def random_case(seed: int, n: int, m: int, k: int, short: bool, leverage: float):
@@ -36,8 +43,9 @@ def random_case(seed: int, n: int, m: int, k: int, short: bool, leverage: float)
 def test_fills_equal_vectorbt_bit_for_bit(seed, m, k, short, leverage, fee, slip):
     close, orders = random_case(seed, 300, m, k, short, leverage)
     dates = business_days("2020-01-01", len(close))
-    ours = simulate(close, orders.copy(), dates, Costs(fee, slip))
-    theirs = simulate(close, orders.copy(), dates, Costs(fee, slip), reference=True)
+    costs = Costs(fee, slip, fills="sequential")
+    ours = simulate(close, orders.copy(), dates, costs)
+    theirs = simulate_with(close, orders.copy(), dates, costs, fills=vectorbt_fills)
     for field in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
         assert np.array_equal(getattr(ours, field), getattr(theirs, field), equal_nan=True), field
 
@@ -49,8 +57,9 @@ def test_fills_with_cash_interest_equal_vectorbt(seed, m, k, leverage):
     dates = business_days("2020-01-01", len(close))
     growth = np.cumprod(np.full(len(close), 1.0001))
     growth /= growth[0]
-    ours = simulate(close, orders.copy(), dates, Costs(5.0, 2.0), growth)
-    theirs = simulate(close, orders.copy(), dates, Costs(5.0, 2.0), growth, reference=True)
+    costs = Costs(5.0, 2.0, fills="sequential")
+    ours = simulate(close, orders.copy(), dates, costs, growth)
+    theirs = simulate_with(close, orders.copy(), dates, costs, growth, fills=vectorbt_fills)
     for field in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
         assert np.array_equal(getattr(ours, field), getattr(theirs, field), equal_nan=True), field
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from engine.config.run_config import RunConfig
+from engine.pipeline.prepare import prepare
 from engine.pipeline.progress import ProgressEvent, for_stage
-from engine.pipeline.runner import execute, prepare
+from engine.pipeline.runner import execute
 from tests.conftest import random_walk_market
 
 

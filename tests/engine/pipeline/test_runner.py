@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import execute, prepare
+from engine.pipeline.prepare import prepare
+from engine.pipeline.runner import execute
 from feeds.sources import DataSpec, load_market
 from tests.conftest import GSPC_CSV, random_walk_market
 from tests.engine import reference

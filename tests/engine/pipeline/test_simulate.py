@@ -1,4 +1,4 @@
-"""Simulation and costs against a plain-Python reference simulator, to 1e-9."""
+"""Simulation and costs against a plain-Python reference simulator (fee-neutral fills), to 1e-9."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from engine.pipeline.simulate import Costs, simulate
 from engine.pipeline.timing import orders_for_period
 from tests.conftest import business_days
 from tests.engine import reference
+from tests.engine.pipeline.vbt_reference import simulate_with, vectorbt_fills
 
 TOL = 1e-9
 
@@ -108,7 +109,7 @@ def test_buy_and_hold_without_costs_is_the_price_ratio():
 
 
 def test_curves_agree_with_vectorbt_value():
-    """Equity derived from the fills equals vectorbt's own Portfolio.value()."""
+    """Equity derived from the fills equals vectorbt's own Portfolio.value() (its sequential rule)."""
     import pandas as pd
     import vectorbt as vbt
 
@@ -118,8 +119,9 @@ def test_curves_agree_with_vectorbt_value():
     w = rng.random((200, 2, 2)) / 2
     w[:20, :, 1] = 0.0
     w[rng.random(200) < 0.5] = np.nan
+    w[-1] = np.nan  # vectorbt would trade on the last row; the engine does not (tested elsewhere)
     dates = business_days("2020-01-01", 200)
-    sim = simulate(close, w, dates, Costs(7.0, 3.0))
+    sim = simulate(close, w, dates, Costs(7.0, 3.0, fills="sequential"))
     pf = vbt.Portfolio.from_orders(
         pd.DataFrame(np.tile(close, (1, 2)), index=pd.DatetimeIndex(dates.astype("datetime64[ns]"))),
         size=np.where(np.isnan(np.tile(close, (1, 2))), np.nan, w.reshape(200, 4)),
@@ -198,16 +200,21 @@ def test_members_simulated_in_chunks_give_the_same_bits(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "fee_bps,slippage_bps,interest,reference",
-    [(5.0, 0.0, False, False), (10.0, 3.0, False, False), (5.0, 2.0, True, False), (5.0, 2.0, True, True)],
+    "fee_bps,slippage_bps,interest,fills,vectorbt",
+    [
+        (5.0, 0.0, False, "fee-neutral", False),
+        (10.0, 3.0, False, "fee-neutral", False),
+        (5.0, 2.0, True, "fee-neutral", False),
+        (10.0, 3.0, False, "sequential", False),
+        (5.0, 2.0, True, "sequential", True),
+    ],
 )
 def test_simulating_only_rows_with_orders_gives_the_same_bits(
-    monkeypatch, fee_bps, slippage_bps, interest, reference
+    fee_bps, slippage_bps, interest, fills, vectorbt
 ):
-    """Rows without any order are skipped in vectorbt (annual runs); nothing may change, also with
-    price gaps (a held ticker without a bar on a rebalancing day), late listings and delistings."""
-    import engine.pipeline.simulate as sim_module
-
+    """Rows without any order are skipped by the fill kernel (annual runs); nothing may change, also
+    with price gaps (a held ticker without a bar on a rebalancing day), late listings and delistings;
+    the same for vectorbt itself in the kernel's place."""
     n = 300
     close = prices(n=n, k=4, seed=7)
     close[:40, 3] = np.nan  # lists late
@@ -221,9 +228,9 @@ def test_simulating_only_rows_with_orders_gives_the_same_bits(
         orders[t] = w
     dates = business_days("2020-01-01", n)
     growth = np.cumprod(np.full(n, 1.0002)) / 1.0002 if interest else None
-    sparse = simulate(close, orders, dates, Costs(fee_bps, slippage_bps), growth, reference=reference)
-    monkeypatch.setattr(sim_module, "COMPRESS_ROWS", False)
-    dense = simulate(close, orders, dates, Costs(fee_bps, slippage_bps), growth, reference=reference)
+    costs, kernel = Costs(fee_bps, slippage_bps, fills=fills), vectorbt_fills if vectorbt else None
+    sparse = simulate_with(close, orders, dates, costs, growth, fills=kernel)
+    dense = simulate_with(close, orders, dates, costs, growth, fills=kernel, dense=True)
     assert sparse.n_orders.sum() > 10
     for name in ("equity", "exposure", "position_pnl", "traded_value", "fees", "n_orders"):
         assert np.array_equal(getattr(sparse, name), getattr(dense, name), equal_nan=True), name

@@ -7,7 +7,8 @@ import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.pipeline.picks import annual_picks
-from engine.pipeline.runner import execute, prepare
+from engine.pipeline.prepare import prepare
+from engine.pipeline.runner import execute
 from engine.pipeline.simulate import Costs, simulate
 from feeds.market import Market
 from tests.conftest import business_days

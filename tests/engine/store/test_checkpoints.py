@@ -138,3 +138,166 @@ def test_update_with_shorter_data_refuses(tmp_path, capsys, stored_run):
     shorter = tmp_path / "shorter" / "AAA.csv"
     code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{shorter}", "--plugin", f"{plugin}:Counting")
     assert code == 2 and "before the run's last day" in " ".join(err.split()), err
+
+
+# --- A checkpoint is checked against the model it is loaded into before anything uses it (issue 23).
+#
+# Every tensor's and array's shape and dtype, the keys, the targets' shape, the sizes that the files
+# declare (bounded before anything is allocated) and the version that wrote them: a checkpoint that
+# does not fit is refused with one line naming the file (exit 2), and no new run is stored.
+
+
+def _update(capsys, tmp_path, run_id, plugin, longer):
+    return cli(capsys, "update", run_id, "--data", f"csv:{longer}", "--plugin", f"{plugin}:Counting")
+
+
+def _runs(tmp_path) -> set[str]:
+    return {p.name for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")}
+
+
+def _forget_digests(run_folder) -> None:
+    """Drop the file digests the manifest records, as one who also edits the manifest would:
+    the reader checks them first (engine.store.run_reader), and these tests are about what comes after."""
+    path = run_folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("files", None)
+    path.write_text(json.dumps(manifest))
+
+
+def _refused(capsys, tmp_path, stored, *needles: str) -> str:
+    """Update the damaged run: exit 2, one error line naming what, no traceback, no new run."""
+    run_id, plugin, longer = stored
+    _forget_digests(tmp_path / "runs" / run_id)
+    before = _runs(tmp_path)
+    code, _, err = _update(capsys, tmp_path, run_id, plugin, longer)
+    assert code == 2, err
+    assert "Traceback" not in err and err.count("error:") == 1, err
+    line = " ".join(err.split("error:", 1)[1].split())
+    for needle in needles:
+        assert needle in line, line
+    assert _runs(tmp_path) == before, "a new run was stored from a checkpoint that does not fit"
+    return line
+
+
+def _state(tmp_path, run_id):
+    folder = tmp_path / "runs" / run_id / "checkpoint"
+    return folder, torch.load(folder / "0.pt", weights_only=True)
+
+
+def _array(values: np.ndarray) -> dict:
+    return {checkpoints.ARRAY_TAG: torch.from_numpy(values)}
+
+
+def test_an_intact_checkpoint_still_continues(tmp_path, capsys, stored_run):
+    run_id, plugin, longer = stored_run
+    code, _, err = _update(capsys, tmp_path, run_id, plugin, longer)
+    assert code == 0 and "continued run" in err, err
+
+
+def test_a_tensor_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, capsys, stored_run):
+    folder, state = _state(tmp_path, stored_run[0])
+    state["total"] = _array(np.zeros(5))
+    torch.save(state, folder / "0.pt")
+    line = _refused(capsys, tmp_path, stored_run, "0.pt", "total", "(5,)", "(1,)")
+    assert "float64" in line
+
+
+def test_a_tensor_of_the_wrong_dtype_is_refused(tmp_path, capsys, stored_run):
+    folder, state = _state(tmp_path, stored_run[0])
+    state["total"] = _array(np.zeros(1, dtype=np.int32))
+    torch.save(state, folder / "0.pt")
+    _refused(capsys, tmp_path, stored_run, "0.pt", "total", "int32", "float64")
+
+
+@pytest.mark.parametrize("change", ["missing", "extra"])
+def test_a_missing_or_extra_key_is_refused(tmp_path, capsys, stored_run, change):
+    folder, state = _state(tmp_path, stored_run[0])
+    if change == "missing":
+        del state["days"]
+    else:
+        state["bogus"] = torch.zeros(3)
+    torch.save(state, folder / "0.pt")
+    _refused(capsys, tmp_path, stored_run, "0.pt", "days" if change == "missing" else "bogus")
+
+
+def test_targets_of_the_wrong_shape_are_refused(tmp_path, capsys, stored_run):
+    folder = tmp_path / "runs" / stored_run[0] / "checkpoint"
+    np.save(folder / "0.targets.npy", np.zeros((250, 1, 3)))
+    _refused(capsys, tmp_path, stored_run, "0.targets.npy", "(250, 1, 3)", "(250, 1, 1)")
+
+
+def _huge_npy(path, shape=(2**40, 1, 1)) -> None:
+    """An .npy whose header declares ``shape`` of float64 (8 TiB by default) over a few bytes of data."""
+    with path.open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        f.write(b"\0" * 64)
+
+
+def test_a_huge_npy_header_is_refused_before_anything_is_allocated(tmp_path, capsys, stored_run):
+    folder = tmp_path / "runs" / stored_run[0] / "checkpoint"
+    _huge_npy(folder / "0.targets.npy")
+    _refused(capsys, tmp_path, stored_run, "0.targets.npy", "bytes")
+    with pytest.raises(InputError, match="declares"):
+        checkpoints.load(tmp_path / "runs" / stored_run[0])
+
+
+def test_a_stride_0_huge_tensor_in_a_tiny_pt_is_refused(tmp_path, capsys, stored_run):
+    folder, state = _state(tmp_path, stored_run[0])
+    state["total"] = _array(np.broadcast_to(np.zeros(1), (4 * 2**30,)))  # 32 GiB over 8 bytes
+    torch.save(state, folder / "0.pt")
+    assert (folder / "0.pt").stat().st_size < 100_000
+    _refused(capsys, tmp_path, stored_run, "0.pt", "total")
+    with pytest.raises(InputError, match="total"):
+        checkpoints.load(tmp_path / "runs" / stored_run[0])
+
+
+@pytest.mark.parametrize("written_by", ["0.0.1", None])
+def test_a_checkpoint_of_another_version_is_refused_naming_both(tmp_path, capsys, stored_run, written_by):
+    meta_path = tmp_path / "runs" / stored_run[0] / "checkpoint" / "0.json"
+    meta = json.loads(meta_path.read_text())
+    ours = meta["stock_rnn_version"]
+    if written_by is None:  # a checkpoint from before versions were recorded
+        del meta["stock_rnn_version"], meta["format"]
+    else:
+        meta["stock_rnn_version"] = written_by
+    meta_path.write_text(json.dumps(meta))
+    theirs = written_by or "an older version"
+    line = _refused(capsys, tmp_path, stored_run, "0.json", theirs, ours, "backtest rerun")
+    assert "KeyError" not in line
+
+
+def test_save_records_the_version_and_the_format(tmp_path):
+    cp = checkpoints.Checkpoint("x", {"a": np.zeros(2)}, 3, "2020-01-03", "f" * 8, np.zeros((4, 1, 1)))
+    checkpoints.save(tmp_path, [cp])
+    meta = json.loads((tmp_path / "checkpoint" / "0.json").read_text())
+    assert meta["format"] == checkpoints.FORMAT and meta["stock_rnn_version"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["params", "pending"])
+def test_an_lstm_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path, capsys, key):
+    from tests.conftest import random_walk_market, write_yahoo_csv
+
+    market = random_walk_market(n=300, seed=3)
+    for name in ("short", "long"):
+        (tmp_path / name).mkdir()
+    short = write_yahoo_csv(tmp_path / "short" / "AAA.csv", market.head(250))
+    longer = write_yahoo_csv(tmp_path / "long" / "AAA.csv", market)
+    lstm = ["--strategy", "lstm-stateful", "--seed-list", "0,1", "--param", "hidden=4"]
+    code, out, err = cli(
+        capsys, "run", "--data", f"csv:{short}", *lstm, "--param", "warmup_years=0.5", "--json"
+    )
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+    folder, state = _state(tmp_path, run_id)
+    if key == "params":  # the issue's example: a model of another size
+        state["params"] = torch.zeros(state["params"].shape[0], 17024)
+    else:  # a step kept for backpropagation, of the wrong width (the fresh state keeps none)
+        state["pending"][0]["top"] = torch.zeros(*state["pending"][0]["top"].shape[:2], 1)
+    torch.save(state, folder / "0.pt")
+    _forget_digests(folder.parent)
+    before = _runs(tmp_path)
+    code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{longer}")
+    assert code == 2 and err.count("error:") == 1 and "Traceback" not in err, err
+    assert f"state.{key}" in " ".join(err.split()) and "0.pt" in err, err
+    assert _runs(tmp_path) == before

@@ -7,16 +7,42 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from engine.cli import main
 from engine.pipeline.metrics import MetricSet
-from engine.store.result_schema import RunResult, Scalars, parse_result, schema_text, undeclared_keys
+from engine.store.result_schema import RunResult, Scalars, parse_result, schema_text
 from tests.conftest import random_walk_market, write_yahoo_csv
 from tests.payload_schema import SCHEMA_FILE, schema_errors
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def undeclared_keys(payload: dict[str, Any]) -> list[str]:
+    """Paths of keys in ``payload`` that no model here declares (``strategies[0].foo``).
+
+    The schema accepts them (readers must not break on newer payloads); this keeps the
+    models in step with what the engine writes.
+    """
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, BaseModel):
+            found.extend(f"{path}.{key}".lstrip(".") for key in value.model_extra or {})
+            for name in type(value).model_fields:
+                walk(getattr(value, name), f"{path}.{name}")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+
+    walk(RunResult.model_validate(payload), "")
+    return found
 
 
 def cli_json(capsys, *args):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import prepare
+from engine.pipeline.prepare import prepare
 from engine.store.run_store import BROKEN, COMPLETE, FAILED, INCOMPLETE, RunStore
 from engine.workflows.record import run_and_store
 from strategies.errors import StrategyError

@@ -16,11 +16,12 @@ import pytest
 
 from engine.cli import main
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.pipeline.runner import prepare
+from engine.config.sweep_spec import load_spec
+from engine.pipeline.prepare import prepare
 from engine.store import run_notes, tracking, writes
 from engine.store.run_store import COMPLETE, RunStore
 from engine.workflows.record import run_and_store
-from engine.workflows.sweep import load_spec, run_sweep
+from engine.workflows.sweep import run_sweep
 from tests.conftest import random_walk_market
 from tests.engine.test_store_integrity import sweep_spec
 

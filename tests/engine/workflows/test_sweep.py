@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.config.sweep_spec import expand, load_spec
 from engine.rows import sweep_rows
 from engine.store.run_store import COMPLETE, FAILED, RunStore
-from engine.workflows.sweep import completed_cells, expand, load_spec, run_sweep
+from engine.workflows.sweep import completed_cells, run_sweep
 from tests.conftest import random_walk_market, write_yahoo_csv
 
 ROOT = Path(__file__).resolve().parents[3]

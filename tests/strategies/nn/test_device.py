@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from engine.cli import app, main
 from engine.config.run_config import RunConfig
 from engine.store.manifest import device_record
-from engine.workflows.sweep import _init_worker, ray_task_options
+from engine.workflows.sweep_executors import _init_worker, ray_task_options
 from strategies.nn.device import (
     check_device_spec,
     current_device,

@@ -78,3 +78,31 @@ def test_coverage_of_the_bundled_sample_names_the_missing(capsys):
 def test_fetch_without_tickers_or_universe_is_one_clear_line(capsys):
     code, _, err = cli(capsys, "data", "fetch")
     assert code == 2 and "--universe" in err
+
+
+def test_fetch_replaces_an_old_cache_file_and_reports_a_correction(capsys, tmp_path, monkeypatch):
+    """`data fetch TICKER`: an old adjusted-close cache file is fetched again in full; a raw close that
+    Yahoo changed on a cached day is reported in one line."""
+    import numpy as np
+    import polars as pl
+    import yfinance
+
+    from feeds import yahoo
+    from tests.feeds.test_yahoo import DAYS, RAW, publishing
+
+    cache = tmp_path / "cache"
+    path = yahoo.cache_path(cache, "SPY")
+    path.parent.mkdir(parents=True)
+    pl.DataFrame({"date": DAYS[:5], "ticker": ["SPY"] * 5, "close": RAW[:5]}).write_parquet(path)
+    stub = publishing(published=15, step=0)
+    monkeypatch.setattr(yfinance, "download", stub)
+    code, out, err = cli(capsys, "data", "fetch", "SPY", "--cache-dir", str(cache))
+    assert code in (0, None), err
+    assert "old adjusted-close cache file was replaced" in " ".join(out.split())
+    stub.raw = np.where(np.arange(len(RAW)) == 13, 114.5, RAW)
+    stub.published = 16
+    code, out, err = cli(capsys, "data", "fetch", "SPY", "--cache-dir", str(cache))
+    assert code in (0, None), err
+    assert f"Yahoo corrected 1 cached day(s), first {DAYS[13]}: raw close 113 -> 114.5" in " ".join(
+        err.split()
+    )

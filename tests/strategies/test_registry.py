@@ -1,3 +1,5 @@
+"""The strategy registry: entry points, ``module:Class`` and ``file.py:Class``, suggestions."""
+
 from __future__ import annotations
 
 import textwrap
@@ -5,8 +7,6 @@ import textwrap
 import pytest
 
 from feeds.errors import InputError
-from strategies.baselines import MovingAverageTrend
-from strategies.params import parse_assignments
 from strategies.registry import entries, resolve
 
 
@@ -16,23 +16,6 @@ def test_builtins_are_registered_through_entry_points():
         assert len(registered[name]) == 1
         assert registered[name][0].source == "stock-rnn"
     assert resolve("ma-trend").name == "ma-trend"
-
-
-def test_params_validate_and_suggest():
-    assert MovingAverageTrend({"window": "50"}).params.window == 50  # CLI text is coerced
-    with pytest.raises(InputError, match="unknown parameter 'windw'; did you mean 'window'"):
-        MovingAverageTrend({"windw": 5})
-    with pytest.raises(InputError, match="parameter 'window': Input should be greater than or equal to 2"):
-        MovingAverageTrend({"window": 1})
-
-
-def test_parse_assignments():
-    assert parse_assignments(["window=5", "ma-trend.short=true"]) == [
-        (None, "window", "5"),
-        ("ma-trend", "short", "true"),
-    ]
-    with pytest.raises(InputError):
-        parse_assignments(["window"])
 
 
 def test_resolve_module_and_file_paths(tmp_path):
