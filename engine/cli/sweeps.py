@@ -142,8 +142,9 @@ def sweep_report(
             num(r.dsr),
         )
     table.caption = (
-        f"PSR/DSR: best seed of the cell, daily returns in excess of buy-and-hold; DSR deflated for {trials} "
-        f"trials (every seed of every cell). DSR < 0.95: within what chance gives for that many trials. "
+        "PSR/DSR: best seed of the cell (highest CAGR), daily returns in excess of buy-and-hold; "
+        f"DSR deflated for {trials} trials (every seed of every cell). "
+        "DSR < 0.95: within what chance gives for that many trials. "
         f"Chart: {path}"
     )
     out.print(table)

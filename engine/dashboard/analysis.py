@@ -2,9 +2,10 @@
 
 What the stored result does not hold (monthly returns, rolling Sharpe and
 volatility, excess growth, the distribution of daily returns, drawdown periods,
-exposure over time, costs paid) is derived here from the curves of
+exposure over time) is derived here from the curves of
 :mod:`engine.dashboard.series` and ``weights.parquet`` (decision rows), with the
 conventions of :mod:`engine.api (metrics)` (daily close-to-close returns, start = 1).
+Turnover and fees paid are read as stored (:func:`cost_rows`), never re-derived.
 """
 
 from __future__ import annotations
@@ -253,21 +254,22 @@ def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
 
 
 def cost_rows(result: RunResult, weights: pl.DataFrame) -> list[dict[str, Any]]:
-    """Turnover, trades and costs paid per strategy and benchmark (stored figures).
+    """Turnover, trades and fees paid per strategy and benchmark (stored figures, read as stored).
 
-    Costs paid per year ~= turnover per year x the run's cost rate: fees are charged
-    on traded value, and turnover is traded value over portfolio value per year.
+    Fees paid: the stored ``fees_paid`` (the period's fees over the starting value, in %) and the
+    mean of the stored ``yearly_fees`` (each year's fees over the value that year started from);
+    slippage is in fill prices, not in fees. Runs stored before fees were recorded show None.
     """
-    rate = (result.config.cost_bps + result.config.slippage_bps) / 10_000
     out = []
     for entry in result.entries:
-        turnover = entry.turnover
+        yearly = [v for v in (entry.yearly_fees or {}).values() if v is not None]
         out.append(
             {
                 "strategy": rows.row_label(entry),
-                "turnover /yr": rounded(turnover, 2),
+                "turnover /yr": rounded(entry.turnover, 2),
                 "trades": None if entry.trades is None else round(entry.trades),
-                "costs paid %/yr": None if turnover is None else round(turnover * rate * 100, 3),
+                "fees paid % of start": percent(entry.fees_paid, 3),
+                "fees %/yr (mean of years)": percent(float(np.mean(yearly)), 3) if yearly else None,
                 "avg gross exposure %": percent(entry.avg_exposure, 0),
                 "decision days": weights.filter(pl.col("strategy") == entry.name)
                 .select(pl.col("date").n_unique())

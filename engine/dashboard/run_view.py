@@ -75,7 +75,7 @@ def tearsheet_panels(run_id: str, result: RunResult, items: list[Series], key: s
         st.plotly_chart(analysis.excess_figure(items), width="stretch", key=f"{key}-excess")
     weights = reads.load_weights(str(reads.runs_root()), run_id)
     st.plotly_chart(analysis.exposure_figure(result, weights), width="stretch", key=f"{key}-exposure")
-    st.markdown("**Turnover and costs paid**")
+    st.markdown("**Turnover and fees paid**")
     show_table(analysis.cost_rows(result, weights))
     left, right = st.columns(2)
     with left:

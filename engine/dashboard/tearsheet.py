@@ -86,7 +86,7 @@ def tearsheet_html(
         _table_html(metrics_rows(typed)),
     ]
     if weights is not None and not weights.is_empty():
-        parts += ["<h2>Turnover and costs</h2>", _table_html(cost_rows(typed, weights))]
+        parts += ["<h2>Turnover and fees paid</h2>", _table_html(cost_rows(typed, weights))]
     for s in items:
         parts += [
             f"<h2>Worst drawdowns: {html.escape(s.label)}</h2>",

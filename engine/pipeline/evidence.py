@@ -21,7 +21,8 @@ trading period (row t: equity[t] / equity[t-1] - 1, t >= 1).
    against zero. All seeds trade the same market path, so it asks whether the
    result is robust to the initialization, not whether the market was lucky.
 3. **Probabilistic Sharpe Ratio** (Bailey and Lopez de Prado 2012) of the best
-   seed: PSR(SR*) = Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))
+   seed (the highest CAGR, :func:`engine.pipeline.metrics.best_column`, as everywhere):
+   PSR(SR*) = Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))
    with SR the per-day Sharpe ratio of the seed's daily returns in excess of the
    benchmark's (r_seed - r_benchmark: an information ratio, so "SR > 0" means
    "beats buy-and-hold"), g3 the skewness and g4 the (non-excess) kurtosis of
@@ -30,8 +31,9 @@ trading period (row t: equity[t] / equity[t-1] - 1, t >= 1).
    the Sharpe ratio the best of N unskilled trials would reach by chance, where
    V is the variance of the N trials' per-day Sharpe ratios and gamma the
    Euler-Mascheroni constant. N counts every trial the best was chosen from
-   (seeds x strategies of the run; a sweep passes all its cells). DSR < 0.95
-   means the best result is within what chance gives for that many trials.
+   (seeds x strategies of the run; a sweep's report, :func:`sweep_deflation`,
+   counts every seed of every complete cell). DSR < 0.95 means the best result is
+   within what chance gives for that many trials.
 4. **Regression to the mean**: the period is split into ``folds`` contiguous
    parts; each seed's CAGR in one part against the next, and the Spearman rank
    correlation of the seeds between consecutive parts (near 0: the ranking of
@@ -46,6 +48,8 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+
+from engine.pipeline.metrics import best_column
 
 # scipy.stats costs about 1 s of CPU to import on every run; the few functions used
 # here are written with numpy and the standard library (scipy.special, lighter,
@@ -258,7 +262,7 @@ def _best_seed(
     """The best seed by CAGR (``growth``: seeds' CAGRs, then the benchmark's): its daily excess
     Sharpe ratio (``seeds``, ``bench``: daily returns), PSR and DSR over ``trials`` trials."""
     n = len(bench)
-    best = int(np.argmax(growth[:-1]))
+    best = best_column(growth[:-1])
     sr, skew, kurt = sharpe_moments(seeds[:, best] - bench)
     variance = float(np.var(trial_sharpes, ddof=1)) if len(trial_sharpes) >= 2 else 0.0
     psr = probabilistic_sharpe(sr, n, skew, kurt)
@@ -280,3 +284,34 @@ def _best_seed(
             else "unlikely to be the luck of the best of that many trials (DSR >= 0.95)"
         ),
     }
+
+
+def sweep_deflation(cells: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, Any]]:
+    """The best seed of each cell of a sweep, deflated for every seed of every cell as the trials.
+
+    ``cells``: per complete cell, its strategy's seed curves (n, seeds) and its primary
+    benchmark's curve (n,), equity at each close of the cell's period. The best seed is the
+    highest CAGR (:func:`engine.pipeline.metrics.best_column`; over the cell's one period and
+    starting value, the highest final value). Per cell: ``column`` (the best seed's column),
+    ``excess_sharpe_annual`` (its per-day Sharpe ratio of returns in excess of the benchmark's,
+    times sqrt(252)), ``psr``, ``dsr`` (module docstring, 3) and ``trials``.
+    """
+    excess_of = [daily_returns(seeds) - daily_returns(np.asarray(bench)[:, None]) for seeds, bench in cells]
+    sharpes = [sharpe_moments(e[:, j])[0] for e in excess_of for j in range(e.shape[1])]
+    trials = len(sharpes)
+    variance = float(np.var(sharpes, ddof=1)) if trials >= 2 else 0.0
+    out = []
+    for (seeds, _), excess in zip(cells, excess_of, strict=True):
+        best = best_column(np.asarray(seeds)[-1])
+        sr, skew, kurt = sharpe_moments(excess[:, best])
+        n = len(excess)
+        out.append(
+            {
+                "column": best,
+                "excess_sharpe_annual": sr * math.sqrt(252),
+                "psr": probabilistic_sharpe(sr, n, skew, kurt),
+                "dsr": deflated_sharpe(sr, n, skew, kurt, trials, variance),
+                "trials": trials,
+            }
+        )
+    return out

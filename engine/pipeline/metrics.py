@@ -26,13 +26,26 @@ belongs to the first close before trading. So costs of the opening trade count.
   (1.0 = the whole portfolio traded once a year, one way). **Trades**: number of fills.
 - **Hit rate**: among days whose previous close left a position, the share on
   which that position made money (before costs).
+- **Fees paid**: the fees (``--cost-bps`` of traded value; slippage is in the fill
+  price, not here) summed over the period, over ``initial``: a fraction of the
+  starting value, which is also the currency paid by a portfolio that starts at
+  1.0. **Yearly fees** of calendar year Y: fees paid at the closes of Y (the same
+  rows as the yearly yield, so an opening trade on a year's last close counts in the
+  next year) over the value the year's yield starts from (the last close of Y-1,
+  ``initial`` for the first year): comparable to that year's yield.
+- **Aggregates over seeds** (:func:`seed_aggregate`): mean, sample standard
+  deviation, median, best and worst of the seeds' CAGRs, and so on; a deterministic
+  strategy aggregates its one column. The **best seed** everywhere (aggregates,
+  evidence, sweep reports) is the seed with the highest CAGR
+  (:func:`best_column`; the first on ties).
 
 Undefined values (e.g. Sharpe of a flat curve) are NaN.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +67,16 @@ def cagr(dates: np.ndarray, equity: np.ndarray, initial: float = 1.0) -> np.ndar
     return (equity[-1] / initial) ** (1.0 / span_years(dates)) - 1.0
 
 
+def year_of_rows(dates: np.ndarray) -> np.ndarray:
+    """The calendar year each row of the period counts in (n,): its date's year, except that a
+    period starting on a year's last close counts that first row (the opening trade) in the next."""
+    years_of = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    if len(dates) > 1 and years_of[1] != years_of[0]:
+        years_of = years_of.copy()
+        years_of[0] = years_of[1]
+    return years_of
+
+
 def yearly_yields(
     dates: np.ndarray, equity: np.ndarray, initial: float = 1.0
 ) -> tuple[list[int], np.ndarray, list[int]]:
@@ -65,10 +88,7 @@ def yearly_yields(
     ends before its last one (XNYS sessions, :mod:`feeds.exchange_calendar`; so a
     period from 2017-01-03 is a full year: Jan 2, 2017 was a holiday).
     """
-    years_of = dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    if len(dates) > 1 and years_of[1] != years_of[0]:
-        years_of = years_of.copy()
-        years_of[0] = years_of[1]
+    years_of = year_of_rows(dates)
     last_rows = np.flatnonzero(np.r_[years_of[1:] != years_of[:-1], True])
     ends = equity[last_rows]
     starts = np.vstack([np.full((1, *equity.shape[1:]), initial), ends[:-1]])
@@ -84,6 +104,26 @@ def yearly_yields(
     if count_sessions(last + 1, next_jan1) > 0 and years[-1] not in partial:
         partial.append(years[-1])
     return years, ends / starts - 1.0, partial
+
+
+def fees_paid(fees: np.ndarray, initial: float = 1.0) -> np.ndarray:
+    """Fees paid over the period per column (m,), a fraction of ``initial`` (module docstring).
+
+    ``fees`` (n, m): the fees paid at each close, in the currency of ``initial``."""
+    return fees.sum(axis=0) / initial
+
+
+def yearly_fees(dates: np.ndarray, equity: np.ndarray, fees: np.ndarray, initial: float = 1.0) -> np.ndarray:
+    """Fees paid per calendar year (n_years, m), each over the value the year's yield starts from.
+
+    Rows of the years of :func:`yearly_yields`, in the same order (module docstring).
+    """
+    years_of = year_of_rows(dates)
+    boundaries = np.flatnonzero(np.r_[True, years_of[1:] != years_of[:-1]])
+    paid = np.add.reduceat(fees, boundaries, axis=0)  # (n_years, m): fees at the closes of each year
+    last_rows = np.r_[boundaries[1:] - 1, len(dates) - 1]
+    starts = np.vstack([np.full((1, *equity.shape[1:]), initial), equity[last_rows][:-1]])
+    return paid / starts
 
 
 def daily_returns(equity: np.ndarray) -> np.ndarray:
@@ -145,6 +185,8 @@ class MetricSet:
     years: list[int]
     yearly: np.ndarray  # (n_years, m)
     partial_years: list[int]
+    fees_paid: np.ndarray  # (m,): fees over the period, a fraction of the starting value
+    yearly_fees: np.ndarray  # (n_years, m): fees per year over the value the year started from
 
     SCALARS = (
         "cagr",
@@ -161,6 +203,51 @@ class MetricSet:
         "trades",
         "hit_rate",
     )
+
+    def mean_over(self, columns: list[int]) -> MetricSet:
+        """One column: the mean over ``columns`` of every metric (a stochastic strategy's headline)."""
+        one = {name: np.array([np.mean(getattr(self, name)[columns])]) for name in self.SCALARS}
+        return replace(
+            self,
+            **one,
+            yearly=np.array([[np.mean(self.yearly[i, columns])] for i in range(len(self.years))]),
+            fees_paid=np.array([np.mean(self.fees_paid[columns])]),
+            yearly_fees=np.array([[np.mean(self.yearly_fees[i, columns])] for i in range(len(self.years))]),
+        )
+
+
+def best_column(cagr: np.ndarray) -> int:
+    """The best seed among columns of CAGRs (m,): the highest CAGR, the first on ties.
+
+    The one criterion of "best seed" for aggregates, evidence and sweep reports; over a common
+    period and starting value, ordering by final value is the same ordering.
+    """
+    return int(np.argmax(cagr))
+
+
+def seed_aggregate(
+    metrics: MetricSet, columns: list[int], benchmark_cagr: float, *, stochastic: bool
+) -> dict[str, Any]:
+    """Figures over the seed ``columns`` of a strategy (its one column when not ``stochastic``).
+
+    Fractions; ``cagr_std`` is the sample standard deviation (0 with one column); the best is
+    :func:`best_column`'s; ``share_beating_benchmark`` the share of columns whose CAGR is above
+    ``benchmark_cagr`` (the primary benchmark's); ``fees_paid_mean`` the mean fees paid (fraction
+    of the starting value).
+    """
+    growth = metrics.cagr[columns]
+    return {
+        "n_seeds": len(columns) if stochastic else 0,
+        "cagr_mean": float(np.mean(growth)),
+        "cagr_std": float(np.std(growth, ddof=1)) if len(columns) > 1 else 0.0,
+        "cagr_median": float(np.median(growth)),
+        "cagr_best": float(growth[best_column(growth)]),
+        "cagr_worst": float(np.min(growth)),
+        "sharpe_mean": float(np.mean(metrics.sharpe[columns])),
+        "max_drawdown_mean": float(np.mean(metrics.max_drawdown[columns])),
+        "share_beating_benchmark": float(np.mean(growth > benchmark_cagr)),
+        "fees_paid_mean": float(np.mean(metrics.fees_paid[columns])),
+    }
 
 
 def compute_metrics(
@@ -210,4 +297,6 @@ def compute_metrics(
         years=years,
         yearly=yearly,
         partial_years=partial,
+        fees_paid=fees_paid(fees, initial),
+        yearly_fees=yearly_fees(dates, equity, fees, initial),
     )

@@ -2,9 +2,11 @@
 
 :class:`SimulatedRun` holds what a run in this process produced (equity curves,
 target weights, metric arrays); its ``to_dict`` writes the JSON form that
-``metrics.json`` holds and ``--json`` prints. Surfaces read that form through the
-typed model :class:`engine.store.result_schema.RunResult` (``load_result``), so every
-surface shows the same numbers. Fractions throughout (0.1 = 10%).
+``metrics.json`` holds and ``--json`` prints. It only lays figures out: every
+statistic (seed means and aggregates, fees) is computed in engine.pipeline.metrics.
+Surfaces read that form through the typed model
+:class:`engine.store.result_schema.RunResult` (``load_result``), so every surface
+shows the same numbers. Fractions throughout (0.1 = 10%).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.pipeline.checkpoint import Checkpoint
-from engine.pipeline.metrics import MetricSet
+from engine.pipeline.metrics import MetricSet, seed_aggregate
 from strategies.base import ENSEMBLE, Member
 
 REPORTED = MetricSet.SCALARS  # the scalar metrics, in the order reports show them
@@ -107,6 +109,8 @@ class SimulatedRun:
 def _scalars(metrics: MetricSet, col: int) -> dict[str, Any]:
     out: dict[str, Any] = {name: getattr(metrics, name)[col] for name in REPORTED}
     out["yearly"] = {str(y): metrics.yearly[i, col] for i, y in enumerate(metrics.years)}
+    out["fees_paid"] = metrics.fees_paid[col]
+    out["yearly_fees"] = {str(y): metrics.yearly_fees[i, col] for i, y in enumerate(metrics.years)}
     return out
 
 
@@ -123,27 +127,14 @@ def _entry(result: StrategyResult, bench_cagr: float) -> dict[str, Any]:
     }
     if result.stochastic:
         # headline figures of a stochastic strategy are means over its seeds
-        top = {name: float(np.mean(getattr(metrics, name)[cols])) for name in REPORTED}
-        top["yearly"] = {str(y): float(np.mean(metrics.yearly[i, cols])) for i, y in enumerate(metrics.years)}
-        entry.update(top)
+        entry.update(_scalars(metrics.mean_over(cols), 0))
         entry["seeds"] = [{"seed": result.members[c], **_scalars(metrics, c)} for c in cols]
         if ENSEMBLE in result.members:
             entry["ensemble"] = _scalars(metrics, result.members.index(ENSEMBLE))
     else:
         entry.update(_scalars(metrics, cols[0]))
     entry["partial_years"] = metrics.partial_years
-    growth = metrics.cagr[cols]
-    entry["aggregate"] = {
-        "n_seeds": len(cols) if result.stochastic else 0,
-        "cagr_mean": float(np.mean(growth)),
-        "cagr_std": float(np.std(growth, ddof=1)) if len(cols) > 1 else 0.0,
-        "cagr_median": float(np.median(growth)),
-        "cagr_best": float(np.max(growth)),
-        "cagr_worst": float(np.min(growth)),
-        "sharpe_mean": float(np.mean(metrics.sharpe[cols])),
-        "max_drawdown_mean": float(np.mean(metrics.max_drawdown[cols])),
-        "share_beating_benchmark": float(np.mean(growth > bench_cagr)),
-    }
+    entry["aggregate"] = seed_aggregate(metrics, cols, bench_cagr, stochastic=result.stochastic)
     entry["excess_cagr"] = entry["cagr"] - bench_cagr
     if result.picks is not None:
         entry.update(result.picks)

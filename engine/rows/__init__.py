@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from engine.rows.annual_picks import PickRow, Picks, PicksYear, pick_rows, picks
 from engine.rows.evidence_block import Line, evidence_lines
-from engine.rows.format import LEGACY_BASIS, NA, difference, fmt_value, num, pct, percent, rounded
+from engine.rows.format import NA, difference, fmt_value, num, pct, percent, rounded
 from engine.rows.run import (
     SeedRow,
     SummaryRow,
@@ -57,6 +57,7 @@ from engine.rows.runs import (
     short_data,
 )
 from engine.rows.sweeps import SweepRow, sweep_rows
+from engine.store.migrations import LEGACY_BASIS  # the basis line of runs stored before bases were tracked
 
 __all__ = [
     "LEGACY_BASIS",

@@ -10,11 +10,6 @@ from typing import Any
 
 NA = "—"  # a figure that is undefined or does not apply
 
-LEGACY_BASIS = (
-    "basis: not recorded (run stored before bases were tracked): prices as given "
-    "(the S&P 500 index without dividends), cash earning 0%"
-)
-
 
 # --- formatting, shared by every surface ---------------------------------------
 def pct(value: float | None, signed: bool = False, digits: int = 2) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.rows.format import LEGACY_BASIS, difference, fmt_value
+from engine.rows.format import difference, fmt_value
+from engine.store.migrations import basis_statement
 from engine.store.result_schema import Aggregate, RunResult, Scalars, StrategyEntry, UniverseInfo
 
 
@@ -38,7 +39,7 @@ def row_label(entry: StrategyEntry) -> str:
 
 def basis_line(result: RunResult) -> str:
     """The one line stating a run's basis (engine.pipeline.basis), printed under every comparison."""
-    return (result.basis.statement if result.basis else "") or LEGACY_BASIS
+    return basis_statement(result)  # runs stored before bases were tracked: engine.store.migrations
 
 
 # --- the summary (comparison) table ---------------------------------------

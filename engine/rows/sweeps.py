@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from engine.pipeline.evidence import daily_returns, deflated_sharpe, probabilistic_sharpe, sharpe_moments
+from engine.pipeline.evidence import sweep_deflation
 from engine.store.result_schema import parse_result
 from engine.store.run_store import BROKEN, COMPLETE, FAILED, RunStore
 from feeds.errors import InputError
@@ -27,7 +26,9 @@ class SweepRow:
     Every row has cell, run, status; a failed or broken one has error; a complete
     one the figures of its first strategy (fractions) and, for its best seed, the
     PSR and DSR of its daily returns in excess of the primary benchmark, deflated
-    for ``trials`` (every seed of every complete cell). What does not apply is None.
+    for ``trials`` (every seed of every complete cell; computed by
+    :func:`engine.pipeline.evidence.sweep_deflation`, best = highest CAGR). What does not
+    apply is None.
     """
 
     cell: str
@@ -74,7 +75,7 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
         if cell not in latest or (latest[cell].status != COMPLETE and info.status == COMPLETE):
             latest[cell] = info
     found: list[SweepRow] = []
-    excess_of: dict[int, np.ndarray] = {}  # row index -> (days, seeds) daily excess over the benchmark
+    curves_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # row index -> (seed curves, benchmark curve)
     for info in latest.values():
         row = SweepRow(cell=info.manifest.get("cell_label", ""), run=info.run_id, status=info.status)
         if info.status != COMPLETE:
@@ -101,34 +102,22 @@ def sweep_rows(store: RunStore, sweep_id: str) -> list[SweepRow]:
         row.benchmark_cagr = result.benchmark.cagr
         row.seeds = agg.n_seeds or 1
         row.period = f"{result.period.start}..{result.period.end}"
-        excess_of[len(found)] = _excess(equity)
+        curves_of[len(found)] = _curves(equity, entry.name)
         found.append(row)
-    _deflate(found, excess_of)
+    for i, figures in zip(curves_of, sweep_deflation(list(curves_of.values())), strict=True):
+        row = found[i]
+        row.best_excess_sharpe_annual, row.psr = figures["excess_sharpe_annual"], figures["psr"]
+        row.dsr, row.trials = figures["dsr"], figures["trials"]
     found.sort(key=lambda r: (r.status != COMPLETE, -(r.cagr_mean or -1e9)))
     return found
 
 
-def _deflate(found: list[SweepRow], excess_of: dict[int, np.ndarray]) -> None:
-    # each complete cell's best seed: PSR, and DSR over every seed of every cell as the trials
-    sharpes = [sharpe_moments(e[:, j])[0] for e in excess_of.values() for j in range(e.shape[1])]
-    trials = len(sharpes)
-    variance = float(np.var(sharpes, ddof=1)) if trials >= 2 else 0.0
-    for i, excess in excess_of.items():
-        best = int(np.argmax(excess.mean(axis=0) / np.maximum(excess.std(axis=0, ddof=1), 1e-300)))
-        sr, skew, kurt = sharpe_moments(excess[:, best])
-        n = len(excess)
-        row = found[i]
-        row.best_excess_sharpe_annual = sr * math.sqrt(252)
-        row.psr = probabilistic_sharpe(sr, n, skew, kurt)
-        row.dsr = deflated_sharpe(sr, n, skew, kurt, trials, variance)
-        row.trials = trials
-
-
-def _excess(equity: pl.DataFrame) -> np.ndarray:
-    # each seed's daily returns minus the primary benchmark's (the first benchmark stored)
+def _curves(equity: pl.DataFrame, strategy: str) -> tuple[np.ndarray, np.ndarray]:
+    # the seed curves (days, seeds) of ``strategy`` and the primary benchmark's (the first stored)
     bench = equity.filter(pl.col("role") == "benchmark")
     bench = bench.filter(pl.col("strategy") == bench["strategy"][0])["equity"].to_numpy()
-    mine = equity.filter((pl.col("role") == "strategy") & (pl.col("member") != "ensemble"))
+    mine = equity.filter(
+        (pl.col("role") == "strategy") & (pl.col("strategy") == strategy) & (pl.col("member") != "ensemble")
+    )
     members = mine["member"].unique(maintain_order=True).to_list()
-    curves = np.column_stack([mine.filter(pl.col("member") == m)["equity"].to_numpy() for m in members])
-    return daily_returns(curves) - daily_returns(bench[:, None])
+    return np.column_stack([mine.filter(pl.col("member") == m)["equity"].to_numpy() for m in members]), bench

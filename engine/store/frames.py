@@ -12,21 +12,22 @@ import polars as pl
 
 from engine.pipeline.results import SimulatedRun
 
-FRAME_SCHEMAS: dict[str, pl.Schema] = {
-    "equity.parquet": pl.Schema(
-        {"date": pl.Date, "strategy": pl.String, "role": pl.String, "member": pl.String, "equity": pl.Float64}
-    ),
-    "weights.parquet": pl.Schema(
-        {
-            "date": pl.Date,
-            "strategy": pl.String,
-            "role": pl.String,
-            "member": pl.String,
-            "ticker": pl.String,
-            "weight": pl.Float64,
-        }
-    ),
-}
+# the one definition of each stored frame's columns and dtypes: written by encode_frames, checked on
+# every read (engine.store.run_reader: from the Parquet footer, and again on the frame read)
+EQUITY_SCHEMA = pl.Schema(
+    {"date": pl.Date, "strategy": pl.String, "role": pl.String, "member": pl.String, "equity": pl.Float64}
+)
+WEIGHTS_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "strategy": pl.String,
+        "role": pl.String,
+        "member": pl.String,
+        "ticker": pl.String,
+        "weight": pl.Float64,
+    }
+)
+FRAME_SCHEMAS: dict[str, pl.Schema] = {"equity.parquet": EQUITY_SCHEMA, "weights.parquet": WEIGHTS_SCHEMA}
 FRAMES = tuple(FRAME_SCHEMAS)
 
 
@@ -47,7 +48,8 @@ def encode_frames(result: SimulatedRun) -> dict[str, pl.DataFrame]:
                     "role": item.role,
                     "member": np.repeat([str(x) for x in item.members], n),
                     "equity": item.equity.T.reshape(-1),
-                }
+                },
+                schema_overrides=dict(EQUITY_SCHEMA),
             )
         )
         rows, cols = np.nonzero(~np.all(np.isnan(item.targets), axis=2))
@@ -62,7 +64,11 @@ def encode_frames(result: SimulatedRun) -> dict[str, pl.DataFrame]:
                     "ticker": np.tile(np.array(item.tickers, dtype=object), len(rows)),
                     "weight": item.targets[rows, cols].reshape(-1),
                 },
-                schema_overrides={"member": pl.String, "ticker": pl.String},
+                schema_overrides=dict(WEIGHTS_SCHEMA),  # typed even when a part is empty
             )
         )
-    return {"equity.parquet": pl.concat(equity_parts), "weights.parquet": pl.concat(weight_parts)}
+    frames = {"equity.parquet": pl.concat(equity_parts), "weights.parquet": pl.concat(weight_parts)}
+    for name, frame in frames.items():
+        if frame.schema != FRAME_SCHEMAS[name]:  # the writer keeps the one definition too
+            raise TypeError(f"{name}: built as {frame.schema}, not {FRAME_SCHEMAS[name]}")
+    return frames

@@ -92,6 +92,17 @@ class Scalars(_Open):
     trades: Num = Field(description="orders filled (a seeded strategy's headline: the mean over seeds)")
     hit_rate: Num = Field(description="share of invested days with a positive return")
     yearly: Yearly = Field(description="calendar year -> yield that year (partial years included)")
+    # fees: absent (None) in runs stored before they were recorded
+    fees_paid: Num = Field(
+        None,
+        description="fees paid over the period, a fraction of the starting value (= currency units "
+        "for a start of 1.0); slippage is in fill prices, not here; absent in older runs",
+    )
+    yearly_fees: Yearly | None = Field(
+        None,
+        description="calendar year -> fees paid that year over the value the year's yield starts from; "
+        "absent in older runs",
+    )
 
 
 class SeedScalars(Scalars):
@@ -112,6 +123,10 @@ class Aggregate(_Open):
     sharpe_mean: Num
     max_drawdown_mean: Num
     share_beating_benchmark: Num = Field(description="share of seeds whose CAGR beats the primary benchmark")
+    fees_paid_mean: Num = Field(
+        None,
+        description="mean over seeds of fees paid, a fraction of the starting value; absent in older runs",
+    )
 
 
 class PicksBeatMedian(_Open):

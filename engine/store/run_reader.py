@@ -16,13 +16,13 @@ and the store reads each file through the functions here:
 Any failure is :class:`Damaged`, whose message names the file and says what is wrong; the
 store turns it into the run's ``broken`` status (``runs`` lists it and every other run) and
 into one line at exit 2 for commands. A run written by another version of this program whose
-files do not fit this version's schema says both versions and how to recompute it: this is
-the one place where read-time migrations of old run folders would go (there are none yet).
+files do not fit this version's schema says both versions and how to recompute it. What older
+versions left out of a folder (a manifest without digests, a time without a zone, ...) is read
+through :mod:`engine.store.migrations`, the one place for read-time migrations.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from engine.store.frames import FRAME_SCHEMAS, FRAMES
 from engine.store.locks import Claim
 from engine.store.manifest import StoredManifest, versions
+from engine.store.migrations import created_utc, recorded_digests
 from engine.store.result_schema import parse_result
 from feeds.errors import InputError
 
@@ -76,15 +77,6 @@ class RunInfo:
         """Newest first when sorted descending: recorded creation time (UTC), then run id."""
         when = created_utc(self.manifest)
         return (when.isoformat() if when else "", self.run_id)
-
-
-def created_utc(manifest: dict[str, Any]) -> dt.datetime | None:
-    """The run's recorded creation time in UTC (older manifests without a zone: local time)."""
-    try:
-        when = dt.datetime.fromisoformat(str(manifest["created_at"]))
-    except (KeyError, ValueError):
-        return None
-    return when.astimezone(dt.UTC)  # a naive time is taken as local, as it was written
 
 
 def folder_info(root: Path, folder: Path) -> RunInfo:
@@ -247,9 +239,10 @@ def check_digests(folder: Path, manifest: dict[str, Any]) -> None:
     """Every file the manifest's ``files`` records is there with that size and SHA-256.
 
     Sizes are compared first, so a changed size is found without reading the file. Runs
-    published before digests were recorded have none and are checked by schema alone.
+    published before digests were recorded have none and are checked by schema alone
+    (:func:`engine.store.migrations.recorded_digests`).
     """
-    recorded = manifest.get("files") or {}
+    recorded = recorded_digests(manifest)
     for name, want in recorded.items():
         path = regular_file(folder, name)
         size = path.stat().st_size

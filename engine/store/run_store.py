@@ -46,6 +46,7 @@ from engine.store import checkpoints, writes
 from engine.store.frames import encode_frames
 from engine.store.locks import CLAIMS, Claim, runs_dir_lock
 from engine.store.manifest import finished_manifest
+from engine.store.result_schema import RunResult, parse_result
 from engine.store.run_reader import (
     BROKEN,
     CANCELLED,
@@ -193,7 +194,7 @@ class RunStore:
                 **manifest,
                 "run_id": result.run_id,
                 "status": COMPLETE,
-                "headline": _headline(payload),
+                "headline": _headline(parse_result(payload)),
                 "files": digests(folder),  # what the reader checks every file against
             },
             root=self.root,
@@ -366,20 +367,21 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _headline(payload: dict[str, Any]) -> dict[str, Any]:
+def _headline(result: RunResult) -> dict[str, Any]:
     """Key figures for listings: the first strategy's CAGR against buy-and-hold.
 
     Formatted for the listings (``cagr``: "4.59%"), and as fractions (``cagr_value``) for the API.
+    Read through the typed result, as every reader of metrics.json does.
     """
-    first = (payload["strategies"] or [payload["benchmark"]])[0]
+    first = (result.strategies or [result.benchmark])[0]
     fmt = lambda v: "—" if v is None else f"{v * 100:.2f}%"  # noqa: E731
     return {
-        "period": f"{payload['period']['start']}..{payload['period']['end']}",
-        "strategy": first["name"],
-        "cagr": fmt(first["cagr"]),
-        "benchmark_cagr": fmt(payload["benchmark"]["cagr"]),
-        "cagr_value": first["cagr"],
-        "benchmark_cagr_value": payload["benchmark"]["cagr"],
+        "period": f"{result.period.start}..{result.period.end}",
+        "strategy": first.name,
+        "cagr": fmt(first.cagr),
+        "benchmark_cagr": fmt(result.benchmark.cagr),
+        "cagr_value": first.cagr,
+        "benchmark_cagr_value": result.benchmark.cagr,
     }
 
 

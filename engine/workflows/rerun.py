@@ -27,6 +27,7 @@ from engine.config.trust import check_config
 from engine.pipeline.prepare import prepare
 from engine.pipeline.progress import Progress
 from engine.pipeline.results import SimulatedRun, clean
+from engine.store.migrations import device_used
 from engine.store.run_store import RunStore
 from engine.workflows.record import run_and_store
 from feeds.errors import InputError
@@ -132,7 +133,7 @@ def _same_device(config: RunConfig, manifest: dict[str, Any]) -> tuple[RunConfig
     """``config`` pinned to the device the run used when it is here, and a note when it is not."""
     from engine.pipeline.prepare import run_device_of
 
-    then = str((manifest.get("device") or {}).get("used") or "cpu")  # older runs: the CPU
+    then = device_used(manifest)  # older runs: the CPU (engine.store.migrations)
     try:
         pinned = config.model_copy(update={"device": then})
         run_device_of(pinned)

@@ -79,7 +79,7 @@ def post_trade_value(value, current, weights, buy_cost, sell_cost):
     return (lo + hi) / 2
 
 
-def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
+def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None, daily_fees=None):
     """Fee-neutral target-weight rebalancing at the close, cash 1.0, sells before buys.
 
     On a row with targets the value after the trades V' is found first
@@ -87,7 +87,8 @@ def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
     every target weight holds exactly. Buys never spend more cash than there is (all scaled by
     one factor if they would). Targets on the last row are not executed (no holding period left).
     closes: list of rows (one price per ticker); targets: list of rows, None = hold;
-    cash_growth: value of 1.0 of cash at each close (interest), None = no interest.
+    cash_growth: value of 1.0 of cash at each close (interest), None = no interest;
+    daily_fees: a list that gets the fees paid at each close appended, when given.
     Returns (equity per day, number of fills, total fees).
     """
     k = len(closes[0])
@@ -97,6 +98,7 @@ def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
     buy_cost = slippage + fee * (1 + slippage)  # per unit of value traded at the close
     sell_cost = slippage + fee * (1 - slippage)
     for t, (row, target) in enumerate(zip(closes, targets, strict=False)):
+        paid_before = fees_paid
         traded = [not math.isnan(p) for p in row]
         last = [p if ok else q for p, q, ok in zip(row, last, traded, strict=True)]
         prices = last
@@ -132,4 +134,6 @@ def simulate(closes, targets, fee=0.0, slippage=0.0, cash_growth=None):
                 fills += 1
                 fees_paid += fee_i
         equity.append(cash + sum(s * p for s, p in zip(shares, prices, strict=False) if s))
+        if daily_fees is not None:
+            daily_fees.append(fees_paid - paid_before)
     return equity, fills, fees_paid

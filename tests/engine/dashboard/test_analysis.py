@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +34,23 @@ def test_worst_drawdown_equals_the_stored_max_drawdown(stored):
         assert [r["depth %"] for r in rows] == sorted(r["depth %"] for r in rows)
 
 
-def test_costs_are_the_stored_turnover(stored):
-    result, _, weights, _ = stored
-    assert analysis.cost_rows(result, weights)[0]["turnover /yr"] == round(result.strategies[0].turnover, 2)
+def test_costs_are_the_stored_turnover_and_fees(stored):
+    result, _, weights, payload = stored
+    row = analysis.cost_rows(result, weights)[0]
+    assert row["turnover /yr"] == round(result.strategies[0].turnover, 2)
+    entry = payload["strategies"][0]
+    assert entry["fees_paid"] > 0
+    assert row["fees paid % of start"] == round(entry["fees_paid"] * 100, 3)  # read as stored
+    yearly = list(entry["yearly_fees"].values())
+    assert row["fees %/yr (mean of years)"] == round(sum(yearly) / len(yearly) * 100, 3)
+
+
+def test_a_run_stored_before_fees_were_recorded_shows_none(stored):
+    from engine.api import parse_result
+
+    _, _, weights, payload = stored
+    old = copy.deepcopy(payload)
+    for entry in [*old["strategies"], *old["benchmarks"], old["benchmark"]]:
+        del entry["fees_paid"], entry["yearly_fees"], entry["aggregate"]["fees_paid_mean"]
+    row = analysis.cost_rows(parse_result(old), weights)[0]
+    assert row["fees paid % of start"] is None and row["fees %/yr (mean of years)"] is None

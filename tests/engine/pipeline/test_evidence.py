@@ -16,6 +16,7 @@ from engine.pipeline.evidence import (
     probabilistic_sharpe,
     sharpe_moments,
     strategy_evidence,
+    sweep_deflation,
 )
 from tests.conftest import business_days
 
@@ -140,3 +141,29 @@ def test_runs_carry_the_evidence_and_the_report_prints_it(market):
     render_run(parse_result(payload), console, yearly=False, seeds=False)
     text = console.export_text()
     assert "Evidence vs buy-and-hold" in text and "DSR" in text and "95% CI" in text
+
+
+def test_a_sweep_deflates_the_best_seed_by_cagr_over_every_seed_of_every_cell():
+    rng = np.random.default_rng(11)
+    n = 400
+    market = rng.normal(0.0003, 0.01, n)
+    bench = np.cumprod(1 + market)
+    # seed 0: a small steady excess (the higher Sharpe); seed 1: noisy, but the higher final value (CAGR)
+    steady = np.cumprod(1 + market + rng.normal(0.0004, 0.001, n))
+    wild = np.cumprod(1 + market + rng.normal(0.0, 0.03, n))
+    wild *= steady[-1] * 1.5 / wild[-1]
+    cells = [(np.column_stack([steady, wild]), bench), (np.column_stack([wild, steady, steady]), bench)]
+    got = sweep_deflation(cells)
+    assert [g["column"] for g in got] == [1, 0]  # the highest CAGR, not the highest Sharpe
+    excess = [np.diff(c, axis=0) / c[:-1] - (np.diff(bench) / bench[:-1])[:, None] for c, _ in cells]
+    sharpes = [e[:, j].mean() / e[:, j].std(ddof=1) for e in excess for j in range(e.shape[1])]
+    assert sharpes[0] > sharpes[1]  # so Sharpe would have picked the other seed
+    variance = float(np.var(sharpes, ddof=1))
+    best = excess[0][:, 1]
+    sr = best.mean() / best.std(ddof=1)
+    assert got[0]["trials"] == 5
+    assert got[0]["excess_sharpe_annual"] == pytest.approx(sr * math.sqrt(252), rel=1e-12)
+    sr_star = expected_max_sharpe(5, variance)
+    skew, kurt = stats.skew(best), stats.kurtosis(best, fisher=False)
+    z = (sr - sr_star) * math.sqrt(len(best) - 1) / math.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2)
+    assert got[0]["dsr"] == pytest.approx(stats.norm.cdf(z), abs=1e-9)

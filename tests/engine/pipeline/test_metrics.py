@@ -85,3 +85,60 @@ def test_metrics_are_vectorized_over_columns(curve):
     got = metrics.cagr(dates, both)
     assert abs(got[1] - reference.cagr(dates, values[::-1])) < TOL
     assert abs(metrics.max_drawdown(both)[1] - reference.max_drawdown(values[::-1])) < TOL
+
+
+def _fees_by_hand(dates, values, fees, initial=1.0):
+    """(total / initial, {year: that year's fees / the value the year started from}), loop by loop."""
+    years = [reference.to_date(d).year for d in dates]
+    if len(years) > 1 and years[1] != years[0]:
+        years[0] = years[1]  # a start on a year's last close counts in the next year
+    total, per_year, paid, start = 0.0, {}, 0.0, initial
+    for i, year in enumerate(years):
+        total += fees[i]
+        paid += fees[i]
+        if i == len(years) - 1 or years[i + 1] != year:
+            per_year[year] = paid / start
+            paid, start = 0.0, values[i]
+    return total / initial, per_year
+
+
+@pytest.mark.parametrize("first", ["2019-03-04", "2018-12-31"])
+def test_fees_paid_and_yearly_fees_against_a_hand_count(curve, first):
+    _, values = curve
+    dates = business_days(first, 700)
+    rng = np.random.default_rng(3)
+    fees = np.where(rng.random(700) < 0.1, rng.random(700) * 1e-3, 0.0)
+    fees[0] = 5e-4  # the opening trade
+    total, per_year = _fees_by_hand(dates, values.tolist(), fees.tolist(), initial=1.0)
+    assert abs(metrics.fees_paid(fees[:, None])[0] - total) < TOL
+    assert abs(total - fees.sum()) < TOL  # a start of 1.0: the fraction is the currency paid
+    years, _, _ = metrics.yearly_yields(dates, values[:, None])
+    got = metrics.yearly_fees(dates, values[:, None], fees[:, None])
+    assert years == list(per_year)
+    for i, year in enumerate(years):
+        assert abs(got[i, 0] - per_year[year]) < TOL
+
+
+def test_seed_aggregate_and_means_over_seeds(curve):
+    dates, values = curve
+    equity = np.column_stack([values, values * 1.1, values * 0.9, values * 1.05])
+    fees = np.full_like(equity, 1e-5)
+    fees[:, 1] = 2e-5
+    zeros = np.zeros_like(equity)
+    got = metrics.compute_metrics(
+        dates, equity, exposure=zeros + 1.0, traded_value=zeros, fees=fees, position_pnl=zeros,
+        n_orders=np.array([3, 4, 5, 6]),
+    )  # fmt: skip
+    cols = [0, 1, 3]  # column 2 (say an ensemble) left out
+    agg = metrics.seed_aggregate(got, cols, benchmark_cagr=got.cagr[0], stochastic=True)
+    cagrs = [reference.cagr(dates, equity[:, c]) for c in cols]
+    assert agg["n_seeds"] == 3
+    assert agg["cagr_best"] == pytest.approx(max(cagrs), abs=TOL)
+    assert metrics.best_column(got.cagr[cols]) == 1  # the highest CAGR: column 1 (x 1.1)
+    assert agg["share_beating_benchmark"] == pytest.approx(2 / 3)
+    assert agg["fees_paid_mean"] == pytest.approx((700e-5 + 1400e-5 + 700e-5) / 3, abs=TOL)
+    mean = got.mean_over(cols)
+    assert mean.cagr[0] == pytest.approx(np.mean(cagrs), abs=TOL)
+    assert mean.trades[0] == pytest.approx(13 / 3)
+    assert mean.fees_paid[0] == pytest.approx(agg["fees_paid_mean"], abs=TOL)
+    assert mean.yearly.shape == (len(got.years), 1) and mean.yearly_fees.shape == (len(got.years), 1)

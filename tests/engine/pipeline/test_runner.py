@@ -41,6 +41,13 @@ def test_seeds_every_member_and_aggregate():
     assert agg["cagr_std"] == pytest.approx(np.std(cagrs, ddof=1), abs=1e-15)
     assert agg["cagr_best"] == max(cagrs) and agg["cagr_worst"] == min(cagrs)
     assert agg["share_beating_benchmark"] == np.mean([c > payload["benchmark"]["cagr"] for c in cagrs])
+    fees = [s["fees_paid"] for s in entry["seeds"]]
+    assert agg["fees_paid_mean"] == pytest.approx(np.mean(fees), abs=1e-15)
+    assert entry["fees_paid"] == pytest.approx(np.mean(fees), abs=1e-15)  # the headline: mean over seeds
+    # one criterion of "best seed" (the highest CAGR) in the aggregate and in the evidence
+    best = payload["evidence"][entry["name"]]["best_seed"]
+    assert best["seed"] == entry["seeds"][int(np.argmax(cagrs))]["seed"]
+    assert best["cagr"] == pytest.approx(agg["cagr_best"], abs=1e-12)
 
 
 def test_annual_run_on_the_sample_compares_with_universe_and_index():
@@ -68,3 +75,32 @@ def test_real_gspc_buy_and_hold_cagr_is_the_price_ratio():
     days = int((market.dates[-1] - market.dates[0]).astype(int))
     expected = (market.close[-1, 0] / market.close[0, 0]) ** (365.25 / days) - 1
     assert abs(payload["strategies"][0]["cagr"] - expected) < 1e-12
+
+
+def test_fees_paid_are_the_simulated_fees_over_the_start_by_hand():
+    market = random_walk_market(n=900, seed=5)
+    done = execute(
+        prepare(RunConfig(strategies=(StrategySpec(name="ma-trend", params={"window": 20}),)), market=market)
+    )
+    payload = done.to_dict()
+    start = int(np.flatnonzero(done.data_dates == done.dates[0])[0])
+    targets = done.strategies[0].targets[:, 0, :]  # (data days, tickers), NaN rows = hold
+    decided = [t for t in range(start + 1) if not np.isnan(targets[t]).all()]
+    rows = [targets[decided[-1]].tolist()] + [
+        None if np.isnan(targets[t]).all() else targets[t].tolist() for t in range(start + 1, len(targets))
+    ]
+    daily: list[float] = []
+    equity, _, total = reference.simulate(market.close[start:].tolist(), rows, 5e-4, daily_fees=daily)
+    entry = payload["strategies"][0]
+    assert total > 0 and len(daily) == len(done.dates)
+    assert entry["fees_paid"] == pytest.approx(sum(daily) / 1.0, abs=1e-12)  # start value 1.0
+    assert entry["aggregate"]["fees_paid_mean"] == entry["fees_paid"]
+    # each year's fees over the value at the previous year's last close (1.0 for the first year)
+    by_year: dict[str, float] = {}
+    previous, paid = 1.0, 0.0
+    years = [str(d)[:4] for d in done.dates]
+    for t, year in enumerate(years):
+        paid += daily[t]
+        if t == len(years) - 1 or years[t + 1] != year:
+            by_year[year], previous, paid = paid / previous, equity[t], 0.0
+    assert entry["yearly_fees"] == pytest.approx(by_year, abs=1e-12)
