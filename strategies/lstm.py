@@ -117,8 +117,8 @@ class _OnlineLstm(SeededOnlineStrategy):
     """
 
     params: LstmParams
-    # as before the seeded base existed: on the CPU one torch thread is deterministic already;
-    # torch's deterministic mode would add NaN-filling of every fresh tensor to each step
+    # torch's deterministic mode on an accelerator only, as these strategies always ran: on the CPU
+    # one torch thread is deterministic already, and the mode would NaN-fill every new tensor
     deterministic_on_cpu = False
     carry: ClassVar[bool]  # hidden state carried from day to day (stateful)
 

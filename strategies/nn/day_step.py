@@ -19,7 +19,7 @@ it afterwards.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -45,6 +45,7 @@ class TrainerLike(Protocol):
     def step(self, grad: torch.Tensor) -> None: ...
 
 
+@runtime_checkable
 class LstmDayStep(Protocol):
     """One day of the online LSTM, for every seed at once.
 
