@@ -21,6 +21,14 @@ l has ``W_l`` ((I_l + H) x 4H, input rows then hidden rows, gates [i, f, o, g])
 then ``b_l`` (4H); the head ``w`` (H) and ``b`` (1). Steps kept for BPTT sit in a
 ring of K slots (``bptt`` for the stateful model, ``window`` for the stateless).
 
+Arguments, as vectorbt's ``nb`` modules pass them: arrays grouped in named tuples
+(:class:`Net` the layout, :class:`Cache` the ring of kept steps,
+:class:`OptimizerState`, :class:`Work` the learning step's scratch) and the options
+as codes of :class:`~strategies.nn.losses.LossKind`, :class:`GradMode`,
+:class:`OptimizerKind` (:class:`Training`). The loss derivative is
+:func:`strategies.nn.losses.derivative_f32`, beside the torch formulas.
+:class:`NumbaDayStep` is the :class:`~strategies.nn.day_step.LstmDayStep` over them.
+
 Compiled functions are cached on disk (``cache=True``: next to this file, or in
 the user's cache dir when that is not writable, or ``NUMBA_CACHE_DIR``); the
 first use on a machine compiles for some seconds.
