@@ -34,7 +34,6 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from strategies.base import Member, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import (
     CausalPCA,
@@ -43,13 +42,12 @@ from strategies.learning import (
     Trainer,
     feature_names,
     feature_rows,
-    members_of,
     to_target,
 )
 from strategies.nn.batched_lstm import BatchedLSTM
-from strategies.nn.device import current_device, to_device
-from strategies.nn.torch_threads import pin_torch, restore_torch
+from strategies.nn.device import to_device
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
+from strategies.seeded import SeededWalkForwardStrategy
 from strategies.top_k import top_k_weights
 
 MONTH_DAYS = 21  # trading days per month of a stock's description
@@ -120,19 +118,15 @@ def monthly_features(
     return np.nan_to_num(out), eligible
 
 
-class _AnnualPicker(WalkForwardStrategy):
+class _AnnualPicker(SeededWalkForwardStrategy):
     frequency = "annual"
-    stochastic = True
     Params = AnnualParams
     params: AnnualParams
+    # deterministic algorithms on an accelerator only, as before this class used the seeded base:
+    # on the CPU one torch thread is deterministic already (the mode would NaN-fill new tensors)
+    deterministic_on_cpu = False
 
-    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
-        return members_of(seeds, self.params.ensemble)
-
-    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        self.device = current_device()  # the run's (strategies.nn.device); the CPU outside a run
-        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
-        self.seeds = tuple(seeds)
+    def setup(self, history: History) -> None:
         self.extra = feature_names(self.params.features, history)
         n_extra = feature_rows(history, self.extra, np.array([0])).shape[1]
         d = self.params.pca
@@ -143,9 +137,6 @@ class _AnnualPicker(WalkForwardStrategy):
         # monthly features per year-end row: a function of rows <= t only, so each is computed
         # once per run instead of at every later fit (500 tickers x 30 years: minutes otherwise)
         self._monthly: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def end(self) -> None:
-        restore_torch(self._torch_before)
 
     def training_pairs(self, history: History) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(inputs (n, months, F), targets (n,), year-end rows used) from year ends before today."""

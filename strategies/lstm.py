@@ -28,15 +28,13 @@ are scaled back to delta units before the signal threshold. With several seeds a
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
 
-from strategies.base import Member, OnlineStrategy
 from strategies.history import History
 from strategies.learning import (
     LearningParams,
@@ -46,15 +44,15 @@ from strategies.learning import (
     Trainer,
     feature_names,
     feature_rows,
-    members_of,
+    to_target,
     weights_for,
 )
 from strategies.nn import lstm_kernel
-from strategies.nn.batched_lstm import BatchedLSTM, StepCache
-from strategies.nn.device import current_device, on_cpu, on_device, to_device
-from strategies.nn.gradients import seed_norms
+from strategies.nn.batched_lstm import BatchedLSTM
+from strategies.nn.day_step import Backend, LstmDayStep, make_day_step
+from strategies.nn.device import current_device
 from strategies.nn.normalize import RunningNorm
-from strategies.nn.torch_threads import pin_torch, restore_torch
+from strategies.seeded import SeededOnlineStrategy
 
 # Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
 # field (e.g. one added later) must be at its default for backend=auto to use it.
@@ -110,24 +108,29 @@ class StatelessParams(LstmParams):
     window: int = Field(20, ge=1, le=500, description="days the model sees, from a zero state")
 
 
-class _OnlineLstm(OnlineStrategy):
-    """Shared machinery; subclasses say how a day's forward pass is built."""
+class _OnlineLstm(SeededOnlineStrategy):
+    """Shared machinery; subclasses say how a day's forward pass is built.
 
-    stochastic = True
+    The day step (:mod:`strategies.nn.day_step`: forward, backward, optimizer) is
+    chosen once in ``setup``, torch or numba (:meth:`backend`); this class only
+    builds inputs and targets and keeps the running statistics.
+    """
+
     params: LstmParams
+    # torch's deterministic mode on an accelerator only, as these strategies always ran: on the CPU
+    # one torch thread is deterministic already, and the mode would NaN-fill every new tensor
+    deterministic_on_cpu = False
+    carry: ClassVar[bool]  # hidden state carried from day to day (stateful)
 
-    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
-        return members_of(seeds, self.params.ensemble)
-
-    # --- set-up -----------------------------------------------------------------------
-    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        p = self.params
+    def torch_device(self) -> torch.device:
         # the numba kernel is the CPU path: backend=numba keeps the CPU; auto on a GPU takes the torch
         # path there (the seeds as one batched model on the device)
         run = current_device()
-        self.device = run if run.type != "cpu" and p.backend != "numba" else torch.device("cpu")
-        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
-        self.seeds = tuple(seeds)
+        return run if run.type != "cpu" and self.params.backend != "numba" else torch.device("cpu")
+
+    # --- set-up -----------------------------------------------------------------------
+    def setup(self, history: History) -> None:
+        p = self.params
         self.feature_names = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
         widths = [history.feature(n).reshape(history.n_days, -1).shape[1] for n in self.feature_names]
@@ -137,22 +140,27 @@ class _OnlineLstm(OnlineStrategy):
             fit_day = history.dates[0] + np.timedelta64(round(p.pca_years * 365.25), "D")
             self.reduction = OnlineReduction(self.n_features, p.pca, fit_day)
             self.n_features = p.pca
-        self.model = BatchedLSTM(
+        model = BatchedLSTM(
             self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation, self.device
         )
-        self.trainer = Trainer(p, self.model.params)
-        self.kernel = self._make_kernel(len(self.seeds))
+        self.day_step: LstmDayStep = make_day_step(
+            self.backend(), model, Trainer(p, model.params), self._ring(), self.n_tickers, self.carry
+        )
         self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
         self.feature_norm = RunningNorm(self.n_features, min_count=p.norm_days)
         first = history.dates[0].astype(dt.date)
         self.trade_from = np.datetime64(first + dt.timedelta(days=round(p.warmup_years * 365.25)), "D")
-        self.pending: list[StepCache] = []  # activations awaiting their target
-        self.pending_scale: np.ndarray | None = None
+        self.pending_scale: np.ndarray | None = None  # running std at the kept step's close
         # diagnostics: learning steps taken, and the last one's raw gradient norm per seed
         self.learn_steps = 0
         self.grad_norms: np.ndarray | None = None
         self.day = -1
         self._observe(history)
+
+    @property
+    def model(self) -> BatchedLSTM:
+        """The seeds' model (its parameters; held by the day step)."""
+        return self.day_step.model
 
     def warm_up(self) -> tuple[str, Callable[[], None]] | None:
         """Compile the numba day step while the data loads, when this run will use it."""
@@ -173,26 +181,18 @@ class _OnlineLstm(OnlineStrategy):
                 reason = f"parameter {name}={getattr(p, name)!r}"
         return reason
 
-    def _make_kernel(self, n_seeds: int) -> lstm_kernel.KernelLSTM | None:
-        """The compiled day step when ``backend`` asks for it and it implements the options."""
+    def backend(self) -> Backend:
+        """The day step's backend for this run: numba when ``backend`` asks for it (or is auto) and it
+        implements the options, on the CPU; else torch."""
         p = self.params
         if p.backend == "torch" or self.device.type != "cpu":
-            return None  # the compiled day step is the CPU path; on a GPU the torch path runs there
+            return "torch"  # the compiled day step is the CPU path; on a GPU the torch path runs there
         reason = self._kernel_reason()
         if reason is not None:
             if p.backend == "numba":
                 raise ValueError(f"backend=numba does not implement {reason}; use backend=auto or torch")
-            return None
-        return lstm_kernel.KernelLSTM(
-            self.model,
-            self.trainer.optimizer,
-            p.optimizer,
-            p.loss,
-            p.grad_mode,
-            p.grad_norm,
-            self._ring(),
-            self.n_tickers,
-        )
+            return "torch"
+        return "numba"
 
     def _ring(self) -> int:
         """Steps kept for back-propagation."""
@@ -240,28 +240,11 @@ class _OnlineLstm(OnlineStrategy):
 
     # --- the online protocol ----------------------------------------------------------
     def learn(self, history: History) -> None:
-        kept = self.kernel.kept if self.kernel is not None else len(self.pending)
-        if kept and self.pending_scale is not None:
-            realized = history.deltas[-1]
-            target = self.trainer.to_target(realized, self.pending_scale)
+        if self.day_step.kept and self.pending_scale is not None:
+            target = to_target(self.params.target, history.deltas[-1], self.pending_scale)
             known = ~np.isnan(target)
-            if known.any() and self.kernel is not None:
-                self.kernel.learn(target, known)
-                self.grad_norms = self.kernel.grad_norms[: len(self.seeds)].copy()
-                self.learn_steps += 1
-            elif known.any():
-                y = self.pending[-1].output
-                dev = self.device
-                dy = (
-                    self.trainer.loss_derivative(
-                        y, to_device(torch.from_numpy(np.nan_to_num(target).astype(np.float32)), dev)
-                    )
-                    * to_device(torch.from_numpy(known.astype(np.float32)), dev)
-                    / float(known.sum())
-                )
-                grad = self.model.backward(self.pending, dy)
-                self.grad_norms = seed_norms(grad)[: len(self.seeds), 0].double().cpu().numpy()
-                self.trainer.step(grad)
+            if known.any():
+                self.grad_norms = self.day_step.learn(target, known)
                 self.learn_steps += 1
         self._observe(history)
 
@@ -280,47 +263,30 @@ class _OnlineLstm(OnlineStrategy):
         """Predictions (seeds, tickers) for the next day, in units of the running std."""
         raise NotImplementedError
 
-    def end(self) -> None:
-        restore_torch(self._torch_before)
-
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        step = self.day_step.state_dict()  # CPU tensors: a run continues on any device
         return {
-            # checkpoints hold CPU tensors (a run continues on any device)
-            "params": self.model.params.cpu().clone(),
-            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
+            "params": step["params"],
+            "optimizer": step["optimizer"],
             "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
             "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
-            "pending": [on_cpu(c.state_dict()) for c in self._kept_steps()],
+            "pending": step["pending"],
             "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
             "day": self.day,
-            "extra": on_cpu(self._extra_state()),
+            "extra": step["extra"],
             **({"reduction": self.reduction.state_dict()} if self.reduction is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.params.copy_(state["params"])
-        self.trainer.optimizer.load_state_dict(state["optimizer"])
+        self.day_step.load_state_dict(state)
         self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
         self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
-        self.pending = [StepCache.from_state_dict(on_device(c, self.device)) for c in state["pending"]]
-        if self.kernel is not None:
-            self.kernel.load_kept_steps(self.pending)
         scale = state["pending_scale"]
         self.pending_scale = None if scale is None else scale.numpy().copy()
         self.day = int(state["day"])
-        self._load_extra_state(on_device(state["extra"], self.device))
         if self.reduction is not None:
             self.reduction.load_state_dict(state["reduction"])
-
-    def _kept_steps(self) -> list[StepCache]:
-        return self.kernel.kept_steps() if self.kernel is not None else self.pending
-
-    def _extra_state(self) -> dict[str, Any]:
-        return {}
-
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
 
 
 class LstmStateful(_OnlineLstm):
@@ -330,41 +296,14 @@ class LstmStateful(_OnlineLstm):
     summary = "stateful LSTM, next-day delta, online one step per day (the user's model)"
     Params = StatefulParams
     params: StatefulParams
-
-    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
-        super().begin(history, seeds)
-        self.h, self.c = self.model.zero_state(self.n_tickers)
-        self.window: deque[StepCache] = deque(maxlen=self.params.bptt)
-        # the compiled path keeps the states as (layers, S, B, H) arrays
-        self.h_arr, self.c_arr = (np.stack([t.cpu().numpy() for t in states]) for states in (self.h, self.c))
+    carry = True
 
     def _ring(self) -> int:
         return self.params.bptt
 
     def _forward(self, history: History) -> np.ndarray:
         t = history.n_days - 1
-        if self.kernel is not None:
-            y = self.kernel.forward(self._inputs(history, t, t), self.h_arr, self.c_arr, fresh=False)
-            return y[: len(self.seeds)]
-        xs = to_device(torch.from_numpy(self._inputs(history, t, t)), self.device)
-        ys, self.h, self.c, caches = self.model.forward(xs, self.h, self.c)
-        self.window.append(caches[0])
-        self.pending = list(self.window)
-        return ys[-1].cpu().numpy()
-
-    def _extra_state(self) -> dict[str, Any]:
-        if self.kernel is not None:
-            return {
-                key: [torch.from_numpy(a.copy()) for a in arr]
-                for key, arr in (("h", self.h_arr), ("c", self.c_arr))
-            }
-        return {"h": [t.clone() for t in self.h], "c": [t.clone() for t in self.c]}
-
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        self.h = [t.clone() for t in state["h"]]
-        self.c = [t.clone() for t in state["c"]]
-        self.window = deque(self.pending, maxlen=self.params.bptt)
-        self.h_arr, self.c_arr = (np.stack([t.cpu().numpy() for t in states]) for states in (self.h, self.c))
+        return self.day_step.step(self._inputs(history, t, t))
 
 
 class LstmStateless(_OnlineLstm):
@@ -374,19 +313,11 @@ class LstmStateless(_OnlineLstm):
     summary = "stateless LSTM over a window of the last W days, online one step per day"
     Params = StatelessParams
     params: StatelessParams
+    carry = False
 
     def _ring(self) -> int:
         return self.params.window
 
     def _forward(self, history: History) -> np.ndarray:
         t = history.n_days - 1
-        first = max(0, t - self.params.window + 1)
-        if self.kernel is not None:
-            shape = (self.params.layers, len(self.model.rows), self.n_tickers, self.model.width)
-            h_arr, c_arr = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-            y = self.kernel.forward(self._inputs(history, first, t), h_arr, c_arr, fresh=True)
-            return y[: len(self.seeds)]
-        h, c = self.model.zero_state(self.n_tickers)
-        xs = to_device(torch.from_numpy(self._inputs(history, first, t)), self.device)
-        ys, _, _, self.pending = self.model.forward(xs, h, c)
-        return ys[-1].cpu().numpy()
+        return self.day_step.step(self._inputs(history, max(0, t - self.params.window + 1), t))

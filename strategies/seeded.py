@@ -11,8 +11,13 @@ the run's torch device (:func:`strategies.nn.device.current_device`; the CPU out
 a run): put models and inputs there with ``to(self.device)`` and bring outputs back
 with ``.cpu()`` before ``.numpy()``. Members are the
 seeds, plus ``"ensemble"`` when the parameters have ``ensemble=True`` and there are
-several seeds. The built-in ``lstm-*`` and ``transformer`` strategies follow the same
-rules (they predate this base).
+several seeds. The built-in learned strategies (``lstm-*``, ``transformer``,
+``*-annual``) subclass these bases too.
+
+Two hooks: :meth:`torch_device` (e.g. keep a model on the CPU whatever the run's
+device) and ``deterministic_on_cpu`` (False: torch's deterministic mode only on an
+accelerator; on the CPU with one thread the built-ins' ops are deterministic
+already, and the mode would NaN-fill every new tensor).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class _TorchSeeded:
     """Shared by the two seeded bases (a mixin placed before the style)."""
 
     stochastic: ClassVar[bool] = True
+    # torch's deterministic algorithms on the CPU too (on an accelerator always)
+    deterministic_on_cpu: ClassVar[bool] = True
     params: Any
     seeds: tuple[int, ...]
     generators: dict[int, torch.Generator]
@@ -43,11 +50,16 @@ class _TorchSeeded:
     def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
         return members_of(seeds, bool(getattr(self.params, "ensemble", False)))
 
+    def torch_device(self) -> torch.device:
+        """The device this strategy's models run on (called in ``begin``): the run's by default."""
+        return current_device()
+
     def _enter_torch(self, seeds: tuple[int, ...]) -> None:
+        self.device: torch.device = self.torch_device()
         self.seeds = tuple(seeds)
-        self.device: torch.device = current_device()
         self.generators = {seed: seed_generator(seed) for seed in self.seeds}
-        self._torch_before: TorchSettings | None = pin_torch(deterministic=True)
+        deterministic = self.deterministic_on_cpu or self.device.type != "cpu"
+        self._torch_before: TorchSettings | None = pin_torch(deterministic=deterministic)
 
     def _exit_torch(self) -> None:
         before = getattr(self, "_torch_before", None)

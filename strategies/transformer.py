@@ -35,7 +35,6 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from strategies.base import Member, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import (
     CausalPCA,
@@ -45,13 +44,12 @@ from strategies.learning import (
     Trainer,
     feature_names,
     feature_rows,
-    members_of,
     weights_for,
 )
-from strategies.nn.device import current_device, on_cpu, on_device, to_device
+from strategies.nn.device import on_cpu, on_device, to_device
 from strategies.nn.seeding import seed_generator
-from strategies.nn.torch_threads import pin_torch, restore_torch
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
+from strategies.seeded import SeededWalkForwardStrategy
 
 TRADING_DAYS_PER_YEAR = 252
 
@@ -83,22 +81,18 @@ class TransformerParams(LearningParams, SignalParams, ReducedFeatureParams):
     )
 
 
-class Transformer(WalkForwardStrategy):
+class Transformer(SeededWalkForwardStrategy):
     name = "transformer"
     summary = "causal transformer over the last 60 days, walk-forward yearly retrain"
-    stochastic = True
     Params = TransformerParams
     params: TransformerParams
-
-    def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
-        return members_of(seeds, self.params.ensemble)
+    # deterministic algorithms on an accelerator only, as before this class used the seeded base:
+    # on the CPU one torch thread is deterministic already (the mode would NaN-fill new tensors)
+    deterministic_on_cpu = False
 
     # --- set-up -----------------------------------------------------------------------
-    def begin(self, history: History, seeds: tuple[int, ...]) -> None:
+    def setup(self, history: History) -> None:
         p = self.params
-        self.device = current_device()  # the run's (strategies.nn.device); the CPU outside a run
-        self._torch_before = pin_torch(deterministic=self.device.type != "cpu")  # restored in end()
-        self.seeds = tuple(seeds)
         self.features = feature_names(p.features, history)
         self.n_tickers = len(history.tickers)
         n_extra = feature_rows(history, self.features, np.array([0])).shape[1]
@@ -116,7 +110,9 @@ class Transformer(WalkForwardStrategy):
             zero_head=p.head_init == "zero",
         )
         self._new_model()
-        self.samplers = [torch.Generator().manual_seed(seed_generator(s).initial_seed() + 17) for s in seeds]
+        self.samplers = [
+            torch.Generator().manual_seed(seed_generator(s).initial_seed() + 17) for s in self.seeds
+        ]
         first = history.dates[0].astype(dt.date)
         # first fit on the last close of the year in which min_train_years of data are complete
         # (within a week: a year of data starting Jan 2 is complete on Dec 31)
@@ -129,9 +125,6 @@ class Transformer(WalkForwardStrategy):
     def _new_model(self) -> None:
         self.model = BatchedTransformer(self.seeds, self.shape, self.device)
         self.trainer = Trainer(self.params, self.model.params)
-
-    def end(self) -> None:
-        restore_torch(self._torch_before)
 
     # --- data -------------------------------------------------------------------------
     def _raw(self, history: History, lo: int, hi: int) -> np.ndarray:

@@ -23,6 +23,11 @@ standard deviation, so ordinary days have |e| of order 1.
 ``value`` works on torch tensors with autograd (for models trained by autograd,
 like the transformer); ``derivative`` gives dloss/de in closed form (for the
 hand-written LSTM backward pass). Tests check one against the other.
+
+:func:`derivative_f32` is the same derivative for one float32 error inside numba
+kernels (the compiled LSTM day step), selected by a :class:`LossKind`; it is
+written here beside the torch formulas (one place to change a loss), and a test
+checks that the two agree to float32 rounding for every loss.
 """
 
 from __future__ import annotations
@@ -30,8 +35,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 
+import numpy as np
 import torch
+
+from strategies.nn.compiled import jit
 
 EXP_LIMIT = 20.0
 _EXP_AT_LIMIT = math.exp(EXP_LIMIT)
@@ -102,6 +111,42 @@ LOSSES: dict[str, Loss] = {
         "e^2/2 if |e| <= 1 else |e| - 1/2 (torch Huber, delta 1)",
     ),
 }
+
+
+class LossKind(IntEnum):
+    """The losses of :data:`LOSSES` as numba kernels select them (``LossKind[name.upper()]``)."""
+
+    MSE = 0
+    SMOOTH_L1 = 1
+    EXP_OR_LOG = 2
+    SMOOTH_L1_OR_L2 = 3
+    LINEX = 4
+    HUBER = 5
+
+
+_F0, _F1, _F2 = np.float32(0.0), np.float32(1.0), np.float32(2.0)
+_FLIM = np.float32(EXP_LIMIT)
+
+
+@jit
+def derivative_f32(e: np.float32, kind: int) -> np.float32:
+    """d loss / d e of :data:`LOSSES`' ``kind`` (a :class:`LossKind`, as an int) for one float32
+    error, in float32 (numba kernels)."""
+    if kind == LossKind.MSE:
+        return _F2 * e
+    if kind == LossKind.SMOOTH_L1:
+        if abs(e) > _F1:
+            return _F1 if e > _F0 else -_F1
+        return _F2 * e
+    if kind == LossKind.EXP_OR_LOG:
+        if e > _F0:
+            return _F1 / (_F1 + e)
+        return -np.float32(math.exp(-max(e, -_FLIM)))
+    if kind == LossKind.SMOOTH_L1_OR_L2:
+        return _F1 if e > _F1 else _F2 * e
+    if kind == LossKind.LINEX:
+        return -np.float32(math.exp(-max(e, -_FLIM))) + _F1
+    return min(max(e, -_F1), _F1)  # HUBER
 
 
 def bce_value(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,14 @@ l has ``W_l`` ((I_l + H) x 4H, input rows then hidden rows, gates [i, f, o, g])
 then ``b_l`` (4H); the head ``w`` (H) and ``b`` (1). Steps kept for BPTT sit in a
 ring of K slots (``bptt`` for the stateful model, ``window`` for the stateless).
 
+Arguments, as vectorbt's ``nb`` modules pass them: arrays grouped in named tuples
+(:class:`Net` the layout, :class:`Cache` the ring of kept steps,
+:class:`OptimizerState`, :class:`Work` the learning step's scratch) and the options
+as codes of :class:`~strategies.nn.losses.LossKind`, :class:`GradMode`,
+:class:`OptimizerKind` (:class:`Training`). The loss derivative is
+:func:`strategies.nn.losses.derivative_f32`, beside the torch formulas.
+:class:`NumbaDayStep` is the :class:`~strategies.nn.day_step.LstmDayStep` over them.
+
 Compiled functions are cached on disk (``cache=True``: next to this file, or in
 the user's cache dir when that is not writable, or ``NUMBA_CACHE_DIR``); the
 first use on a machine compiles for some seconds.
@@ -29,61 +37,111 @@ first use on a machine compiles for some seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from enum import IntEnum
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
+import torch
 
-LOSS_CODES = {"mse": 0, "smooth_l1": 1, "exp_or_log": 2, "smooth_l1_or_l2": 3, "linex": 4, "huber": 5}
-MODE_CODES = {"none": 0, "scale": 1, "clip": 2}
-OPTIMIZER_CODES = {"adam": 0, "rmsprop": 1}
-EXP_LIMIT = 20.0  # as strategies.nn.losses: exponential losses continue linearly beyond
-
-
-def _jit(fn: Callable[..., Any], inline: str = "never") -> Callable[..., Any]:
-    options: dict[str, Any] = {
-        "boundscheck": False,
-        "nogil": True,
-        "error_model": "numpy",
-        "inline": inline,
-    }
-    try:
-        return numba.njit(cache=True, **options)(fn)
-    except RuntimeError:  # no writable cache location: compile on each process start
-        return numba.njit(cache=False, **options)(fn)
+from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
+from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline
+from strategies.nn.device import on_cpu
+from strategies.nn.losses import LossKind, derivative_f32
+from strategies.nn.optim import Adam
 
 
-def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
-    # the named pieces of forward_steps and learn_step, inlined into them by numba: a call
-    # per (seed, ticker) passing ~20 arrays cost ~5% of the day step (measured side by side)
-    return _jit(fn, inline="always")
+class GradMode(IntEnum):
+    """The gradient modes of :mod:`strategies.nn.gradients` (``GradMode[name.upper()]``)."""
+
+    NONE = 0
+    SCALE = 1
+    CLIP = 2
+
+
+class OptimizerKind(IntEnum):
+    """The optimizers the kernel implements (``OptimizerKind[name.upper()]``)."""
+
+    ADAM = 0
+    RMSPROP = 1
+
+
+class Net(NamedTuple):
+    """Where a seed row's parameters sit: ``layout[l]`` = (offset of W_l, offset of b_l, I_l) (int64,
+    (L, 3)), ``head`` = (offset of w, offset of b) (int64, (2,)); ``width`` H (hidden units incl.
+    padding, a multiple of 32); ``phi`` the activation's scale (float32: 1 for tanh)."""
+
+    layout: np.ndarray
+    head: np.ndarray
+    width: int
+    phi: np.float32
+
+
+class Cache(NamedTuple):
+    """The ring of K kept steps' activations, slot k = step modulo K (float32): inputs ``xc`` (K, B,
+    I0); per layer ``hp``/``cp`` (previous h, c), ``cd`` (candidate), ``ac`` (act(c)), ``ho`` (new h),
+    all (K, L, S, B, H); ``sg`` the sigmoid gates [i, f, o] (K, L, S, B, 3H); outputs ``yo`` (K, S, B)."""
+
+    xc: np.ndarray
+    hp: np.ndarray
+    cp: np.ndarray
+    sg: np.ndarray
+    cd: np.ndarray
+    ac: np.ndarray
+    ho: np.ndarray
+    yo: np.ndarray
+
+
+class Training(NamedTuple):
+    """The learning step's options: the loss, the gradient mode with its norm ``norm_c`` (float32),
+    and the optimizer. The kinds travel as plain ints (``int(LossKind.MSE)``): numba types an
+    IntEnum argument in Python, ~100 us a call (measured), more than a day step of one ticker;
+    the kernels compare them with the enums' members (compile-time constants)."""
+
+    loss: int  # a LossKind
+    mode: int  # a GradMode
+    norm_c: np.float32
+    optimizer: int  # an OptimizerKind
+
+    @classmethod
+    def of(cls, loss: LossKind, mode: GradMode, norm_c: float, optimizer: OptimizerKind) -> Training:
+        """The options as the kernels take them."""
+        return cls(int(loss), int(mode), np.float32(norm_c), int(optimizer))
+
+
+class OptimizerState(NamedTuple):
+    """Per-element optimizer state (S, P) float32 and this step's hyper-parameters (float32): Adam:
+    ``state1``/``state2`` = exp_avg/exp_avg_sq, ``hyper`` = (step_size, 1 - beta1, beta2, 1 - beta2,
+    1 / sqrt(bias_correction2), eps); RMSprop: ``state1`` = ``state2`` = square_avg, ``hyper`` =
+    (lr, alpha, 1 - alpha, eps)."""
+
+    state1: np.ndarray
+    state2: np.ndarray
+    hyper: np.ndarray
+
+
+class Work(NamedTuple):
+    """Scratch of one :func:`learn_step` (allocated per call; see :func:`_backward`)."""
+
+    dzs: np.ndarray  # (L, K * B, 4H) pre-activation errors per (step, ticker)
+    ins: np.ndarray  # (L, K * B, max(I0, H) + H) the matching [input, h_prev]
+    count: np.ndarray  # (L,) int64 rows of dzs/ins filled
+    dy: np.ndarray  # (B,) loss derivative w.r.t. the newest outputs
+    tops: np.ndarray  # (B, H) the newest top hidden states
+    above: np.ndarray  # (B, H) error flowing into a layer from above
+    below: np.ndarray  # (B, H) error flowing into the layer below
+    dh_next: np.ndarray  # (L, B, H) error into the previous step's h
+    dc_next: np.ndarray  # (L, B, H) error into the previous step's c
+    has_next: np.ndarray  # (L,) bool
+    dz: np.ndarray  # (4H,)
+    dh: np.ndarray  # (H,)
+    g_row: np.ndarray  # (4H,) one weight row's gradient
+    g_head: np.ndarray  # (H + 1,) the head's gradient
 
 
 F0 = np.float32(0.0)
 F1 = np.float32(1.0)
 F2 = np.float32(2.0)
-FLIM = np.float32(EXP_LIMIT)
-
-
-@_jit
-def _loss_derivative(e: np.float32, code: int) -> np.float32:
-    """d loss / d e for the losses of :mod:`strategies.nn.losses` (same formulas, float32)."""
-    if code == 0:
-        return F2 * e
-    if code == 1:
-        if abs(e) > F1:
-            return F1 if e > F0 else -F1
-        return F2 * e
-    if code == 2:
-        if e > F0:
-            return F1 / (F1 + e)
-        return -np.float32(math.exp(-max(e, -FLIM)))
-    if code == 3:
-        return F1 if e > F1 else F2 * e
-    if code == 4:
-        return -np.float32(math.exp(-max(e, -FLIM))) + F1
-    return min(max(e, -F1), F1)
 
 
 # odd Taylor coefficients of tanh up to x^13: below |x| = 0.4 the next term is < 4e-9 relative
@@ -129,9 +187,7 @@ def _dot(p: np.ndarray, off: int, v: np.ndarray, n: int) -> np.float32:
 @_jit_inline
 def _cell_step(
     p: np.ndarray,
-    layout: np.ndarray,
-    width: int,
-    phi: np.float32,
+    net: Net,
     xs: np.ndarray,
     t: int,
     k: int,
@@ -141,16 +197,13 @@ def _cell_step(
     h: np.ndarray,
     c: np.ndarray,
     z: np.ndarray,
-    hp: np.ndarray,
-    cp: np.ndarray,
-    sg: np.ndarray,
-    cd: np.ndarray,
-    ac: np.ndarray,
-    ho: np.ndarray,
+    cache: Cache,
 ) -> None:
     """One LSTM cell of :func:`forward_steps`: layer ``layer``, seed row ``s``, ticker ``b`` at step
     ``t`` (ring slot ``k``); its input is ``xs[t, b]`` (layer 0) or the layer below's new hidden
     state. Updates h, c in place and keeps the activations in slot ``k``; ``z`` (4H) is scratch."""
+    layout, width, phi = net.layout, net.width, net.phi
+    hp, cp, sg, cd, ac, ho = cache.hp, cache.cp, cache.sg, cache.cd, cache.ac, cache.ho
     g4 = 4 * width
     w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
     z[:] = p[b_off : b_off + g4]
@@ -190,31 +243,12 @@ def _cell_step(
 
 @_jit
 def forward_steps(
-    params: np.ndarray,
-    layout: np.ndarray,
-    head: np.ndarray,
-    width: int,
-    phi: np.float32,
-    xs: np.ndarray,
-    h: np.ndarray,
-    c: np.ndarray,
-    slot0: int,
-    xc: np.ndarray,
-    hp: np.ndarray,
-    cp: np.ndarray,
-    sg: np.ndarray,
-    cd: np.ndarray,
-    ac: np.ndarray,
-    ho: np.ndarray,
-    yo: np.ndarray,
+    params: np.ndarray, net: Net, xs: np.ndarray, h: np.ndarray, c: np.ndarray, slot0: int, cache: Cache
 ) -> None:
-    """Run the steps ``xs`` (T, B, I0) for every seed; h, c (L, S, B, H) are updated in place.
-
-    Step t's activations go to ring slot (slot0 + t) % K of the caches
-    (``xc`` (K, B, I0), ``hp``/``cp``/``cd``/``ac``/``ho`` (K, L, S, B, H),
-    ``sg`` (K, L, S, B, 3H), ``yo`` (K, S, B)); ``layout[l]`` = (offset of W_l,
-    offset of b_l, I_l); ``head`` = (offset of w, offset of b).
-    """
+    """Run the steps ``xs`` (T, B, I0) for every seed row of ``params`` (S, P); h, c (L, S, B, H) are
+    updated in place. Step t's activations go to ring slot (slot0 + t) % K of ``cache``."""
+    head, width = net.head, net.width
+    xc, ho, yo = cache.xc, cache.ho, cache.yo
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers, n_rows = h.shape[0], h.shape[1]
     ring = xc.shape[0]
@@ -226,7 +260,7 @@ def forward_steps(
             p = params[s]
             for b in range(batch):
                 for layer in range(n_layers):
-                    _cell_step(p, layout, width, phi, xs, t, k, layer, s, b, h, c, z, hp, cp, sg, cd, ac, ho)
+                    _cell_step(p, net, xs, t, k, layer, s, b, h, c, z, cache)
                 y = p[head[1]]
                 acc = F0
                 for i in range(width):
@@ -271,7 +305,7 @@ def _update(
     g: np.ndarray,
     a: np.float32,
     factor: np.float32,
-    opt_code: int,
+    optimizer: int,
     hyper: np.ndarray,
 ) -> None:
     """Optimizer step on params p[off : off + len(g)] with gradient ``(a * g) * factor`` (see
@@ -279,7 +313,7 @@ def _update(
     n = g.shape[0]
     ps = p[off : off + n]
     ms = m[off : off + n]
-    if opt_code == 0:
+    if optimizer == OptimizerKind.ADAM:
         vs = v[off : off + n]
         step_size, c1, beta2, c2, inv_bc2_sqrt, eps = (
             hyper[0],
@@ -309,63 +343,40 @@ def _update(
 @_jit_inline
 def _output_error(
     p: np.ndarray,
-    head: np.ndarray,
-    width: int,
+    net: Net,
     newest: int,
     s: int,
-    ho: np.ndarray,
-    yo: np.ndarray,
+    cache: Cache,
     target: np.ndarray,
     known: np.ndarray,
     nk: np.float32,
-    loss_code: int,
-    dy: np.ndarray,
-    tops: np.ndarray,
-    above: np.ndarray,
+    loss: int,
+    work: Work,
 ) -> None:
-    """Seed row ``s``: the loss derivative w.r.t. the newest outputs into ``dy`` (B,), the top
-    hidden states into ``tops`` (B, H), and the error into the top hidden state into ``above``."""
+    """Seed row ``s``: the loss derivative w.r.t. the newest outputs into ``work.dy`` (B,), the top
+    hidden states into ``work.tops`` (B, H), and the error into the top hidden state into ``work.above``."""
+    head, width = net.head, net.width
+    ho, yo = cache.ho, cache.yo
+    dy, tops, above = work.dy, work.tops, work.above
     n_layers = ho.shape[1]
     for b in range(target.shape[0]):
         e = yo[newest, s, b] - target[b]
-        dy[b] = _loss_derivative(e, loss_code) * known[b] / nk
+        dy[b] = derivative_f32(e, loss) * known[b] / nk
         for i in range(width):
             tops[b, i] = ho[newest, n_layers - 1, s, b, i]
             above[b, i] = dy[b] * p[head[0] + i]
 
 
 @_jit_inline
-def _backward(
-    p: np.ndarray,
-    layout: np.ndarray,
-    width: int,
-    phi: np.float32,
-    newest: int,
-    n_steps: int,
-    s: int,
-    xc: np.ndarray,
-    hp: np.ndarray,
-    cp: np.ndarray,
-    sg: np.ndarray,
-    cd: np.ndarray,
-    ac: np.ndarray,
-    ho: np.ndarray,
-    above: np.ndarray,
-    below: np.ndarray,
-    dzs: np.ndarray,
-    ins: np.ndarray,
-    count: np.ndarray,
-    dh_next: np.ndarray,
-    dc_next: np.ndarray,
-    has_next: np.ndarray,
-    dz: np.ndarray,
-    dh: np.ndarray,
-) -> None:
-    """Seed row ``s``: BPTT of the error ``above`` (B, H) at the top of the newest kept step through
-    the last ``n_steps`` ring slots, newest first. Each layer's pre-activation errors dz go to
-    ``dzs[layer, :count[layer]]`` (4H each), the matching [input, h_prev] rows to ``ins``
-    (``below``, ``dh_next``/``dc_next`` (L, B, H), ``has_next`` (L,), ``dz`` (4H), ``dh`` (H):
-    scratch, allocated once per call of :func:`learn_step`)."""
+def _backward(p: np.ndarray, net: Net, newest: int, n_steps: int, s: int, cache: Cache, work: Work) -> None:
+    """Seed row ``s``: BPTT of the error ``work.above`` (B, H) at the top of the newest kept step
+    through the last ``n_steps`` ring slots, newest first. Each layer's pre-activation errors dz go
+    to ``work.dzs[layer, :count[layer]]`` (4H each), the matching [input, h_prev] rows to
+    ``work.ins`` (the rest of ``work``: scratch)."""
+    layout, width, phi = net.layout, net.width, net.phi
+    xc, hp, cp, sg, cd, ac, ho = cache.xc, cache.hp, cache.cp, cache.sg, cache.cd, cache.ac, cache.ho
+    above, below, dzs, ins, count = work.above, work.below, work.dzs, work.ins, work.count
+    dh_next, dc_next, has_next, dz, dh = work.dh_next, work.dc_next, work.has_next, work.dz, work.dh
     n_layers = hp.shape[1]
     batch = above.shape[0]
     ring = xc.shape[0]
@@ -427,17 +438,11 @@ def _backward(
 
 
 @_jit_inline
-def _gradient_norm(
-    layout: np.ndarray,
-    width: int,
-    tops: np.ndarray,
-    dy: np.ndarray,
-    dzs: np.ndarray,
-    ins: np.ndarray,
-    count: np.ndarray,
-) -> float:
+def _gradient_norm(net: Net, work: Work) -> float:
     """One seed row's raw gradient norm (float64), from the kept errors and inputs of
     :func:`_backward` and the head's (``tops``, ``dy``), without forming the gradient."""
+    layout, width = net.layout, net.width
+    tops, dy, dzs, ins, count = work.tops, work.dy, work.dzs, work.ins, work.count
     batch = dy.shape[0]
     sq = _gram_norm_sq(tops, dy.reshape(batch, 1), batch)
     for layer in range(layout.shape[0]):
@@ -448,13 +453,13 @@ def _gradient_norm(
 
 @_jit_inline
 def _mode_factor(norm: float, mode: int, norm_c: np.float32) -> np.float32:
-    """What the gradient mode multiplies a seed row's gradient by (``MODE_CODES``: none 1,
-    scale c / norm, clip min(c / norm, 1)), from its raw ``norm``."""
+    """What the gradient mode multiplies a seed row's gradient by (none 1, scale c / norm,
+    clip min(c / norm, 1)), from its raw ``norm``."""
     factor = F1  # g * 1 is g exactly: mode none needs no branch in the updates
-    if mode != 0:
+    if mode != GradMode.NONE:
         floored = max(np.float32(norm), np.float32(1e-12))
         factor = norm_c / floored
-        if mode == 2:
+        if mode == GradMode.CLIP:
             factor = min(factor, F1)
     return factor
 
@@ -464,23 +469,18 @@ def _optimizer_step(
     p: np.ndarray,
     m: np.ndarray,
     v: np.ndarray,
-    layout: np.ndarray,
-    head: np.ndarray,
-    width: int,
-    tops: np.ndarray,
-    dy: np.ndarray,
-    dzs: np.ndarray,
-    ins: np.ndarray,
-    count: np.ndarray,
+    net: Net,
+    work: Work,
     factor: np.float32,
-    opt_code: int,
+    optimizer: int,
     hyper: np.ndarray,
-    g_row: np.ndarray,
-    g_head: np.ndarray,
 ) -> None:
     """One seed row's optimizer step (see :func:`_update`), weight row by weight row: each row's
     gradient (a sum of outer products of the kept inputs and errors) is formed just before its
-    update, times ``factor`` (``g_row`` (4H), ``g_head`` (H + 1): scratch)."""
+    update, times ``factor`` (``work.g_row`` (4H), ``work.g_head`` (H + 1): scratch)."""
+    layout, head, width = net.layout, net.head, net.width
+    tops, dy, dzs, ins, count = work.tops, work.dy, work.dzs, work.ins, work.count
+    g_row, g_head = work.g_row, work.g_head
     g4 = 4 * width
     batch = dy.shape[0]
     for layer in range(layout.shape[0]):
@@ -489,14 +489,14 @@ def _optimizer_step(
         if n == 0:  # no error reached this layer: a zero gradient still moves Adam's moments
             g_row[:] = F0
             for i in range(n_in + width):
-                _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
-            _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
+                _update(p, m, v, w_off + i * g4, g_row, F1, factor, optimizer, hyper)
+            _update(p, m, v, b_off, g_row, F1, factor, optimizer, hyper)
             continue
         for i in range(n_in + width):
             a0 = ins[layer, 0, i]
             d0 = dzs[layer, 0]
             if n == 1:  # the row's gradient a0 * d0 is formed inside the update
-                _update(p, m, v, w_off + i * g4, d0, a0, factor, opt_code, hyper)
+                _update(p, m, v, w_off + i * g4, d0, a0, factor, optimizer, hyper)
                 continue
             for j in range(g4):
                 g_row[j] = a0 * d0[j]
@@ -505,13 +505,13 @@ def _optimizer_step(
                 dr = dzs[layer, r]
                 for j in range(g4):
                     g_row[j] += ar * dr[j]
-            _update(p, m, v, w_off + i * g4, g_row, F1, factor, opt_code, hyper)
+            _update(p, m, v, w_off + i * g4, g_row, F1, factor, optimizer, hyper)
         g_row[:] = dzs[layer, 0]
         for r in range(1, n):
             dr = dzs[layer, r]
             for j in range(g4):
                 g_row[j] += dr[j]
-        _update(p, m, v, b_off, g_row, F1, factor, opt_code, hyper)
+        _update(p, m, v, b_off, g_row, F1, factor, optimizer, hyper)
     for i in range(width):
         acc = F0
         for b in range(batch):
@@ -521,48 +521,31 @@ def _optimizer_step(
     for b in range(batch):
         gb += dy[b]
     g_head[width] = gb
-    _update(p, m, v, head[0], g_head, F1, factor, opt_code, hyper)
+    _update(p, m, v, head[0], g_head, F1, factor, optimizer, hyper)
 
 
 @_jit
 def learn_step(
     params: np.ndarray,
-    layout: np.ndarray,
-    head: np.ndarray,
-    width: int,
-    phi: np.float32,
+    net: Net,
+    cache: Cache,
     newest: int,
     n_steps: int,
-    xc: np.ndarray,
-    hp: np.ndarray,
-    cp: np.ndarray,
-    sg: np.ndarray,
-    cd: np.ndarray,
-    ac: np.ndarray,
-    ho: np.ndarray,
-    yo: np.ndarray,
     target: np.ndarray,
     known: np.ndarray,
     n_known: int,
-    loss_code: int,
-    mode: int,
-    norm_c: np.float32,
-    opt_code: int,
-    state1: np.ndarray,
-    state2: np.ndarray,
-    hyper: np.ndarray,
+    training: Training,
+    state: OptimizerState,
     norms: np.ndarray,
 ) -> None:
-    """One learning step for every seed row.
+    """One learning step for every seed row of ``params`` (S, P).
 
-    The error of the newest kept step's outputs ``yo[newest]`` against ``target``
-    (B,) (where ``known`` (B,) is 1; the loss is the mean over the ``n_known``
-    known tickers) flows back through the last ``n_steps`` ring slots, newest
-    first. Then the gradient mode (per seed row) and one optimizer step:
-    ``opt_code`` 0 Adam (``state1``/``state2`` = exp_avg/exp_avg_sq, ``hyper`` =
-    (step_size, 1 - beta1, beta2, 1 - beta2, 1 / sqrt(bias_correction2), eps)), 1
-    RMSprop (``state1`` = square_avg, ``hyper`` = (lr, alpha, 1 - alpha, eps)).
-    ``norms`` (S,) receives each row's raw gradient norm (before the gradient mode).
+    The error of the newest kept step's outputs ``cache.yo[newest]`` against
+    ``target`` (B,) (where ``known`` (B,) is 1; the loss is the mean over the
+    ``n_known`` known tickers) flows back through the last ``n_steps`` ring
+    slots, newest first. Then the gradient mode (per seed row) and one optimizer
+    step (``training``, ``state``). ``norms`` (S,) receives each row's raw
+    gradient norm (before the gradient mode).
 
     The gradient is never stored whole: the backward pass keeps each layer's
     pre-activation errors dz and inputs per (step, ticker); the norm for the
@@ -570,206 +553,184 @@ def learn_step(
     is formed in a small buffer just before its optimizer update (one pass over
     the parameters instead of four).
     """
+    width = net.width
+    xc, hp = cache.xc, cache.hp
     n_layers, n_rows = hp.shape[1], hp.shape[2]
     batch = target.shape[0]
     g4 = 4 * width
     n_max = xc.shape[0] * batch
     in_max = max(xc.shape[2], width) + width
-    dzs = np.zeros((n_layers, n_max, g4), np.float32)  # pre-activation errors per (step, ticker)
-    ins = np.zeros((n_layers, n_max, in_max), np.float32)  # the matching [input, h_prev]
-    count = np.zeros(n_layers, np.int64)
-    dy = np.empty(batch, np.float32)
-    tops = np.empty((batch, width), np.float32)
-    above = np.zeros((batch, width), np.float32)
-    below = np.zeros((batch, width), np.float32)
-    dh_next = np.zeros((n_layers, batch, width), np.float32)
-    dc_next = np.zeros((n_layers, batch, width), np.float32)
-    has_next = np.zeros(n_layers, np.bool_)
-    dz = np.empty(g4, np.float32)
-    dh = np.empty(width, np.float32)
-    g_row = np.empty(g4, np.float32)
-    g_head = np.empty(width + 1, np.float32)
+    work = Work(
+        np.zeros((n_layers, n_max, g4), np.float32),
+        np.zeros((n_layers, n_max, in_max), np.float32),
+        np.zeros(n_layers, np.int64),
+        np.empty(batch, np.float32),
+        np.empty((batch, width), np.float32),
+        np.zeros((batch, width), np.float32),
+        np.zeros((batch, width), np.float32),
+        np.zeros((n_layers, batch, width), np.float32),
+        np.zeros((n_layers, batch, width), np.float32),
+        np.zeros(n_layers, np.bool_),
+        np.empty(g4, np.float32),
+        np.empty(width, np.float32),
+        np.empty(g4, np.float32),
+        np.empty(width + 1, np.float32),
+    )
     nk = np.float32(n_known)
     for s in range(n_rows):
         p = params[s]
-        _output_error(p, head, width, newest, s, ho, yo, target, known, nk, loss_code, dy, tops, above)
-        _backward(
-            p,
-            layout,
-            width,
-            phi,
-            newest,
-            n_steps,
-            s,
-            xc,
-            hp,
-            cp,
-            sg,
-            cd,
-            ac,
-            ho,
-            above,
-            below,
-            dzs,
-            ins,
-            count,
-            dh_next,
-            dc_next,
-            has_next,
-            dz,
-            dh,
-        )
-        norms[s] = _gradient_norm(layout, width, tops, dy, dzs, ins, count)
-        factor = _mode_factor(norms[s], mode, norm_c)
+        _output_error(p, net, newest, s, cache, target, known, nk, training.loss, work)
+        _backward(p, net, newest, n_steps, s, cache, work)
+        norms[s] = _gradient_norm(net, work)
+        factor = _mode_factor(norms[s], training.mode, training.norm_c)
         _optimizer_step(
-            p,
-            state1[s],
-            state2[s],
-            layout,
-            head,
-            width,
-            tops,
-            dy,
-            dzs,
-            ins,
-            count,
-            factor,
-            opt_code,
-            hyper,
-            g_row,
-            g_head,
+            p, state.state1[s], state.state2[s], net, work, factor, training.optimizer, state.hyper
         )
 
 
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) the two kernels a run calls, on tiny arrays.
 
-    The argument types are those :class:`KernelLSTM` passes (C-contiguous float32
-    arrays, int64 layouts, float32 scalars, Python ints), so the run's first call
-    finds the one specialization ready. Safe in a background thread (numba holds its
-    compiler lock); touches no state outside its own arrays.
+    The argument types are those :class:`NumbaDayStep` passes (C-contiguous float32
+    arrays, int64 layouts, float32 scalars, Python ints, the enums), so the run's
+    first call finds the one specialization ready. Safe in a background thread
+    (numba holds its compiler lock); touches no state outside its own arrays.
     """
     width, n_in, rows, batch, ring, layers = 1, 1, 1, 1, 1, 1
     w_size = (n_in + width) * 4 * width
     n_params = w_size + 4 * width + width + 1
     params = np.zeros((rows, n_params), np.float32)
-    layout = np.array([(0, w_size, n_in)], dtype=np.int64)
-    head = np.array([w_size + 4 * width, w_size + 4 * width + width], dtype=np.int64)
-    phi = np.float32(1.0)
-    shape = (ring, layers, rows, batch, width)
-    xc = np.zeros((ring, batch, n_in), np.float32)
-    hp, cp, cd, ac, ho = (np.zeros(shape, np.float32) for _ in range(5))
-    sg = np.zeros((*shape[:-1], 3 * width), np.float32)
-    yo = np.zeros((ring, rows, batch), np.float32)
-    h, c = (
-        np.zeros((layers, rows, batch, width), np.float32),
-        np.zeros((layers, rows, batch, width), np.float32),
+    net = Net(
+        np.array([(0, w_size, n_in)], dtype=np.int64),
+        np.array([w_size + 4 * width, w_size + 4 * width + width], dtype=np.int64),
+        width,
+        np.float32(1.0),
     )
-    xs = np.zeros((1, batch, n_in), np.float32)
-    forward_steps(params, layout, head, width, phi, xs, h, c, 0, xc, hp, cp, sg, cd, ac, ho, yo)
-    state1, state2 = np.zeros_like(params), np.zeros_like(params)
-    hyper = np.zeros(6, np.float32)
+    cache = _new_cache(ring, layers, rows, batch, width, n_in)
+    h, c = (np.zeros((layers, rows, batch, width), np.float32) for _ in range(2))
+    forward_steps(params, net, np.zeros((1, batch, n_in), np.float32), h, c, 0, cache)
+    state = OptimizerState(np.zeros_like(params), np.zeros_like(params), np.zeros(6, np.float32))
+    training = Training.of(LossKind.MSE, GradMode.NONE, 1.0, OptimizerKind.ADAM)
     target, known = np.zeros(batch, np.float32), np.ones(batch, np.float32)
-    norms = np.zeros(rows)
-    learn_step(
-        params, layout, head, width, phi, 0, 1, xc, hp, cp, sg, cd, ac, ho, yo,
-        target, known, 1, 0, 0, np.float32(1.0), 0, state1, state2, hyper, norms,
-    )  # fmt: skip
+    learn_step(params, net, cache, 0, 1, target, known, 1, training, state, np.zeros(rows))
+
+
+def _new_cache(ring: int, layers: int, rows: int, batch: int, width: int, n_in: int) -> Cache:
+    """A ring of ``ring`` kept steps, zeros (see :class:`Cache`)."""
+    shape = (ring, layers, rows, batch, width)
+    return Cache(
+        np.zeros((ring, batch, n_in), np.float32),
+        np.zeros(shape, np.float32),
+        np.zeros(shape, np.float32),
+        np.zeros((*shape[:-1], 3 * width), np.float32),
+        np.zeros(shape, np.float32),
+        np.zeros(shape, np.float32),
+        np.zeros(shape, np.float32),
+        np.zeros((ring, rows, batch), np.float32),
+    )
 
 
 def supported(options: dict[str, Any]) -> str | None:
     """None when the compiled path implements these training options, else the reason it does not.
 
-    ``options``: the strategy's parameters (a dict); fields that the compiled
-    path does not know must be at their defaults."""
-    if options.get("optimizer") not in OPTIMIZER_CODES:
-        return f"optimizer {options.get('optimizer')!r}"
-    if options.get("loss") not in LOSS_CODES:
-        return f"loss {options.get('loss')!r}"
-    if options.get("grad_mode") not in MODE_CODES:
-        return f"grad_mode {options.get('grad_mode')!r}"
+    ``options``: the strategy's parameters as a dict; only ``optimizer``, ``loss``
+    and ``grad_mode`` are checked here (the strategy checks that the fields this
+    path does not know are at their defaults)."""
+    for field, kind in (("optimizer", OptimizerKind), ("loss", LossKind), ("grad_mode", GradMode)):
+        value = options.get(field)
+        if not isinstance(value, str) or value.upper() not in kind.__members__:
+            return f"{field} {value!r}"
     return None
 
 
-class KernelLSTM:
-    """The compiled day step over a :class:`BatchedLSTM`'s parameters and an optimizer's state.
+class _Bound:
+    """``kernel``'s compiled specialization for the argument types of the first call, then called
+    without numba's per-call type dispatch: numba types a named-tuple argument in Python, ~5 us a
+    call, ~10% of a one-ticker day step (measured side by side). Later calls must pass the same
+    types; :class:`NumbaDayStep` builds every argument itself (dtype and layout fixed)."""
 
-    ``params``/``grad``: the model's (S, P) float32 tensors (numpy views: shared
-    memory, so the torch objects hold the state for checkpoints); ``optimizer``:
-    the :class:`~strategies.nn.optim.Adam` or ``RMSprop`` instance over them.
-    ``ring``: steps kept for BPTT (``bptt`` or ``window``); ``batch``: tickers.
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self.entry: Any = None
+
+    def __call__(self, *args: Any) -> None:
+        if self.entry is None:  # compiles, or finds the warm-up's (or the disk cache's) specialization
+            self.entry = self.kernel.compile(tuple(numba.typeof(a) for a in args))
+        self.entry(*args)
+
+
+class NumbaDayStep:
+    """:class:`~strategies.nn.day_step.LstmDayStep` compiled with numba (CPU), over a
+    :class:`BatchedLSTM`'s parameters and a trainer's Adam or RMSprop state.
+
+    The state lives in the torch objects' memory (``params`` and the optimizer's
+    moments as numpy views), so checkpoints have the torch path's format; the kept
+    steps sit in a ring of ``ring`` slots (``bptt`` or ``window``) and are converted
+    to and from the torch path's :class:`StepCache` list for checkpoints.
     """
 
-    def __init__(
-        self,
-        model: Any,
-        optimizer: Any,
-        optimizer_name: str,
-        loss: str,
-        grad_mode: str,
-        grad_norm: float,
-        ring: int,
-        batch: int,
-    ) -> None:
-        self.model, self.optimizer = model, optimizer
+    def __init__(self, model: BatchedLSTM, trainer: Any, ring: int, n_tickers: int, carry: bool) -> None:
+        self.model, self.trainer, self.carry = model, trainer, carry
         self.params = model.params.numpy()
         width, layers = model.width, model.n_layers
-        self.width = width
-        self.phi = np.float32(model.phi)
         layout, offset = [], 0
         for layer in range(layers):
             n_in = model.n_inputs if layer == 0 else width
             w_size = (n_in + width) * 4 * width
             layout.append((offset, offset + w_size, n_in))
             offset += w_size + 4 * width
-        self.layout = np.array(layout, dtype=np.int64)
-        self.head = np.array([offset, offset + width], dtype=np.int64)
-        rows = len(model.rows)
-        self.n_rows = rows
-        self.loss_code = LOSS_CODES[loss]
-        self.mode = MODE_CODES[grad_mode]
-        self.norm_c = np.float32(grad_norm)
-        self.opt_code = OPTIMIZER_CODES[optimizer_name]
-        shape = (ring, layers, rows, batch, width)
-        self.xc = np.zeros((ring, batch, model.n_inputs), np.float32)
-        self.hp, self.cp, self.cd, self.ac, self.ho = (np.zeros(shape, np.float32) for _ in range(5))
-        self.sg = np.zeros((*shape[:-1], 3 * width), np.float32)
-        self.yo = np.zeros((ring, rows, batch), np.float32)
+        self.net = Net(
+            np.array(layout, dtype=np.int64),
+            np.array([offset, offset + width], dtype=np.int64),
+            width,
+            np.float32(model.phi),
+        )
+        self.n_seeds, rows = len(model.seeds), len(model.rows)
+        optimizer = trainer.optimizer
+        self.training = Training.of(
+            LossKind[trainer.loss.name.upper()],
+            GradMode[trainer.grad_mode.upper()],
+            trainer.grad_norm,
+            OptimizerKind.ADAM if isinstance(optimizer, Adam) else OptimizerKind.RMSPROP,
+        )
+        self.cache = _new_cache(ring, layers, rows, n_tickers, width, model.n_inputs)
         self.ring = ring
         self.newest = -1  # ring slot of the newest kept step
-        self.kept = 0  # steps kept (at most ring)
-        self.grad_norms = np.zeros(rows)  # the last step's raw gradient norm per row (a diagnostic)
+        self._kept = 0  # steps kept (at most ring)
+        self.state_shape = (layers, rows, n_tickers, width)
+        self.h, self.c = np.zeros(self.state_shape, np.float32), np.zeros(self.state_shape, np.float32)
+        self.grad_norms = np.zeros(rows)  # the last step's raw gradient norm per row
+        self._forward, self._learn = _Bound(forward_steps), _Bound(learn_step)
         # numpy views of the optimizer's state (its load_state_dict copies in place)
-        if self.opt_code == 0:
+        if self.training.optimizer == OptimizerKind.ADAM:
             self.state1, self.state2 = optimizer.exp_avg.numpy(), optimizer.exp_avg_sq.numpy()
             self.steps = optimizer.steps.numpy()  # 0-d float32, as torch counts
         else:
             self.state1 = self.state2 = optimizer.square_avg.numpy()
 
-    def caches(self) -> tuple[np.ndarray, ...]:
-        return (self.xc, self.hp, self.cp, self.sg, self.cd, self.ac, self.ho, self.yo)
+    @property
+    def kept(self) -> int:
+        return self._kept
 
-    def forward(self, xs: np.ndarray, h: np.ndarray, c: np.ndarray, *, fresh: bool) -> np.ndarray:
-        """Run steps ``xs`` (T, B, I) from states h, c (L, S, B, H; updated in place); returns the
-        last step's outputs (S, B). ``fresh``: forget the kept steps first (stateless model)."""
-        if fresh:
-            self.newest, self.kept = -1, 0
+    def step(self, xs: np.ndarray) -> np.ndarray:
+        if self.carry:
+            h, c = self.h, self.c
+        else:  # a fresh zero state, and the kept steps forgotten (stateless)
+            self.newest, self._kept = -1, 0
+            h, c = np.zeros(self.state_shape, np.float32), np.zeros(self.state_shape, np.float32)
+        xs = np.ascontiguousarray(xs, dtype=np.float32)  # the bound specialization's type (no copy)
+        if xs.ndim != 3:
+            raise ValueError(f"inputs must be (steps, tickers, inputs), not shape {xs.shape}")
         steps = xs.shape[0]
         slot0 = (self.newest + 1) % self.ring
-        forward_steps(
-            self.params, self.layout, self.head, self.width, self.phi, xs, h, c, slot0, *self.caches()
-        )
+        self._forward(self.params, self.net, xs, h, c, slot0, self.cache)
         self.newest = (slot0 + steps - 1) % self.ring
-        self.kept = min(self.kept + steps, self.ring)
-        return self.yo[self.newest]
+        self._kept = min(self._kept + steps, self.ring)
+        return self.cache.yo[self.newest][: self.n_seeds]
 
-    def learn(self, target: np.ndarray, known: np.ndarray) -> None:
-        """One step on the newest kept output against ``target`` (B,) where ``known`` (B, bool)."""
-        n_known = int(known.sum())
-        if self.kept == 0 or n_known == 0:
-            return
-        opt = self.optimizer
-        if self.opt_code == 0:
+    def learn(self, target: np.ndarray, known: np.ndarray) -> np.ndarray:
+        opt = self.trainer.optimizer
+        if self.training.optimizer == OptimizerKind.ADAM:
             self.steps += np.float32(1.0)
             step = float(self.steps)
             beta1, beta2 = opt.betas
@@ -780,74 +741,83 @@ class KernelLSTM:
             )
         else:
             hyper = np.array([opt.lr, opt.alpha, 1.0 - opt.alpha, opt.eps], dtype=np.float32)
-        learn_step(
+        self._learn(
             self.params,
-            self.layout,
-            self.head,
-            self.width,
-            self.phi,
+            self.net,
+            self.cache,
             self.newest,
-            self.kept,
-            *self.caches(),
+            self._kept,
             np.where(known, target, 0.0).astype(np.float32),
             known.astype(np.float32),
-            n_known,
-            self.loss_code,
-            self.mode,
-            self.norm_c,
-            self.opt_code,
-            self.state1,
-            self.state2,
-            hyper,
+            int(known.sum()),
+            self.training,
+            OptimizerState(self.state1, self.state2, hyper),
             self.grad_norms,
         )
+        return self.grad_norms[: self.n_seeds].copy()
 
-    # --- the kept steps as the torch path's caches (one checkpoint format) ----------------
-    def kept_steps(self) -> list[Any]:
-        """The kept steps, oldest first, as :class:`StepCache` objects of the torch path."""
-        import torch
+    # --- checkpoints: the torch path's format ---------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.model.params.cpu().clone(),
+            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
+            "pending": [c.state_dict() for c in self._kept_steps()],
+            "extra": {
+                key: [torch.from_numpy(a.copy()) for a in arr] for key, arr in (("h", self.h), ("c", self.c))
+            }
+            if self.carry
+            else {},
+        }
 
-        from strategies.nn.batched_lstm import LayerCache, StepCache
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.params.copy_(state["params"])
+        self.trainer.optimizer.load_state_dict(state["optimizer"])  # copies into the viewed memory
+        self._load_kept_steps([StepCache.from_state_dict(c) for c in state["pending"]])
+        if self.carry:
+            self.h, self.c = (np.stack([t.cpu().numpy() for t in state["extra"][key]]) for key in ("h", "c"))
 
+    def _kept_steps(self) -> list[StepCache]:
+        """The kept steps, oldest first, as the torch path's :class:`StepCache` objects (copies)."""
+        cache, rows = self.cache, len(self.model.rows)
         out = []
-        rows = self.n_rows
-        for back in range(self.kept - 1, -1, -1):
+        for back in range(self._kept - 1, -1, -1):
             k = (self.newest - back) % self.ring
             layers = []
-            for layer in range(self.layout.shape[0]):
+            for layer in range(self.net.layout.shape[0]):
                 x = (
-                    np.broadcast_to(self.xc[k], (rows, *self.xc[k].shape))
+                    np.broadcast_to(cache.xc[k], (rows, *cache.xc[k].shape))
                     if layer == 0
-                    else self.ho[k, layer - 1]
+                    else cache.ho[k, layer - 1]
                 )
                 t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32))  # noqa: E731 - a copy
                 layers.append(
                     LayerCache(
                         t(x),
-                        t(self.hp[k, layer]),
-                        t(self.sg[k, layer]),
-                        t(self.cd[k, layer]),
-                        t(self.cp[k, layer]),
-                        t(self.ac[k, layer]),
+                        t(cache.hp[k, layer]),
+                        t(cache.sg[k, layer]),
+                        t(cache.cd[k, layer]),
+                        t(cache.cp[k, layer]),
+                        t(cache.ac[k, layer]),
                     )
                 )
-            out.append(StepCache(layers, t(self.ho[k, -1]), t(self.yo[k])))
+            out.append(StepCache(layers, t(cache.ho[k, -1]), t(cache.yo[k])))
         return out
 
-    def load_kept_steps(self, steps: list[Any]) -> None:
+    def _load_kept_steps(self, steps: list[StepCache]) -> None:
         """Refill the ring from :class:`StepCache` objects, oldest first (from a checkpoint)."""
         steps = steps[-self.ring :]
+        cache = self.cache
         for k, step in enumerate(steps):
-            self.xc[k] = step.layers[0].x[0].numpy()
-            for layer, cache in enumerate(step.layers):
-                self.hp[k, layer] = cache.h_prev.numpy()
-                self.sg[k, layer] = cache.sig.numpy()
-                self.cd[k, layer] = cache.cand.numpy()
-                self.cp[k, layer] = cache.c_prev.numpy()
-                self.ac[k, layer] = cache.act_c.numpy()
-                self.ho[k, layer] = (
+            cache.xc[k] = step.layers[0].x[0].numpy()
+            for layer, lc in enumerate(step.layers):
+                cache.hp[k, layer] = lc.h_prev.numpy()
+                cache.sg[k, layer] = lc.sig.numpy()
+                cache.cd[k, layer] = lc.cand.numpy()
+                cache.cp[k, layer] = lc.c_prev.numpy()
+                cache.ac[k, layer] = lc.act_c.numpy()
+                cache.ho[k, layer] = (
                     step.layers[layer + 1].x if layer + 1 < len(step.layers) else step.top
                 ).numpy()
-            self.yo[k] = step.output.numpy()
-        self.kept = len(steps)
-        self.newest = self.kept - 1 if steps else -1
+            cache.yo[k] = step.output.numpy()
+        self._kept = len(steps)
+        self.newest = self._kept - 1 if steps else -1

@@ -57,3 +57,19 @@ def test_exponential_losses_never_overflow(name):
     assert (e.grad[:3] < 0).all()  # still pushes the prediction up
     below, at = loss.value(torch.tensor([-EXP_LIMIT - 1e-6, -EXP_LIMIT], dtype=torch.float64))
     assert below.item() == pytest.approx(at.item(), rel=1e-5)  # continuous at the limit
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_numba_derivative_agrees_with_the_torch_one(name):
+    """derivative_f32 (the numba kernel's) and Loss.derivative (the torch path's): one loss, the same
+    derivative to float32 rounding, beyond the exponential limit too."""
+    import numpy as np
+
+    from strategies.nn.losses import LossKind, derivative_f32
+
+    assert {k.name.lower() for k in LossKind} == set(LOSSES)
+    edges = [-1e6, -EXP_LIMIT, -1.0, 0.0, 1.0, 1e6]
+    grid = np.concatenate([np.linspace(-30, 30, 6001), edges]).astype(np.float32)
+    want = get_loss(name).derivative(torch.from_numpy(grid)).numpy()
+    got = np.array([derivative_f32(e, int(LossKind[name.upper()])) for e in grid], dtype=np.float32)
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7)

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from engine.pipeline.drive import generate_targets
 from strategies.lstm import LstmStateful, LstmStateless, StatefulParams
+from strategies.nn.day_step import TorchDayStep
+from strategies.nn.lstm_kernel import NumbaDayStep
 from tests.conftest import random_walk_market
 
 SEEDS = (0, 1, 2)
@@ -68,10 +70,10 @@ def test_auto_uses_numba_and_falls_back_to_torch_for_options_it_does_not_know(ma
     head = market.head(30)
     plain = ExtendedLstm({"hidden": 8})
     generate_targets(plain, head, (0,))
-    assert plain.kernel is not None  # the unknown option at its default: compiled path
+    assert isinstance(plain.day_step, NumbaDayStep)  # the unknown option at its default: compiled path
     changed = ExtendedLstm({"hidden": 8, "novelty": 1.0})
     generate_targets(changed, head, (0,))
-    assert changed.kernel is None  # the reference path
+    assert isinstance(changed.day_step, TorchDayStep)  # the reference path
     with pytest.raises(Exception, match="backend=numba does not implement parameter novelty"):
         generate_targets(ExtendedLstm({"hidden": 8, "novelty": 1.0, "backend": "numba"}), head, (0,))
 
