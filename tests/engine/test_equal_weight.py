@@ -192,7 +192,8 @@ def test_annual_run_ending_on_a_year_end_keeps_the_decision_and_holds_the_last_y
     import datetime as dt
 
     from engine.config.run_config import RunConfig, StrategySpec
-    from engine.pipeline.runner import execute, prepare
+    from engine.pipeline.prepare import prepare
+    from engine.pipeline.runner import execute
     from feeds.sources import DataSpec, load_market
 
     market = load_market(DataSpec.parse("sample")).between(None, dt.date(2021, 12, 31))
