@@ -247,6 +247,9 @@ def shots(runs_dir: Path) -> None:
 
 def make_store(runs_dir: Path, n: int) -> list[str]:
     """``n`` runs: copies of three real runs under new ids (a listing's work, not a backtest's)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.api import run_reader
+
     seeds = seed_runs(runs_dir)
     ids = []
     for i in range(n - len(seeds)):
@@ -255,12 +258,15 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
         target = runs_dir / run_id
         if not target.exists():
             shutil.copytree(source, target)
-            for name in ("manifest.json", "metrics.json"):  # the store checks the files name their run
-                path = target / name
-                if path.is_file():
-                    data = json.loads(path.read_text())
-                    if isinstance(data, dict) and "run_id" in data:
-                        path.write_text(json.dumps({**data, "run_id": run_id}))
+            # the store checks that the files name their run and still have the digests recorded at
+            # publishing: rename the run in metrics.json, then record its new size and SHA-256
+            metrics = json.loads((target / "metrics.json").read_text())
+            (target / "metrics.json").write_text(json.dumps({**metrics, "run_id": run_id}))
+            manifest = json.loads((target / "manifest.json").read_text())
+            manifest["run_id"] = run_id
+            if "files" in manifest:
+                manifest["files"] = run_reader.digests(target)
+            (target / "manifest.json").write_text(json.dumps(manifest))
         ids.append(run_id)
     return [*seeds.values(), *ids]
 
