@@ -45,13 +45,15 @@ def stamp(path: Path) -> int:
         return 0
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def list_runs(root: str, stamp: int) -> list[RunInfo]:
+# a resource, not data: st.cache_data unpickles a copy on every hit (1 MB and ~50 ms for 500 runs,
+# on every rerun of the Runs tab); the listing is a tuple of frozen RunInfo that no caller changes
+@st.cache_resource(show_spinner=False, max_entries=4)
+def list_runs(root: str, stamp: int) -> tuple[RunInfo, ...]:
     """The store's listing; ``stamp`` (the folder's mtime) is the cache key that expires it."""
-    return RunStore(Path(root)).list()
+    return tuple(RunStore(Path(root)).list())
 
 
-def runs_now() -> list[RunInfo]:
+def runs_now() -> tuple[RunInfo, ...]:
     """The store's listing now (cached until the runs directory changes)."""
     root = runs_root()
     return list_runs(str(root), stamp(root))
