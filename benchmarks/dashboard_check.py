@@ -9,7 +9,11 @@
     python benchmarks/dashboard_check.py timings --runs 500 [--app-root DIR]
         first paint, a tab switch and opening a run with N stored runs (copies of three
         real runs under new ids); ``--app-root`` times another checkout (e.g. the code
-        before this change, from ``git archive``) on the same store, side by side.
+        before this change, from ``git archive``) on the same store, side by side;
+        ``--returning`` keeps each app's browser cache across visits (a person's second visit).
+    python benchmarks/dashboard_check.py floor
+        the same first paint and tab switch for a bare Streamlit page with a 500-row table and
+        three small plotly charts: what Streamlit itself costs on this machine.
 
 Times are wall-clock seconds from the browser's action until the expected element is
 on screen (waits on selectors, never sleeps), median of a few repetitions. They depend on
@@ -247,6 +251,9 @@ def shots(runs_dir: Path) -> None:
 
 def make_store(runs_dir: Path, n: int) -> list[str]:
     """``n`` runs: copies of three real runs under new ids (a listing's work, not a backtest's)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.api import run_reader
+
     seeds = seed_runs(runs_dir)
     ids = []
     for i in range(n - len(seeds)):
@@ -255,12 +262,15 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
         target = runs_dir / run_id
         if not target.exists():
             shutil.copytree(source, target)
-            for name in ("manifest.json", "metrics.json"):  # the store checks the files name their run
-                path = target / name
-                if path.is_file():
-                    data = json.loads(path.read_text())
-                    if isinstance(data, dict) and "run_id" in data:
-                        path.write_text(json.dumps({**data, "run_id": run_id}))
+            # the store checks that the files name their run and still have the digests recorded at
+            # publishing: rename the run in metrics.json, then record its new size and SHA-256
+            metrics = json.loads((target / "metrics.json").read_text())
+            (target / "metrics.json").write_text(json.dumps({**metrics, "run_id": run_id}))
+            manifest = json.loads((target / "manifest.json").read_text())
+            manifest["run_id"] = run_id
+            if "files" in manifest:
+                manifest["files"] = run_reader.digests(target)
+            (target / "manifest.json").write_text(json.dumps(manifest))
         ids.append(run_id)
     return [*seeds.values(), *ids]
 
@@ -289,8 +299,13 @@ def measure(page, url: str, ids: list[str], target: str) -> dict[str, float]:
     return out
 
 
-def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
-    """Every app root served at once on the same store, visits interleaved (same load for each)."""
+def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returning: bool = False) -> None:
+    """Every app root served at once on the same store, visits interleaved (same load for each).
+
+    Each visit opens a fresh browser context (a first visit: Streamlit's scripts fetched and
+    compiled again); ``returning``: one context per app root across its visits, so the browser's
+    HTTP and compiled-code caches persist as for a person who has opened the page before.
+    """
     from playwright.sync_api import sync_playwright
 
     make_store(runs_dir, n)
@@ -302,10 +317,12 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            viewport = {"width": 1400, "height": 2400}
+            contexts = {root: browser.new_context(viewport=viewport) for root in app_roots}
             for r in range(repeat + 1):  # visit 0 warms the browser's and the servers' caches
                 target = sorted(ids)[len(ids) // 2 + r]
                 for root, server in zip(app_roots, servers, strict=True):
-                    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+                    page = contexts[root].new_page() if returning else browser.new_page(viewport=viewport)
                     try:
                         got = measure(page, server.url, ids, target)
                     except Exception:
@@ -322,7 +339,63 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int) -> None:
             server.stop()
     for root in app_roots:
         summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in figures[root].items())
-        print(f"{root}: {summary} (median of {repeat}, after one warm-up visit)")
+        visits = "returning visitor" if returning else "fresh browser context each visit"
+        print(f"{root}: {summary} (median of {repeat}, after one warm-up visit; {visits})")
+
+
+FLOOR_APP = """
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.set_page_config(layout="wide")
+run_tab, runs_tab = st.tabs(["Run", "Runs"], key="section", on_change="rerun")
+if run_tab.open:
+    with run_tab:
+        st.button("Run", type="primary")
+if runs_tab.open:
+    with runs_tab:
+        st.dataframe({"run": [f"r{i}" for i in range(500)], "n": list(range(500))})
+        st.selectbox("open run", [f"r{i}" for i in range(500)])
+        st.subheader("Run r0")
+        for i in range(3):
+            y = np.cumsum(np.random.default_rng(i).normal(size=2000))
+            st.plotly_chart(go.Figure([go.Scatter(y=y)]), key=f"c{i}")
+"""
+
+
+def floor(repeat: int) -> None:
+    """The least Streamlit itself costs here: a page with one button, then a tab with a 500-row
+    table, a 500-option selectbox and three 2,000-point plotly charts (the browser fetches and
+    compiles Streamlit's table and plotly bundles on their first use)."""
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="stockrnn-dash-floor-"))
+    (folder / "app.py").write_text(FLOOR_APP)
+    server = Server(folder, folder)
+    got: dict[str, list[float]] = {"first paint": [], "tab switch": []}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+            for r in range(repeat + 1):
+                page = browser.new_page(viewport={"width": 1400, "height": 2400})
+                start = time.perf_counter()
+                page.goto(server.url)
+                page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
+                paint = time.perf_counter() - start
+                start = time.perf_counter()
+                open_tab(page, "Runs")
+                page.get_by_text("Run r0").first.wait_for(timeout=120_000)
+                charts_ready(page, 3)
+                if r:
+                    got["first paint"].append(paint)
+                    got["tab switch"].append(time.perf_counter() - start)
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
+    summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in got.items())
+    print(f"bare Streamlit page: {summary} (median of {repeat}, after one warm-up visit)")
 
 
 def rss_mb(pid: int) -> float:
@@ -367,20 +440,25 @@ def memory(runs_dir: Path, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["shots", "timings", "memory"])
+    parser.add_argument("mode", choices=["shots", "timings", "memory", "floor"])
     parser.add_argument("--runs-dir", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--app-root", type=Path, action="append", default=None)
+    parser.add_argument(
+        "--returning", action="store_true", help="timings: keep each app's browser cache across visits"
+    )
     args = parser.parse_args()
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="stockrnn-dash-runs-"))
     runs_dir.mkdir(parents=True, exist_ok=True)
     if args.mode == "shots":
         shots(runs_dir)
+    elif args.mode == "floor":
+        floor(args.repeat)
     elif args.mode == "memory":
         memory(runs_dir, args.runs)
     else:
-        timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat)
+        timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat, args.returning)
 
 
 if __name__ == "__main__":

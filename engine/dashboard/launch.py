@@ -22,6 +22,10 @@ STREAMLIT_OPTIONS: dict[str, str] = {
     "server.headless": "true",
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal",  # no Deploy button: a local research tool
+    # no watching of the page's source files for edits: every new browser session registered a
+    # watch per module of the checkout, 1-2 s of each first paint on a loaded 2-core machine
+    # (measured, benchmarks/dashboard_check.py); a developer editing the page reloads it
+    "server.fileWatcherType": "none",
 }
 
 

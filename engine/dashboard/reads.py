@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine.api import COMPLETE, RunInfo, RunResult, RunStore, parse_result, run_notes
+from engine.api import COMPLETE, InputError, RunInfo, RunResult, RunStore, parse_result, run_notes, run_reader
 from engine.config.settings import Settings
 from engine.dashboard.tearsheet import tearsheet_html
 from engine.rows import SweepRow, sweep_rows
@@ -45,35 +45,63 @@ def stamp(path: Path) -> int:
         return 0
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def list_runs(root: str, stamp: int) -> list[RunInfo]:
+# a resource, not data: st.cache_data unpickles a copy on every hit (1 MB and ~50 ms for 500 runs,
+# on every rerun of the Runs tab); the listing is a tuple of frozen RunInfo that no caller changes
+@st.cache_resource(show_spinner=False, max_entries=4)
+def list_runs(root: str, stamp: int) -> tuple[RunInfo, ...]:
     """The store's listing; ``stamp`` (the folder's mtime) is the cache key that expires it."""
-    return RunStore(Path(root)).list()
+    return tuple(RunStore(Path(root)).list())
 
 
-def runs_now() -> list[RunInfo]:
+def runs_now() -> tuple[RunInfo, ...]:
     """The store's listing now (cached until the runs directory changes)."""
     root = runs_root()
     return list_runs(str(root), stamp(root))
 
 
+def complete_run(root: str, run_id: str) -> RunInfo:
+    """The listed complete run ``run_id`` (InputError naming it otherwise).
+
+    Taken from the cached listing, not from ``RunStore.load_*``: each of those finds the
+    run by listing the whole store again, which with 500 runs cost seconds per opened run.
+    The files are still read through the store's checked reader (engine.api (run_reader)).
+    """
+    info = next((i for i in list_runs(root, stamp(Path(root))) if i.run_id == run_id), None)
+    if info is None:
+        raise InputError(f"no run {run_id!r} in {root}")
+    if info.status != COMPLETE:
+        raise InputError(f"run {run_id} is {info.status}" + (f": {info.error}" if info.error else ""))
+    return info
+
+
+def _checked(run_id: str, read: Any) -> Any:
+    """``read()``, a damaged file said as the store says it (``run RUN is broken: ...``)."""
+    try:
+        return read()
+    except run_reader.Damaged as exc:
+        raise InputError(f"run {run_id} is broken: {exc}") from None
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_run(root: str, run_id: str) -> tuple[RunResult, pl.DataFrame]:
     """A complete run's typed result and equity frame (immutable once complete: safe to cache)."""
-    runs = RunStore(Path(root))
-    return parse_result(run_json(root, run_id)), runs.load_equity(run_id)
+    info = complete_run(root, run_id)
+    equity = _checked(run_id, lambda: run_reader.read_frame(info.path, "equity.parquet"))
+    return parse_result(run_json(root, run_id)), equity
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def run_json(root: str, run_id: str) -> dict[str, Any]:
     """A complete run's JSON form as stored (``metrics.json``): for the downloads, byte for byte."""
-    return RunStore(Path(root)).load_metrics(run_id)[1]
+    info = complete_run(root, run_id)
+    return _checked(run_id, lambda: run_reader.checked_metrics(info.path, info.manifest))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_weights(root: str, run_id: str) -> pl.DataFrame:
     """A complete run's weights frame (decision rows)."""
-    return RunStore(Path(root)).load_weights(run_id)
+    info = complete_run(root, run_id)
+    return _checked(run_id, lambda: run_reader.read_frame(info.path, "weights.parquet"))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -6,6 +6,7 @@ Every figure and table comes from the stored run (:mod:`engine.dashboard.charts`
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -24,12 +25,29 @@ def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", placeholder=NA, **kwargs)
 
 
+# a code-like box: Streamlit's monospace font, a faint tint that reads on light and dark themes
+PRE_STYLE = (
+    "font-family: 'Source Code Pro', monospace; font-size: 14px; line-height: 1.6; margin: 0 0 1rem;"
+    " padding: 1rem; border-radius: 0.5rem; background: rgba(128, 128, 128, 0.1);"
+    " white-space: pre-wrap; overflow-wrap: anywhere; color: inherit"
+)
+
+
+def show_lines(text: str) -> None:
+    """Plain lines (the configuration echo, the evidence block) in a box that looks like st.code.
+
+    Not st.code: its syntax highlighter is a 1.5 MB script the browser fetches, compiles and
+    runs (half a second of a loaded 2-core machine, measured) for text that is never highlighted.
+    """
+    st.html(f'<pre class="stockrnn-lines" style="{PRE_STYLE}">{html.escape(text)}</pre>')
+
+
 def show_run(run_id: str, key: str) -> None:
     """A stored run: its exact configuration, key figures, charts and the tearsheet panels."""
     result, equity = reads.load_run(str(reads.runs_root()), run_id)
     note = reads.annotation(run_id)
     st.subheader(f"Run {run_id}" + (f" — {note['label']}" if note["label"] else ""))
-    st.code("\n".join(tables.config_lines(result)), language=None, wrap_lines=True)
+    show_lines("\n".join(tables.config_lines(result)))
     if note["notes"]:
         st.caption(note["notes"])
     show_table(tables.metrics_rows(result))
@@ -94,7 +112,7 @@ def seeds_panel(result: RunResult, key: str) -> None:
     evidence = tables.evidence_text(result)
     if evidence:
         st.markdown("**Is it a fluke?**")
-        st.code("\n".join(evidence[1:]), language=None, wrap_lines=True)
+        show_lines("\n".join(evidence[1:]))
     ranks = charts.rank_figure(result)
     if ranks is not None:
         st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")

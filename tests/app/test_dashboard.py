@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import time
 from pathlib import Path
 
@@ -47,6 +49,12 @@ def plotly_charts(at: AppTest) -> list:
     return at.get("plotly_chart")
 
 
+def shown_lines(at: AppTest) -> list[str]:
+    """The text of the page's plain-lines boxes (engine.dashboard.run_view.show_lines), unescaped."""
+    boxes = [e.proto.body for e in at.get("html") if "stockrnn-lines" in e.proto.body]
+    return [html.unescape(re.sub(r"<[^>]+>", "", b)) for b in boxes]
+
+
 def open_tab(at: AppTest, name: str) -> AppTest:
     """Tabs are lazy (only the open one runs): open one as a click would."""
     at.session_state["section"] = name
@@ -79,7 +87,7 @@ def test_opening_a_stored_run_shows_the_numbers_of_backtest_show(runs, csv_file)
     assert status[broken.name] in ("broken", "incomplete")
     assert at.selectbox(key="open-run").value == result.run_id
     # the exact configuration is echoed above the figures
-    echo = at.code[0].value
+    echo = shown_lines(at)[0]
     assert "lstm-stateful:" in echo and "hidden=8" in echo and "seeds 0..2 (3)" in echo
     # metrics table of the opened run: exactly the rows the views build from the stored payload
     tables = [d.value for d in at.dataframe]
@@ -119,7 +127,7 @@ def test_running_from_the_panel_stores_a_run_and_shows_it(runs, csv_file):
     assert payload["config"]["seeds"] == [0]  # deterministic: one run, not "10 seeds"
     at.run()
     assert any(run_id in s.value for s in at.success)
-    assert "ma-trend: window=20" in at.code[0].value
+    assert "ma-trend: window=20" in shown_lines(at)[0]
     assert len(plotly_charts(at)) >= 3
     assert not active_jobs(runs.root)  # the job's record is gone once its outcome was shown
 
