@@ -50,6 +50,11 @@ def form_settings() -> list[Setting]:
     return [s for s in settings() if s.extra("form", True)]
 
 
+def setting(name: str) -> Setting:
+    """One RunConfig field as the form offers it (its default, label and help from the field)."""
+    return next(s for s in settings() if s.name == name)
+
+
 def param_key(strategy: str, name: str) -> str:
     """Widget key of one strategy parameter."""
     return f"param-{strategy}-{name}"

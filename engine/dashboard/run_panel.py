@@ -35,6 +35,7 @@ from engine.dashboard.form import (
     data_spec,
     form_settings,
     param_key,
+    setting,
 )
 from engine.dashboard.jobs import Job, plain_error
 from engine.dashboard.run_view import show_run
@@ -183,7 +184,10 @@ def _dates_and_costs(span: tuple[dt.date, dt.date] | None, slots: dict[str, Any]
         slots[START] = d2.empty()
         end = d3.date_input("end", value=span[1] if span else dt.date.today(), key="end", **wide)
         slots[END] = d3.empty()
-    cost = d4.number_input("costs [bps per unit traded]", value=5.0, step=1.0, key="cost", format="%g")
+    costs = setting("cost_bps")
+    cost = d4.number_input(
+        costs.label, value=costs.default, step=1.0, key="cost", format="%g", help=costs.help
+    )
     slots[COST] = d4.empty()
     return {"start": start, "end": end, "cost_bps": float(cost)}
 
