@@ -7,8 +7,8 @@ process (the only process that writes it: nothing read here comes from a user's 
 
 ``python -m engine.workflows.audit_worker --serve SPEC``: a fork server. It imports what
 every pass needs (numpy, torch, numba, the engine, the strategy's module) and loads the
-strategy's compiled numba kernels from their disk cache, once, without running any
-strategy code and without any data; then, per line ``INDEX JOB OUT ERR`` read on stdin,
+strategy's compiled numba kernels from their disk cache, once, without calling the
+strategy and without any data; then, per line ``INDEX JOB OUT ERR`` read on stdin,
 it forks a fresh process that runs that one pass (stderr to ``ERR``) and exits, and
 answers ``INDEX EXITCODE`` on stdout when that process has ended. Each pass thus starts
 from the same just-imported interpreter, as a fresh ``python`` would, holds only its own
@@ -85,7 +85,9 @@ def _load_cached(dispatcher: object) -> None:
 
 def serve(spec: str) -> None:
     """The fork server's loop (see the module docstring); ends when stdin closes and all passes have."""
+    generators = _Generators()
     preload(spec)
+    generators.preloaded()
     out = sys.stdout
     out.write("ready\n")
     out.flush()
@@ -102,16 +104,17 @@ def serve(spec: str) -> None:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 index, job, result, errors = line.decode().split("\t")
-                running[_fork_pass(job, result, errors)] = index
+                running[_fork_pass(job, result, errors, generators)] = index
         while running:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             out.write(f"{running.pop(pid)}\t{os.waitstatus_to_exitcode(status)}\n")
             out.flush()
+    os._exit(0)  # nothing to save; a normal exit tears torch and numba down for ~2 s
 
 
-def _fork_pass(job: str, result: str, errors: str) -> int:
+def _fork_pass(job: str, result: str, errors: str, generators: _Generators) -> int:
     """Fork a process that runs the pass in ``job`` (stderr to ``errors``); its pid."""
     pid = os.fork()
     if pid:
@@ -122,7 +125,7 @@ def _fork_pass(job: str, result: str, errors: str) -> int:
         os.dup2(null, 0)
         os.dup2(null, 1)
         os.dup2(os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
-        _reseed_after_fork()
+        generators.after_fork()
         main(job, result)
         code = 0
     except BaseException:
@@ -132,17 +135,56 @@ def _fork_pass(job: str, result: str, errors: str) -> int:
         os._exit(code)
 
 
-def _reseed_after_fork() -> None:
-    """Global generators seeded from the OS as in a fresh interpreter, not copied from the server.
+class _Generators:
+    """The global random generators of a forked pass as in a fresh interpreter that imported the same.
 
-    Otherwise two forks would draw the same "unseeded" numbers and the determinism pass
-    could not see unseeded randomness. (``random`` reseeds itself after a fork; torch's
-    default generator starts from a fixed seed in a fresh interpreter too, and the server
-    never draws from it.)
+    Left alone, every fork would copy the server's numpy generator (seeded from the OS
+    once) and two passes would draw the same "unseeded" numbers, hiding unseeded
+    randomness from the determinism pass; ``random`` reseeds itself after a fork, which
+    would in turn make a module's own ``random.seed(0)`` at import look nondeterministic.
+    So: a generator that the imports left as it was is seeded from the OS in each pass (as a
+    fresh interpreter's would be), one that they seeded keeps that state (as it would in a
+    fresh interpreter importing the same module). torch's default generator starts from a
+    fixed seed in a fresh interpreter too: its copy is already what a fresh one would hold.
     """
-    numpy_random = sys.modules.get("numpy.random")
-    if numpy_random is not None:
-        numpy_random.seed()
+
+    def __init__(self) -> None:
+        import random
+
+        import numpy.random
+
+        self._random = random.getstate()
+        self._numpy = numpy.random.get_state()
+        self._keep_random = self._keep_numpy = False
+
+    def preloaded(self) -> None:
+        """Note which generators the imports changed (seeded or drew from)."""
+        import random
+
+        import numpy.random
+
+        self._keep_random = random.getstate() != self._random
+        self._random = random.getstate()
+        now = numpy.random.get_state()
+        self._keep_numpy = any(not _equal(a, b) for a, b in zip(now, self._numpy, strict=True))
+
+    def after_fork(self) -> None:
+        """In the forked pass, before it runs anything."""
+        import random
+
+        import numpy.random
+
+        if self._keep_random:
+            random.setstate(self._random)  # undo the reseed after fork: the import had seeded it
+        if not self._keep_numpy:
+            numpy.random.seed()  # from the OS, as a fresh interpreter's
+
+
+def _equal(a: object, b: object) -> bool:
+    """Whether two parts of a numpy generator state are equal (arrays element-wise)."""
+    import numpy as np
+
+    return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else a == b
 
 
 if __name__ == "__main__":

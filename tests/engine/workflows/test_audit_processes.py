@@ -71,6 +71,14 @@ def test_unseeded_global_generators_differ_between_passes(market):
     assert report.finding == "nondeterministic", report.problems
 
 
+def test_generators_seeded_at_import_stay_deterministic(market):
+    # a fresh interpreter per pass would run the module's seeding each time: same draws in every pass
+    from tests.engine.workflows.seeded_at_import import SeededAtImport
+
+    report = audit(SeededAtImport, market, (0,), cuts=1)
+    assert report.finding == "pass", report.problems
+
+
 def test_every_pass_runs_in_a_process_of_its_own(market, tmp_path, monkeypatch):
     folder = tmp_path / "pids"
     folder.mkdir()
