@@ -7,7 +7,8 @@ are waited for, so their time counts), the load average before and after (the ma
 may be shared: wall time depends on it, CPU time much less), and a breakdown measured
 inside the process by wrapping the audit's stages:
 
-- ``imports``: the CLI module; ``prepare``: loading and checking the data, building the strategy;
+- ``imports``: the CLI module; ``resolve strategy``: importing the strategy's module (torch
+  for the LSTMs) in the command's own process; ``prepare``: loading and checking the data;
 - ``fork server start``: the per-audit server importing torch, numba and the engine and
   loading the cached kernels (absent in trees without it);
 - ``full data, twice``: the two determinism passes (run side by side);
@@ -75,6 +76,9 @@ def child(argv: list[str]) -> None:
 
         return wrapper
 
+    import strategies.registry
+
+    timed(strategies.registry, "resolve", "resolve strategy")
     timed(engine.api, "prepare", "prepare")
     server = getattr(audit_passes, "ForkServer", None)
     if server is not None:

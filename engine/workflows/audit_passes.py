@@ -100,7 +100,8 @@ class ForkServer:
     """A fresh interpreter that forks one process per pass (``engine.workflows.audit_worker --serve``).
 
     Started once per audit with the strategy's spec: it imports what the passes import
-    and loads the compiled kernels, and runs no strategy code and holds no data. Each
+    (the strategy's module included) and loads the compiled kernels; it calls nothing of
+    the strategy and holds no data. Each
     :meth:`run` forks a process from it that reads only its own pass's file. Used as a
     context manager; closing it waits for running passes, then for the server.
     """
@@ -143,19 +144,21 @@ class ForkServer:
         job_path, out_path = folder / f"pass{index}.pkl", folder / f"result{index}.pkl"
         err_path = folder / f"stderr{index}.txt"
         event, box = threading.Event(), list[int]()
+        job_path.write_bytes(pickle.dumps(job))
         with self._lock:
-            if not self._alive:
-                return _in_fresh_process(job, folder, index)
-            job_path.write_bytes(pickle.dumps(job))
-            self._done[str(index)] = (event, box)
-            assert self._process.stdin is not None
-            try:
-                self._process.stdin.write(f"{index}\t{job_path}\t{out_path}\t{err_path}\n")
-                self._process.stdin.flush()
-            except OSError:  # the server is gone
-                self._alive = False
-                del self._done[str(index)]
-                return _in_fresh_process(job, folder, index)
+            sent = self._alive
+            if sent:
+                self._done[str(index)] = (event, box)
+                assert self._process.stdin is not None
+                try:
+                    self._process.stdin.write(f"{index}\t{job_path}\t{out_path}\t{err_path}\n")
+                    self._process.stdin.flush()
+                except OSError:  # the server is gone
+                    self._alive = sent = False
+                    del self._done[str(index)]
+        if not sent:  # outside the lock: other passes go on meanwhile
+            job_path.unlink()
+            return _in_fresh_process(job, folder, index)
         event.wait()
         stderr = err_path.read_text(errors="replace") if err_path.exists() else ""
         return _result(box[0], stderr, out_path)

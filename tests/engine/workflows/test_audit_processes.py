@@ -14,6 +14,7 @@ import pytest
 
 from engine.workflows import audit as audit_module
 from engine.workflows.audit import audit
+from engine.workflows.audit_passes import ForkServer, Passes, pass_environment
 from strategies import History, OnlineStrategy
 from tests.conftest import random_walk_market
 from tests.fixtures.leaky import HonestOnline, PeekTomorrow
@@ -98,3 +99,12 @@ def test_without_fork_each_pass_is_a_fresh_interpreter(market, monkeypatch):
     monkeypatch.setattr(audit_module, "can_fork", lambda: False)
     assert audit(PeekTomorrow, market, (0,), cuts=2).finding == "look-ahead"
     assert audit(HonestOnline, market, (0, 1), cuts=2).passed
+
+
+def test_passes_fall_back_to_fresh_interpreters_when_the_fork_server_is_gone(market, tmp_path):
+    passes = Passes("tests.fixtures.leaky:HonestOnline", {}, (0,), 1.0, pass_environment())
+    with ForkServer(passes.spec, passes.environment) as server:
+        server._process.kill()
+        server._reader.join(timeout=30)  # the server's answers end: no pass is sent to it any more
+        status, targets = server.run(passes.job("full", market), tmp_path, 0)
+    assert status == "ok" and isinstance(targets, np.ndarray) and targets.shape[0] == market.n_days
