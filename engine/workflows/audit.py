@@ -1,6 +1,7 @@
 """The look-ahead audit: a strategy's past weights must not change when the future does.
 
-Passes, each in a fresh interpreter (``subprocess``, one pass per process;
+Passes, each in a fresh process (one pass per process, forked from an interpreter that
+has only imported the modules, or a fresh ``python`` where there is no fork;
 :mod:`engine.workflows.audit_passes`) so that no module state, cache or memo can carry
 answers from one pass to another, and each given only the data of its pass (pickled to
 the child; nothing else is in its memory):
@@ -34,7 +35,8 @@ import os
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,7 @@ import numpy as np
 
 from engine.pipeline.progress import Progress
 from engine.pipeline.timing import first_decision
-from engine.workflows.audit_passes import Passes, Submit, pass_environment
+from engine.workflows.audit_passes import ForkServer, Passes, Submit, can_fork, pass_environment
 from engine.workflows.audit_report import AuditReport, verdict
 from feeds.errors import InputError
 from feeds.market import Market
@@ -149,9 +151,10 @@ def audit(
     say = progress or (lambda _stage, _done, _total: None)
     with (
         tempfile.TemporaryDirectory(prefix="stockrnn-audit-") as tmp,
+        ForkServer(spec, passes.environment) if can_fork() else nullcontext() as server,
         ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as threads,
     ):
-        submit = passes.submitter(threads, Path(tmp))
+        submit = passes.submitter(threads, Path(tmp), server)
         say(DETERMINISM, 0, 2)
         full, finding = _full_twice(submit, passes, market)
         if finding is not None:
@@ -219,18 +222,16 @@ def _cut_passes(
     say: Progress,
 ) -> tuple[list[tuple[int, str]], list[str]]:
     """Per cut, the truncated and the replaced pass; (first changed row, text) of leaks, and errors."""
-    futures = []
-    for c in picks:
-        c = int(c)
-        futures.append(submit(passes.job("truncated", market.head(c + 1), c)))
-        futures.append(submit(passes.job("replaced", replace_future(market, c, seed + c), c, c)))
+    futures = {}
+    for c in sorted((int(c) for c in picks), reverse=True):  # longest first: no worker idles at the end
+        futures[c, "truncated"] = submit(passes.job("truncated", market.head(c + 1), c))
+        futures[c, "replaced"] = submit(passes.job("replaced", replace_future(market, c, seed + c), c, c))
+    for i, _ in enumerate(as_completed(futures.values())):
+        say("passes", i + 1, len(futures))
     leaks: list[tuple[int, str]] = []
     errors: list[str] = []
-    for i, future in enumerate(futures):
-        status, result = future.result()
-        c = int(picks[i // 2])
-        kind = "truncated" if i % 2 == 0 else "replaced"
-        say("passes", i + 1, len(futures))
+    for c, kind in ((int(c), kind) for c in picks for kind in ("truncated", "replaced")):
+        status, result = futures[c, kind].result()  # reported in the order of the cuts
         date = str(market.dates[c])
         if status != "ok":
             errors.append(f"when {_what(kind, date)}: {result}")
