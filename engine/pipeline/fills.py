@@ -59,6 +59,11 @@ the fee-neutral rule against closed forms, bt, and a plain-Python reference that
 
 Output of both: fill records as vectorbt's ``order_records`` (fields ``idx``, ``col``,
 ``size``, ``price``, ``fees``, ``side``: 0 buy, 1 sell).
+
+The kernels are compiled by numba on their first call (numba is imported then, not with this
+module); a small book in a process that has not loaded numba runs the same source as plain Python
+instead (:func:`interpret`, :data:`SMALL_BOOK`): a ``backtest run`` of a rule strategy on the
+sample never imports numba.
 """
 
 from __future__ import annotations
@@ -71,11 +76,11 @@ from typing import Any
 
 import numpy as np
 
-# Below this many cells (rows with an order x columns) a simulation runs the kernels as plain
-# Python (about 20-40 us a cell here) when numba is not loaded yet: importing numba and loading the
-# compiled kernels from its disk cache costs 0.5-0.9 s of every such process (a ma-trend run's
-# 8,113 cells take about 0.2-0.3 s interpreted). The same source runs either way, with the same
-# IEEE double operations in the same order, so the fills are the same bits
+# Up to this many cells (rows with an order x columns) a simulation runs the kernels as plain
+# Python when numba is not loaded yet: importing numba and loading the compiled kernels from its
+# disk cache costs 0.4-0.9 s of a process; interpreted, a cell takes about 15 us on an idle core
+# (a ma-trend run's 8,113 cells 0.11 s, 20,000 cells 0.31-0.34 s). The same source runs either
+# way, with the same IEEE double operations in the same order, so the fills are the same bits
 # (tests/engine/pipeline/test_fills.py compares the two).
 SMALL_BOOK = 20_000
 
