@@ -25,17 +25,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from engine.config.run_config import RunConfig, StrategySpec
 from engine.config.settings import Settings
-from engine.config.sweep_spec import (
-    expand as expand,
-    load_spec as load_spec,
-)
 from engine.config.trust import (
     check_config as check_config,
     check_spec as check_spec,
@@ -86,33 +83,58 @@ from engine.store.run_store import (
     RunStore,
     write_json_atomic as write_json_atomic,
 )
-from engine.workflows import (
-    daily as daily,
-    signals as signals,
-)
-from engine.workflows.audit import (
-    audit as audit,
-)
-from engine.workflows.audit_report import AuditReport
-from engine.workflows.daily import daily as run_daily
 from engine.workflows.first_use import (
     audit_on_first_use as audit_on_first_use,
 )
-from engine.workflows.plugin_check import CheckResult, check_strategy
 from engine.workflows.record import (
     run_and_store as run_and_store,
 )
-from engine.workflows.rerun import (
-    rerun as rerun,
-)
-from engine.workflows.sweep import (
-    run_sweep as run_sweep,
-)
-from engine.workflows.update import (
-    update_run as update_run,
-)
 from feeds.errors import InputError
 from strategies.errors import StrategyError
+
+if TYPE_CHECKING:
+    from engine.config.sweep_spec import expand, load_spec
+    from engine.workflows import daily, signals
+    from engine.workflows.audit import audit
+    from engine.workflows.audit_report import AuditReport
+    from engine.workflows.daily import daily as run_daily
+    from engine.workflows.plugin_check import CheckResult, check_strategy
+    from engine.workflows.rerun import rerun
+    from engine.workflows.sweep import run_sweep
+    from engine.workflows.update import update_run
+
+# name -> (module, attribute; None: the module itself): what a `backtest run` does not use, imported
+# on first use so that a run does not pay for the audit, sweep and daily workflows' imports
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "expand": ("engine.config.sweep_spec", "expand"),
+    "load_spec": ("engine.config.sweep_spec", "load_spec"),
+    "daily": ("engine.workflows.daily", None),
+    "signals": ("engine.workflows.signals", None),
+    "audit": ("engine.workflows.audit", "audit"),
+    "AuditReport": ("engine.workflows.audit_report", "AuditReport"),
+    "run_daily": ("engine.workflows.daily", "daily"),
+    "CheckResult": ("engine.workflows.plugin_check", "CheckResult"),
+    "check_strategy": ("engine.workflows.plugin_check", "check_strategy"),
+    "rerun": ("engine.workflows.rerun", "rerun"),
+    "run_sweep": ("engine.workflows.sweep", "run_sweep"),
+    "update_run": ("engine.workflows.update", "update_run"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_LAZY`, imported on first access (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = import_module(module)
+    value = value if attribute is None else getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 # the public API (docs/python-api.md), then the names the surfaces reach through the door
 __all__ = [

@@ -108,6 +108,7 @@ def prepare(
         market,
         cache_dir=cache_dir,
     )
+    _start_fills_warm_up(warming, len(traded.dates) * len(traded.tickers))
     _finish_warm_ups(warming, progress)
     return Prepared(config, frequency, traded, index_market, strategies, headlines, members, basis)
 
@@ -125,13 +126,22 @@ def _start_warm_ups(strategies: tuple[Strategy, ...]) -> list[tuple[str, threadi
         thread = threading.Thread(target=_quietly(task[1]), name=f"warm-up {task[0]}", daemon=True)
         thread.start()
         started.append((task[0], thread))
-    # every run simulates: the fills compile after the strategies' kernels (numba compiles one at a
-    # time), during the model loop; not waited for here, the simulation waits on numba's lock
+    return started
+
+
+def _start_fills_warm_up(started: list[tuple[str, threading.Thread]], cells: int) -> None:
+    """Load the fill kernels in the background where the run will call them compiled: numba is in
+    use (a strategy warms up) or the book (``cells``: days x tickers) is too big to interpret."""
+    from engine.pipeline.fills import SMALL_BOOK
+
+    if not started and cells <= SMALL_BOOK:
+        return  # interpreted unless numba is loaded by then (engine.pipeline.fills.interpret)
+    # the fills compile after the strategies' kernels (numba compiles one at a time), during the
+    # model loop; not waited for here, the simulation waits on numba's lock
     threads = [thread for _, thread in started]
     threading.Thread(
         target=_quietly(lambda: _after(threads, _warm_fills)), name="warm-up fills", daemon=True
     ).start()
-    return started
 
 
 def _after(threads: list[threading.Thread], fn: Callable[[], None]) -> None:

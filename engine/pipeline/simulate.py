@@ -168,11 +168,14 @@ def _order_rows(orders: np.ndarray) -> np.ndarray:
 
 def _fill(close: np.ndarray, orders: np.ndarray, costs: Costs, k: int) -> np.ndarray:
     """Fill records for (rows, members x k) closes and target weights, members of ``k`` tickers."""
-    from engine.pipeline.fills import simulate_orders, simulate_orders_sequential
+    from engine.pipeline.fills import interpret, simulate_orders, simulate_orders_sequential
 
     kernel = simulate_orders if costs.fills == "fee-neutral" else simulate_orders_sequential
+    # a small book in a process without numba runs the same kernel as plain Python: quicker than
+    # loading numba for it, and the same bits (engine.pipeline.fills.SMALL_BOOK)
+    call = kernel.interpreted if interpret(close.size) else kernel
     # writable C arrays always: numba compiles one specialization per readonly flag too
-    return kernel(
+    return call(
         np.require(close, dtype=np.float64, requirements=("C", "W")),
         np.require(orders, dtype=np.float64, requirements=("C", "W")),
         k,

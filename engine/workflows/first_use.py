@@ -62,8 +62,6 @@ def audit_on_first_use(
 
     ``progress``: one event (stage "<label>: first use, auditing ...", 0 of 1) per plugin audited now.
     """
-    from engine.workflows.audit import audit
-
     if os.environ.get(NO_AUDIT_ENV, "") not in ("", "0"):
         return []
     failures = []
@@ -75,6 +73,8 @@ def audit_on_first_use(
         path = cache_dir / "audits" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
         stored = _read(path)
         if stored is None:
+            from engine.workflows.audit import audit  # here: runs of built-ins never import the audit
+
             if progress:
                 progress(f"{strategy.label()}: first use, auditing for look-ahead ({QUICK_CUTS} cuts)", 0, 1)
             report = audit(

@@ -73,3 +73,29 @@ def test_warm_up_compiles_the_one_specialization_a_simulation_calls():
     close, orders = random_case(8, 60, 1, 1, False, 1.0)
     simulate(close, orders, business_days("2020-01-01", len(close)), Costs(5.0, 1.0))
     assert len(fills.simulate_orders.signatures) == 1
+
+
+@pytest.mark.parametrize(
+    "seed,m,k,short,leverage,fee,slip",
+    [(2, 2, 4, False, 1.0, 5.0, 0.0), (1, 3, 1, True, 1.0, 25.0, 10.0), (3, 2, 5, True, 1.5, 10.0, 5.0)],
+)
+@pytest.mark.parametrize("rule", ["simulate_orders", "simulate_orders_sequential"])
+def test_interpreted_kernels_fill_the_same_bits_as_compiled(rule, seed, m, k, short, leverage, fee, slip):
+    # a small book in a process without numba runs the kernels as plain Python (fills.interpret)
+    from engine.pipeline import fills
+
+    close, orders = random_case(seed, 200, m, k, short, leverage)
+    close = np.ascontiguousarray(np.repeat(close, m, axis=1))  # (rows, members x k), as simulate passes
+    size = np.ascontiguousarray(orders.reshape(len(orders), m * k))
+    kernel = getattr(fills, rule)
+    compiled = kernel(close, size, k, fee / 1e4, slip / 1e4)
+    interpreted = kernel.interpreted(close, size, k, fee / 1e4, slip / 1e4)
+    assert len(compiled) > 10
+    assert compiled.tobytes() == interpreted.tobytes()
+
+
+def test_a_small_book_without_numba_is_interpreted_a_big_one_compiled():
+    from engine.pipeline import fills
+
+    assert not fills.interpret(fills.SMALL_BOOK + 1)
+    assert fills.interpret(fills.SMALL_BOOK) == ("numba" not in __import__("sys").modules)
