@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import polars as pl
 import pytest
 
 from engine import rows
@@ -41,3 +42,18 @@ def test_compare_rebases_every_curve_at_the_latest_common_start(stored):
     costly = result.model_copy(update={"config": result.config.model_copy(update={"cost_bps": 9.0})})
     diff = tables.param_diff_rows([result, costly], ["a", "b"])
     assert diff == [{"setting": "cost_bps", "a": "5", "b": "9"}]
+
+
+def test_compare_gives_each_run_and_strategy_its_own_colour_and_each_run_its_line_style(stored):
+    result, equity, _, _ = stored
+    other = equity.filter(pl.col("role") == "strategy").with_columns(pl.lit("other").alias("strategy"))
+    two = pl.concat([equity, other])  # a run with two strategies
+    _, items = compare_series([("run-a", result, two), ("run-b", result, two)])
+    drawn = [s for s in items if s.role == "strategy"]
+    assert len(drawn) == 4
+    assert len({s.color for s in drawn}) == 4  # the strategies of one run are told apart by colour
+    dashes = {run: {s.dash for s in drawn if s.run == run} for run in ("run-a", "run-b")}
+    assert dashes == {"run-a": {"solid"}, "run-b": {"dash"}}  # the run by its line style
+    fig = charts.compare_equity_figure([("run-a", result, two), ("run-b", result, two)])
+    styles = [(t.line.color, t.line.dash) for t in fig.data]
+    assert len(set(styles)) == len(styles)  # no two lines look alike
