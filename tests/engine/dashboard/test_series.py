@@ -57,3 +57,16 @@ def test_compare_gives_each_run_and_strategy_its_own_colour_and_each_run_its_lin
     fig = charts.compare_equity_figure([("run-a", result, two), ("run-b", result, two)])
     styles = [(t.line.color, t.line.dash) for t in fig.data]
     assert len(set(styles)) == len(styles)  # no two lines look alike
+
+
+def test_a_deterministic_run_shows_no_empty_seed_columns_and_decimals_are_even(stored):
+    from engine.dashboard.run_view import decimals
+
+    result, _, _, _ = stored
+    table = tables.without_empty_seed_columns(tables.metrics_rows(result))
+    assert not set(tables.SEED_COLUMNS) & set(table[0])  # ma-trend: one run, no seeds
+    assert "CAGR %" in table[0] and "vs benchmark %" in table[0]
+    seeded = [{"strategy": "x", "± std %": 1.2}, {"strategy": "y", "± std %": None}]
+    assert tables.without_empty_seed_columns(seeded) == seeded  # kept where any row has seeds
+    assert decimals([12.5, 12.46, None, 3.0]) == 2  # the column shows 12.50, 12.46, —, 3.00
+    assert decimals([100.0, 45.0]) == 0
