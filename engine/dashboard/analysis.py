@@ -270,7 +270,7 @@ def exposure_title(shown: set[str]) -> str:
         return "Target weight per ticker, stacked, at each decision"
     if shown == {"monthly"}:
         # a 0/100% daily rule averages to e.g. 25% in a month: the share of the month it was invested
-        return "Gross exposure, monthly average of the daily target weights (share of the month invested)"
+        return "Gross exposure, monthly average of the daily target weights (a 0/100% rule: share of days in)"
     if shown == {"decisions"}:
         return "Gross exposure (sum of |target weights|) at each decision"
     return "Gross exposure: monthly average for daily strategies, at each decision for the others"

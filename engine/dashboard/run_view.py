@@ -23,13 +23,13 @@ NAME_COLUMNS = ("strategy", "curve")  # long labels ("lstm-stateful · seed mean
 
 
 def decimals(values: Any) -> int:
-    """The decimals a column of rounded figures needs (at most 4): every cell is then shown with as many."""
+    """Decimals for a column of rounded figures, every cell alike: 0 when all are whole, else 2 to 4."""
     most = 0
     for v in values:
         if isinstance(v, float) and np.isfinite(v):
             text = f"{v:.4f}".rstrip("0")
             most = max(most, len(text.partition(".")[2]))
-    return most
+    return most if most == 0 else max(most, 2)  # whole counts stay whole; figures get 2 like CAGR
 
 
 def column_formats(frame: pl.DataFrame) -> dict[str, Any]:

@@ -69,4 +69,6 @@ def test_a_deterministic_run_shows_no_empty_seed_columns_and_decimals_are_even(s
     seeded = [{"strategy": "x", "± std %": 1.2}, {"strategy": "y", "± std %": None}]
     assert tables.without_empty_seed_columns(seeded) == seeded  # kept where any row has seeds
     assert decimals([12.5, 12.46, None, 3.0]) == 2  # the column shows 12.50, 12.46, —, 3.00
+    assert decimals([10.8, 12.3]) == 2  # 10.80 beside the 2-decimal columns, not 10.8
+    assert decimals([1.234]) == 3
     assert decimals([100.0, 45.0]) == 0
