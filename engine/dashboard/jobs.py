@@ -274,10 +274,10 @@ def cancel_message(status: str | None, run_id: str | None, runs_dir: Path) -> tu
     if status == "complete":
         return "success", f"the run finished before the cancel took effect: run {run_id} stored in {runs_dir}"
     if status == CANCELLED:
-        return "warning", f"run {run_id} cancelled; it is listed as cancelled under Runs"
+        return "warning", f"run cancelled; {run_id} is listed as cancelled under Runs"
     if run_id is None:
         return "warning", "run cancelled before it stored anything"
-    return "warning", f"run {run_id} cancelled; the store lists it as {status or 'unfinished'} under Runs"
+    return "warning", f"run cancelled; the store lists {run_id} as {status or 'unfinished'} under Runs"
 
 
 def active_jobs(runs_dir: Path) -> list[Job]:

@@ -148,7 +148,7 @@ def test_a_cancel_that_lands_after_the_run_was_stored_says_it_was_stored(tmp_pat
 def test_the_cancel_message_follows_the_stored_status(tmp_path):
     assert cancel_message("cancelled", "r1", tmp_path) == (
         "warning",
-        "run r1 cancelled; it is listed as cancelled under Runs",
+        "run cancelled; r1 is listed as cancelled under Runs",
     )
     assert cancel_message(None, None, tmp_path)[1] == "run cancelled before it stored anything"
     assert "complete" not in cancel_message("failed", "r2", tmp_path)[1]
