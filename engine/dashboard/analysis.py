@@ -113,7 +113,11 @@ def rolling_figure(items: list[Series], window: int = ROLLING_DAYS) -> go.Figure
                 col=1,
             )
     fig.update_yaxes(automargin=True)
-    fig.update_layout(title=f"Rolling 12 months ({window} trading days)", height=480, **LAYOUT)
+    fig.update_layout(
+        title=f"Rolling Sharpe and annualised volatility over {window} trading days (12 months)",
+        height=480,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -161,7 +165,7 @@ def returns_histogram(items: list[Series]) -> go.Figure:
     fig.update_xaxes(title="daily return %", ticksuffix="%")
     fig.update_yaxes(title="share of days %", automargin=True)
     fig.update_layout(
-        title="Distribution of daily returns",
+        title="Distribution of daily returns (share of days per bin)",
         barmode="overlay",
         height=360,
         **{**LAYOUT, "hovermode": "closest"},
