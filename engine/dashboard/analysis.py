@@ -44,6 +44,12 @@ def monthly_returns(dates: np.ndarray, values: np.ndarray) -> dict[int, list[flo
     return out
 
 
+def cell_text(value: float) -> str:
+    """A percentage with one decimal; a loss that rounds to nothing reads 0.0, never -0.0."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 def monthly_heatmap_figure(item: Series) -> go.Figure:
     """Monthly returns of one bold curve, a year per row (red losses, blue gains)."""
     table = monthly_returns(item.dates, item.values)
@@ -59,9 +65,9 @@ def monthly_heatmap_figure(item: Series) -> go.Figure:
             zmid=0,
             zmin=-limit,
             zmax=limit,
-            text=[["" if v is None else f"{v:.1f}" for v in row] for row in z],
+            text=[["" if v is None else cell_text(v) for v in row] for row in z],
             texttemplate="%{text}",
-            hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>",
+            hovertemplate="%{y} %{x}: %{text}%<extra></extra>",  # the cell's one decimal, as drawn
             colorbar={"title": "%"},
         )
     )
@@ -107,7 +113,11 @@ def rolling_figure(items: list[Series], window: int = ROLLING_DAYS) -> go.Figure
                 col=1,
             )
     fig.update_yaxes(automargin=True)
-    fig.update_layout(title=f"Rolling 12 months ({window} trading days)", height=480, **LAYOUT)
+    fig.update_layout(
+        title=f"Rolling Sharpe and annualised volatility over {window} trading days (12 months)",
+        height=480,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -155,7 +165,7 @@ def returns_histogram(items: list[Series]) -> go.Figure:
     fig.update_xaxes(title="daily return %", ticksuffix="%")
     fig.update_yaxes(title="share of days %", automargin=True)
     fig.update_layout(
-        title="Distribution of daily returns",
+        title="Distribution of daily returns (share of days per bin)",
         barmode="overlay",
         height=360,
         **{**LAYOUT, "hovermode": "closest"},
@@ -219,6 +229,7 @@ def exposure_series(weights: pl.DataFrame, name: str) -> tuple[np.ndarray, dict[
 def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
     """Target weights over time: per ticker (stacked) for few tickers, gross exposure per strategy."""
     fig = go.Figure()
+    shown: set[str] = set()  # what the lines are: "tickers", "decisions", "monthly" (sets the title)
     for i, entry in enumerate(result.strategies):
         if weights.filter(pl.col("strategy") == entry.name).is_empty():
             continue
@@ -235,6 +246,7 @@ def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
                         line={"shape": "hv", "width": 0.5, "color": COLORS[j % len(COLORS)]},
                     )
                 )
+            shown.add("tickers")
             continue
         gross = np.sum(np.abs(np.stack(list(per_ticker.values()))), axis=0)
         name = f"{rows.display_name(entry)} gross exposure"
@@ -245,12 +257,27 @@ def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
             monthly = frame.group_by("month", maintain_order=True).agg(pl.col("gross").mean())
             dates, gross = monthly["month"].to_numpy(), monthly["gross"].to_numpy()
             name += " (monthly average)"
+            shown.add("monthly")
+        else:
+            shown.add("decisions")
         fig.add_trace(
             go.Scatter(x=dates, y=gross * 100, name=name, line={"shape": "hv", "width": 1.2, "color": color})
         )
     fig.update_yaxes(title="target weight %", ticksuffix="%", automargin=True)
-    fig.update_layout(title="Exposure and weights over time (at each decision)", height=360, **LAYOUT)
+    fig.update_layout(title=exposure_title(shown), height=360, **LAYOUT)
     return fig
+
+
+def exposure_title(shown: set[str]) -> str:
+    """The exposure chart's title, saying what its lines are (``shown``: see :func:`exposure_figure`)."""
+    if shown == {"tickers"}:
+        return "Target weight per ticker, stacked, at each decision"
+    if shown == {"monthly"}:
+        # a 0/100% daily rule averages to e.g. 25% in a month: the share of the month it was invested
+        return "Gross exposure, monthly average of the daily target weights (a 0/100% rule: share of days in)"
+    if shown == {"decisions"}:
+        return "Gross exposure (sum of |target weights|) at each decision"
+    return "Gross exposure: monthly average for daily strategies, at each decision for the others"
 
 
 def cost_rows(result: RunResult, weights: pl.DataFrame) -> list[dict[str, Any]]:

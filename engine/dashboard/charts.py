@@ -25,7 +25,9 @@ def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) 
     """Growth of 1: every seed faint, the ensemble (or the seeds' average) bold, benchmarks dashed."""
     fig = go.Figure()
     drawn = []
-    for s in series(result, equity):
+    items = series(result, equity)
+    seeded = any(s.seeds for s in items)
+    for s in items:
         for member, values in s.seeds.items():
             x, y = thin(s.dates, values)
             fig.add_trace(
@@ -60,7 +62,11 @@ def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) 
         )
         drawn.append(s.values)
     value_axis(fig, drawn, log, "growth of 1" + (" (log scale)" if log else ""))
-    fig.update_layout(title="Equity, start = 1", height=460, **LAYOUT)
+    fig.update_layout(
+        title="Equity, growth of 1" + (" (each seed faint, the bold line as labelled)" if seeded else ""),
+        height=460,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -161,7 +167,9 @@ def seed_distribution_figure(result: RunResult) -> go.Figure | None:
             annotation_position="top left",
         )
     fig.update_yaxes(title="CAGR %", ticksuffix="%", automargin=True)
-    fig.update_layout(title="CAGR across seeds", height=380, showlegend=False, margin=LAYOUT["margin"])
+    fig.update_layout(
+        title="CAGR of each seed (benchmarks as lines)", height=380, showlegend=False, margin=LAYOUT["margin"]
+    )
     return fig
 
 

@@ -28,7 +28,8 @@ def compare_runs() -> None:
     st.markdown("**Over the common period** (each curve rebased to 1 at the common start)")
     show_table(tables.compare_metric_rows(loaded))
     st.markdown("**Key figures, each run over its own period**")
-    show_table([{"run": r, **row} for r, result, _ in loaded for row in tables.metrics_rows(result)])
+    own = [{"run": r, **row} for r, result, _ in loaded for row in tables.metrics_rows(result)]
+    show_table(tables.without_empty_seed_columns(own))
     for run_id, result, _ in loaded:
         st.caption(f"{run_id}: {tables.basis_text(result)}")
     st.markdown("**Settings that differ**")

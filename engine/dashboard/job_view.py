@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.dashboard import reads
-from engine.dashboard.jobs import CANCELLED, Job, active_jobs
+from engine.dashboard.jobs import CANCELLED, Job, active_jobs, cancel_message
 
 
 def follow_job() -> None:
@@ -32,24 +32,31 @@ def _follow_job() -> None:
         st.progress(status.fraction, text=f"running {names} on {echo.get('data', '?')} — {status.describe()}")
         if st.button("cancel", key="cancel"):
             job.cancel()
-            job.forget()
-            st.session_state.pop("job")
-            st.session_state["job_message"] = (
-                "warning",
-                "run cancelled; it is listed as cancelled under Runs",
-            )
+            _after_cancel(job)
             st.rerun()
         return
-    st.session_state.pop("job")
-    job.forget()
+    if status.state != CANCELLED:  # _after_cancel reads the job's record before forgetting it
+        st.session_state.pop("job")
+        job.forget()
     if status.state == "gone":  # another page showed this outcome and removed the record
         st.rerun()
     if status.state == "done":
         where = reads.settings().runs_dir
         st.session_state["job_message"] = ("success", f"run {status.run_id} stored in {where}")
         st.session_state["last_run"] = status.run_id
-    elif status.state == CANCELLED:
-        st.session_state["job_message"] = ("warning", "run cancelled; it is listed as cancelled under Runs")
+    elif status.state == CANCELLED:  # cancelled from this or another page: the store says how it ended
+        _after_cancel(job)
     else:
         st.session_state["job_message"] = ("error", f"the run failed: {status.error}")
     st.rerun()  # the whole page: show the new run, list it in the browser
+
+
+def _after_cancel(job: Job) -> None:
+    """The message after a cancel follows the store: a run published before the kill landed is complete."""
+    status, run_id = job.stored_outcome()
+    where = reads.settings().runs_dir
+    st.session_state["job_message"] = cancel_message(status, run_id, where)
+    if status == "complete":
+        st.session_state["last_run"] = run_id
+    job.forget()
+    st.session_state.pop("job", None)

@@ -236,6 +236,24 @@ class Job:
                     self.process.wait(timeout=5)
         mark_cancelled(self.run_folder())
 
+    def stored_outcome(self) -> tuple[str | None, str | None]:
+        """(status, run id) of this job's run as the store records it now, (None, None) before it has one.
+
+        After a cancel this is the truth: a cancel that lands while the run is being stored can come
+        too late (the run is published ``complete``), and the page must say so, not "cancelled".
+        """
+        folder = self.run_folder()
+        if folder is None:
+            return None, None
+        try:
+            manifest = run_reader.read_json(folder, "manifest.json")
+        except run_reader.Damaged:
+            return None, folder.name.removesuffix(PARTIAL)
+        status = manifest.get("status") if isinstance(manifest, dict) else None
+        if folder.name.endswith(PARTIAL):  # still being written: not a published outcome
+            status = None
+        return (str(status) if status else None), folder.name.removesuffix(PARTIAL)
+
     def forget(self) -> None:
         """Remove the job's record (its outcome has been shown; the run itself stays in the store)."""
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -249,6 +267,17 @@ def mark_cancelled(folder: Path | None) -> None:
     if folder is None or not folder.name.endswith(PARTIAL) or not folder.is_dir():
         return
     RunStore(folder.parent).cancel(folder.name.removesuffix(PARTIAL), "cancelled from the dashboard")
+
+
+def cancel_message(status: str | None, run_id: str | None, runs_dir: Path) -> tuple[str, str]:
+    """(kind, text) the page shows after a cancel, from the store's ``status`` of the job's run."""
+    if status == "complete":
+        return "success", f"the run finished before the cancel took effect: run {run_id} stored in {runs_dir}"
+    if status == CANCELLED:
+        return "warning", f"run cancelled; {run_id} is listed as cancelled under Runs"
+    if run_id is None:
+        return "warning", "run cancelled before it stored anything"
+    return "warning", f"run cancelled; the store lists {run_id} as {status or 'unfinished'} under Runs"
 
 
 def active_jobs(runs_dir: Path) -> list[Job]:

@@ -21,7 +21,7 @@ import streamlit as st
 
 from engine.dashboard.compare import compare_runs
 from engine.dashboard.job_view import follow_job
-from engine.dashboard.run_panel import run_panel
+from engine.dashboard.run_panel import keep_form_state, run_panel
 from engine.dashboard.runs_browser import runs_browser
 from engine.dashboard.sweeps import sweeps_view
 from engine.dashboard.today import today_view
@@ -48,6 +48,7 @@ def main() -> None:
             st.query_params["intro"] = "seen"  # in the address: a reload or bookmark skips it too
             st.rerun()
     follow_job()
+    keep_form_state()  # before the tabs: a hidden Run tab's widgets lose their state at this run's end
     run_tab, runs_tab, compare_tab, sweeps_tab, today_tab = st.tabs(
         ["Run", "Runs", "Compare", "Sweeps", "Today"], key="section", on_change="rerun"
     )

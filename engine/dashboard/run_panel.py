@@ -42,6 +42,47 @@ from engine.dashboard.run_view import show_run
 
 SOURCES = {"bundled sample": "sample", "file (CSV/Parquet)": "file", "Yahoo cache": "yahoo"}
 
+# Streamlit drops the state of widgets that are not drawn (the Run tab is lazy: another tab open, or
+# a field hidden by a choice), so the form's values are copied here on every script run and each
+# widget's initial value comes from this copy: switching tabs, or to annual and back, keeps them.
+KEPT = "form-kept"
+FORM_KEYS = frozenset(
+    {"data-source", "frequency", "data-path", "yahoo-tickers", "strategies-daily", "strategies-annual",
+     "seeds", "limit-dates", "start", "end", "cost", "headlines", "headline-column", "time-column",
+     "timezone", "dividends", "cash-rate", "universe"}
+)  # fmt: skip
+
+
+def _is_form_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    more = {s.widget for s in form_settings() if s.name not in DRAWN}
+    return key in FORM_KEYS or key.startswith("param-") or key in more
+
+
+def keep_form_state() -> None:
+    """Copy the run form's widget values aside; call at the top of every script run, before the tabs.
+
+    At that point the state still holds the values of the last run's widgets; Streamlit removes
+    those of widgets this run does not draw only at its end, so the copy survives a hidden tab.
+    """
+    kept = st.session_state.setdefault(KEPT, {})
+    for key in list(st.session_state.keys()):
+        if _is_form_key(key):
+            kept[key] = st.session_state[key]
+
+
+def remembered(key: str, default: Any) -> Any:
+    """The value the widget ``key`` had when last drawn in this session, else ``default``."""
+    return st.session_state.get(KEPT, {}).get(key, default)
+
+
+def _index(key: str, options: Any, default: Any) -> int:
+    """The selectbox/radio index of the remembered choice (the default's when it is no longer offered)."""
+    options = list(options)
+    value = remembered(key, default)
+    return options.index(value if value in options else default)
+
 
 def param_widget(strategy: str, field: dict[str, Any]) -> Any:
     """A widget for one parameter, from its type and default; no clamping: the form check judges."""
@@ -49,14 +90,18 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
     label, default, annotation_ = field["name"], field["default"], field["annotation"]
     options = typing.get_args(annotation_) if typing.get_origin(annotation_) is typing.Literal else ()
     if options:
-        return st.selectbox(label, options, index=options.index(default), key=key, help=field["help"])
+        return st.selectbox(label, options, index=_index(key, options, default), key=key, help=field["help"])
     if annotation_ is bool:
-        return st.checkbox(label, value=bool(default), key=key, help=field["help"])
+        return st.checkbox(label, value=bool(remembered(key, default)), key=key, help=field["help"])
     if annotation_ is int:
-        return st.number_input(label, value=int(default), step=1, key=key, help=field["help"])
+        return st.number_input(
+            label, value=remembered(key, int(default)), step=1, key=key, help=field["help"]
+        )
     if annotation_ is float:
-        return st.number_input(label, value=float(default), format="%g", key=key, help=field["help"])
-    return st.text_input(label, value="" if default is None else str(default), key=key, help=field["help"])
+        value = remembered(key, float(default))
+        return st.number_input(label, value=value, format="%g", key=key, help=field["help"])
+    text = remembered(key, "" if default is None else str(default))
+    return st.text_input(label, value=text, key=key, help=field["help"])
 
 
 def setting_widget(setting: Any, column: Any) -> Any:
@@ -66,17 +111,18 @@ def setting_widget(setting: Any, column: Any) -> Any:
     key, label, default = setting.widget, setting.label, setting.default
     if setting.choices:
         options = list(setting.choices)
-        return column.selectbox(label, options, index=options.index(default), key=key, help=help_text)
+        return column.selectbox(label, options, index=_index(key, options, default), key=key, help=help_text)
     if setting.kind is bool:
-        return column.checkbox(label, value=bool(default), key=key, help=help_text)
+        return column.checkbox(label, value=bool(remembered(key, default)), key=key, help=help_text)
     if setting.kind in (int, float):
         cast = setting.kind
         fmt = "%g" if cast is float else "%d"
-        value = cast(default) if default is not None else None
+        value = remembered(key, cast(default) if default is not None else None)
         return column.number_input(
             label, value=value, step=1 if cast is int else None, format=fmt, key=key, help=help_text
         )
-    return column.text_input(label, value="" if default is None else str(default), key=key, help=help_text)
+    text = remembered(key, "" if default is None else str(default))
+    return column.text_input(label, value=text, key=key, help=help_text)
 
 
 def _more_settings(slots: dict[str, Any]) -> dict[str, Any]:
@@ -111,30 +157,43 @@ def reason(slots: dict[str, Any], key: str, check: FormCheck) -> None:
 def _data_and_strategies(catalog: dict[str, dict[str, Any]], slots: dict[str, Any]) -> dict[str, Any]:
     """Data, signal frequency, strategies, seeds and parameters: the form's first rows."""
     c1, c2, c3 = st.columns(3)
-    source = SOURCES[c1.selectbox("data", list(SOURCES), key="data-source")]
-    frequency = c2.radio("signals", ["daily", "annual"], horizontal=True, key="frequency")
+    source_index = _index("data-source", SOURCES, "bundled sample")
+    source = SOURCES[c1.selectbox("data", list(SOURCES), index=source_index, key="data-source")]
+    frequencies = ["daily", "annual"]
+    frequency = c2.radio(
+        "signals",
+        frequencies,
+        index=_index("frequency", frequencies, "daily"),
+        horizontal=True,
+        key="frequency",
+    )
     path, tickers = "", []
     if source == "file":
-        path = c1.text_input("file path (.csv / .parquet, or csv:PATH / parquet:PATH)", key="data-path")
+        label = "file path (.csv / .parquet, or csv:PATH / parquet:PATH)"
+        path = c1.text_input(label, value=remembered("data-path", ""), key="data-path")
     elif source == "yahoo":
         from feeds import yahoo
 
         cached = yahoo.cached_tickers(reads.settings().cache_dir)
-        tickers = c1.multiselect("tickers", cached, key="yahoo-tickers")
+        kept = [t for t in remembered("yahoo-tickers", []) if t in cached]
+        tickers = c1.multiselect("tickers", cached, default=kept, key="yahoo-tickers")
     slots[DATA] = c1.empty()
     names = [n for n, c in catalog.items() if c["frequency"] == frequency and n != "buy-and-hold"]
     default = {"daily": ["ma-trend"], "annual": ["momentum-annual"]}[frequency]
     # one selection per signal frequency: switching to annual offers annual strategies, and back
+    key = f"strategies-{frequency}"
     chosen = st.multiselect(
         f"{frequency} strategies",
         names,
-        default=[d for d in default if d in names],
-        key=f"strategies-{frequency}",
+        default=[d for d in remembered(key, default) if d in names],
+        key=key,
     )
     slots[STRATEGIES] = st.empty()
     stochastic = any(catalog[n]["stochastic"] for n in chosen)
     if stochastic:
-        seeds = c3.number_input("seeds", value=10, step=1, key="seeds", help="independent seeds 0..N-1")
+        seeds = c3.number_input(
+            "seeds", value=remembered("seeds", 10), step=1, key="seeds", help="independent seeds 0..N-1"
+        )
         slots[SEEDS] = c3.empty()
     else:
         seeds = 1
@@ -174,19 +233,26 @@ def _read_data(source: str, path: str, tickers: list[str]) -> dict[str, Any]:
 def _dates_and_costs(span: tuple[dt.date, dt.date] | None, slots: dict[str, Any]) -> dict[str, Any]:
     """The optional date limits (pickers span the data) and the costs."""
     d1, d2, d3, d4 = st.columns(4)
-    limit = d1.checkbox("limit dates", key="limit-dates")
+    limit = d1.checkbox("limit dates", value=remembered("limit-dates", False), key="limit-dates")
     if span:
         d1.caption(f"data: {span[0]} .. {span[1]}")
     wide = {"min_value": dt.date(1800, 1, 1), "max_value": dt.date(2100, 12, 31)}
     start = end = None
     if limit:
-        start = d2.date_input("start", value=span[0] if span else dt.date(2010, 1, 1), key="start", **wide)
+        first = remembered("start", span[0] if span else dt.date(2010, 1, 1))
+        start = d2.date_input("start", value=first, key="start", **wide)
         slots[START] = d2.empty()
-        end = d3.date_input("end", value=span[1] if span else dt.date.today(), key="end", **wide)
+        last = remembered("end", span[1] if span else dt.date.today())
+        end = d3.date_input("end", value=last, key="end", **wide)
         slots[END] = d3.empty()
     costs = setting("cost_bps")
     cost = d4.number_input(
-        costs.label, value=costs.default, step=1.0, key="cost", format="%g", help=costs.help
+        costs.label,
+        value=remembered("cost", costs.default),
+        step=1.0,
+        key="cost",
+        format="%g",
+        help=costs.help,
     )
     slots[COST] = d4.empty()
     return {"start": start, "end": end, "cost_bps": float(cost)}
@@ -194,26 +260,41 @@ def _dates_and_costs(span: tuple[dt.date, dt.date] | None, slots: dict[str, Any]
 
 def _headlines_and_income(frequency: str, slots: dict[str, Any]) -> dict[str, Any]:
     """Headlines (with their column and zone overrides), dividends, cash rate and the universe."""
-    headlines = st.text_input("headlines (optional): csv:PATH, rss:URL, ...", key="headlines")
+    headlines = st.text_input(
+        "headlines (optional): csv:PATH, rss:URL, ...", value=remembered("headlines", ""), key="headlines"
+    )
     slots[HEADLINES] = st.empty()
     h1, h2, h3 = st.columns(3)  # only for files whose columns are not recognized
-    headline_column = h1.text_input("headline column [auto]", key="headline-column")
-    time_column = h2.text_input("time column [auto]", key="time-column")
-    timezone = h3.text_input("zone of times without one [America/New_York]", key="timezone")
+    headline_column = h1.text_input(
+        "headline column [auto]", value=remembered("headline-column", ""), key="headline-column"
+    )
+    time_column = h2.text_input("time column [auto]", value=remembered("time-column", ""), key="time-column")
+    timezone = h3.text_input(
+        "zone of times without one [America/New_York]", value=remembered("timezone", ""), key="timezone"
+    )
     slots[TIMEZONE] = h3.empty()
     b1, b2, b3 = st.columns(3)
     dividends = b1.text_input(
-        "dividends", value="reinvest", key="dividends", help="reinvest | exclude | csv:PATH (date,dividend)"
+        "dividends",
+        value=remembered("dividends", "reinvest"),
+        key="dividends",
+        help="reinvest | exclude | csv:PATH (date,dividend)",
     )
     slots[DIVIDENDS] = b1.empty()
     cash_rate = b2.text_input(
-        "cash rate (annual fraction)", value="0", key="cash-rate", help="0.03 = 3% a year, or csv:PATH"
+        "cash rate (annual fraction)",
+        value=remembered("cash-rate", "0"),
+        key="cash-rate",
+        help="0.03 = 3% a year, or csv:PATH",
     )
     slots[CASH_RATE] = b2.empty()
     universe = ""
     if frequency == "annual":
         universe = b3.text_input(
-            "point-in-time universe (optional)", key="universe", help="sp500 | csv:PATH (ticker,start,end)"
+            "point-in-time universe (optional)",
+            value=remembered("universe", ""),
+            key="universe",
+            help="sp500 | csv:PATH (ticker,start,end)",
         )
         slots[UNIVERSE] = b3.empty()
     return {

@@ -10,6 +10,7 @@ import html
 import json
 from typing import Any
 
+import numpy as np
 import polars as pl
 import streamlit as st
 
@@ -18,10 +19,35 @@ from engine.dashboard import analysis, charts, reads, tables
 from engine.dashboard.series import Series, series
 from engine.rows import NA, display_name, seeded
 
+NAME_COLUMNS = ("strategy", "curve")  # long labels ("lstm-stateful · seed mean (10 seeds)"): never cut
+
+
+def decimals(values: Any) -> int:
+    """Decimals for a column of rounded figures, every cell alike: 0 when all are whole, else 2 to 4."""
+    most = 0
+    for v in values:
+        if isinstance(v, float) and np.isfinite(v):
+            text = f"{v:.4f}".rstrip("0")
+            most = max(most, len(text.partition(".")[2]))
+    return most if most == 0 else max(most, 2)  # whole counts stay whole; figures get 2 like CAGR
+
+
+def column_formats(frame: pl.DataFrame) -> dict[str, Any]:
+    """Streamlit column settings: one number of decimals per float column (no "12.5" over "12.46"),
+    names wide enough to read."""
+    config: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        if dtype.is_float():
+            config[name] = st.column_config.NumberColumn(format=f"%.{decimals(frame[name])}f")
+        elif name in NAME_COLUMNS:
+            config[name] = st.column_config.TextColumn(width="large")
+    return config
+
 
 def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
-    """A table whose empty cells (figures that do not apply) read "—"."""
+    """A table whose empty cells (figures that do not apply) read "—"; decimals even per column."""
     frame = pl.DataFrame(rows, infer_schema_length=None)
+    kwargs["column_config"] = {**column_formats(frame), **kwargs.get("column_config", {})}
     st.dataframe(frame, hide_index=True, width="stretch", placeholder=NA, **kwargs)
 
 
@@ -50,7 +76,7 @@ def show_run(run_id: str, key: str) -> None:
     show_lines("\n".join(tables.config_lines(result)))
     if note["notes"]:
         st.caption(note["notes"])
-    show_table(tables.metrics_rows(result))
+    show_table(tables.without_empty_seed_columns(tables.metrics_rows(result)))
     st.caption(tables.basis_text(result))
     items = series(result, equity)
     overview, sheet, seeds_tab, files = st.tabs(

@@ -20,7 +20,7 @@ import polars as pl
 
 from engine import rows
 from engine.api import RunResult
-from engine.dashboard.style import BENCH_STYLES, COLORS
+from engine.dashboard.style import BENCH_STYLES, COLORS, RUN_DASHES
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,13 +100,16 @@ def compare_series(loaded: Loaded) -> tuple[np.datetime64, list[Series]]:
     """Bold curves of several runs rebased to 1 on their latest common start date.
 
     Identical benchmarks (same name and data fingerprint) are drawn once; each
-    distinct benchmark gets its own dash and colour. A run is tagged with its
-    label (``RunResult.label``), else its id's last six characters.
+    distinct benchmark gets its own dash and neutral colour. Each (run, strategy)
+    gets its own colour and each run its own line style (:data:`RUN_DASHES`: the
+    first run solid). A run is tagged with its label (``RunResult.label``), else
+    its id's last six characters.
     """
     per_run = [(run_id, result, series(result, equity)) for run_id, result, equity in loaded]
     start = max(s.dates[0] for _, _, items in per_run for s in items)
     out: list[Series] = []
     seen: dict[tuple[str, str, int, float], bool] = {}
+    strategies = 0
     for i, (run_id, result, items) in enumerate(per_run):
         tag = result.label or run_id[-6:]
         for s in items:
@@ -124,8 +127,12 @@ def compare_series(loaded: Loaded) -> tuple[np.datetime64, list[Series]]:
                 seen[key] = True
                 item = dataclasses.replace(item, label=f"{s.label} [{tag}]", color=color, dash=dash)
             else:
-                color = COLORS[i % len(COLORS)]
-                item = dataclasses.replace(item, label=f"{tag} {s.label}", color=color, dash="solid")
+                # each (run, strategy) its own colour, the run its line style: two strategies of one
+                # run, or one strategy in two runs, never look alike
+                color = COLORS[strategies % len(COLORS)]
+                strategies += 1
+                dash = RUN_DASHES[i % len(RUN_DASHES)]
+                item = dataclasses.replace(item, label=f"{tag} {s.label}", color=color, dash=dash)
             out.append(item)
     return start, out
 

@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 # benchmarks: neutral tones, each with its own dash, so two benchmarks never look alike
 BENCH_STYLES = (("#8C8C8C", "dash"), ("#B07AA1", "dot"), ("#9C755F", "dashdot"), ("#76B7B2", "longdash"))
+# Compare: the line style of each run's strategies (their colour is per run and strategy)
+RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 LAYOUT: dict[str, Any] = {
     "margin": {"t": 48, "b": 40, "l": 72, "r": 16},
     # legends under the plot: above it they collide with the title and subplot titles

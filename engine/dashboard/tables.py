@@ -48,6 +48,17 @@ def metrics_rows(result: RunResult) -> list[dict[str, Any]]:
     return out
 
 
+SEED_COLUMNS = ("± std %", "worst %", "best %", "seeds beating benchmark %")
+
+
+def without_empty_seed_columns(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``table`` (rows of :func:`metrics_rows`) without the seed-spread columns when no row has seeds
+    (a deterministic run: four columns of "—" say nothing)."""
+    if any(row.get(c) is not None for row in table for c in SEED_COLUMNS):
+        return table
+    return [{k: v for k, v in row.items() if k not in SEED_COLUMNS} for row in table]
+
+
 def seed_rows(entry: StrategyEntry, bench_cagr: float | None) -> list[dict[str, Any]]:
     """Every seed of a stochastic strategy: the rows of :func:`engine.rows.seed_rows`."""
     return [

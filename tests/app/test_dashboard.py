@@ -266,3 +266,29 @@ def test_a_universe_run_shows_its_coverage(runs, tmp_path):
     coverage = next(t for t in tables if "with prices" in t.columns)
     assert coverage["year"].tolist() == list(result.to_dict()["universe"]["coverage"])
     assert "GONE" in coverage["not members"].iloc[0]
+
+
+def test_the_run_form_keeps_its_values_across_a_tab_switch(csv_file):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    fill_file_form(at, csv_file)
+    at.number_input(key="param-ma-trend-window").set_value(37)
+    at.number_input(key="cost").set_value(7.5)
+    at.text_input(key="cash-rate").input("0.02")
+    at.checkbox(key="limit-dates").check().run()
+    at.date_input(key="start").set_value(dt.date(1991, 3, 4)).run()
+    open_tab(at, "Runs")
+    assert not at.exception
+    open_tab(at, "Compare")
+    open_tab(at, "Run")
+    assert not at.exception
+    assert at.selectbox(key="data-source").value == "file (CSV/Parquet)"
+    assert at.text_input(key="data-path").value == f"csv:{csv_file}"
+    assert at.number_input(key="param-ma-trend-window").value == 37
+    assert at.number_input(key="cost").value == 7.5
+    assert at.text_input(key="cash-rate").value == "0.02"
+    assert at.checkbox(key="limit-dates").value
+    assert at.date_input(key="start").value == dt.date(1991, 3, 4)
+    # and annual and back: the daily choice and its parameters are still there
+    at.radio(key="frequency").set_value("annual").run()
+    at.radio(key="frequency").set_value("daily").run()
+    assert at.number_input(key="param-ma-trend-window").value == 37

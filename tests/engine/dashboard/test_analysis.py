@@ -54,3 +54,20 @@ def test_a_run_stored_before_fees_were_recorded_shows_none(stored):
         del entry["fees_paid"], entry["yearly_fees"], entry["aggregate"]["fees_paid_mean"]
     row = analysis.cost_rows(parse_result(old), weights)[0]
     assert row["fees paid % of start"] is None and row["fees %/yr (mean of years)"] is None
+
+
+def test_the_exposure_title_says_what_is_drawn(stored):
+    result, _, weights, _ = stored
+    fig = analysis.exposure_figure(result, weights)
+    daily = len(weights["date"].unique()) > 400
+    title = fig.layout.title.text
+    assert "at each decision" not in title or not daily  # a monthly average is never called a decision
+    assert ("monthly average" in title) == daily
+    assert all(("monthly average" in t.name) == daily for t in fig.data)
+
+
+def test_heatmap_cells_never_read_minus_zero():
+    assert analysis.cell_text(-0.0) == "0.0"
+    assert analysis.cell_text(-0.04) == "0.0"
+    assert analysis.cell_text(-0.3) == "-0.3"
+    assert analysis.cell_text(12.0) == "12.0"  # always one decimal

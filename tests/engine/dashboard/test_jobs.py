@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from engine.config.run_config import RunConfig, StrategySpec
-from engine.dashboard.jobs import JOBS, Job, active_jobs, plain_error, running_job_ids
+from engine.dashboard.jobs import JOBS, Job, active_jobs, cancel_message, plain_error, running_job_ids
 from engine.store.run_store import RunStore, write_json_atomic
 from tests.conftest import random_walk_market, write_yahoo_csv
 
@@ -68,6 +68,7 @@ def test_a_cancelled_job_is_listed_as_cancelled_and_can_be_removed(tmp_path):
     assert job.poll().state == "cancelled"
     listed = RunStore(runs).list()
     assert [i.status for i in listed] == ["cancelled"]
+    assert job.stored_outcome() == ("cancelled", listed[0].run_id)  # what the page's message follows
     RunStore(runs).remove(listed[0].run_id)
     assert RunStore(runs).list() == []
 
@@ -125,3 +126,30 @@ def test_several_jobs_run_side_by_side_and_each_names_its_run(tmp_path):
         assert status.state == "done", status.error
         windows.append(RunStore(runs).load_metrics(status.run_id)[1]["strategies"][0]["params"]["window"])
     assert windows == [10, 30]
+
+
+def test_a_cancel_that_lands_after_the_run_was_stored_says_it_was_stored(tmp_path):
+    """Cancel clicked while "storing": the worker publishes the run before the kill lands. The store
+    then lists it complete, and the page's message must say so (not "run cancelled")."""
+    csv = write_yahoo_csv(tmp_path / "A.csv", random_walk_market(n=300, tickers=("A",), seed=5))
+    runs = tmp_path / "runs"
+    config = RunConfig(data=f"csv:{csv}", strategies=(StrategySpec(name="ma-trend", params={"window": 10}),))
+    job = Job.start(config, runs_dir=runs)
+    status = wait(job)
+    assert status.state == "done", status.error
+    job.cancel()  # too late: the run is published
+    assert job.poll().state == "cancelled"  # the job's own record says cancelled ...
+    assert job.stored_outcome() == ("complete", status.run_id)  # ... the store says complete
+    assert [i.status for i in RunStore(runs).list()] == ["complete"]
+    kind, text = cancel_message(*job.stored_outcome(), runs)
+    assert kind == "success" and status.run_id in text and "stored" in text and "cancelled" not in text
+
+
+def test_the_cancel_message_follows_the_stored_status(tmp_path):
+    assert cancel_message("cancelled", "r1", tmp_path) == (
+        "warning",
+        "run cancelled; r1 is listed as cancelled under Runs",
+    )
+    assert cancel_message(None, None, tmp_path)[1] == "run cancelled before it stored anything"
+    assert "complete" not in cancel_message("failed", "r2", tmp_path)[1]
+    assert cancel_message("complete", "r3", tmp_path)[0] == "success"
