@@ -69,12 +69,10 @@ sample never imports numba.
 from __future__ import annotations
 
 import sys
-import threading
-import types
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+
+from engine.pipeline.lazy_kernels import KernelSet
 
 # Up to this many cells (rows with an order x columns) a simulation runs the kernels as plain
 # Python when numba is not loaded yet: importing numba and loading the compiled kernels from its
@@ -84,92 +82,8 @@ import numpy as np
 # (tests/engine/pipeline/test_fills.py compares the two).
 SMALL_BOOK = 20_000
 
-_KERNELS: dict[str, Kernel] = {}  # every @njit function of this module, in definition order
-_BUILD = threading.Lock()
-
-
-class Kernel:
-    """A numba kernel compiled on first call (numba imported then, not with this module).
-
-    ``py_func``: the plain Python function; :attr:`interpreted`: it, calling the other kernels'
-    plain functions (no numba at all); :attr:`signatures`: the compiled specializations.
-    """
-
-    def __init__(self, fn: Callable[..., Any], cache: bool) -> None:
-        self.py_func = fn
-        self.cache = cache
-        self.dispatcher: Any = None
-        self.__name__ = fn.__name__
-        self.__doc__ = fn.__doc__
-        _KERNELS[fn.__name__] = self
-
-    def __call__(self, *args: Any) -> Any:
-        if self.dispatcher is None:
-            _compile_all()
-        return self.dispatcher(*args)
-
-    @property
-    def signatures(self) -> list[Any]:
-        """The compiled specializations (none before the first call)."""
-        return [] if self.dispatcher is None else list(self.dispatcher.signatures)
-
-    @property
-    def interpreted(self) -> Callable[..., Any]:
-        """This kernel as plain Python, every kernel it calls too."""
-        return _interpreted()[self.__name__]
-
-
-def njit(cache: bool = True) -> Callable[[Callable[..., Any]], Kernel]:
-    """Mark a numba kernel (:class:`Kernel`): compiled on first call with numba's on-disk cache,
-    without one where no cache dir is writable (numba tries beside this file, then the user's cache
-    dir, or NUMBA_CACHE_DIR)."""
-
-    def wrap(fn: Callable[..., Any]) -> Kernel:
-        return Kernel(fn, cache)
-
-    return wrap
-
-
-def _namespace(make: Callable[[Kernel, dict[str, Any]], Any]) -> dict[str, Any]:
-    # one copy of this module's globals in which every kernel's name is what ``make`` builds, so
-    # the kernels call each other there (numba reads a callee from the caller's globals)
-    space = dict(globals())
-    for name, kernel in _KERNELS.items():
-        space[name] = make(kernel, space)
-    return space
-
-
-def _function(kernel: Kernel, space: dict[str, Any]) -> Callable[..., Any]:
-    fn = kernel.py_func
-    return types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
-def _compile_all() -> None:
-    """Wrap every kernel in a numba dispatcher (compiled or loaded from the cache on first call)."""
-    with _BUILD:
-        if all(k.dispatcher is not None for k in _KERNELS.values()):
-            return
-        import numba
-
-        def make(kernel: Kernel, space: dict[str, Any]) -> Any:
-            fn = _function(kernel, space)
-            try:
-                return numba.njit(cache=kernel.cache)(fn)
-            except RuntimeError:
-                return numba.njit(cache=False)(fn)
-
-        space = _namespace(make)
-        for name, kernel in _KERNELS.items():
-            kernel.dispatcher = space[name]
-
-
-_PLAIN: dict[str, Any] = {}
-
-
-def _interpreted() -> dict[str, Any]:
-    if not _PLAIN:
-        _PLAIN.update(_namespace(_function))
-    return _PLAIN
+_FILLS = KernelSet()  # every kernel of this module, compiled together on first call
+njit = _FILLS.njit
 
 
 def interpret(cells: int) -> bool:
@@ -612,14 +526,7 @@ def simulate_orders_sequential(
                     slippage,
                 )
                 if status <= _SOLD:  # bought or sold
-                    record = records[oidx]
-                    record["id"] = oidx
-                    record["col"] = col
-                    record["idx"] = i
-                    record["size"] = f_size
-                    record["price"] = f_price
-                    record["fees"] = f_fees
-                    record["side"] = status
+                    _record(records, oidx, col, i, f_size, f_price, f_fees, status)
                     oidx += 1
                 # execute_order_nb cleans near-zero state even when nothing fills
                 cash_now, free_cash_now = cash_new, free_new
