@@ -10,6 +10,7 @@ One module per command group; this one holds the app, its global options and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -119,4 +120,21 @@ def main(argv: list[str] | None = None) -> None:
             raise
         silence_stdout()
         code = BROKEN_PIPE
+    if argv is None:  # the console script or ``python -m engine``: this process ends here
+        _end_process(code)
     sys.exit(code)
+
+
+def _end_process(code: int) -> None:
+    """Exit with ``code`` without the interpreter's teardown where torch or numba is loaded.
+
+    Tearing them down costs 0.3-0.5 s CPU on every command and saves nothing: the
+    store's files are written, flushed and closed by the command (the audit's
+    workers end the same way). A process without them exits normally.
+    """
+    if "torch" not in sys.modules and "numba" not in sys.modules:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or gone: nothing more to say there
+            stream.flush()
+    os._exit(code)
