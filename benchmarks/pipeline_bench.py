@@ -9,8 +9,9 @@ wrapping the engine's stages (imports until the command starts, data loading,
 strategy targets, simulation, metrics and evidence, writing the store, the
 report). Commands:
 
-- ``backtest run --strategy lstm-stateful`` (10 seeds, the bundled sample; goal <= 6 s warm)
-- ``backtest run`` (ma-trend against buy-and-hold; goal <= 4 s)
+- ``backtest run --strategy lstm-stateful`` (10 seeds, the bundled sample; issue 28: >= 18x the anchor, warm)
+- ``backtest run`` (ma-trend against buy-and-hold; goal <= 2 s)
+- ``backtest run --strategy transformer`` (10 seeds, walk-forward; ``--only lstm`` skips it)
 - ``backtest --help`` and ``backtest runs`` (should import nothing heavy)
 
 Usage: ``python benchmarks/pipeline_bench.py [--repeat N] [--before DIR] [--anchor-days N]
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
     "run lstm-stateful": ["run", "--strategy", "lstm-stateful"],
     "run (ma-trend)": ["run"],
+    "run transformer": ["run", "--strategy", "transformer"],
     "--help": ["--help"],
     "runs": ["runs"],
 }
