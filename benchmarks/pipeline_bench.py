@@ -161,6 +161,9 @@ ANCHOR = """
 import json, sys, time
 sys.path.insert(0, {bench!r})
 import lstm_bench
+import torch
+if {threads}:
+    torch.set_num_threads({threads})
 from feeds.sources import DataSpec, load_market
 market = load_market(DataSpec.parse("sample")).select(["^GSPC"])
 days = {days} or market.n_days
@@ -171,11 +174,13 @@ print(json.dumps({{"wall": wall * scale, "cpu": (time.process_time() - cpu) * sc
 """
 
 
-def anchor(days: int) -> tuple[float, float]:
+def anchor(days: int, threads: int = 0) -> tuple[float, float]:
     """(wall s, CPU s) of the naive anchor, in a fresh process: ten ``torch.nn.LSTM`` + ``nn.Linear``
     stepped one after another over the sample's ^GSPC days (``benchmarks/lstm_bench.py``'s loop);
-    ``days`` > 0 times a prefix and scales linearly."""
-    code = ANCHOR.format(bench=str(ROOT / "benchmarks"), days=days)
+    ``days`` > 0 times a prefix and scales linearly; ``threads`` > 0 sets torch's threads (0: its
+    default, as lstm_bench runs it; on a machine busy with other work its threads wait on each
+    other, and one thread gives the steadier figure)."""
+    code = ANCHOR.format(bench=str(ROOT / "benchmarks"), days=days, threads=threads)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     got = json.loads(proc.stdout.splitlines()[-1])
@@ -212,6 +217,9 @@ def main() -> None:
     parser.add_argument(
         "--anchor-days", type=int, default=-1, help="time the naive anchor on N days (0: all; -1: skip)"
     )
+    parser.add_argument(
+        "--anchor-threads", type=int, default=0, help="torch threads of the anchor (0: default)"
+    )
     parser.add_argument("--only", help="time only the commands whose name contains this")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -222,9 +230,10 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, this process may use {cores}")
     base = None
     if args.anchor_days >= 0:
-        base = anchor(args.anchor_days)
+        base = anchor(args.anchor_days, args.anchor_threads)
         print(
-            f"anchor (10 nn.LSTM one after another, 8,313 days): wall {base[0]:6.2f} s   CPU {base[1]:6.2f} s"
+            f"anchor (10 nn.LSTM one after another, torch threads {args.anchor_threads or 'default'}, "
+            f"scaled to 8,313 days): wall {base[0]:6.2f} s   CPU {base[1]:6.2f} s"
         )
     commands = {k: v for k, v in COMMANDS.items() if not args.only or args.only in k}
     with tempfile.TemporaryDirectory() as runs_dir, tempfile.TemporaryDirectory() as before_runs:
