@@ -24,13 +24,27 @@ Side by side in one process, on the bundled sample, ten seeds:
 Wall times on a shared machine are inflated by other processes; CPU time
 (``time.process_time``) is printed beside them and is the fairer ratio.
 
-Usage: ``python benchmarks/transformer_bench.py [--skip-before]``.
+``--end-to-end`` also times ``backtest run --strategy transformer`` (ten seeds, the
+bundled sample, as a user starts it: a fresh process, start-up, data, the model,
+simulation, evidence, the store) and prints its time as a share of the old
+defaults' walk-forward alone (the anchor of issue 28, goal <= 0.3); ``--before DIR``
+times another checkout's command beside it (``git archive <commit> | tar -x -C DIR``);
+``--daily-only`` skips parts 2 and 3.
+
+Usage: ``python benchmarks/transformer_bench.py [--skip-before] [--end-to-end [--before DIR]]
+[--daily-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,9 +131,27 @@ def side_by_side(title: str, runs: dict[str, tuple[float, float, np.ndarray]], z
         )
 
 
+def end_to_end(root: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of ``backtest run --strategy transformer`` run from ``root`` in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with tempfile.TemporaryDirectory() as runs:
+        command = [sys.executable, "-m", "engine", "run", "--strategy", "transformer", "--runs-dir", runs]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True, cwd=runs)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-before", action="store_true", help="run only the new defaults")
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="also time `backtest run --strategy transformer`"
+    )
+    parser.add_argument("--before", type=Path, help="with --end-to-end: another checkout timed beside it")
+    parser.add_argument("--daily-only", action="store_true", help="skip the annual parts (2 and 3)")
     args = parser.parse_args()
     sample = load_market(DataSpec.parse("sample"))
     index = sample.select(["^GSPC"])
@@ -135,6 +167,21 @@ def main() -> None:
         loss, zero = daily_loss(strategy, index)
         runs[name] = (wall, cpu, loss)
     side_by_side("MSE of next-day delta, %^2", runs, zero)
+    if args.end_to_end:
+        anchor = runs.get("before")
+        trees = {"before": args.before.resolve()} if args.before else {}
+        for name, root in {**trees, "this": Path(__file__).resolve().parents[1]}.items():
+            wall, cpu = end_to_end(root)
+            share = (
+                f"; {wall / anchor[0]:.3f} of the anchor's wall, {cpu / anchor[1]:.3f} of its CPU"
+                if anchor
+                else ""
+            )
+            print(
+                f"   backtest run --strategy transformer ({name}): {wall:.1f} s wall, {cpu:.1f} s CPU{share}"
+            )
+    if args.daily_only:
+        return
 
     years = len(np.unique(stocks.dates.astype("datetime64[Y]")))
     print(f"2. transformer-annual, {len(stocks.tickers)} stocks x {years} years, 10 seeds (+ ensemble)")

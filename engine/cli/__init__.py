@@ -10,6 +10,7 @@ One module per command group; this one holds the app, its global options and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -119,4 +120,24 @@ def main(argv: list[str] | None = None) -> None:
             raise
         silence_stdout()
         code = BROKEN_PIPE
+    if argv is None:  # the console script or ``python -m engine``: this process ends here
+        _end_process(code)
     sys.exit(code)
+
+
+def _end_process(code: int) -> None:
+    """Exit with ``code`` without the interpreter's teardown after a command that succeeded with
+    torch or numba loaded.
+
+    Tearing them down costs 0.3-0.9 s CPU and saves nothing: the store's files are
+    written, flushed and closed by the command, pools and servers are shut down by it
+    (the audit's workers end the same way). A failed or interrupted command, a process
+    without them, and one that started Ray (its own exit hooks) exit normally.
+    """
+    heavy = "torch" in sys.modules or "numba" in sys.modules
+    if code != 0 or not heavy or "ray" in sys.modules:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or gone: nothing more to say there
+            stream.flush()
+    os._exit(code)

@@ -128,3 +128,14 @@ def test_a_plugin_class_missing_a_method_is_bad_input(tmp_path, capsys):
     )
     code, _, err = in_process(capsys, "run", "--strategy", f"{plugin}:Half", "--start", "2020-01-01")
     assert code == 2 and "decide" in err and "internal error" not in err, err
+
+
+def test_a_process_with_torch_ends_without_teardown_and_says_everything(tmp_path):
+    """With torch loaded, main() ends a successful command's process itself (os._exit): output to
+    a pipe is complete (flushed first); bad input still exits 2 (the normal way)."""
+    done = run_cli(["--version"], tmp_path)  # imports torch for the device line
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("backtest (stock-rnn)") and "--device auto ->" in done.stdout
+    bad = run_cli(["run", "--strategy", "lstm-stateful", "--data", "csv:missing.csv"], tmp_path)
+    assert bad.returncode == 2, bad.stderr
+    assert "missing.csv" in bad.stderr and "Traceback" not in bad.stderr

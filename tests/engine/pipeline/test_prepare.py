@@ -43,3 +43,25 @@ def test_a_finished_or_failed_warm_up_reports_nothing():
     events = []
     _finish_warm_ups(started, lambda *event: events.append(event))
     assert events == []
+
+
+def test_the_book_for_the_fills_warm_up_counts_every_member():
+    """Ten seeds and an ensemble make an 11-column book per ticker; a deterministic strategy one; a
+    plugin whose members() fails counts one (its failure is reported where the engine drives it)."""
+    from types import SimpleNamespace
+
+    from engine.pipeline.prepare import _most_members
+    from strategies.baselines import BuyAndHold
+
+    class _Seeded:
+        def members(self, seeds):
+            return (*seeds, "ensemble")
+
+    class _Broken:
+        def members(self, seeds):
+            raise RuntimeError("broken plugin")
+
+    config = SimpleNamespace(seeds=tuple(range(10)))
+    assert _most_members(config, (BuyAndHold(),)) == 1
+    assert _most_members(config, (BuyAndHold(), _Seeded())) == 11
+    assert _most_members(config, (_Broken(),)) == 1
