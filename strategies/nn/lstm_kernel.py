@@ -206,7 +206,10 @@ def _cell_step(
     hp, cp, sg, cd, ac, ho = cache.hp, cache.cp, cache.sg, cache.cd, cache.ac, cache.ho
     g4 = 4 * width
     w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
-    z[:] = p[b_off : b_off + g4]
+    # element loops, never ``a[...] = b`` between arrays in these kernels: numba compiles a
+    # shape-mismatch message (str/repr/join, ~3 s CPU on a fresh install, measured) for each
+    for j in range(g4):
+        z[j] = p[b_off + j]
     for i in range(n_in):
         xi = xs[t, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
         w_row = p[w_off + i * g4 : w_off + (i + 1) * g4]
@@ -255,7 +258,9 @@ def forward_steps(
     z = np.empty(4 * width, np.float32)
     for t in range(steps):
         k = (slot0 + t) % ring
-        xc[k] = xs[t]
+        for b in range(batch):
+            for i in range(xs.shape[2]):
+                xc[k, b, i] = xs[t, b, i]
         for s in range(n_rows):
             p = params[s]
             for b in range(batch):
@@ -416,7 +421,8 @@ def _backward(p: np.ndarray, net: Net, newest: int, n_steps: int, s: int, cache:
                     dz[3 * width + i] = dc * i_g * (act_phi + neg_inv_phi * (cand * cand))
                     dc_next[layer, b, i] = dc * f_g
                 n = count[layer]
-                dzs[layer, n, :] = dz
+                for j in range(g4):
+                    dzs[layer, n, j] = dz[j]
                 for i in range(n_in):
                     ins[layer, n, i] = xc[k, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
                 for i in range(width):
@@ -506,7 +512,8 @@ def _optimizer_step(
                 for j in range(g4):
                     g_row[j] += ar * dr[j]
             _update(p, m, v, w_off + i * g4, g_row, F1, factor, optimizer, hyper)
-        g_row[:] = dzs[layer, 0]
+        for j in range(g4):
+            g_row[j] = dzs[layer, 0, j]
         for r in range(1, n):
             dr = dzs[layer, r]
             for j in range(g4):
