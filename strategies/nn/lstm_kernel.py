@@ -210,19 +210,24 @@ def _cell_step(
     # shape-mismatch message (str/repr/join, ~3 s CPU on a fresh install, measured) for each
     for j in range(g4):
         z[j] = p[b_off + j]
+    # 1-D rows of this (layer, seed, ticker): one index each below (less code to compile)
+    h_r, c_r = h[layer, s, b], c[layer, s, b]
+    sg_r, ho_r = sg[k, layer, s, b], ho[k, layer, s, b]
+    x_r = xs[t, b] if layer == 0 else ho[k, layer - 1, s, b]
     for i in range(n_in):
-        xi = xs[t, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+        xi = x_r[i]
         w_row = p[w_off + i * g4 : w_off + (i + 1) * g4]
         for j in range(g4):
             z[j] += xi * w_row[j]
+    hp_r, cp_r = hp[k, layer, s, b], cp[k, layer, s, b]
     for i in range(width):
-        hp[k, layer, s, b, i] = h[layer, s, b, i]
-        cp[k, layer, s, b, i] = c[layer, s, b, i]
+        hp_r[i] = h_r[i]
+        cp_r[i] = c_r[i]
     # four hidden rows per pass over z (width is a multiple of 32): a quarter
     # of the loads and stores of z
     for i in range(0, width, 4):
-        h0, h1 = h[layer, s, b, i], h[layer, s, b, i + 1]
-        h2, h3 = h[layer, s, b, i + 2], h[layer, s, b, i + 3]
+        h0, h1 = h_r[i], h_r[i + 1]
+        h2, h3 = h_r[i + 2], h_r[i + 3]
         row = w_off + (n_in + i) * g4
         w0 = p[row : row + g4]
         w1 = p[row + g4 : row + 2 * g4]
@@ -231,17 +236,18 @@ def _cell_step(
         for j in range(g4):
             z[j] += (h0 * w0[j] + h1 * w1[j]) + (h2 * w2[j] + h3 * w3[j])
     for j in range(3 * width):
-        sg[k, layer, s, b, j] = F1 / (F1 + np.float32(math.exp(-z[j])))
+        sg_r[j] = F1 / (F1 + np.float32(math.exp(-z[j])))
+    cd_r, ac_r = cd[k, layer, s, b], ac[k, layer, s, b]
     for i in range(width):
         cand = _act(z[3 * width + i], phi)
-        c_new = sg[k, layer, s, b, width + i] * c[layer, s, b, i] + sg[k, layer, s, b, i] * cand
+        c_new = sg_r[width + i] * c_r[i] + sg_r[i] * cand
         act_c = _act(c_new, phi)
-        h_new = sg[k, layer, s, b, 2 * width + i] * act_c
-        cd[k, layer, s, b, i] = cand
-        ac[k, layer, s, b, i] = act_c
-        ho[k, layer, s, b, i] = h_new
-        h[layer, s, b, i] = h_new
-        c[layer, s, b, i] = c_new
+        h_new = sg_r[2 * width + i] * act_c
+        cd_r[i] = cand
+        ac_r[i] = act_c
+        ho_r[i] = h_new
+        h_r[i] = h_new
+        c_r[i] = c_new
 
 
 @_jit
@@ -399,42 +405,54 @@ def _backward(p: np.ndarray, net: Net, newest: int, n_steps: int, s: int, cache:
                 continue  # nothing flows into this layer at this step
             w_off, n_in = layout[layer, 0], layout[layer, 2]
             for b in range(batch):
+                # 1-D rows of this (layer, seed, ticker): one index each below (less code to compile)
+                above_b, dhn_b, dcn_b = above[b], dh_next[layer, b], dc_next[layer, b]
+                sg_r, ac_r, cd_r, cp_r = (
+                    sg[k, layer, s, b],
+                    ac[k, layer, s, b],
+                    cd[k, layer, s, b],
+                    cp[k, layer, s, b],
+                )
                 for i in range(width):
                     if has_above and has_next[layer]:
-                        dh[i] = above[b, i] + dh_next[layer, b, i]
+                        dh[i] = above_b[i] + dhn_b[i]
                     elif has_above:
-                        dh[i] = above[b, i]
+                        dh[i] = above_b[i]
                     else:
-                        dh[i] = dh_next[layer, b, i]
+                        dh[i] = dhn_b[i]
                 for i in range(width):
-                    i_g = sg[k, layer, s, b, i]
-                    f_g = sg[k, layer, s, b, width + i]
-                    o_g = sg[k, layer, s, b, 2 * width + i]
-                    a_c = ac[k, layer, s, b, i]
-                    cand = cd[k, layer, s, b, i]
+                    i_g = sg_r[i]
+                    f_g = sg_r[width + i]
+                    o_g = sg_r[2 * width + i]
+                    a_c = ac_r[i]
+                    cand = cd_r[i]
                     dc = dh[i] * o_g * (act_phi + neg_inv_phi * (a_c * a_c))
                     if has_next[layer]:
-                        dc += dc_next[layer, b, i]
+                        dc += dcn_b[i]
                     dz[i] = dc * cand * (i_g * (F1 - i_g))
-                    dz[width + i] = dc * cp[k, layer, s, b, i] * (f_g * (F1 - f_g))
+                    dz[width + i] = dc * cp_r[i] * (f_g * (F1 - f_g))
                     dz[2 * width + i] = dh[i] * a_c * (o_g * (F1 - o_g))
                     dz[3 * width + i] = dc * i_g * (act_phi + neg_inv_phi * (cand * cand))
-                    dc_next[layer, b, i] = dc * f_g
+                    dcn_b[i] = dc * f_g
                 n = count[layer]
+                dzs_r, ins_r = dzs[layer, n], ins[layer, n]
                 for j in range(g4):
-                    dzs[layer, n, j] = dz[j]
+                    dzs_r[j] = dz[j]
+                x_r = xc[k, b] if layer == 0 else ho[k, layer - 1, s, b]
                 for i in range(n_in):
-                    ins[layer, n, i] = xc[k, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+                    ins_r[i] = x_r[i]
+                hp_r = hp[k, layer, s, b]
                 for i in range(width):
-                    ins[layer, n, n_in + i] = hp[k, layer, s, b, i]
+                    ins_r[n_in + i] = hp_r[i]
                 count[layer] = n + 1
                 # error into the previous step's hidden state and the layer below
                 if not last:
                     for i in range(width):
-                        dh_next[layer, b, i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
+                        dhn_b[i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
                 if layer > 0:
+                    below_b = below[b]
                     for i in range(n_in):
-                        below[b, i] = _dot(p, w_off + i * g4, dz, g4)
+                        below_b[i] = _dot(p, w_off + i * g4, dz, g4)
             has_next[layer] = not last
             if layer > 0:
                 above, below = below, above
