@@ -121,7 +121,9 @@ class OptimizerState(NamedTuple):
 
 
 class Work(NamedTuple):
-    """Scratch of one :func:`learn_step` (allocated per call; see :func:`_backward`)."""
+    """Scratch of :func:`learn_step` (see :func:`_backward`), allocated once by :func:`new_work`:
+    each call writes every element it reads first (no allocation in the kernels: numba compiles
+    ``np.empty``/``np.zeros`` once per array kind, ~0.8 s CPU on a fresh install, measured)."""
 
     dzs: np.ndarray  # (L, K * B, 4H) pre-activation errors per (step, ticker)
     ins: np.ndarray  # (L, K * B, max(I0, H) + H) the matching [input, h_prev]
@@ -252,16 +254,23 @@ def _cell_step(
 
 @_jit
 def forward_steps(
-    params: np.ndarray, net: Net, xs: np.ndarray, h: np.ndarray, c: np.ndarray, slot0: int, cache: Cache
+    params: np.ndarray,
+    net: Net,
+    xs: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    slot0: int,
+    cache: Cache,
+    z: np.ndarray,
 ) -> None:
     """Run the steps ``xs`` (T, B, I0) for every seed row of ``params`` (S, P); h, c (L, S, B, H) are
-    updated in place. Step t's activations go to ring slot (slot0 + t) % K of ``cache``."""
+    updated in place. Step t's activations go to ring slot (slot0 + t) % K of ``cache``; ``z``
+    (4H float32) is scratch."""
     head, width = net.head, net.width
     xc, ho, yo = cache.xc, cache.ho, cache.yo
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers, n_rows = h.shape[0], h.shape[1]
     ring = xc.shape[0]
-    z = np.empty(4 * width, np.float32)
     for t in range(steps):
         k = (slot0 + t) % ring
         for b in range(batch):
@@ -468,7 +477,8 @@ def _gradient_norm(net: Net, work: Work) -> float:
     layout, width = net.layout, net.width
     tops, dy, dzs, ins, count = work.tops, work.dy, work.dzs, work.ins, work.count
     batch = dy.shape[0]
-    sq = _gram_norm_sq(tops, dy.reshape(batch, 1), batch)
+    # tops as a strided view, like the ins blocks below: one specialization of _gram_norm_sq
+    sq = _gram_norm_sq(tops[:, :width], dy.reshape(batch, 1), batch)
     for layer in range(layout.shape[0]):
         n_in = layout[layer, 2]
         sq += _gram_norm_sq(ins[layer, :, : n_in + width], dzs[layer], count[layer])
@@ -562,6 +572,7 @@ def learn_step(
     training: Training,
     state: OptimizerState,
     norms: np.ndarray,
+    work: Work,
 ) -> None:
     """One learning step for every seed row of ``params`` (S, P).
 
@@ -570,7 +581,7 @@ def learn_step(
     ``n_known`` known tickers) flows back through the last ``n_steps`` ring
     slots, newest first. Then the gradient mode (per seed row) and one optimizer
     step (``training``, ``state``). ``norms`` (S,) receives each row's raw
-    gradient norm (before the gradient mode).
+    gradient norm (before the gradient mode). ``work``: scratch (:func:`new_work`).
 
     The gradient is never stored whole: the backward pass keeps each layer's
     pre-activation errors dz and inputs per (step, ticker); the norm for the
@@ -578,29 +589,7 @@ def learn_step(
     is formed in a small buffer just before its optimizer update (one pass over
     the parameters instead of four).
     """
-    width = net.width
-    xc, hp = cache.xc, cache.hp
-    n_layers, n_rows = hp.shape[1], hp.shape[2]
-    batch = target.shape[0]
-    g4 = 4 * width
-    n_max = xc.shape[0] * batch
-    in_max = max(xc.shape[2], width) + width
-    work = Work(
-        np.zeros((n_layers, n_max, g4), np.float32),
-        np.zeros((n_layers, n_max, in_max), np.float32),
-        np.zeros(n_layers, np.int64),
-        np.empty(batch, np.float32),
-        np.empty((batch, width), np.float32),
-        np.zeros((batch, width), np.float32),
-        np.zeros((batch, width), np.float32),
-        np.zeros((n_layers, batch, width), np.float32),
-        np.zeros((n_layers, batch, width), np.float32),
-        np.zeros(n_layers, np.bool_),
-        np.empty(g4, np.float32),
-        np.empty(width, np.float32),
-        np.empty(g4, np.float32),
-        np.empty(width + 1, np.float32),
-    )
+    n_rows = cache.hp.shape[2]
     nk = np.float32(n_known)
     for s in range(n_rows):
         p = params[s]
@@ -611,6 +600,29 @@ def learn_step(
         _optimizer_step(
             p, state.state1[s], state.state2[s], net, work, factor, training.optimizer, state.hyper
         )
+
+
+def new_work(ring: int, layers: int, batch: int, width: int, n_in: int) -> Work:
+    """:func:`learn_step`'s scratch for a ring of ``ring`` steps, ``batch`` tickers, ``width`` hidden
+    units, ``n_in`` inputs (see :class:`Work`)."""
+    g4, n_max, in_max = 4 * width, ring * batch, max(n_in, width) + width
+    f32 = np.float32
+    return Work(
+        np.zeros((layers, n_max, g4), f32),
+        np.zeros((layers, n_max, in_max), f32),
+        np.zeros(layers, np.int64),
+        np.zeros(batch, f32),
+        np.zeros((batch, width), f32),
+        np.zeros((batch, width), f32),
+        np.zeros((batch, width), f32),
+        np.zeros((layers, batch, width), f32),
+        np.zeros((layers, batch, width), f32),
+        np.zeros(layers, np.bool_),
+        np.zeros(g4, f32),
+        np.zeros(width, f32),
+        np.zeros(g4, f32),
+        np.zeros(width + 1, f32),
+    )
 
 
 def warm_up() -> None:
@@ -633,11 +645,13 @@ def warm_up() -> None:
     )
     cache = _new_cache(ring, layers, rows, batch, width, n_in)
     h, c = (np.zeros((layers, rows, batch, width), np.float32) for _ in range(2))
-    forward_steps(params, net, np.zeros((1, batch, n_in), np.float32), h, c, 0, cache)
+    xs, z = np.zeros((1, batch, n_in), np.float32), np.zeros(4 * width, np.float32)
+    forward_steps(params, net, xs, h, c, 0, cache, z)
     state = OptimizerState(np.zeros_like(params), np.zeros_like(params), np.zeros(6, np.float32))
     training = Training.of(LossKind.MSE, GradMode.NONE, 1.0, OptimizerKind.ADAM)
     target, known = np.zeros(batch, np.float32), np.ones(batch, np.float32)
-    learn_step(params, net, cache, 0, 1, target, known, 1, training, state, np.zeros(rows))
+    work = new_work(ring, layers, batch, width, n_in)
+    learn_step(params, net, cache, 0, 1, target, known, 1, training, state, np.zeros(rows), work)
 
 
 def _new_cache(ring: int, layers: int, rows: int, batch: int, width: int, n_in: int) -> Cache:
@@ -719,6 +733,8 @@ class NumbaDayStep:
             OptimizerKind.ADAM if isinstance(optimizer, Adam) else OptimizerKind.RMSPROP,
         )
         self.cache = _new_cache(ring, layers, rows, n_tickers, width, model.n_inputs)
+        self.work = new_work(ring, layers, n_tickers, width, model.n_inputs)
+        self.z = np.zeros(4 * width, np.float32)  # forward_steps' scratch
         self.ring = ring
         self.newest = -1  # ring slot of the newest kept step
         self._kept = 0  # steps kept (at most ring)
@@ -748,7 +764,7 @@ class NumbaDayStep:
             raise ValueError(f"inputs must be (steps, tickers, inputs), not shape {xs.shape}")
         steps = xs.shape[0]
         slot0 = (self.newest + 1) % self.ring
-        self._forward(self.params, self.net, xs, h, c, slot0, self.cache)
+        self._forward(self.params, self.net, xs, h, c, slot0, self.cache, self.z)
         self.newest = (slot0 + steps - 1) % self.ring
         self._kept = min(self._kept + steps, self.ring)
         return self.cache.yo[self.newest][: self.n_seeds]
@@ -778,6 +794,7 @@ class NumbaDayStep:
             self.training,
             OptimizerState(self.state1, self.state2, hyper),
             self.grad_norms,
+            self.work,
         )
         return self.grad_norms[: self.n_seeds].copy()
 
