@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
-from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline
+from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline, jit_inner as _jit_inner
 from strategies.nn.device import on_cpu
 from strategies.nn.losses import LossKind, derivative_f32
 from strategies.nn.optim import Adam
@@ -152,7 +152,7 @@ _T9, _T11, _T13 = np.float32(62 / 2835), np.float32(-1382 / 155925), np.float32(
 _T_SMALL = np.float32(0.4)
 
 
-@_jit
+@_jit_inner
 def _tanh(x: np.float32) -> np.float32:
     """float32 tanh within 2.1 ulp (libm's tanhf: 2.0 ulp, measured), 4x faster than tanhf:
     a polynomial for |x| < 0.4, else (1 - e) / (1 + e) with e = exp(-2|x|) (no cancellation there)."""
@@ -165,12 +165,12 @@ def _tanh(x: np.float32) -> np.float32:
     return t if x >= F0 else -t
 
 
-@_jit
+@_jit_inner
 def _act(z: np.float32, phi: np.float32) -> np.float32:
     return _tanh(z) * phi
 
 
-@_jit
+@_jit_inner
 def _dot(p: np.ndarray, off: int, v: np.ndarray, n: int) -> np.float32:
     """sum_j p[off + j] * v[j] over j < n (n a multiple of 8), in 8 fixed partial sums."""
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = F0
@@ -288,7 +288,7 @@ def forward_steps(
                 yo[k, s, b] = y + acc
 
 
-@_jit
+@_jit_inner
 def _dot64(x: np.ndarray, y: np.ndarray) -> float:
     """sum x[i] * y[i] in float64, in 4 fixed partial sums (one running sum is latency-bound)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -303,7 +303,7 @@ def _dot64(x: np.ndarray, y: np.ndarray) -> float:
     return (s0 + s1) + (s2 + s3)
 
 
-@_jit
+@_jit_inner
 def _gram_norm_sq(a: np.ndarray, d: np.ndarray, n: int) -> float:
     """||sum_k outer(a_k, d_k)||^2 + ||sum_k d_k||^2 (a weight block and its bias), k < n, in
     float64 from dot products: sum_kl (a_k . a_l + 1)(d_k . d_l), without forming the sums."""
@@ -316,7 +316,7 @@ def _gram_norm_sq(a: np.ndarray, d: np.ndarray, n: int) -> float:
     return total
 
 
-@_jit
+@_jit_inner
 def _update(
     p: np.ndarray,
     m: np.ndarray,
