@@ -31,7 +31,14 @@ as codes of :class:`~strategies.nn.losses.LossKind`, :class:`GradMode`,
 
 Compiled functions are cached on disk (``cache=True``: next to this file, or in
 the user's cache dir when that is not writable, or ``NUMBA_CACHE_DIR``); the
-first use on a machine compiles for some seconds.
+first use on a machine compiles for some seconds (about 5.5 s CPU, measured with
+``benchmarks/cold_start.py --by-function``). What keeps that short: no
+array-to-array slice assignment (numba compiles a shape-mismatch message with
+str/repr/join for each), no allocation inside the kernels (``np.empty``/``np.zeros``
+compile per array kind; the scratch is allocated once by :class:`NumbaDayStep`),
+one specialization per helper, no Python wrapper for helpers called only from
+compiled code. numba keys a cached kernel by its own file only: after an edit of
+``derivative_f32`` alone, clear the cache (or touch this file) to recompile.
 """
 
 from __future__ import annotations
