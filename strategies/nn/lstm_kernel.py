@@ -31,7 +31,14 @@ as codes of :class:`~strategies.nn.losses.LossKind`, :class:`GradMode`,
 
 Compiled functions are cached on disk (``cache=True``: next to this file, or in
 the user's cache dir when that is not writable, or ``NUMBA_CACHE_DIR``); the
-first use on a machine compiles for some seconds.
+first use on a machine compiles for some seconds (about 5.5 s CPU, measured with
+``benchmarks/cold_start.py --by-function``). What keeps that short: no
+array-to-array slice assignment (numba compiles a shape-mismatch message with
+str/repr/join for each), no allocation inside the kernels (``np.empty``/``np.zeros``
+compile per array kind; the scratch is allocated once by :class:`NumbaDayStep`),
+one specialization per helper, no Python wrapper for helpers called only from
+compiled code. numba keys a cached kernel by its own file only: after an edit of
+``derivative_f32`` alone, clear the cache (or touch this file) to recompile.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ import numpy as np
 import torch
 
 from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
-from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline
+from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline, jit_inner as _jit_inner
 from strategies.nn.device import on_cpu
 from strategies.nn.losses import LossKind, derivative_f32
 from strategies.nn.optim import Adam
@@ -121,7 +128,9 @@ class OptimizerState(NamedTuple):
 
 
 class Work(NamedTuple):
-    """Scratch of one :func:`learn_step` (allocated per call; see :func:`_backward`)."""
+    """Scratch of :func:`learn_step` (see :func:`_backward`), allocated once by :func:`new_work`:
+    each call writes every element it reads first (no allocation in the kernels: numba compiles
+    ``np.empty``/``np.zeros`` once per array kind, ~0.8 s CPU on a fresh install, measured)."""
 
     dzs: np.ndarray  # (L, K * B, 4H) pre-activation errors per (step, ticker)
     ins: np.ndarray  # (L, K * B, max(I0, H) + H) the matching [input, h_prev]
@@ -150,7 +159,7 @@ _T9, _T11, _T13 = np.float32(62 / 2835), np.float32(-1382 / 155925), np.float32(
 _T_SMALL = np.float32(0.4)
 
 
-@_jit
+@_jit_inner
 def _tanh(x: np.float32) -> np.float32:
     """float32 tanh within 2.1 ulp (libm's tanhf: 2.0 ulp, measured), 4x faster than tanhf:
     a polynomial for |x| < 0.4, else (1 - e) / (1 + e) with e = exp(-2|x|) (no cancellation there)."""
@@ -163,12 +172,12 @@ def _tanh(x: np.float32) -> np.float32:
     return t if x >= F0 else -t
 
 
-@_jit
+@_jit_inner
 def _act(z: np.float32, phi: np.float32) -> np.float32:
     return _tanh(z) * phi
 
 
-@_jit
+@_jit_inner
 def _dot(p: np.ndarray, off: int, v: np.ndarray, n: int) -> np.float32:
     """sum_j p[off + j] * v[j] over j < n (n a multiple of 8), in 8 fixed partial sums."""
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = F0
@@ -206,20 +215,28 @@ def _cell_step(
     hp, cp, sg, cd, ac, ho = cache.hp, cache.cp, cache.sg, cache.cd, cache.ac, cache.ho
     g4 = 4 * width
     w_off, b_off, n_in = layout[layer, 0], layout[layer, 1], layout[layer, 2]
-    z[:] = p[b_off : b_off + g4]
+    # element loops, never ``a[...] = b`` between arrays in these kernels: numba compiles a
+    # shape-mismatch message (str/repr/join, ~3 s CPU on a fresh install, measured) for each
+    for j in range(g4):
+        z[j] = p[b_off + j]
+    # 1-D rows of this (layer, seed, ticker): one index each below (less code to compile)
+    h_r, c_r = h[layer, s, b], c[layer, s, b]
+    sg_r, ho_r = sg[k, layer, s, b], ho[k, layer, s, b]
+    x_r = xs[t, b] if layer == 0 else ho[k, layer - 1, s, b]
     for i in range(n_in):
-        xi = xs[t, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+        xi = x_r[i]
         w_row = p[w_off + i * g4 : w_off + (i + 1) * g4]
         for j in range(g4):
             z[j] += xi * w_row[j]
+    hp_r, cp_r = hp[k, layer, s, b], cp[k, layer, s, b]
     for i in range(width):
-        hp[k, layer, s, b, i] = h[layer, s, b, i]
-        cp[k, layer, s, b, i] = c[layer, s, b, i]
+        hp_r[i] = h_r[i]
+        cp_r[i] = c_r[i]
     # four hidden rows per pass over z (width is a multiple of 32): a quarter
     # of the loads and stores of z
     for i in range(0, width, 4):
-        h0, h1 = h[layer, s, b, i], h[layer, s, b, i + 1]
-        h2, h3 = h[layer, s, b, i + 2], h[layer, s, b, i + 3]
+        h0, h1 = h_r[i], h_r[i + 1]
+        h2, h3 = h_r[i + 2], h_r[i + 3]
         row = w_off + (n_in + i) * g4
         w0 = p[row : row + g4]
         w1 = p[row + g4 : row + 2 * g4]
@@ -228,34 +245,44 @@ def _cell_step(
         for j in range(g4):
             z[j] += (h0 * w0[j] + h1 * w1[j]) + (h2 * w2[j] + h3 * w3[j])
     for j in range(3 * width):
-        sg[k, layer, s, b, j] = F1 / (F1 + np.float32(math.exp(-z[j])))
+        sg_r[j] = F1 / (F1 + np.float32(math.exp(-z[j])))
+    cd_r, ac_r = cd[k, layer, s, b], ac[k, layer, s, b]
     for i in range(width):
         cand = _act(z[3 * width + i], phi)
-        c_new = sg[k, layer, s, b, width + i] * c[layer, s, b, i] + sg[k, layer, s, b, i] * cand
+        c_new = sg_r[width + i] * c_r[i] + sg_r[i] * cand
         act_c = _act(c_new, phi)
-        h_new = sg[k, layer, s, b, 2 * width + i] * act_c
-        cd[k, layer, s, b, i] = cand
-        ac[k, layer, s, b, i] = act_c
-        ho[k, layer, s, b, i] = h_new
-        h[layer, s, b, i] = h_new
-        c[layer, s, b, i] = c_new
+        h_new = sg_r[2 * width + i] * act_c
+        cd_r[i] = cand
+        ac_r[i] = act_c
+        ho_r[i] = h_new
+        h_r[i] = h_new
+        c_r[i] = c_new
 
 
 @_jit
 def forward_steps(
-    params: np.ndarray, net: Net, xs: np.ndarray, h: np.ndarray, c: np.ndarray, slot0: int, cache: Cache
+    params: np.ndarray,
+    net: Net,
+    xs: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    slot0: int,
+    cache: Cache,
+    z: np.ndarray,
 ) -> None:
     """Run the steps ``xs`` (T, B, I0) for every seed row of ``params`` (S, P); h, c (L, S, B, H) are
-    updated in place. Step t's activations go to ring slot (slot0 + t) % K of ``cache``."""
+    updated in place. Step t's activations go to ring slot (slot0 + t) % K of ``cache``; ``z``
+    (4H float32) is scratch."""
     head, width = net.head, net.width
     xc, ho, yo = cache.xc, cache.ho, cache.yo
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers, n_rows = h.shape[0], h.shape[1]
     ring = xc.shape[0]
-    z = np.empty(4 * width, np.float32)
     for t in range(steps):
         k = (slot0 + t) % ring
-        xc[k] = xs[t]
+        for b in range(batch):
+            for i in range(xs.shape[2]):
+                xc[k, b, i] = xs[t, b, i]
         for s in range(n_rows):
             p = params[s]
             for b in range(batch):
@@ -268,7 +295,7 @@ def forward_steps(
                 yo[k, s, b] = y + acc
 
 
-@_jit
+@_jit_inner
 def _dot64(x: np.ndarray, y: np.ndarray) -> float:
     """sum x[i] * y[i] in float64, in 4 fixed partial sums (one running sum is latency-bound)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -283,7 +310,7 @@ def _dot64(x: np.ndarray, y: np.ndarray) -> float:
     return (s0 + s1) + (s2 + s3)
 
 
-@_jit
+@_jit_inner
 def _gram_norm_sq(a: np.ndarray, d: np.ndarray, n: int) -> float:
     """||sum_k outer(a_k, d_k)||^2 + ||sum_k d_k||^2 (a weight block and its bias), k < n, in
     float64 from dot products: sum_kl (a_k . a_l + 1)(d_k . d_l), without forming the sums."""
@@ -296,7 +323,7 @@ def _gram_norm_sq(a: np.ndarray, d: np.ndarray, n: int) -> float:
     return total
 
 
-@_jit
+@_jit_inner
 def _update(
     p: np.ndarray,
     m: np.ndarray,
@@ -394,41 +421,54 @@ def _backward(p: np.ndarray, net: Net, newest: int, n_steps: int, s: int, cache:
                 continue  # nothing flows into this layer at this step
             w_off, n_in = layout[layer, 0], layout[layer, 2]
             for b in range(batch):
+                # 1-D rows of this (layer, seed, ticker): one index each below (less code to compile)
+                above_b, dhn_b, dcn_b = above[b], dh_next[layer, b], dc_next[layer, b]
+                sg_r, ac_r, cd_r, cp_r = (
+                    sg[k, layer, s, b],
+                    ac[k, layer, s, b],
+                    cd[k, layer, s, b],
+                    cp[k, layer, s, b],
+                )
                 for i in range(width):
                     if has_above and has_next[layer]:
-                        dh[i] = above[b, i] + dh_next[layer, b, i]
+                        dh[i] = above_b[i] + dhn_b[i]
                     elif has_above:
-                        dh[i] = above[b, i]
+                        dh[i] = above_b[i]
                     else:
-                        dh[i] = dh_next[layer, b, i]
+                        dh[i] = dhn_b[i]
                 for i in range(width):
-                    i_g = sg[k, layer, s, b, i]
-                    f_g = sg[k, layer, s, b, width + i]
-                    o_g = sg[k, layer, s, b, 2 * width + i]
-                    a_c = ac[k, layer, s, b, i]
-                    cand = cd[k, layer, s, b, i]
+                    i_g = sg_r[i]
+                    f_g = sg_r[width + i]
+                    o_g = sg_r[2 * width + i]
+                    a_c = ac_r[i]
+                    cand = cd_r[i]
                     dc = dh[i] * o_g * (act_phi + neg_inv_phi * (a_c * a_c))
                     if has_next[layer]:
-                        dc += dc_next[layer, b, i]
+                        dc += dcn_b[i]
                     dz[i] = dc * cand * (i_g * (F1 - i_g))
-                    dz[width + i] = dc * cp[k, layer, s, b, i] * (f_g * (F1 - f_g))
+                    dz[width + i] = dc * cp_r[i] * (f_g * (F1 - f_g))
                     dz[2 * width + i] = dh[i] * a_c * (o_g * (F1 - o_g))
                     dz[3 * width + i] = dc * i_g * (act_phi + neg_inv_phi * (cand * cand))
-                    dc_next[layer, b, i] = dc * f_g
+                    dcn_b[i] = dc * f_g
                 n = count[layer]
-                dzs[layer, n, :] = dz
+                dzs_r, ins_r = dzs[layer, n], ins[layer, n]
+                for j in range(g4):
+                    dzs_r[j] = dz[j]
+                x_r = xc[k, b] if layer == 0 else ho[k, layer - 1, s, b]
                 for i in range(n_in):
-                    ins[layer, n, i] = xc[k, b, i] if layer == 0 else ho[k, layer - 1, s, b, i]
+                    ins_r[i] = x_r[i]
+                hp_r = hp[k, layer, s, b]
                 for i in range(width):
-                    ins[layer, n, n_in + i] = hp[k, layer, s, b, i]
+                    ins_r[n_in + i] = hp_r[i]
                 count[layer] = n + 1
                 # error into the previous step's hidden state and the layer below
                 if not last:
                     for i in range(width):
-                        dh_next[layer, b, i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
+                        dhn_b[i] = _dot(p, w_off + (n_in + i) * g4, dz, g4)
                 if layer > 0:
+                    below_b = below[b]
                     for i in range(n_in):
-                        below[b, i] = _dot(p, w_off + i * g4, dz, g4)
+                        below_b[i] = _dot(p, w_off + i * g4, dz, g4)
             has_next[layer] = not last
             if layer > 0:
                 above, below = below, above
@@ -444,7 +484,8 @@ def _gradient_norm(net: Net, work: Work) -> float:
     layout, width = net.layout, net.width
     tops, dy, dzs, ins, count = work.tops, work.dy, work.dzs, work.ins, work.count
     batch = dy.shape[0]
-    sq = _gram_norm_sq(tops, dy.reshape(batch, 1), batch)
+    # tops as a strided view, like the ins blocks below: one specialization of _gram_norm_sq
+    sq = _gram_norm_sq(tops[:, :width], dy.reshape(batch, 1), batch)
     for layer in range(layout.shape[0]):
         n_in = layout[layer, 2]
         sq += _gram_norm_sq(ins[layer, :, : n_in + width], dzs[layer], count[layer])
@@ -506,7 +547,8 @@ def _optimizer_step(
                 for j in range(g4):
                     g_row[j] += ar * dr[j]
             _update(p, m, v, w_off + i * g4, g_row, F1, factor, optimizer, hyper)
-        g_row[:] = dzs[layer, 0]
+        for j in range(g4):
+            g_row[j] = dzs[layer, 0, j]
         for r in range(1, n):
             dr = dzs[layer, r]
             for j in range(g4):
@@ -537,6 +579,7 @@ def learn_step(
     training: Training,
     state: OptimizerState,
     norms: np.ndarray,
+    work: Work,
 ) -> None:
     """One learning step for every seed row of ``params`` (S, P).
 
@@ -545,7 +588,7 @@ def learn_step(
     ``n_known`` known tickers) flows back through the last ``n_steps`` ring
     slots, newest first. Then the gradient mode (per seed row) and one optimizer
     step (``training``, ``state``). ``norms`` (S,) receives each row's raw
-    gradient norm (before the gradient mode).
+    gradient norm (before the gradient mode). ``work``: scratch (:func:`new_work`).
 
     The gradient is never stored whole: the backward pass keeps each layer's
     pre-activation errors dz and inputs per (step, ticker); the norm for the
@@ -553,29 +596,7 @@ def learn_step(
     is formed in a small buffer just before its optimizer update (one pass over
     the parameters instead of four).
     """
-    width = net.width
-    xc, hp = cache.xc, cache.hp
-    n_layers, n_rows = hp.shape[1], hp.shape[2]
-    batch = target.shape[0]
-    g4 = 4 * width
-    n_max = xc.shape[0] * batch
-    in_max = max(xc.shape[2], width) + width
-    work = Work(
-        np.zeros((n_layers, n_max, g4), np.float32),
-        np.zeros((n_layers, n_max, in_max), np.float32),
-        np.zeros(n_layers, np.int64),
-        np.empty(batch, np.float32),
-        np.empty((batch, width), np.float32),
-        np.zeros((batch, width), np.float32),
-        np.zeros((batch, width), np.float32),
-        np.zeros((n_layers, batch, width), np.float32),
-        np.zeros((n_layers, batch, width), np.float32),
-        np.zeros(n_layers, np.bool_),
-        np.empty(g4, np.float32),
-        np.empty(width, np.float32),
-        np.empty(g4, np.float32),
-        np.empty(width + 1, np.float32),
-    )
+    n_rows = cache.hp.shape[2]
     nk = np.float32(n_known)
     for s in range(n_rows):
         p = params[s]
@@ -586,6 +607,29 @@ def learn_step(
         _optimizer_step(
             p, state.state1[s], state.state2[s], net, work, factor, training.optimizer, state.hyper
         )
+
+
+def new_work(ring: int, layers: int, batch: int, width: int, n_in: int) -> Work:
+    """:func:`learn_step`'s scratch for a ring of ``ring`` steps, ``batch`` tickers, ``width`` hidden
+    units, ``n_in`` inputs (see :class:`Work`)."""
+    g4, n_max, in_max = 4 * width, ring * batch, max(n_in, width) + width
+    f32 = np.float32
+    return Work(
+        np.zeros((layers, n_max, g4), f32),
+        np.zeros((layers, n_max, in_max), f32),
+        np.zeros(layers, np.int64),
+        np.zeros(batch, f32),
+        np.zeros((batch, width), f32),
+        np.zeros((batch, width), f32),
+        np.zeros((batch, width), f32),
+        np.zeros((layers, batch, width), f32),
+        np.zeros((layers, batch, width), f32),
+        np.zeros(layers, np.bool_),
+        np.zeros(g4, f32),
+        np.zeros(width, f32),
+        np.zeros(g4, f32),
+        np.zeros(width + 1, f32),
+    )
 
 
 def warm_up() -> None:
@@ -608,11 +652,13 @@ def warm_up() -> None:
     )
     cache = _new_cache(ring, layers, rows, batch, width, n_in)
     h, c = (np.zeros((layers, rows, batch, width), np.float32) for _ in range(2))
-    forward_steps(params, net, np.zeros((1, batch, n_in), np.float32), h, c, 0, cache)
+    xs, z = np.zeros((1, batch, n_in), np.float32), np.zeros(4 * width, np.float32)
+    forward_steps(params, net, xs, h, c, 0, cache, z)
     state = OptimizerState(np.zeros_like(params), np.zeros_like(params), np.zeros(6, np.float32))
     training = Training.of(LossKind.MSE, GradMode.NONE, 1.0, OptimizerKind.ADAM)
     target, known = np.zeros(batch, np.float32), np.ones(batch, np.float32)
-    learn_step(params, net, cache, 0, 1, target, known, 1, training, state, np.zeros(rows))
+    work = new_work(ring, layers, batch, width, n_in)
+    learn_step(params, net, cache, 0, 1, target, known, 1, training, state, np.zeros(rows), work)
 
 
 def _new_cache(ring: int, layers: int, rows: int, batch: int, width: int, n_in: int) -> Cache:
@@ -694,6 +740,8 @@ class NumbaDayStep:
             OptimizerKind.ADAM if isinstance(optimizer, Adam) else OptimizerKind.RMSPROP,
         )
         self.cache = _new_cache(ring, layers, rows, n_tickers, width, model.n_inputs)
+        self.work = new_work(ring, layers, n_tickers, width, model.n_inputs)
+        self.z = np.zeros(4 * width, np.float32)  # forward_steps' scratch
         self.ring = ring
         self.newest = -1  # ring slot of the newest kept step
         self._kept = 0  # steps kept (at most ring)
@@ -723,7 +771,7 @@ class NumbaDayStep:
             raise ValueError(f"inputs must be (steps, tickers, inputs), not shape {xs.shape}")
         steps = xs.shape[0]
         slot0 = (self.newest + 1) % self.ring
-        self._forward(self.params, self.net, xs, h, c, slot0, self.cache)
+        self._forward(self.params, self.net, xs, h, c, slot0, self.cache, self.z)
         self.newest = (slot0 + steps - 1) % self.ring
         self._kept = min(self._kept + steps, self.ring)
         return self.cache.yo[self.newest][: self.n_seeds]
@@ -753,6 +801,7 @@ class NumbaDayStep:
             self.training,
             OptimizerState(self.state1, self.state2, hyper),
             self.grad_norms,
+            self.work,
         )
         return self.grad_norms[: self.n_seeds].copy()
 
