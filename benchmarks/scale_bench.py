@@ -8,6 +8,7 @@ after imports and data generation):
   (deterministic: one member), the whole ``execute`` pipeline (targets,
   simulation, metrics, picks, evidence) with its buy-and-hold benchmarks;
 - ``annual-lstm``: ``lstm-annual``, the same universe, 10 seeds (+ ensemble);
+- ``annual-transformer``: ``transformer-annual``, the same universe, 10 seeds (+ ensemble);
 - ``daily-sim``: a daily run of ``ma-trend`` over 500 tickers x 8,300 days (every
   ticker re-targeted at every close: about four million fills);
 - ``panel-load``: the 500 x 30-year bars (all five bar fields) read into a
@@ -53,6 +54,7 @@ from feeds.market import Market
 CASES = {
     "annual-momentum": ("annual", ("momentum-annual",), 30),
     "annual-lstm": ("annual", ("lstm-annual",), 30),
+    "annual-transformer": ("annual", ("transformer-annual",), 30),
     "daily-sim": ("daily", ("ma-trend",), 8300),
 }
 PANEL_CASES = ("panel-load",)

@@ -61,12 +61,35 @@ def build_from_cache(cache_dir: Path, path: Path, tickers: Sequence[str] | None 
     return write_panel(pl.concat([yahoo.read_total_return(cache_dir, t) for t in names]), path)
 
 
-def scan_panel(path: Path) -> pl.LazyFrame:
-    """The dataset as a lazy frame (columns ``BARS_SCHEMA`` plus the partition column ``year``)."""
+def year_files(path: Path, first: int | None = None, last: int | None = None) -> list[Path]:
+    """The dataset's year files, oldest first; with ``first``/``last`` only those years (inclusive).
+
+    Chosen from the folder names, so a file outside the years is never opened (a
+    scan over every file would still read the first one's footer for its schema).
+    """
     path = Path(path)
-    if not path.is_dir() or not any(path.glob(f"{YEAR}=*/*.parquet")):
+    files = []
+    for folder in path.glob(f"{YEAR}=*"):
+        try:
+            year = int(folder.name.partition("=")[2])
+        except ValueError:
+            continue  # not a partition folder (a stray file or a half-written copy)
+        if (first is None or year >= first) and (last is None or year <= last):
+            files += [(year, f) for f in sorted(folder.glob("*.parquet"))]
+    return [f for _, f in sorted(files)]
+
+
+def scan_panel(path: Path, first: int | None = None, last: int | None = None) -> pl.LazyFrame:
+    """The dataset as a lazy frame (columns ``BARS_SCHEMA`` plus the partition column ``year``),
+    over the year files ``first..last`` only (all years when None); see :func:`year_files`."""
+    path = Path(path)
+    if not path.is_dir() or not year_files(path):
         raise InputError(f"{path}: not a panel dataset (expected {path}/year=YYYY/*.parquet)")
-    return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
+    files = year_files(path, first, last)
+    if not files:  # no year in range: an empty frame of the right columns, reported by load_panel
+        empty = pl.DataFrame(schema={**dict(BARS_SCHEMA), YEAR: pl.Int64})
+        return empty.lazy()
+    return pl.scan_parquet(files, hive_partitioning=True)
 
 
 def load_panel(
@@ -76,22 +99,29 @@ def load_panel(
     start: dt.date | None = None,
     end: dt.date | None = None,
     columns: Sequence[str] = ("close",),
+    indices: bool = False,
 ) -> pl.DataFrame:
     """Validated bars (``BARS_SCHEMA``) of ``tickers`` (all if None) in ``[start, end]`` (inclusive).
 
     Only ``columns`` (besides date and ticker) are read; the other bar fields are
-    null. ``start``/``end`` prune whole year files before anything is read.
+    null. ``start``/``end`` prune whole year files before anything is read (the
+    files of other years are not opened). ``indices``: with ``tickers``, keep every
+    index (``^`` ticker) too, for a run's index benchmark.
     """
     unknown = [c for c in columns if c not in BARS_SCHEMA]
     if unknown:
         raise InputError(f"panel {path}: unknown column(s) {', '.join(unknown)}")
-    lazy = scan_panel(path)
+    # the range prunes whole year files before polars sees them (scan_panel)
+    lazy = scan_panel(path, start.year if start else None, end.year if end else None)
     if start is not None:
         lazy = lazy.filter(pl.col(YEAR) >= start.year, pl.col("date") >= start)
     if end is not None:
         lazy = lazy.filter(pl.col(YEAR) <= end.year, pl.col("date") <= end)
     if tickers is not None:
-        lazy = lazy.filter(pl.col("ticker").is_in([t.upper() for t in tickers]))
+        wanted_rows = pl.col("ticker").is_in([t.strip().upper() for t in tickers])
+        if indices:
+            wanted_rows = wanted_rows | pl.col("ticker").str.starts_with("^")
+        lazy = lazy.filter(wanted_rows)
     wanted = ["date", "ticker", *dict.fromkeys(c for c in columns if c not in ("date", "ticker"))]
     try:
         frame = lazy.select(wanted).collect()

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +52,23 @@ class DataSpec:
         return self.scheme if self.scheme == "sample" else f"{self.scheme}:{self.target}"
 
 
-def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | None = None) -> pl.DataFrame:
+def load_bars(
+    spec: DataSpec,
+    *,
+    tickers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    only: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Bars (``BARS_SCHEMA``) for a data spec.
 
     ``tickers`` names the instrument of a one-ticker file (a single name), and is
     otherwise applied later by :meth:`Market.select`. ``cache_dir`` is the cache
-    root for ``yahoo:`` specs.
+    root for ``yahoo:`` specs. ``start``/``end`` (inclusive) and ``only`` (these
+    tickers plus every index) are what the caller will keep: a source that can
+    skip the rest unread does (``panel:`` reads only the years and tickers asked);
+    the others return everything, and the caller cuts.
     """
     if spec.scheme == "sample":
         return sample.read_sample()
@@ -76,7 +88,14 @@ def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | 
 
         # all tickers (benchmarks are chosen later, by Market.select), every bar field a run may use
         fields = ("open", "high", "low", "close", "volume")
-        return panel.load_panel(Path(spec.target).expanduser(), columns=fields)
+        return panel.load_panel(
+            Path(spec.target).expanduser(),
+            columns=fields,
+            start=start,
+            end=end,
+            tickers=None if only is None else list(only),
+            indices=True,
+        )
     raise InputError(f"unknown data scheme {spec.scheme!r}")
 
 
@@ -85,9 +104,14 @@ def load_market(
     *,
     tickers: Sequence[str] = (),
     cache_dir: Path | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    only: Sequence[str] | None = None,
 ) -> Market:
-    """The full market panel of a data spec (all its tickers, all its days)."""
-    bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir)
+    """The market panel of a data spec: all its tickers and days, or (``panel:``) only the
+    days in ``[start, end]`` and the tickers ``only`` plus the indices (see :func:`load_bars`);
+    the caller still cuts to them (``Market.between``, ``Market.select``)."""
+    bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir, start=start, end=end, only=only)
     origin = spec.target if spec.scheme in ("csv", "parquet", "panel") else str(spec)
     market = Market.from_bars(bars, origin=origin)
     # a file that misses sessions or trades on holidays is kept as given, with one warning
