@@ -24,6 +24,7 @@ and layouts as in the general pair.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -53,6 +54,18 @@ def last_output_prediction(model: BatchedLSTM, xs: torch.Tensor) -> torch.Tensor
     return torch.baddbmm(model._p[-1], h, model._p[-2]).squeeze(-1)[: len(model.seeds)]
 
 
+@dataclass
+class _Window:
+    """What the forward pass over a window keeps for the backward pass (per step, oldest first)."""
+
+    inputs: torch.Tensor  # [x_t, h_{t-1}] of every step in time order, (S, T*B, I+H)
+    top: torch.Tensor  # the last hidden state, (S, B, H)
+    sigs: list[torch.Tensor]  # sigmoid gates [i, f, o], (S, B, 3H)
+    cands: list[torch.Tensor]  # candidates act(z_g), (S, B, H)
+    c_prevs: list[torch.Tensor]  # cell states before the step, (S, B, H)
+    act_cs: list[torch.Tensor]  # act(c_new), (S, B, H)
+
+
 def last_output_gradient(
     model: BatchedLSTM, xs: torch.Tensor, derivative: Callable[[torch.Tensor], torch.Tensor]
 ) -> torch.Tensor:
@@ -65,17 +78,27 @@ def last_output_gradient(
     """
     if model.n_layers != 1:
         raise ValueError("last_output_gradient: one-layer models only")
+    window = _forward(model, xs)
+    y = torch.baddbmm(model._p[-1], window.top, model._p[-2]).squeeze(-1)
+    dy = derivative(y[: len(model.seeds)])
+    if len(model.rows) > len(dy):
+        dy = dy.expand(len(model.rows), -1)  # the shadow row learns as its seed does
+    _backward(model, window, dy, xs.shape[1])
+    return model.grad
+
+
+def _forward(model: BatchedLSTM, xs: torch.Tensor) -> _Window:
+    """``BatchedLSTM.forward``'s recurrence from zero states, keeping what the backward pass reads."""
     width, s_count = model.width, len(model.rows)
     steps, batch, n_in = xs.shape
     w_in, w_hh, b = model._split(0)
     x0 = xs.reshape(1, steps * batch, -1).expand(s_count, -1, -1)
     projected = torch.baddbmm(b, x0, w_in).view(s_count, steps, batch, 4 * width)
-    # [x_t, h_{t-1}] for every step, in time order: the rows the weight gradient reads
     inputs = torch.empty(s_count, steps * batch, n_in + width, device=xs.device)
     inputs[:, :, :n_in] = x0
     h, c = model.zero_state(batch)
+    window = _Window(inputs, h[0], [], [], [], [])
     h, c = h[0], c[0]
-    sigs, cands, c_prevs, act_cs = [], [], [], []
     for t in range(steps):
         inputs[:, t * batch : (t + 1) * batch, n_in:] = h
         z = torch.baddbmm(projected[:, t], h, w_hh)
@@ -83,37 +106,40 @@ def last_output_gradient(
         cand = model._act(z[..., 3 * width :])
         c_new = torch.addcmul(sig[..., width : 2 * width] * c, sig[..., :width], cand)
         act_c = model._act(c_new)
-        sigs.append(sig)
-        cands.append(cand)
-        c_prevs.append(c)
-        act_cs.append(act_c)
+        window.sigs.append(sig)
+        window.cands.append(cand)
+        window.c_prevs.append(c)
+        window.act_cs.append(act_c)
         h, c = sig[..., 2 * width :] * act_c, c_new
-    y = torch.baddbmm(model._p[-1], h, model._p[-2]).squeeze(-1)
-    dy = derivative(y[: len(model.seeds)])
-    if s_count > len(dy):
-        dy = dy.expand(s_count, -1)  # the shadow row learns as its seed does
+    window.top = h
+    return window
+
+
+def _backward(model: BatchedLSTM, window: _Window, dy: torch.Tensor, batch: int) -> None:
+    """``BatchedLSTM.backward`` from the last step's output error ``dy`` (S, B), into ``model.grad``."""
+    width, s_count, steps = model.width, len(model.rows), len(window.sigs)
     dy3 = dy.unsqueeze(-1)
-    model._g[-2].copy_(torch.bmm(h.transpose(1, 2), dy3))
+    model._g[-2].copy_(torch.bmm(window.top.transpose(1, 2), dy3))
     model._g[-1].copy_(dy3.sum(dim=1, keepdim=True))
     dh = torch.bmm(dy3, model._p[-2].transpose(1, 2))
-    dz_all = torch.empty(s_count, steps * batch, 4 * width, device=xs.device)
+    # every step's gate errors, in time order: the rows the weight gradient reads
+    dz_all = torch.empty(s_count, steps * batch, 4 * width, device=dy.device)
     dc_next: torch.Tensor | None = None
-    w_hh_t = w_hh.transpose(1, 2)
+    w_hh_t = model._split(0)[1].transpose(1, 2)
     for t in range(steps - 1, -1, -1):
-        sig, cand, act_c = sigs[t], cands[t], act_cs[t]
+        sig, cand, act_c = window.sigs[t], window.cands[t], window.act_cs[t]
         i_g, f_g, o_g = sig[..., :width], sig[..., width : 2 * width], sig[..., 2 * width :]
         dc = dh * o_g * model._act_grad(act_c)
         if dc_next is not None:
             dc.add_(dc_next)
         dz = dz_all[:, t * batch : (t + 1) * batch]
         torch.mul(dc, cand, out=dz[..., :width])
-        torch.mul(dc, c_prevs[t], out=dz[..., width : 2 * width])
+        torch.mul(dc, window.c_prevs[t], out=dz[..., width : 2 * width])
         torch.mul(dh, act_c, out=dz[..., 2 * width : 3 * width])
         dz[..., : 3 * width].mul_(sig * (1.0 - sig))
         torch.mul(dc * i_g, model._act_grad(cand), out=dz[..., 3 * width :])
         dc_next = dc * f_g
         if t > 0:
             dh = torch.bmm(dz, w_hh_t)
-    model._g[0].copy_(torch.bmm(inputs.transpose(1, 2), dz_all))
+    model._g[0].copy_(torch.bmm(window.inputs.transpose(1, 2), dz_all))
     model._g[1].copy_(dz_all.sum(dim=1, keepdim=True))
-    return model.grad
