@@ -31,6 +31,7 @@ from feeds.errors import InputError
 from feeds.schema import BARS_SCHEMA, ROW, validate_bars
 
 YEAR = "year"
+TICKERS_FILE = "tickers.parquet"  # every ticker of the dataset (one column), beside the year folders
 ROW_GROUP = 64_000  # rows per row group: ~130 tickers of one year, so a ticker filter skips most groups
 
 
@@ -44,6 +45,8 @@ def write_panel(bars: pl.DataFrame, path: Path) -> Path:
         folder = partial / f"{YEAR}={year}"
         folder.mkdir(parents=True)
         part.drop(YEAR, strict=False).write_parquet(folder / "part.parquet", row_group_size=ROW_GROUP)
+    # the names alone, so a ranged read knows every ticker without opening the other years
+    frame.select(pl.col("ticker").unique().sort()).write_parquet(partial / TICKERS_FILE)
     old = path.with_name(path.name + f".{os.getpid()}.old")
     if path.exists():
         os.replace(path, old)
@@ -77,6 +80,20 @@ def year_files(path: Path, first: int | None = None, last: int | None = None) ->
         if (first is None or year >= first) and (last is None or year <= last):
             files += [(year, f) for f in sorted(folder.glob("*.parquet"))]
     return [f for _, f in sorted(files)]
+
+
+def panel_tickers(path: Path) -> tuple[str, ...]:
+    """Every ticker of the dataset, sorted: from its ticker list (one small file), or, for a
+    panel written before that file existed, from the ticker column of every year file."""
+    path = Path(path)
+    try:
+        if (path / TICKERS_FILE).is_file():
+            names = pl.read_parquet(path / TICKERS_FILE)["ticker"]
+        else:
+            names = scan_panel(path).select(pl.col("ticker").unique()).collect()["ticker"]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"panel {path}: cannot read its tickers: {exc}") from exc
+    return tuple(sorted(str(t) for t in names))
 
 
 def scan_panel(path: Path, first: int | None = None, last: int | None = None) -> pl.LazyFrame:

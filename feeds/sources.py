@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from feeds import files, sample, yahoo
@@ -114,6 +115,34 @@ def load_market(
     bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir, start=start, end=end, only=only)
     origin = spec.target if spec.scheme in ("csv", "parquet", "panel") else str(spec)
     market = Market.from_bars(bars, origin=origin)
+    if spec.scheme == "panel" and (start, end, only) != (None, None, None):
+        market = _with_unread_tickers(market, Path(spec.target).expanduser(), only)
     # a file that misses sessions or trades on holidays is kept as given, with one warning
     warn_calendar_mismatches(market.dates, market.close, market.tickers, origin)
     return market
+
+
+def _with_unread_tickers(market: Market, path: Path, only: Sequence[str] | None) -> Market:
+    """``market`` read from a panel over a range, with an all-NaN column for every ticker (of
+    ``only`` and the indices, when given) that has no bar in the range: the columns a read of the
+    whole dataset has before it is cut to the range, so the run is the same either way."""
+    from feeds import panel
+
+    wanted = panel.panel_tickers(path)
+    if only is not None:
+        asked = {t.strip().upper() for t in only}
+        wanted = tuple(t for t in wanted if t in asked or t.startswith("^"))
+    missing = [t for t in wanted if t not in market.tickers]
+    if not missing:
+        return market
+    tickers = tuple(sorted((*market.tickers, *missing)))
+    at = np.searchsorted(tickers, market.tickers)  # each read column's place among all
+
+    def widen(values: np.ndarray) -> np.ndarray:
+        out = np.full((market.n_days, len(tickers)), np.nan)
+        out[:, at] = values
+        return out
+
+    bars = {name: widen(values) for name, values in market.bars.items()}
+    close = widen(market.close)
+    return Market(dates=market.dates, tickers=tickers, close=close, origin=market.origin, bars=bars)

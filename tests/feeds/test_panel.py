@@ -38,8 +38,9 @@ def bars(tickers: list[str], start: str = "2018-01-01", n: int = 800) -> pl.Data
 def test_written_by_year_and_read_back_equal(tmp_path):
     frame = bars(["AAA", "BBB", "CCC"])
     path = panel.write_panel(frame, tmp_path / "panel")
-    years = sorted(p.name for p in path.iterdir())
+    years = sorted(p.name for p in path.iterdir() if p.is_dir())
     assert years == ["year=2018", "year=2019", "year=2020", "year=2021"]
+    assert panel.panel_tickers(path) == ("AAA", "BBB", "CCC")
     back = panel.load_panel(path, columns=tuple(c for c in BARS_SCHEMA if c not in ("date", "ticker")))
     assert back.equals(frame.sort("ticker", "date"))
 
@@ -79,8 +80,11 @@ def test_rewrite_replaces_the_dataset(tmp_path):
     panel.write_panel(bars(["BBB"], start="2020-01-01", n=100), path)
     got = panel.load_panel(path)
     assert got["ticker"].unique().to_list() == ["BBB"] and sorted(p.name for p in path.iterdir()) == [
-        "year=2020"
+        "tickers.parquet",
+        "year=2020",
     ]
+    (path / "tickers.parquet").unlink()  # a panel written before the list: read from the year files
+    assert panel.panel_tickers(path) == ("BBB",)
 
 
 def test_range_opens_only_its_year_files(tmp_path, monkeypatch):
