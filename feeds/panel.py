@@ -5,10 +5,12 @@ Layout (hive-style, one file per calendar year, see docs/scaling.md for why)::
     PATH/year=1995/part.parquet     # every ticker's bars of 1995, sorted by (ticker, date)
     PATH/year=1996/part.parquet
     ...
+    PATH/tickers.txt                # every ticker of the dataset, one a line
 
 Columns are ``BARS_SCHEMA`` (date, ticker, open, high, low, close, volume).
 :func:`load_panel` scans it with ``pl.scan_parquet`` and reads only the years of
-the requested range (the partition filter prunes whole files), only the asked
+the requested range (the year files are chosen by folder name: the others are
+never opened), only the asked
 columns and, with ``tickers``, only their rows (Parquet row-group statistics on
 ``ticker``, the sort key); the result is validated like any price file
 (:func:`feeds.schema.validate_bars`). ``--data panel:PATH`` reads it;
@@ -31,7 +33,9 @@ from feeds.errors import InputError
 from feeds.schema import BARS_SCHEMA, ROW, validate_bars
 
 YEAR = "year"
-TICKERS_FILE = "tickers.parquet"  # every ticker of the dataset (one column), beside the year folders
+# every ticker of the dataset, one a line, beside the year folders (not *.parquet: a reader that
+# globs PATH/**/*.parquet, as this module did before the list existed, must not take it for bars)
+TICKERS_FILE = "tickers.txt"
 ROW_GROUP = 64_000  # rows per row group: ~130 tickers of one year, so a ticker filter skips most groups
 
 
@@ -46,7 +50,8 @@ def write_panel(bars: pl.DataFrame, path: Path) -> Path:
         folder.mkdir(parents=True)
         part.drop(YEAR, strict=False).write_parquet(folder / "part.parquet", row_group_size=ROW_GROUP)
     # the names alone, so a ranged read knows every ticker without opening the other years
-    frame.select(pl.col("ticker").unique().sort()).write_parquet(partial / TICKERS_FILE)
+    names = sorted(frame["ticker"].unique().to_list())
+    (partial / TICKERS_FILE).write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
     old = path.with_name(path.name + f".{os.getpid()}.old")
     if path.exists():
         os.replace(path, old)
@@ -88,10 +93,10 @@ def panel_tickers(path: Path) -> tuple[str, ...]:
     path = Path(path)
     try:
         if (path / TICKERS_FILE).is_file():
-            names = pl.read_parquet(path / TICKERS_FILE)["ticker"]
+            names = (path / TICKERS_FILE).read_text(encoding="utf-8").split()
         else:
-            names = scan_panel(path).select(pl.col("ticker").unique()).collect()["ticker"]
-    except (pl.exceptions.PolarsError, OSError) as exc:
+            names = scan_panel(path).select(pl.col("ticker").unique()).collect()["ticker"].to_list()
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"panel {path}: cannot read its tickers: {exc}") from exc
     return tuple(sorted(str(t) for t in names))
 

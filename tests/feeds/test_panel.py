@@ -80,10 +80,10 @@ def test_rewrite_replaces_the_dataset(tmp_path):
     panel.write_panel(bars(["BBB"], start="2020-01-01", n=100), path)
     got = panel.load_panel(path)
     assert got["ticker"].unique().to_list() == ["BBB"] and sorted(p.name for p in path.iterdir()) == [
-        "tickers.parquet",
+        "tickers.txt",
         "year=2020",
     ]
-    (path / "tickers.parquet").unlink()  # a panel written before the list: read from the year files
+    (path / "tickers.txt").unlink()  # a panel written before the list: read from the year files
     assert panel.panel_tickers(path) == ("BBB",)
 
 
