@@ -10,9 +10,9 @@ Layout (hive-style, one file per calendar year, see docs/scaling.md for why)::
 Columns are ``BARS_SCHEMA`` (date, ticker, open, high, low, close, volume).
 :func:`load_panel` scans it with ``pl.scan_parquet`` and reads only the years of
 the requested range (the year files are chosen by folder name: the others are
-never opened), only the asked
-columns and, with ``tickers``, only their rows (Parquet row-group statistics on
-``ticker``, the sort key); the result is validated like any price file
+never opened), only the asked columns and, with ``tickers``, only their rows
+(Parquet row-group statistics on ``ticker``, the sort key); the result is
+validated like any price file
 (:func:`feeds.schema.validate_bars`). ``--data panel:PATH`` reads it;
 ``backtest data panel PATH`` builds it from the Yahoo cache. Writes are atomic
 (a complete new folder replaces the old one).
