@@ -128,13 +128,16 @@ def write_stores(n_tickers: int, folder: str) -> None:
     """The per-ticker Yahoo cache and the panel dataset of the synthetic bars, under ``folder``."""
     from pathlib import Path
 
+    import polars as pl
+
     from feeds import panel, yahoo
 
     bars = synthetic_bars(n_tickers, 30 * 252)
     for (ticker,), part in bars.group_by("ticker"):
         path = yahoo.cache_path(Path(folder), str(ticker))
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.sort("date").write_parquet(path)
+        # the cache's format: raw bars with dividend and split events (none here)
+        part.sort("date").with_columns(dividend=pl.lit(0.0), split=pl.lit(0.0)).write_parquet(path)
     panel.write_panel(bars, Path(folder) / "panel")
 
 
