@@ -25,6 +25,7 @@ from feeds.exchange_calendar import warn_calendar_mismatches
 from feeds.market import Market
 
 SCHEMES = ("sample", "csv", "parquet", "yahoo", "panel")
+PANEL_FIELDS = ("open", "high", "low", "close", "volume")  # what a run may use of a panel's bars
 
 
 @dataclass(frozen=True)
@@ -53,23 +54,12 @@ class DataSpec:
         return self.scheme if self.scheme == "sample" else f"{self.scheme}:{self.target}"
 
 
-def load_bars(
-    spec: DataSpec,
-    *,
-    tickers: Sequence[str] = (),
-    cache_dir: Path | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    only: Sequence[str] | None = None,
-) -> pl.DataFrame:
+def load_bars(spec: DataSpec, *, tickers: Sequence[str] = (), cache_dir: Path | None = None) -> pl.DataFrame:
     """Bars (``BARS_SCHEMA``) for a data spec.
 
     ``tickers`` names the instrument of a one-ticker file (a single name), and is
     otherwise applied later by :meth:`Market.select`. ``cache_dir`` is the cache
-    root for ``yahoo:`` specs. ``start``/``end`` (inclusive) and ``only`` (these
-    tickers plus every index) are what the caller will keep: a source that can
-    skip the rest unread does (``panel:`` reads only the years and tickers asked);
-    the others return everything, and the caller cuts.
+    root for ``yahoo:`` specs.
     """
     if spec.scheme == "sample":
         return sample.read_sample()
@@ -88,15 +78,7 @@ def load_bars(
         from feeds import panel
 
         # all tickers (benchmarks are chosen later, by Market.select), every bar field a run may use
-        fields = ("open", "high", "low", "close", "volume")
-        return panel.load_panel(
-            Path(spec.target).expanduser(),
-            columns=fields,
-            start=start,
-            end=end,
-            tickers=None if only is None else list(only),
-            indices=True,
-        )
+        return panel.load_panel(Path(spec.target).expanduser(), columns=PANEL_FIELDS)
     raise InputError(f"unknown data scheme {spec.scheme!r}")
 
 
@@ -109,30 +91,51 @@ def load_market(
     end: dt.date | None = None,
     only: Sequence[str] | None = None,
 ) -> Market:
-    """The market panel of a data spec: all its tickers and days, or (``panel:``) only the
-    days in ``[start, end]`` and the tickers ``only`` plus the indices (see :func:`load_bars`);
-    the caller still cuts to them (``Market.between``, ``Market.select``)."""
-    bars = load_bars(spec, tickers=tickers, cache_dir=cache_dir, start=start, end=end, only=only)
+    """The full market panel of a data spec (all its tickers, all its days).
+
+    ``start``/``end`` (inclusive) and ``only`` (tickers; the indices are kept too)
+    say what the caller will keep (it still cuts: ``Market.between``,
+    ``Market.select``). A ``panel:`` dataset then reads only those years' files
+    and those tickers' rows (:func:`_panel_market`); other sources read everything.
+    """
     origin = spec.target if spec.scheme in ("csv", "parquet", "panel") else str(spec)
-    market = Market.from_bars(bars, origin=origin)
     if spec.scheme == "panel" and (start, end, only) != (None, None, None):
-        market = _with_unread_tickers(market, Path(spec.target).expanduser(), only)
+        market = _panel_market(Path(spec.target).expanduser(), origin, start, end, only)
+    else:
+        market = Market.from_bars(load_bars(spec, tickers=tickers, cache_dir=cache_dir), origin=origin)
     # a file that misses sessions or trades on holidays is kept as given, with one warning
     warn_calendar_mismatches(market.dates, market.close, market.tickers, origin)
     return market
 
 
-def _with_unread_tickers(market: Market, path: Path, only: Sequence[str] | None) -> Market:
-    """``market`` read from a panel over a range, with an all-NaN column for every ticker (of
-    ``only`` and the indices, when given) that has no bar in the range: the columns a read of the
-    whole dataset has before it is cut to the range, so the run is the same either way."""
+def _panel_market(
+    path: Path, origin: str, start: dt.date | None, end: dt.date | None, only: Sequence[str] | None
+) -> Market:
+    """A panel's market over ``[start, end]``, of ``only`` and the indices (all tickers if None).
+
+    The same market as the whole dataset's cut to the range and tickers: every
+    ticker of the dataset (of those kept) is a column, all NaN where it has no bar
+    in the range. When ``only`` names a ticker the panel lacks, every ticker is
+    read, so the run fails (or, for a one-ticker panel, runs) as after a whole read.
+    """
     from feeds import panel
 
-    wanted = panel.panel_tickers(path)
-    if only is not None:
-        asked = {t.strip().upper() for t in only}
-        wanted = tuple(t for t in wanted if t in asked or t.startswith("^"))
-    missing = [t for t in wanted if t not in market.tickers]
+    names = panel.panel_tickers(path)
+    asked = None if only is None else {t.strip().upper() for t in only}
+    if asked is not None and asked <= set(names):
+        names = tuple(t for t in names if t in asked or t.startswith("^"))
+    else:
+        asked = None
+    bars = panel.load_panel(
+        path,
+        columns=PANEL_FIELDS,
+        start=start,
+        end=end,
+        tickers=None if asked is None else sorted(asked),
+        indices=True,
+    )
+    market = Market.from_bars(bars, origin=origin)
+    missing = [t for t in names if t not in market.tickers]
     if not missing:
         return market
     tickers = tuple(sorted((*market.tickers, *missing)))
@@ -143,6 +146,5 @@ def _with_unread_tickers(market: Market, path: Path, only: Sequence[str] | None)
         out[:, at] = values
         return out
 
-    bars = {name: widen(values) for name, values in market.bars.items()}
-    close = widen(market.close)
-    return Market(dates=market.dates, tickers=tickers, close=close, origin=market.origin, bars=bars)
+    wide = {name: widen(values) for name, values in market.bars.items()}
+    return Market(dates=market.dates, tickers=tickers, close=widen(market.close), origin=origin, bars=wide)

@@ -13,6 +13,7 @@ from engine.config.run_config import RunConfig, StrategySpec
 from engine.pipeline.prepare import load_data, prepare
 from engine.pipeline.runner import execute
 from feeds import panel
+from feeds.errors import InputError
 from feeds.market import Market
 from feeds.schema import BARS_SCHEMA
 
@@ -100,3 +101,13 @@ def test_run_result_unchanged(store, monkeypatch):
         for f in dataclasses.fields(a.metrics):
             x, y = getattr(a.metrics, f.name), getattr(b.metrics, f.name)
             assert np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True), f.name
+
+
+def test_a_ticker_the_panel_lacks_reads_every_ticker(store):
+    # as after a whole read: the market has every ticker, and the run names the missing one
+    # with all those available
+    config = RunConfig(data=f"panel:{store}", tickers=("AAA", "ZZZ"), start=dt.date(2017, 1, 1))
+    market, _ = load_data(config)
+    assert market.tickers == _full(config).tickers
+    with pytest.raises(InputError, match=r"ZZZ has no rows .*available: AAA, BBB, CCC, DDD, NEW, OLD"):
+        prepare(config)
