@@ -8,6 +8,7 @@ after imports and data generation):
   (deterministic: one member), the whole ``execute`` pipeline (targets,
   simulation, metrics, picks, evidence) with its buy-and-hold benchmarks;
 - ``annual-lstm``: ``lstm-annual``, the same universe, 10 seeds (+ ensemble);
+- ``annual-transformer``: ``transformer-annual``, the same universe, 10 seeds (+ ensemble);
 - ``daily-sim``: a daily run of ``ma-trend`` over 500 tickers x 8,300 days (every
   ticker re-targeted at every close: about four million fills);
 - ``panel-load``: the 500 x 30-year bars (all five bar fields) read into a
@@ -16,6 +17,10 @@ after imports and data generation):
   year-partitioned panel dataset (``feeds.panel.load_panel``: close only, the
   run's range, validated). The parent writes both stores to a temporary folder
   first; the children only read.
+- ``panel-range``: a run's data load (``engine.pipeline.prepare.load_data``) of
+  ``panel:`` over its last 10 of 30 years (``--start 2010-01-01``): with the range
+  pushed into the load only those years' files are read (compare with
+  ``--before``, whose code reads every file and then cuts).
 
 Torch and vectorbt are imported before the clock starts (their import, about
 4 s each on a cold machine, is the pipeline benchmark's subject); the last column
@@ -32,7 +37,12 @@ delist before the end (their prices stop), so the universe changes over time as
 an index's does. An equal-weight index ``^SYN`` of the factor is the extra
 benchmark. The generator is seeded: every run sees the same data.
 
-Usage: ``python benchmarks/scale_bench.py [--case NAME ...] [--tickers 500]``.
+``--before DIR`` runs every case also with another checkout's code (``git archive
+main | tar -x -C DIR``; the child gets ``PYTHONPATH=DIR``), just before the same
+case with this checkout's, so before and after are measured side by side under
+the same machine load; ``--repeat N`` runs that sequence N times.
+
+Usage: ``python benchmarks/scale_bench.py [--case NAME ...] [--tickers 500] [--before DIR]``.
 """
 
 from __future__ import annotations
@@ -53,9 +63,10 @@ from feeds.market import Market
 CASES = {
     "annual-momentum": ("annual", ("momentum-annual",), 30),
     "annual-lstm": ("annual", ("lstm-annual",), 30),
+    "annual-transformer": ("annual", ("transformer-annual",), 30),
     "daily-sim": ("daily", ("ma-trend",), 8300),
 }
-PANEL_CASES = ("panel-load",)
+PANEL_CASES = ("panel-load", "panel-range")
 LIMIT_S, LIMIT_GB = 60.0, 4.0
 
 
@@ -117,19 +128,34 @@ def write_stores(n_tickers: int, folder: str) -> None:
     """The per-ticker Yahoo cache and the panel dataset of the synthetic bars, under ``folder``."""
     from pathlib import Path
 
+    import polars as pl
+
     from feeds import panel, yahoo
 
     bars = synthetic_bars(n_tickers, 30 * 252)
     for (ticker,), part in bars.group_by("ticker"):
         path = yahoo.cache_path(Path(folder), str(ticker))
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.sort("date").write_parquet(path)
+        # the cache's format: raw bars with dividend and split events (none here)
+        part.sort("date").with_columns(dividend=pl.lit(0.0), split=pl.lit(0.0)).write_parquet(path)
     panel.write_panel(bars, Path(folder) / "panel")
 
 
-def run_panel_case(folder: str, before: bool) -> dict[str, float]:
+def run_panel_case(folder: str, before: bool, name: str = "panel-load") -> dict[str, float]:
     """Load the stores of ``write_stores`` into a Market; wall and CPU seconds."""
     from pathlib import Path
+
+    if name == "panel-range":
+        import datetime as dt
+
+        from engine.config.run_config import RunConfig
+        from engine.pipeline.prepare import load_data
+
+        config = RunConfig(data=f"panel:{folder}/panel", frequency="annual", start=dt.date(2010, 1, 1))
+        wall, cpu = time.perf_counter(), time.process_time()
+        market, _ = load_data(config)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"wall_s": wall, "cpu_s": cpu, "days": float(market.n_days), "strategies": 0}
 
     from feeds import panel, yahoo
     from feeds.market import Market
@@ -185,19 +211,25 @@ def main() -> None:
     )
     parser.add_argument("--tickers", type=int, default=500)
     parser.add_argument("--compare", action="store_true", help="also the old dense simulation (annual)")
+    parser.add_argument("--before", help="another checkout's code, run side by side (before each case)")
+    parser.add_argument("--repeat", type=int, default=1, help="run the whole sequence this many times")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stores", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        import warnings
+
+        warnings.simplefilter("ignore")  # synthetic days off the exchange calendar: a warning per load
     if args.child in PANEL_CASES:
-        print(json.dumps(run_panel_case(args.stores, before=args.dense)))
+        print(json.dumps(run_panel_case(args.stores, before=args.dense, name=args.child)))
         return
     if args.child:
         print(json.dumps(run_case(args.child, args.tickers, args.dense)))
         return
     print(f"scale: {args.tickers} synthetic tickers, 10 seeds; limits {LIMIT_S:.0f} s and {LIMIT_GB:.0f} GB")
     print(
-        f"{'case':<43} {'days':>6} {'wall s':>8} {'cpu s':>8} {'peak RSS GB':>12}  within limits"
+        f"{'case':<52} {'days':>6} {'wall s':>8} {'cpu s':>8} {'peak RSS GB':>12}  within limits"
         "  process cpu s"
     )
     runs = [(name, False) for name in args.case or [*CASES, *PANEL_CASES]]
@@ -211,30 +243,37 @@ def main() -> None:
     runs = [
         r
         for name, dense in runs
-        for r in ([(name, True), (name, False)] if name in PANEL_CASES else [(name, dense)])
+        for r in ([(name, True), (name, False)] if name == "panel-load" else [(name, dense)])
     ]
-    stores = tempfile.mkdtemp(prefix="scale-bench-") if any(n in PANEL_CASES for n, _ in runs) else ""
+    # with --before: each case first with the other checkout's code, then with this one's
+    trees = [args.before, None] if args.before else [None]
+    runs = [(name, dense, tree) for _ in range(args.repeat) for name, dense in runs for tree in trees]
+    stores = tempfile.mkdtemp(prefix="scale-bench-") if any(n in PANEL_CASES for n, _, _ in runs) else ""
     if stores:
         write_stores(args.tickers, stores)
-    for name, dense in runs:
-        if name in PANEL_CASES:
+    for name, dense, tree in runs:
+        if name == "panel-load":
             label = f"{name} ({'before: per-ticker files' if dense else 'after: panel dataset'})"
+        elif name == "panel-range":
+            label = f"{name} (panel: from 2010 of 1990-2019)"
         else:
             label = f"{name} (old dense sim)" if dense else name
+        label = f"{label} [{'before' if tree else 'now'}]" if args.before else label
         cmd = [sys.executable, __file__, "--child", name, "--tickers", str(args.tickers), "--stores", stores]
         cmd += ["--dense"] if dense else []
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        env = {**os.environ, "PYTHONPATH": os.path.abspath(tree)} if tree else None
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         out = proc.stdout.read() if proc.stdout else ""
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
-            print(f"{label:<43} failed (exit {proc.returncode})")
+            print(f"{label:<52} failed (exit {proc.returncode})")
             continue
         got = json.loads(out.strip().splitlines()[-1])
         peak_gb = usage.ru_maxrss * 1024 / 1e9  # Linux: kilobytes
         ok = got["wall_s"] <= LIMIT_S and peak_gb <= LIMIT_GB
         print(
-            f"{label:<43} {int(got['days']):>6} {got['wall_s']:>8.1f} {got['cpu_s']:>8.1f} "
+            f"{label:<52} {int(got['days']):>6} {got['wall_s']:>8.1f} {got['cpu_s']:>8.1f} "
             f"{peak_gb:>12.2f}  {'yes' if ok else 'NO ':<13} {usage.ru_utime + usage.ru_stime:>13.1f}",
             flush=True,
         )

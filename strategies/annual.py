@@ -46,6 +46,7 @@ from strategies.learning import (
 )
 from strategies.nn.batched_lstm import BatchedLSTM
 from strategies.nn.device import to_device
+from strategies.nn.last_output import last_output_gradient, last_output_prediction
 from strategies.nn.transformer import BatchedTransformer, TransformerShape
 from strategies.seeded import SeededWalkForwardStrategy
 from strategies.top_k import top_k_weights
@@ -278,15 +279,14 @@ class LstmAnnual(_AnnualPicker):
 
     def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         xs = inputs.transpose(0, 1).contiguous()  # (months, pairs, F)
-        ys, _, _, caches = self.model.forward(xs, *self.model.zero_state(len(targets)))
-        dy = self.trainer.loss_derivative(ys[-1], targets) / len(targets)
-        self.trainer.step(self.model.backward(caches, dy))
+        n = len(targets)
+        # the loss is on the last month's prediction only: BatchedLSTM.forward + backward's
+        # arithmetic without the other months' heads and the copies (same bits, strategies.nn.last_output)
+        grad = last_output_gradient(self.model, xs, lambda y: self.trainer.loss_derivative(y, targets) / n)
+        self.trainer.step(grad)
 
     def _predict(self, inputs: torch.Tensor) -> np.ndarray:
-        ys, _, _, _ = self.model.forward(
-            inputs.transpose(0, 1).contiguous(), *self.model.zero_state(len(inputs))
-        )
-        return ys[-1].cpu().numpy()
+        return last_output_prediction(self.model, inputs.transpose(0, 1).contiguous()).cpu().numpy()
 
 
 class TransformerAnnual(_AnnualPicker):

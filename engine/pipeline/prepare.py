@@ -49,7 +49,18 @@ def load_data(
     What :func:`prepare` loads when it is not given a market; sweeps load it once
     per distinct data and share it (``prepare(config, market=..., loaded=...)``).
     """
-    market = load_market(DataSpec.parse(config.data), tickers=config.tickers, cache_dir=cache_dir)
+    # the run's range (and tickers) pushed into the load: a panel: dataset then reads only those
+    # years' files and rows. Tickers only without headlines: a day on which only an unasked
+    # ticker traded still receives its headlines before Market.select drops it.
+    only = config.tickers if config.tickers and not config.headlines else None
+    market = load_market(
+        DataSpec.parse(config.data),
+        tickers=config.tickers,
+        cache_dir=cache_dir,
+        start=config.start,
+        end=config.end,
+        only=only,
+    )
     market = market.between(config.start, config.end)
     if config.headlines:
         return _with_headlines(config, market, cache_dir, progress)

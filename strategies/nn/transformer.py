@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -61,6 +61,29 @@ def _sinusoidal(window: int, d_model: int) -> torch.Tensor:
     out[:, 0::2] = torch.sin(angles)
     out[:, 1::2] = torch.cos(angles[:, : d_model // 2])
     return out.float()
+
+
+class _SplitQKV(torch.autograd.Function):
+    """``qkv.permute(2, 0, 3, 1, 4)`` unpacked into q, k, v, with a backward that writes the three
+    gradients straight into one tensor of ``qkv``'s layout (autograd's own unbind stacks them, then
+    copies the permuted stack again: about a tenth of an annual training step). Same values."""
+
+    @staticmethod
+    def forward(ctx: Any, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ctx.shape = qkv.shape
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        return q, k, v
+
+    @staticmethod
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> torch.Tensor:
+        out = next(g for g in grads if g is not None).new_empty(ctx.shape)
+        parts = out.permute(2, 0, 3, 1, 4)
+        for part, grad in zip(parts, grads, strict=True):
+            if grad is None:
+                part.zero_()
+            else:
+                part.copy_(grad)
+        return out
 
 
 class BatchedTransformer:
@@ -176,7 +199,7 @@ class BatchedTransformer:
             a = self._layer_norm(h, p[f"ln1_g{layer}"], p[f"ln1_b{layer}"])
             qkv = linear(a, f"qkv_w{layer}", f"qkv_b{layer}").view(s_count * n, w, 3, heads, dh)
             if sh.attention == "fused":
-                q, k, v = qkv.permute(2, 0, 3, 1, 4)  # (S*N, heads, w, dh) each
+                q, k, v = _SplitQKV.apply(qkv)  # (S*N, heads, w, dh) each
                 if final:  # only the last position feeds the head: attend from it alone (to all keys)
                     q, h = q[:, :, -1:], h.view(s_count, n, w, d)[:, :, -1]
                 att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=not final)

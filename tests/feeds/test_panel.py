@@ -38,8 +38,9 @@ def bars(tickers: list[str], start: str = "2018-01-01", n: int = 800) -> pl.Data
 def test_written_by_year_and_read_back_equal(tmp_path):
     frame = bars(["AAA", "BBB", "CCC"])
     path = panel.write_panel(frame, tmp_path / "panel")
-    years = sorted(p.name for p in path.iterdir())
+    years = sorted(p.name for p in path.iterdir() if p.is_dir())
     assert years == ["year=2018", "year=2019", "year=2020", "year=2021"]
+    assert panel.panel_tickers(path) == ("AAA", "BBB", "CCC")
     back = panel.load_panel(path, columns=tuple(c for c in BARS_SCHEMA if c not in ("date", "ticker")))
     assert back.equals(frame.sort("ticker", "date"))
 
@@ -79,5 +80,34 @@ def test_rewrite_replaces_the_dataset(tmp_path):
     panel.write_panel(bars(["BBB"], start="2020-01-01", n=100), path)
     got = panel.load_panel(path)
     assert got["ticker"].unique().to_list() == ["BBB"] and sorted(p.name for p in path.iterdir()) == [
-        "year=2020"
+        "tickers.txt",
+        "year=2020",
     ]
+    (path / "tickers.txt").unlink()  # a panel written before the list: read from the year files
+    assert panel.panel_tickers(path) == ("BBB",)
+
+
+def test_range_opens_only_its_year_files(tmp_path, monkeypatch):
+    # years outside the range are never opened: their files may even be unreadable
+    path = panel.write_panel(bars(["AAA", "BBB"]), tmp_path / "panel")  # 2018..2021
+    for year in (2018, 2021):
+        (path / f"year={year}" / "part.parquet").write_bytes(b"not parquet")
+    scanned: list[list[str]] = []
+    scan = pl.scan_parquet
+    monkeypatch.setattr(pl, "scan_parquet", lambda files, **kw: scanned.append(files) or scan(files, **kw))
+    got = panel.load_panel(path, start=dt.date(2019, 3, 1), end=dt.date(2020, 6, 30))
+    assert [p.parent.name for p in scanned[0]] == ["year=2019", "year=2020"]
+    assert got["date"].min() >= dt.date(2019, 3, 1) and got["date"].max() <= dt.date(2020, 6, 30)
+    assert got.height == 2 * int(
+        ((bars(["A"])["date"] >= dt.date(2019, 3, 1)) & (bars(["A"])["date"] <= dt.date(2020, 6, 30))).sum()
+    )
+    with pytest.raises(InputError, match="cannot read"):
+        panel.load_panel(path)  # the whole dataset does open them
+    with pytest.raises(InputError, match="no rows"):
+        panel.load_panel(path, start=dt.date(2030, 1, 1))  # no year file in range
+
+
+def test_tickers_with_indices(tmp_path):
+    path = panel.write_panel(bars(["AAA", "BBB", "^IDX"]), tmp_path / "panel")
+    got = panel.load_panel(path, tickers=[" aaa"], indices=True)
+    assert got["ticker"].unique().sort().to_list() == ["AAA", "^IDX"]

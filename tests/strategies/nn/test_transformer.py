@@ -125,3 +125,18 @@ def test_prediction_without_autograd_follows_in_place_updates():
         after = model.forward(x)
     assert torch.equal(after, model.forward(x).detach())
     assert not torch.equal(before, after)
+
+
+def test_split_qkv_same_gradient_as_unbind():
+    from strategies.nn.transformer import _SplitQKV
+
+    gen = torch.Generator().manual_seed(5)
+    base = torch.randn(6, 12, 3, 4, 8, generator=gen)
+    grads = []
+    for split in (_SplitQKV.apply, lambda t: tuple(t.permute(2, 0, 3, 1, 4))):
+        qkv = base.clone().requires_grad_(True)
+        q, k, v = split(qkv * 1.0)
+        att = torch.nn.functional.scaled_dot_product_attention(q[:, :, -1:], k, v)
+        (att.sin().sum() + v.sum()).backward()
+        grads.append(qkv.grad)
+    assert torch.equal(grads[0], grads[1])
