@@ -20,8 +20,9 @@ import sys
 import streamlit as st
 
 from engine.dashboard.compare import compare_runs
+from engine.dashboard.form_state import keep_form_state
 from engine.dashboard.job_view import follow_job
-from engine.dashboard.run_panel import keep_form_state, run_panel
+from engine.dashboard.run_panel import run_panel
 from engine.dashboard.runs_browser import runs_browser
 from engine.dashboard.sweeps import sweeps_view
 from engine.dashboard.today import today_view

@@ -149,3 +149,37 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
     assert manifests[1]["strategies"] == ["ma-trend", "lstm-stateful"]
     assert manifests[1]["config"]["cost_bps"] == 7.0  # the value kept across the tab switch ran
     assert not list((runs / ".jobs").iterdir())  # each job's record removed once its outcome was shown
+
+
+def test_the_run_form_keeps_its_values_across_a_reload(dashboard):
+    url, _ = dashboard
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.goto(url)
+        page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+        cost = page.get_by_label("costs [bps per unit traded]", exact=True)
+        cost.fill("7")
+        cost.press("Enter")
+        settle(page)
+        box = (
+            page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies").locator("input")
+        )
+        box.click()
+        box.fill("lstm-stateful")
+        box.press("Enter")
+        page.keyboard.press("Escape")
+        settle(page)
+        seeds = page.get_by_label("seeds", exact=True)
+        seeds.fill("3")
+        seeds.press("Enter")
+        settle(page)
+        page.wait_for_url("**seeds=3**", timeout=30_000)  # the address holds what was typed
+        page.reload()
+        page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+        expect(page.get_by_label("costs [bps per unit traded]", exact=True)).to_have_value("7")
+        expect(page.get_by_label("seeds", exact=True)).to_have_value("3")
+        chosen = page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies")
+        expect(chosen.get_by_text("lstm-stateful", exact=True)).to_be_visible()
+        expect(chosen.get_by_text("ma-trend", exact=True)).to_be_visible()
+        browser.close()
