@@ -32,15 +32,23 @@ def decimals(values: Any) -> int:
     return most if most == 0 else max(most, 2)  # whole counts stay whole; figures get 2 like CAGR
 
 
+def text_width(text: str, least: int = 72, most: int = 560) -> int:
+    """Pixels a table cell or header needs for ``text`` in Streamlit's table font (about 7.5 px a
+    character at 14 px, plus the cell's padding and the header's menu), between ``least`` and ``most``."""
+    return int(min(most, max(least, 7.5 * len(text) + 40)))
+
+
 def column_formats(frame: pl.DataFrame) -> dict[str, Any]:
     """Streamlit column settings: one number of decimals per float column (no "12.5" over "12.46"),
-    names wide enough to read."""
+    each column as wide as its header, names as wide as the longest (none cut off with "…")."""
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
         if dtype.is_float():
-            config[name] = st.column_config.NumberColumn(format=f"%.{decimals(frame[name])}f")
+            fmt = f"%.{decimals(frame[name])}f"
+            config[name] = st.column_config.NumberColumn(format=fmt, width=text_width(name))
         elif name in NAME_COLUMNS:
-            config[name] = st.column_config.TextColumn(width="large")
+            longest = max([name, *(str(v) for v in frame[name].drop_nulls())], key=len)
+            config[name] = st.column_config.TextColumn(width=text_width(longest))
     return config
 
 
@@ -186,7 +194,7 @@ def label_and_downloads(
     )
     cols[2].download_button(
         "metrics (CSV)",
-        pl.DataFrame(tables.metrics_rows(result)).write_csv(),
+        pl.DataFrame(tables.without_empty_seed_columns(tables.metrics_rows(result))).write_csv(),
         file_name=f"{run_id}-metrics.csv",
         mime="text/csv",
         key=f"{key}-m",

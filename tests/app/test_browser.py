@@ -141,6 +141,14 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
         page.get_by_role("button", name="cancel").click()
         # the message follows the store: this run was stopped before storing, so the store says cancelled
         page.get_by_text("is listed as cancelled under Runs").wait_for(timeout=60_000)
+        # then annual signals: every row of the form once (a row was once seen twice after this)
+        page.get_by_text("annual", exact=True).click()
+        page.get_by_text("annual strategies", exact=True).wait_for(timeout=30_000)
+        settle(page)
+        for label in ("annual strategies", "limit dates", "dividends", "headline column [auto]", "Run"):
+            once = 2 if label == "Run" else 1  # Run: the tab and the button
+            expect(page.get_by_text(label, exact=True)).to_have_count(once)
+        expect(page.get_by_text("daily strategies", exact=True)).to_have_count(0)
         browser.close()
     stored = sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
     manifests = [json.loads((p / "manifest.json").read_text()) for p in stored]

@@ -72,3 +72,18 @@ def test_a_deterministic_run_shows_no_empty_seed_columns_and_decimals_are_even(s
     assert decimals([10.8, 12.3]) == 2  # 10.80 beside the 2-decimal columns, not 10.8
     assert decimals([1.234]) == 3
     assert decimals([100.0, 45.0]) == 0
+
+
+def test_table_columns_are_as_wide_as_their_headers_and_names():
+    import polars as pl
+
+    from engine.dashboard.run_view import column_formats, text_width
+
+    long_name = "0645a5 equal-weight buy-and-hold of 20 stocks"
+    frame = pl.DataFrame(
+        {"year": [1991], long_name: [12.5], "strategy": ["lstm-stateful · seed mean (10 seeds)"]}
+    )
+    config = column_formats(frame)
+    assert config[long_name]["width"] == text_width(long_name) >= 7 * len(long_name)
+    assert config["strategy"]["width"] >= 7 * len("lstm-stateful · seed mean (10 seeds)")
+    assert text_width("x") == 72 and text_width("x" * 500) == 560
