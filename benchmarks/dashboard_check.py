@@ -1,9 +1,9 @@
 """The dashboard in a real browser (playwright + Debian's chromium): screenshots and page timings.
 
     python benchmarks/dashboard_check.py shots [--runs-dir DIR]
-        docs/screenshots/: run view with the tearsheet panels, Compare of an LSTM run
-        with an annual run, the invalid-field state (runs the three runs it needs when
-        DIR lacks them).
+        docs/screenshots/: run view with the tearsheet panels, the exposure chart, Compare
+        of an LSTM run with an annual run and of two runs with two strategies each, the
+        invalid-field state, dark mode (runs the five runs it needs when DIR lacks them).
     python benchmarks/dashboard_check.py memory --runs 20
         server memory over 20 runs clicked from the page.
     python benchmarks/dashboard_check.py timings --runs 500 [--app-root DIR]
@@ -183,16 +183,84 @@ def select_option(page, label: str, option: str, *, multi: bool = False) -> floa
     return chosen
 
 
+def save(page, path: Path) -> None:
+    """A full-page screenshot without the blank below the content; refused if the page shows an error."""
+    from PIL import Image, ImageChops
+
+    errors = page.locator("[data-testid='stException']")
+    if errors.count():
+        raise SystemExit(f"{path.name}: the page shows an error: {errors.first.inner_text()[:300]}")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring on a tab
+    page.screenshot(path=str(path), full_page=True)
+    image = Image.open(path).convert("RGB")
+    blank = Image.new("RGB", image.size, image.getpixel((image.width - 1, image.height - 1)))
+    box = ImageChops.difference(image, blank).getbbox()
+    if box:
+        image.crop((0, 0, image.width, min(image.height, box[3] + 32))).save(path)
+    print(f"saved {path}")
+
+
 def open_run(page, run_id: str) -> None:
     select_option(page, "open run", run_id)
     page.get_by_text(f"Run {run_id}", exact=False).first.wait_for(timeout=120_000)
     charts_ready(page, 3)
+    settle(page)
+
+
+def pair_runs(runs_dir: Path) -> list[str]:
+    """Two runs of ma-trend and lstm-stateful (2 seeds, from 2012), ma-trend's window 200 and 100
+    (reused when ``runs_dir`` has them): two runs with two strategies each, for Compare."""
+    found: dict[str, str] = {}
+    for folder in sorted(runs_dir.iterdir()):
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if manifest.get("status") == "complete" and manifest["strategies"] == ["ma-trend", "lstm-stateful"]:
+            found.setdefault(
+                str(manifest["config"]["strategies"][0]["params"].get("window", "200")), folder.name
+            )
+    for window in ("200", "100"):
+        if window not in found:
+            found[window] = backtest(
+                runs_dir,
+                *("--strategy", "ma-trend", "--strategy", "lstm-stateful", "--seeds", "2"),
+                *("--param", "lstm-stateful.hidden=16", "--param", f"ma-trend.window={window}"),
+                *("--start", "2012-01-01"),
+            )
+    return [found["200"], found["100"]]
+
+
+def compare(page, run_ids: list[str], path: Path) -> None:
+    """The Compare tab with ``run_ids`` chosen, saved to ``path``."""
+    open_tab(page, "Compare")
+    box = page.locator("[data-testid='stMultiSelect']").filter(has=page.get_by_text("runs to compare"))
+    while box.locator("[aria-label^='Remove ']").count():  # clear the default choice
+        box.locator("[aria-label^='Remove ']").first.click()
+        settle(page)
+    for run_id in run_ids:
+        select_option(page, "runs to compare", run_id, multi=True)
+    page.get_by_text("Settings that differ").wait_for(timeout=120_000)
+    settle(page)
+    charts_ready(page, 2)
+    save(page, path)
+
+
+def tearsheet(page, run_id: str, path: Path) -> None:
+    """One run's Tearsheet view, saved to ``path``."""
+    open_run(page, run_id)
+    page.get_by_role("tab", name="Tearsheet", exact=True).click()
+    page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
+    charts_ready(page, 5)
+    settle(page)
+    save(page, path)
 
 
 def shots(runs_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     runs = seed_runs(runs_dir)
+    pair = pair_runs(runs_dir)
     print(f"runs: {runs}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     server = Server(ROOT, runs_dir)
@@ -211,42 +279,26 @@ def shots(runs_dir: Path) -> None:
             page.get_by_text("greater than or equal to 2").first.wait_for()
             page.get_by_text("Run is disabled: 2 field(s)").wait_for()
             assert page.get_by_role("button", name="Run", exact=True).is_disabled()
-            page.screenshot(path=str(SHOTS / "invalid-field.png"), full_page=True)
-            print(f"saved {SHOTS / 'invalid-field.png'}")
+            save(page, SHOTS / "invalid-field.png")
             page.set_viewport_size({"width": 1400, "height": 5200})
             dismiss_intro(page)
             open_tab(page, "Runs")
             open_run(page, runs["lstm-stateful"])
-            page.screenshot(path=str(SHOTS / "run-view.png"), full_page=True)
-            page.get_by_role("tab", name="Tearsheet", exact=True).click()
-            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
-            charts_ready(page, 5)
-            page.screenshot(path=str(SHOTS / "run-view-tearsheet.png"), full_page=True)
-            print(f"saved {SHOTS / 'run-view.png'}, {SHOTS / 'run-view-tearsheet.png'}")
-            open_run(page, runs["annual"])
-            page.get_by_role("tab", name="Tearsheet", exact=True).click()
-            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
-            charts_ready(page, 5)
-            page.screenshot(path=str(SHOTS / "run-view-annual-tearsheet.png"), full_page=True)
-            open_tab(page, "Compare")
-            box = page.locator("[data-testid='stMultiSelect']").filter(
-                has=page.get_by_text("runs to compare")
-            )
-            while box.locator("[aria-label^='Remove ']").count():  # clear the default choice
-                box.locator("[aria-label^='Remove ']").first.click()
-            for run_id in (runs["lstm-stateful"], runs["annual"]):
-                select_option(page, "runs to compare", run_id, multi=True)
-            page.get_by_text("Settings that differ").wait_for(timeout=120_000)
-            charts_ready(page, 1)
-            page.screenshot(path=str(SHOTS / "compare-lstm-annual.png"), full_page=True)
-            print(f"saved {SHOTS / 'compare-lstm-annual.png'}")
+            save(page, SHOTS / "run-view.png")
+            tearsheet(page, runs["lstm-stateful"], SHOTS / "run-view-tearsheet.png")
+            tearsheet(page, runs["annual"], SHOTS / "run-view-annual-tearsheet.png")
+            tearsheet(page, pair[0], SHOTS / "run-view-tearsheet-exposure.png")
+            chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Gross exposure")
+            chart.screenshot(path=str(SHOTS / "exposure-chart.png"))
+            print(f"saved {SHOTS / 'exposure-chart.png'}")
+            compare(page, [runs["lstm-stateful"], runs["annual"]], SHOTS / "compare-lstm-annual.png")
+            compare(page, pair, SHOTS / "compare-two-runs-two-strategies.png")
             dark = browser.new_page(viewport={"width": 1400, "height": 1800}, color_scheme="dark")
             open_page(dark, server.url)
             dismiss_intro(dark)
             open_tab(dark, "Runs")
             open_run(dark, runs["annual"])
-            dark.screenshot(path=str(SHOTS / "run-view-dark.png"), full_page=True)
-            print(f"saved {SHOTS / 'run-view-dark.png'}")
+            save(dark, SHOTS / "run-view-dark.png")
             browser.close()
     finally:
         server.stop()

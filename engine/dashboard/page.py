@@ -77,20 +77,20 @@ WARM_UP_STYLE = "<style>.st-key-warm-up { display: none; }</style>"
 
 
 def warm_up_drawing_code() -> None:
-    """An empty chart and table, hidden, at the page's end: the browser loads and starts the chart
-    and table code while the person reads the page, not when a run is first opened.
+    """An empty chart, hidden, at the page's end: the browser loads and starts the chart code while
+    the person reads the page, not when a run is first opened.
 
     Streamlit's plotly bundle is 4.7 MB of script whose start-up took 1.4 s of a loaded 2-core
-    machine's main thread in a browser trace, the larger part of a 3 s switch to the Runs tab; the
-    table grid another 0.5 MB. Drawn on every script run (a few hundred bytes): the code stays
-    loaded in the page, so later runs cost nothing.
+    machine's main thread in a browser trace, the larger part of a 3 s switch to the Runs tab.
+    Drawn on every script run (a few hundred bytes): the code stays loaded in the page, so later
+    runs cost nothing. No table here: a first table imports pandas, which a quick second script
+    run could find half imported.
     """
     import plotly.graph_objects as go
 
     box = st.container(key="warm-up")
     box.html(WARM_UP_STYLE)
     box.plotly_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
-    box.dataframe({"": []}, key="warm-up-table", hide_index=True)
 
 
 def _unlist_own_folder() -> None:

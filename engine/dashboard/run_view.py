@@ -33,19 +33,18 @@ def decimals(values: Any) -> int:
 
 
 def text_width(text: str, least: int = 72, most: int = 560) -> int:
-    """Pixels a table cell or header needs for ``text`` in Streamlit's table font (about 7.5 px a
-    character at 14 px, plus the cell's padding and the header's menu), between ``least`` and ``most``."""
+    """Pixels a table cell needs for ``text`` in Streamlit's table font (about 7.5 px a character
+    at 14 px, plus the cell's padding), between ``least`` and ``most``."""
     return int(min(most, max(least, 7.5 * len(text) + 40)))
 
 
 def column_formats(frame: pl.DataFrame) -> dict[str, Any]:
     """Streamlit column settings: one number of decimals per float column (no "12.5" over "12.46"),
-    each column as wide as its header, names as wide as the longest (none cut off with "…")."""
+    names as wide as the longest (none cut off with "…"); other columns size to their header."""
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
         if dtype.is_float():
-            fmt = f"%.{decimals(frame[name])}f"
-            config[name] = st.column_config.NumberColumn(format=fmt, width=text_width(name))
+            config[name] = st.column_config.NumberColumn(format=f"%.{decimals(frame[name])}f")
         elif name in NAME_COLUMNS:
             longest = max([name, *(str(v) for v in frame[name].drop_nulls())], key=len)
             config[name] = st.column_config.TextColumn(width=text_width(longest))
@@ -74,6 +73,35 @@ def show_lines(text: str) -> None:
     runs (half a second of a loaded 2-core machine, measured) for text that is never highlighted.
     """
     st.html(f'<pre class="stockrnn-lines" style="{PRE_STYLE}">{html.escape(text)}</pre>')
+
+
+# a static table whose headers wrap; borders and header tint read on light and dark themes
+WRAPPED_STYLE = (
+    "<style>.stockrnn-table{border-collapse:collapse;width:100%;font-size:14px;margin:0 0 1rem;"
+    "font-variant-numeric:tabular-nums}.stockrnn-table th,.stockrnn-table td{padding:.25rem .5rem;"
+    "border:1px solid rgba(128,128,128,.25);text-align:right}.stockrnn-table th{font-weight:400;"
+    "vertical-align:bottom;background:rgba(128,128,128,.08)}.stockrnn-table th:first-child,"
+    ".stockrnn-table td:first-child{text-align:left}</style>"
+)
+
+
+def show_wrapped_table(rows: list[dict[str, Any]]) -> None:
+    """A table whose long headers wrap onto more lines instead of being cut (Compare's yearly yields:
+    a column per run and curve, each named "TAG name"); decimals even per column, "—" where none."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    places = {c: decimals([r.get(c) for r in rows]) for c in columns}
+
+    def cell(value: Any, column: str) -> str:
+        if value is None:
+            return NA
+        return f"{value:.{places[column]}f}" if isinstance(value, float) else html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c), c)}</td>" for c in columns) + "</tr>" for r in rows)
+    table = f'<table class="stockrnn-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    st.html(WRAPPED_STYLE + table)
 
 
 def show_run(run_id: str, key: str) -> None:

@@ -74,16 +74,15 @@ def test_a_deterministic_run_shows_no_empty_seed_columns_and_decimals_are_even(s
     assert decimals([100.0, 45.0]) == 0
 
 
-def test_table_columns_are_as_wide_as_their_headers_and_names():
+def test_name_columns_are_as_wide_as_their_longest_name():
     import polars as pl
 
     from engine.dashboard.run_view import column_formats, text_width
 
-    long_name = "0645a5 equal-weight buy-and-hold of 20 stocks"
-    frame = pl.DataFrame(
-        {"year": [1991], long_name: [12.5], "strategy": ["lstm-stateful · seed mean (10 seeds)"]}
-    )
+    name = "equal-weight buy-and-hold of 20 stocks [6501f5]"
+    frame = pl.DataFrame({"strategy": ["momentum-annual", name], "CAGR %": [12.5, 3.0]})
     config = column_formats(frame)
-    assert config[long_name]["width"] == text_width(long_name) >= 7 * len(long_name)
-    assert config["strategy"]["width"] >= 7 * len("lstm-stateful · seed mean (10 seeds)")
+    assert config["strategy"]["width"] == text_width(name) >= 7 * len(name)
+    cagr = config["CAGR %"]
+    assert cagr["type_config"]["format"] == "%.2f" and cagr["width"] is None  # sized to its header
     assert text_width("x") == 72 and text_width("x" * 500) == 560
