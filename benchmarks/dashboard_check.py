@@ -190,7 +190,8 @@ def save(page, path: Path) -> None:
     errors = page.locator("[data-testid='stException']")
     if errors.count():
         raise SystemExit(f"{path.name}: the page shows an error: {errors.first.inner_text()[:300]}")
-    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring on a tab
+    page.mouse.move(0, 0)  # no hover or focus ring on the last control clicked
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(path), full_page=True)
     image = Image.open(path).convert("RGB")
     blank = Image.new("RGB", image.size, image.getpixel((image.width - 1, image.height - 1)))

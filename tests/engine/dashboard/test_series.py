@@ -82,7 +82,7 @@ def test_name_columns_are_as_wide_as_their_longest_name():
     name = "equal-weight buy-and-hold of 20 stocks [6501f5]"
     frame = pl.DataFrame({"strategy": ["momentum-annual", name], "CAGR %": [12.5, 3.0]})
     config = column_formats(frame)
-    assert config["strategy"]["width"] == text_width(name) >= 7 * len(name)
+    assert config["strategy"]["width"] == text_width(name) >= 6.4 * len(name)
     cagr = config["CAGR %"]
     assert cagr["type_config"]["format"] == "%.2f" and cagr["width"] is None  # sized to its header
     assert text_width("x") == 72 and text_width("x" * 500) == 560
