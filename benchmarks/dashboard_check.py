@@ -152,10 +152,19 @@ def open_tab(page, name: str) -> None:
     settle(page)
 
 
-def charts_ready(page, count: int = 1) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=120_000
-    )
+# charts drawn (a plot with its svg), the page's hidden warm-up chart not counted (page.py)
+DRAWN_CHARTS = (
+    "[...document.querySelectorAll('.js-plotly-plot')]"
+    ".filter(p => !p.closest('.st-key-warm-up') && p.querySelector('.main-svg')).length"
+)
+SCRIPT_RUNNING = "[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']"
+
+
+def charts_ready(page, count: int = 1, *, finished: bool = False) -> None:
+    """Wait until ``count`` charts are drawn; ``finished``: and the script run is over, nothing stale
+    left on the page (the charts are the new ones, not those of the run shown before)."""
+    done = f' && !document.querySelector("{SCRIPT_RUNNING}") && !document.querySelector("[data-stale=true]")'
+    page.wait_for_function(f"{DRAWN_CHARTS} >= {count}" + (done if finished else ""), timeout=120_000)
 
 
 def dismiss_intro(page) -> None:
@@ -360,7 +369,7 @@ def measure(page, url: str, ids: list[str], target: str, *, wait_idle: bool) -> 
     start = time.perf_counter()
     open_tab(page, "Runs")
     page.get_by_text(f"Run {max(ids)}").first.wait_for(timeout=120_000)  # the newest run opens
-    charts_ready(page, 3)
+    charts_ready(page, 3, finished=True)
     out[f"Runs tab ({when})"] = time.perf_counter() - start
     if wait_idle:
         idle(page)
@@ -371,7 +380,7 @@ def measure(page, url: str, ids: list[str], target: str, *, wait_idle: bool) -> 
     except Exception:  # the choice got lost in a rerun under load: choose again (counted in the time)
         chosen = select_option(page, "open run", target)
         page.get_by_text(f"Run {target}").first.wait_for(timeout=120_000)
-    charts_ready(page, 3)
+    charts_ready(page, 3, finished=True)
     out[f"open a run ({when})"] = time.perf_counter() - start
     out[f"open a run from choosing ({when})"] = time.perf_counter() - chosen
     return out
@@ -467,7 +476,7 @@ def floor(repeat: int) -> None:
                 start = time.perf_counter()
                 open_tab(page, "Runs")
                 page.get_by_text("Run r0").first.wait_for(timeout=120_000)
-                charts_ready(page, 3)
+                charts_ready(page, 3, finished=True)
                 if r:
                     got["first paint"].append(paint)
                     got["tab switch"].append(time.perf_counter() - start)

@@ -9,7 +9,8 @@ so the numbers are those of ``backtest show``. The form is checked as a whole
 before Run is enabled (engine.dashboard.form): a rejected value is shown beside
 its field, never replaced. Tabs are lazy (only the open one runs) and store reads
 are cached on the runs directory's modification time (engine.dashboard.reads), so
-the page stays quick with hundreds of runs.
+the page stays quick with hundreds of runs; a hidden empty chart at the page's end has
+the browser start the chart code before a run is opened (warm_up_drawing_code).
 """
 
 from __future__ import annotations
