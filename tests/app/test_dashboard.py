@@ -332,3 +332,12 @@ def test_an_address_with_values_of_the_wrong_type_opens_the_defaults():
     assert at.radio(key="frequency").value == "daily"
     assert at.multiselect(key="strategies-daily").value == ["ma-trend"]
     assert not at.checkbox(key="limit-dates").value
+
+
+def test_the_today_tab_shows_the_daily_log_in_a_plain_box(runs):
+    runs.root.mkdir(parents=True, exist_ok=True)
+    (runs.root / "daily.log").write_text("2026-12-03T19:45:50Z updated idx: 5 day(s) <ok>\n")
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Today")
+    assert not at.exception
+    assert shown_lines(at) == ["2026-12-03T19:45:50Z updated idx: 5 day(s) <ok>"]  # escaped, not st.code
+    assert not at.code
