@@ -1,9 +1,9 @@
 """The dashboard in a real browser (playwright + Debian's chromium): screenshots and page timings.
 
     python benchmarks/dashboard_check.py shots [--runs-dir DIR]
-        docs/screenshots/: run view with the tearsheet panels, Compare of an LSTM run
-        with an annual run, the invalid-field state (runs the three runs it needs when
-        DIR lacks them).
+        docs/screenshots/: run view with the tearsheet panels, the exposure chart, Compare
+        of an LSTM run with an annual run and of two runs with two strategies each, the
+        invalid-field state, dark mode (runs the five runs it needs when DIR lacks them).
     python benchmarks/dashboard_check.py memory --runs 20
         server memory over 20 runs clicked from the page.
     python benchmarks/dashboard_check.py timings --runs 500 [--app-root DIR]
@@ -23,6 +23,7 @@ the machine's load: compare figures measured in the same run.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -151,10 +152,19 @@ def open_tab(page, name: str) -> None:
     settle(page)
 
 
-def charts_ready(page, count: int = 1) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=120_000
-    )
+# charts drawn (a plot with its svg), the page's hidden warm-up chart not counted (page.py)
+DRAWN_CHARTS = (
+    "[...document.querySelectorAll('.js-plotly-plot')]"
+    ".filter(p => !p.closest('.st-key-warm-up') && p.querySelector('.main-svg')).length"
+)
+SCRIPT_RUNNING = "[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']"
+
+
+def charts_ready(page, count: int = 1, *, finished: bool = False) -> None:
+    """Wait until ``count`` charts are drawn; ``finished``: and the script run is over, nothing stale
+    left on the page (the charts are the new ones, not those of the run shown before)."""
+    done = f' && !document.querySelector("{SCRIPT_RUNNING}") && !document.querySelector("[data-stale=true]")'
+    page.wait_for_function(f"{DRAWN_CHARTS} >= {count}" + (done if finished else ""), timeout=120_000)
 
 
 def dismiss_intro(page) -> None:
@@ -164,8 +174,8 @@ def dismiss_intro(page) -> None:
         button.wait_for(state="detached")
 
 
-def select_option(page, label: str, option: str, *, multi: bool = False) -> None:
-    """Pick ``option`` in the selectbox/multiselect labelled ``label``."""
+def select_option(page, label: str, option: str, *, multi: bool = False) -> float:
+    """Pick ``option`` in the selectbox/multiselect labelled ``label``; the clock when it was chosen."""
     settle(page)
     box = page.locator(f"[data-testid='{'stMultiSelect' if multi else 'stSelectbox'}']").filter(
         has=page.get_by_text(label, exact=True)
@@ -177,19 +187,90 @@ def select_option(page, label: str, option: str, *, multi: bool = False) -> None
     page.get_by_role("option", name=option, exact=True).first.wait_for(timeout=60_000)
     field.press("ArrowDown")
     field.press("Enter")
+    chosen = time.perf_counter()
     page.keyboard.press("Escape")
+    return chosen
+
+
+def save(page, path: Path) -> None:
+    """A full-page screenshot without the blank below the content; refused if the page shows an error."""
+    from PIL import Image, ImageChops
+
+    errors = page.locator("[data-testid='stException']")
+    if errors.count():
+        raise SystemExit(f"{path.name}: the page shows an error: {errors.first.inner_text()[:300]}")
+    page.mouse.move(0, 0)  # no hover or focus ring on the last control clicked
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=str(path), full_page=True)
+    image = Image.open(path).convert("RGB")
+    blank = Image.new("RGB", image.size, image.getpixel((image.width - 1, image.height - 1)))
+    box = ImageChops.difference(image, blank).getbbox()
+    if box:
+        image.crop((0, 0, image.width, min(image.height, box[3] + 32))).save(path)
+    print(f"saved {path}")
 
 
 def open_run(page, run_id: str) -> None:
     select_option(page, "open run", run_id)
     page.get_by_text(f"Run {run_id}", exact=False).first.wait_for(timeout=120_000)
     charts_ready(page, 3)
+    settle(page)
+
+
+def pair_runs(runs_dir: Path) -> list[str]:
+    """Two runs of ma-trend and lstm-stateful (2 seeds, from 2012), ma-trend's window 200 and 100
+    (reused when ``runs_dir`` has them): two runs with two strategies each, for Compare."""
+    found: dict[str, str] = {}
+    for folder in sorted(runs_dir.iterdir()):
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if manifest.get("status") == "complete" and manifest["strategies"] == ["ma-trend", "lstm-stateful"]:
+            found.setdefault(
+                str(manifest["config"]["strategies"][0]["params"].get("window", "200")), folder.name
+            )
+    for window in ("200", "100"):
+        if window not in found:
+            found[window] = backtest(
+                runs_dir,
+                *("--strategy", "ma-trend", "--strategy", "lstm-stateful", "--seeds", "2"),
+                *("--param", "lstm-stateful.hidden=16", "--param", f"ma-trend.window={window}"),
+                *("--start", "2012-01-01"),
+            )
+    return [found["200"], found["100"]]
+
+
+def compare(page, run_ids: list[str], path: Path) -> None:
+    """The Compare tab with ``run_ids`` chosen, saved to ``path``."""
+    open_tab(page, "Compare")
+    box = page.locator("[data-testid='stMultiSelect']").filter(has=page.get_by_text("runs to compare"))
+    while box.locator("[aria-label^='Remove ']").count():  # clear the default choice
+        box.locator("[aria-label^='Remove ']").first.click()
+        settle(page)
+    for run_id in run_ids:
+        select_option(page, "runs to compare", run_id, multi=True)
+    page.get_by_text("Settings that differ").wait_for(timeout=120_000)
+    settle(page)
+    charts_ready(page, 2)
+    save(page, path)
+
+
+def tearsheet(page, run_id: str, path: Path) -> None:
+    """One run's Tearsheet view, saved to ``path``."""
+    open_run(page, run_id)
+    page.get_by_role("tab", name="Tearsheet", exact=True).click()
+    page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
+    charts_ready(page, 5)
+    settle(page)
+    save(page, path)
 
 
 def shots(runs_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     runs = seed_runs(runs_dir)
+    pair = pair_runs(runs_dir)
     print(f"runs: {runs}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     server = Server(ROOT, runs_dir)
@@ -208,42 +289,26 @@ def shots(runs_dir: Path) -> None:
             page.get_by_text("greater than or equal to 2").first.wait_for()
             page.get_by_text("Run is disabled: 2 field(s)").wait_for()
             assert page.get_by_role("button", name="Run", exact=True).is_disabled()
-            page.screenshot(path=str(SHOTS / "invalid-field.png"), full_page=True)
-            print(f"saved {SHOTS / 'invalid-field.png'}")
+            save(page, SHOTS / "invalid-field.png")
             page.set_viewport_size({"width": 1400, "height": 5200})
             dismiss_intro(page)
             open_tab(page, "Runs")
             open_run(page, runs["lstm-stateful"])
-            page.screenshot(path=str(SHOTS / "run-view.png"), full_page=True)
-            page.get_by_role("tab", name="Tearsheet", exact=True).click()
-            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
-            charts_ready(page, 5)
-            page.screenshot(path=str(SHOTS / "run-view-tearsheet.png"), full_page=True)
-            print(f"saved {SHOTS / 'run-view.png'}, {SHOTS / 'run-view-tearsheet.png'}")
-            open_run(page, runs["annual"])
-            page.get_by_role("tab", name="Tearsheet", exact=True).click()
-            page.get_by_text("Worst drawdowns").first.wait_for(timeout=120_000)
-            charts_ready(page, 5)
-            page.screenshot(path=str(SHOTS / "run-view-annual-tearsheet.png"), full_page=True)
-            open_tab(page, "Compare")
-            box = page.locator("[data-testid='stMultiSelect']").filter(
-                has=page.get_by_text("runs to compare")
-            )
-            while box.locator("[aria-label^='Remove ']").count():  # clear the default choice
-                box.locator("[aria-label^='Remove ']").first.click()
-            for run_id in (runs["lstm-stateful"], runs["annual"]):
-                select_option(page, "runs to compare", run_id, multi=True)
-            page.get_by_text("Settings that differ").wait_for(timeout=120_000)
-            charts_ready(page, 1)
-            page.screenshot(path=str(SHOTS / "compare-lstm-annual.png"), full_page=True)
-            print(f"saved {SHOTS / 'compare-lstm-annual.png'}")
+            save(page, SHOTS / "run-view.png")
+            tearsheet(page, runs["lstm-stateful"], SHOTS / "run-view-tearsheet.png")
+            tearsheet(page, runs["annual"], SHOTS / "run-view-annual-tearsheet.png")
+            tearsheet(page, pair[0], SHOTS / "run-view-tearsheet-exposure.png")
+            chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Gross exposure")
+            chart.screenshot(path=str(SHOTS / "exposure-chart.png"))
+            print(f"saved {SHOTS / 'exposure-chart.png'}")
+            compare(page, [runs["lstm-stateful"], runs["annual"]], SHOTS / "compare-lstm-annual.png")
+            compare(page, pair, SHOTS / "compare-two-runs-two-strategies.png")
             dark = browser.new_page(viewport={"width": 1400, "height": 1800}, color_scheme="dark")
             open_page(dark, server.url)
             dismiss_intro(dark)
             open_tab(dark, "Runs")
             open_run(dark, runs["annual"])
-            dark.screenshot(path=str(SHOTS / "run-view-dark.png"), full_page=True)
-            print(f"saved {SHOTS / 'run-view-dark.png'}")
+            save(dark, SHOTS / "run-view-dark.png")
             browser.close()
     finally:
         server.stop()
@@ -275,27 +340,49 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
     return [*seeds.values(), *ids]
 
 
-def measure(page, url: str, ids: list[str], target: str) -> dict[str, float]:
-    """One visit: first paint, the switch to the Runs tab (newest run drawn), opening another run."""
+IDLE = "() => new Promise(done => requestIdleCallback(() => done(true), {timeout: 20000}))"
+
+
+def idle(page) -> None:
+    """Wait until the page's main thread is idle (a person reads the page before the next click)."""
+    settle(page)
+    page.evaluate(IDLE)
+    page.wait_for_timeout(200)  # a second idle period: script chunks loaded meanwhile have started
+    page.evaluate(IDLE)
+
+
+def measure(page, url: str, ids: list[str], target: str, *, wait_idle: bool) -> dict[str, float]:
+    """One visit: first paint, the switch to the Runs tab (newest run drawn), opening another run.
+
+    ``wait_idle``: each click once the page is idle (a person looks before clicking); else at once.
+    "open a run" counts from the click on the selectbox (typing the id included), "from choosing"
+    from the moment the option is chosen.
+    """
+    when = "after idle" if wait_idle else "at once"
     out = {}
     start = time.perf_counter()
     page.goto(url)
     page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
     out["first paint"] = time.perf_counter() - start
+    if wait_idle:
+        idle(page)
     start = time.perf_counter()
     open_tab(page, "Runs")
     page.get_by_text(f"Run {max(ids)}").first.wait_for(timeout=120_000)  # the newest run opens
-    charts_ready(page, 3)
-    out["tab switch (Run -> Runs)"] = time.perf_counter() - start
+    charts_ready(page, 3, finished=True)
+    out[f"Runs tab ({when})"] = time.perf_counter() - start
+    if wait_idle:
+        idle(page)
     start = time.perf_counter()
-    select_option(page, "open run", target)
+    chosen = select_option(page, "open run", target)
     try:
         page.get_by_text(f"Run {target}").first.wait_for(timeout=60_000)
     except Exception:  # the choice got lost in a rerun under load: choose again (counted in the time)
-        select_option(page, "open run", target)
+        chosen = select_option(page, "open run", target)
         page.get_by_text(f"Run {target}").first.wait_for(timeout=120_000)
-    charts_ready(page, 3)
-    out["open a run"] = time.perf_counter() - start
+    charts_ready(page, 3, finished=True)
+    out[f"open a run ({when})"] = time.perf_counter() - start
+    out[f"open a run from choosing ({when})"] = time.perf_counter() - chosen
     return out
 
 
@@ -321,10 +408,11 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returnin
             contexts = {root: browser.new_context(viewport=viewport) for root in app_roots}
             for r in range(repeat + 1):  # visit 0 warms the browser's and the servers' caches
                 target = sorted(ids)[len(ids) // 2 + r]
-                for root, server in zip(app_roots, servers, strict=True):
+                pairs = list(zip(app_roots, servers, strict=True))
+                for wait_idle, (root, server) in itertools.product((False, True), pairs):
                     page = contexts[root].new_page() if returning else browser.new_page(viewport=viewport)
                     try:
-                        got = measure(page, server.url, ids, target)
+                        got = measure(page, server.url, ids, target, wait_idle=wait_idle)
                     except Exception:
                         page.screenshot(path=str(runs_dir / f"failed-{root.name}.png"))
                         print(f"{root}: visit {r} failed; screenshot in {runs_dir}")
@@ -337,10 +425,12 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returnin
     finally:
         for server in servers:
             server.stop()
+    visits = "returning visitor" if returning else "fresh browser context each visit"
+    print(f"median of {repeat} visits (after one warm-up visit; {visits}), every figure in brackets:")
     for root in app_roots:
-        summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in figures[root].items())
-        visits = "returning visitor" if returning else "fresh browser context each visit"
-        print(f"{root}: {summary} (median of {repeat}, after one warm-up visit; {visits})")
+        print(f"{root}:")
+        for k, v in figures[root].items():
+            print(f"  {k:36s} {statistics.median(v):5.2f} s  [{', '.join(f'{x:.2f}' for x in v)}]")
 
 
 FLOOR_APP = """
@@ -386,7 +476,7 @@ def floor(repeat: int) -> None:
                 start = time.perf_counter()
                 open_tab(page, "Runs")
                 page.get_by_text("Run r0").first.wait_for(timeout=120_000)
-                charts_ready(page, 3)
+                charts_ready(page, 3, finished=True)
                 if r:
                     got["first paint"].append(paint)
                     got["tab switch"].append(time.perf_counter() - start)

@@ -9,7 +9,8 @@
   exposure, costs), ``tables`` (the page's tables), ``style`` (colours, layout,
   log axis), ``tearsheet`` (the HTML tearsheet, also ``backtest show --html``),
   ``sweep_chart`` (the sweep report's chart);
-- ``form``: the run form checked as a whole into a ``RunConfig``;
+- ``form``: the run form checked as a whole into a ``RunConfig``; ``form_state``: its values kept
+  across tab switches and reloads (the address);
 - ``jobs`` and ``worker``: runs in worker processes through the Python API
   (engine.api), re-attached after a reload, cancellable; ``isolated``: how those
   children start, so the working directory cannot shadow the package;

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from engine import rows
 from engine.api import DAYS_PER_YEAR, RunResult
 from engine.dashboard.series import Series, thin
-from engine.dashboard.style import COLORS, LAYOUT, value_axis
+from engine.dashboard.style import COLORS, LAYOUT, TITLED_PX, place_legend, value_axis
 from engine.rows import percent, rounded
 
 ROLLING_DAYS = 252  # "12 months" of trading days for rolling figures
@@ -118,7 +118,7 @@ def rolling_figure(items: list[Series], window: int = ROLLING_DAYS) -> go.Figure
         height=480,
         **LAYOUT,
     )
-    return fig
+    return place_legend(fig)
 
 
 def excess_figure(items: list[Series], *, log: bool = True) -> go.Figure:
@@ -145,7 +145,7 @@ def excess_figure(items: list[Series], *, log: bool = True) -> go.Figure:
     fig.add_hline(y=1.0, line_color="#8C8C8C", line_width=1)
     value_axis(fig, drawn, log, "relative growth (1 = level)")
     fig.update_layout(title="Excess growth: strategy equity / benchmark equity", height=380, **LAYOUT)
-    return fig
+    return place_legend(fig)
 
 
 def returns_histogram(items: list[Series]) -> go.Figure:
@@ -170,7 +170,7 @@ def returns_histogram(items: list[Series]) -> go.Figure:
         height=360,
         **{**LAYOUT, "hovermode": "closest"},
     )
-    return fig
+    return place_legend(fig, below=TITLED_PX, width=520)  # drawn in a half-width column
 
 
 def drawdown_periods(dates: np.ndarray, values: np.ndarray, n: int = 5) -> list[dict[str, Any]]:
@@ -265,7 +265,7 @@ def exposure_figure(result: RunResult, weights: pl.DataFrame) -> go.Figure:
         )
     fig.update_yaxes(title="target weight %", ticksuffix="%", automargin=True)
     fig.update_layout(title=exposure_title(shown), height=360, **LAYOUT)
-    return fig
+    return place_legend(fig)
 
 
 def exposure_title(shown: set[str]) -> str:

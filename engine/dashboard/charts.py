@@ -17,7 +17,7 @@ import polars as pl
 from engine import rows
 from engine.api import RunResult
 from engine.dashboard.series import Loaded, compare_series, drawdown, series, thin
-from engine.dashboard.style import BENCH_STYLES, COLORS, LAYOUT, value_axis
+from engine.dashboard.style import BENCH_STYLES, COLORS, LAYOUT, TICKS_PX, TURNED_PX, place_legend, value_axis
 from engine.rows import percent
 
 
@@ -67,7 +67,7 @@ def equity_figure(result: RunResult, equity: pl.DataFrame, *, log: bool = True) 
         height=460,
         **LAYOUT,
     )
-    return fig
+    return place_legend(fig)
 
 
 def drawdown_figure(result: RunResult, equity: pl.DataFrame) -> go.Figure:
@@ -89,7 +89,7 @@ def drawdown_figure(result: RunResult, equity: pl.DataFrame) -> go.Figure:
         )
     fig.update_yaxes(title="drawdown %", ticksuffix="%", automargin=True)
     fig.update_layout(title="Drawdown from the running peak", height=320, **LAYOUT)
-    return fig
+    return place_legend(fig)
 
 
 def yearly_columns(result: RunResult) -> list[tuple[str, dict[str, Any], str, str]]:
@@ -130,11 +130,14 @@ def yearly_figure(result: RunResult) -> go.Figure:
                 hovertemplate="%{x}: %{y:.2f}%",
             )
         )
-    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=labels, tickangle=-60)
+    turned = len(labels) > 24  # more years than fit side by side across the page
+    fig.update_xaxes(
+        type="category", tickmode="array", tickvals=labels, ticktext=labels, tickangle=-60 if turned else 0
+    )
     fig.update_yaxes(title="yield %", ticksuffix="%", automargin=True)
     title = "Yield per calendar year" + (" (* partial year, hatched)" if partial else "")
     fig.update_layout(title=title, barmode="group", height=400, **{**LAYOUT, "hovermode": "closest"})
-    return fig
+    return place_legend(fig, below=TURNED_PX if turned else TICKS_PX)
 
 
 def seed_distribution_figure(result: RunResult) -> go.Figure | None:
@@ -223,7 +226,7 @@ def compare_equity_figure(loaded: Loaded, *, log: bool = True) -> go.Figure:
         )
     value_axis(fig, [s.values for s in items], log, "growth of 1" + (" (log scale)" if log else ""))
     fig.update_layout(title=f"Runs overlaid from their common start {start} (= 1)", height=480, **LAYOUT)
-    return fig
+    return place_legend(fig)
 
 
 def compare_drawdown_figure(loaded: Loaded) -> go.Figure:
@@ -243,4 +246,4 @@ def compare_drawdown_figure(loaded: Loaded) -> go.Figure:
         )
     fig.update_yaxes(title="drawdown %", ticksuffix="%", automargin=True)
     fig.update_layout(title=f"Drawdown from the running peak, from {start}", height=340, **LAYOUT)
-    return fig
+    return place_legend(fig)

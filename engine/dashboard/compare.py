@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine.api import COMPLETE
 from engine.dashboard import charts, reads, tables
-from engine.dashboard.run_view import show_table
+from engine.dashboard.run_view import show_table, show_wrapped_table
 
 
 def compare_runs() -> None:
@@ -29,7 +29,7 @@ def compare_runs() -> None:
     show_table(tables.compare_metric_rows(loaded))
     st.markdown("**Key figures, each run over its own period**")
     own = [{"run": r, **row} for r, result, _ in loaded for row in tables.metrics_rows(result)]
-    show_table(tables.without_empty_seed_columns(own))
+    show_wrapped_table(tables.without_empty_seed_columns(own))  # 14 columns: headers wrap to fit the page
     for run_id, result, _ in loaded:
         st.caption(f"{run_id}: {tables.basis_text(result)}")
     st.markdown("**Settings that differ**")
@@ -40,4 +40,5 @@ def compare_runs() -> None:
     else:
         st.caption("the runs have the same settings")
     st.markdown("**Yield per calendar year, %** (* partial year)")
-    show_table(tables.compare_yearly_rows([result for _, result, _ in loaded]))
+    # one column per run and curve: long names, so headers that wrap rather than "equal-weight buy-a…"
+    show_wrapped_table(tables.compare_yearly_rows([result for _, result, _ in loaded]))

@@ -37,51 +37,11 @@ from engine.dashboard.form import (
     param_key,
     setting,
 )
+from engine.dashboard.form_state import index_of, remembered
 from engine.dashboard.jobs import Job, plain_error
 from engine.dashboard.run_view import show_run
 
 SOURCES = {"bundled sample": "sample", "file (CSV/Parquet)": "file", "Yahoo cache": "yahoo"}
-
-# Streamlit drops the state of widgets that are not drawn (the Run tab is lazy: another tab open, or
-# a field hidden by a choice), so the form's values are copied here on every script run and each
-# widget's initial value comes from this copy: switching tabs, or to annual and back, keeps them.
-KEPT = "form-kept"
-FORM_KEYS = frozenset(
-    {"data-source", "frequency", "data-path", "yahoo-tickers", "strategies-daily", "strategies-annual",
-     "seeds", "limit-dates", "start", "end", "cost", "headlines", "headline-column", "time-column",
-     "timezone", "dividends", "cash-rate", "universe"}
-)  # fmt: skip
-
-
-def _is_form_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    more = {s.widget for s in form_settings() if s.name not in DRAWN}
-    return key in FORM_KEYS or key.startswith("param-") or key in more
-
-
-def keep_form_state() -> None:
-    """Copy the run form's widget values aside; call at the top of every script run, before the tabs.
-
-    At that point the state still holds the values of the last run's widgets; Streamlit removes
-    those of widgets this run does not draw only at its end, so the copy survives a hidden tab.
-    """
-    kept = st.session_state.setdefault(KEPT, {})
-    for key in list(st.session_state.keys()):
-        if _is_form_key(key):
-            kept[key] = st.session_state[key]
-
-
-def remembered(key: str, default: Any) -> Any:
-    """The value the widget ``key`` had when last drawn in this session, else ``default``."""
-    return st.session_state.get(KEPT, {}).get(key, default)
-
-
-def _index(key: str, options: Any, default: Any) -> int:
-    """The selectbox/radio index of the remembered choice (the default's when it is no longer offered)."""
-    options = list(options)
-    value = remembered(key, default)
-    return options.index(value if value in options else default)
 
 
 def param_widget(strategy: str, field: dict[str, Any]) -> Any:
@@ -90,7 +50,9 @@ def param_widget(strategy: str, field: dict[str, Any]) -> Any:
     label, default, annotation_ = field["name"], field["default"], field["annotation"]
     options = typing.get_args(annotation_) if typing.get_origin(annotation_) is typing.Literal else ()
     if options:
-        return st.selectbox(label, options, index=_index(key, options, default), key=key, help=field["help"])
+        return st.selectbox(
+            label, options, index=index_of(key, options, default), key=key, help=field["help"]
+        )
     if annotation_ is bool:
         return st.checkbox(label, value=bool(remembered(key, default)), key=key, help=field["help"])
     if annotation_ is int:
@@ -111,13 +73,15 @@ def setting_widget(setting: Any, column: Any) -> Any:
     key, label, default = setting.widget, setting.label, setting.default
     if setting.choices:
         options = list(setting.choices)
-        return column.selectbox(label, options, index=_index(key, options, default), key=key, help=help_text)
+        return column.selectbox(
+            label, options, index=index_of(key, options, default), key=key, help=help_text
+        )
     if setting.kind is bool:
         return column.checkbox(label, value=bool(remembered(key, default)), key=key, help=help_text)
     if setting.kind in (int, float):
         cast = setting.kind
         fmt = "%g" if cast is float else "%d"
-        value = remembered(key, cast(default) if default is not None else None)
+        value = remembered(key, cast(default) if default is not None else None, cast)
         return column.number_input(
             label, value=value, step=1 if cast is int else None, format=fmt, key=key, help=help_text
         )
@@ -157,13 +121,13 @@ def reason(slots: dict[str, Any], key: str, check: FormCheck) -> None:
 def _data_and_strategies(catalog: dict[str, dict[str, Any]], slots: dict[str, Any]) -> dict[str, Any]:
     """Data, signal frequency, strategies, seeds and parameters: the form's first rows."""
     c1, c2, c3 = st.columns(3)
-    source_index = _index("data-source", SOURCES, "bundled sample")
+    source_index = index_of("data-source", SOURCES, "bundled sample")
     source = SOURCES[c1.selectbox("data", list(SOURCES), index=source_index, key="data-source")]
     frequencies = ["daily", "annual"]
     frequency = c2.radio(
         "signals",
         frequencies,
-        index=_index("frequency", frequencies, "daily"),
+        index=index_of("frequency", frequencies, "daily"),
         horizontal=True,
         key="frequency",
     )

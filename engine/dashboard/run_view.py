@@ -32,15 +32,22 @@ def decimals(values: Any) -> int:
     return most if most == 0 else max(most, 2)  # whole counts stay whole; figures get 2 like CAGR
 
 
+def text_width(text: str, least: int = 72, most: int = 560) -> int:
+    """Pixels a table cell needs for ``text`` in Streamlit's table font (about 6.4 px a character
+    at 14 px, measured on the tables' names, plus the cell's padding), between ``least`` and ``most``."""
+    return int(min(most, max(least, 6.4 * len(text) + 24)))
+
+
 def column_formats(frame: pl.DataFrame) -> dict[str, Any]:
     """Streamlit column settings: one number of decimals per float column (no "12.5" over "12.46"),
-    names wide enough to read."""
+    names as wide as the longest (none cut off with "…"); other columns size to their header."""
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
         if dtype.is_float():
             config[name] = st.column_config.NumberColumn(format=f"%.{decimals(frame[name])}f")
         elif name in NAME_COLUMNS:
-            config[name] = st.column_config.TextColumn(width="large")
+            longest = max([name, *(str(v) for v in frame[name].drop_nulls())], key=len)
+            config[name] = st.column_config.TextColumn(width=text_width(longest))
     return config
 
 
@@ -66,6 +73,45 @@ def show_lines(text: str) -> None:
     runs (half a second of a loaded 2-core machine, measured) for text that is never highlighted.
     """
     st.html(f'<pre class="stockrnn-lines" style="{PRE_STYLE}">{html.escape(text)}</pre>')
+
+
+# a static table whose headers wrap; borders and header tint read on light and dark themes
+WRAPPED_STYLE = (
+    "<style>.stockrnn-table{border-collapse:collapse;width:100%;font-size:14px;margin:0 0 1rem;"
+    "font-variant-numeric:tabular-nums}.stockrnn-table th,.stockrnn-table td{padding:.25rem .5rem;"
+    "border:1px solid rgba(128,128,128,.25);text-align:left}.stockrnn-table th{font-weight:400;"
+    "vertical-align:bottom;background:rgba(128,128,128,.08)}.stockrnn-table .num{text-align:right}</style>"
+)
+
+
+def show_wrapped_table(rows: list[dict[str, Any]]) -> None:
+    """A table whose long headers wrap onto more lines instead of being cut (Compare's yearly yields:
+    a column per run and curve, named "TAG name"); figures right-aligned with even decimals per
+    column, "—" where none, text left-aligned."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    values = {c: [r.get(c) for r in rows] for c in columns}
+    numeric = {
+        c: all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in vs)
+        for c, vs in values.items()
+    }
+    places = {c: decimals(vs) for c, vs in values.items()}
+
+    def cell(value: Any, column: str) -> str:
+        if value is None:
+            return NA
+        return f"{value:.{places[column]}f}" if isinstance(value, float) else html.escape(str(value))
+
+    def kind(column: str) -> str:
+        return ' class="num"' if numeric[column] and column != "year" else ""
+
+    head = "".join(f"<th{kind(c)}>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td{kind(c)}>{cell(r.get(c), c)}</td>" for c in columns) + "</tr>" for r in rows
+    )
+    table = f'<table class="stockrnn-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    st.html(WRAPPED_STYLE + table)
 
 
 def show_run(run_id: str, key: str) -> None:
@@ -186,7 +232,7 @@ def label_and_downloads(
     )
     cols[2].download_button(
         "metrics (CSV)",
-        pl.DataFrame(tables.metrics_rows(result)).write_csv(),
+        pl.DataFrame(tables.without_empty_seed_columns(tables.metrics_rows(result))).write_csv(),
         file_name=f"{run_id}-metrics.csv",
         mime="text/csv",
         key=f"{key}-m",

@@ -73,6 +73,13 @@ def runs_browser() -> None:
     if not complete:
         st.warning("no complete run to open")
         return
+    open_one(complete)
+
+
+@st.fragment
+def open_one(complete: list[str]) -> None:
+    """The chosen run; a fragment: choosing another run (or one of its views) re-draws only this part,
+    not the listing above (a 500-run table re-sent and re-drawn on every choice)."""
     chosen = st.selectbox("open run", complete, key="open-run")
     try:
         show_run(chosen, key="browse")

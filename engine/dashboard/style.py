@@ -54,3 +54,30 @@ def value_axis(fig: go.Figure, values: list[np.ndarray], log: bool, title: str, 
         return
     ticks, text = log_ticks(low, high)
     fig.update_yaxes(type="log", title=title, tickvals=ticks, ticktext=text, **where)
+
+
+# pixels under the plot taken by the x axis: tick labels; with an axis title; with labels turned -60°
+TICKS_PX, TITLED_PX, TURNED_PX = 30, 54, 56
+LEGEND_ROW_PX = 24
+
+
+def place_legend(fig: go.Figure, *, below: int = TICKS_PX, width: int = 1100) -> go.Figure:
+    """The legend under the x axis's tick labels (and title), never over them; room made for it.
+
+    A legend's ``y`` is a fraction of the plot's height, so a fixed fraction lands on the tick
+    labels of short charts: the offset is computed in pixels from the figure's height and
+    margins. ``below``: pixels the x axis takes under the plot; ``width``: about how wide the
+    chart is drawn (px), to count the legend's rows. Tick labels never cut at the edges (automargin).
+    """
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    shown = fig.layout.showlegend if fig.layout.showlegend is not None else len(names) > 1  # plotly's rule
+    if not shown:
+        return fig
+    rows = max(1, math.ceil(sum(7 * len(n) + 50 for n in names) / width))
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else LAYOUT["margin"]["t"]
+    bottom = below + rows * LEGEND_ROW_PX + 8
+    plot = max(60, (fig.layout.height or 450) - top - bottom)
+    fig.update_layout(margin={"b": bottom}, legend={"y": -below / plot, "yanchor": "top"})
+    return fig

@@ -27,7 +27,7 @@ from engine.dashboard.analysis import (
 )
 from engine.dashboard.charts import drawdown_figure, equity_figure, seed_distribution_figure, yearly_figure
 from engine.dashboard.series import series
-from engine.dashboard.tables import config_lines, metrics_rows, yearly_rows
+from engine.dashboard.tables import config_lines, metrics_rows, without_empty_seed_columns, yearly_rows
 from engine.rows import NA
 
 
@@ -83,7 +83,7 @@ def tearsheet_html(
         f"<h1>Run {html.escape(typed.run_id)}" + (f": {html.escape(label)}" if label else "") + "</h1>",
         "<pre>" + html.escape("\n".join(config_lines(typed))) + "</pre>",
         "<h2>Key figures</h2>",
-        _table_html(metrics_rows(typed)),
+        _table_html(without_empty_seed_columns(metrics_rows(typed))),
     ]
     if weights is not None and not weights.is_empty():
         parts += ["<h2>Turnover and fees paid</h2>", _table_html(cost_rows(typed, weights))]

@@ -14,6 +14,7 @@ import streamlit as st
 
 from engine.api import daily, signals, tracking
 from engine.dashboard.reads import runs_root, store
+from engine.dashboard.run_view import show_lines
 from feeds.errors import InputError
 
 RECENT_SESSIONS = 120  # the recent equity shown beside a signal: about half a year of sessions
@@ -38,7 +39,7 @@ def today_view() -> None:
         st.subheader("daily.log")
         with log.open(encoding="utf-8", errors="replace") as handle:
             lines = deque(handle, maxlen=LOG_LINES)
-        st.code("".join(lines) or "(empty)", language=None)
+        show_lines("".join(lines).rstrip("\n") or "(empty)")  # not st.code: see show_lines
 
 
 def _tracked_run(entry: tracking.Tracked) -> None:

@@ -141,6 +141,14 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
         page.get_by_role("button", name="cancel").click()
         # the message follows the store: this run was stopped before storing, so the store says cancelled
         page.get_by_text("is listed as cancelled under Runs").wait_for(timeout=60_000)
+        # then annual signals: every row of the form once (a row was once seen twice after this)
+        page.get_by_text("annual", exact=True).click()
+        page.get_by_text("annual strategies", exact=True).wait_for(timeout=30_000)
+        settle(page)
+        for label in ("annual strategies", "limit dates", "dividends", "headline column [auto]", "Run"):
+            once = 2 if label == "Run" else 1  # Run: the tab and the button
+            expect(page.get_by_text(label, exact=True)).to_have_count(once)
+        expect(page.get_by_text("daily strategies", exact=True)).to_have_count(0)
         browser.close()
     stored = sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
     manifests = [json.loads((p / "manifest.json").read_text()) for p in stored]
@@ -149,3 +157,37 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
     assert manifests[1]["strategies"] == ["ma-trend", "lstm-stateful"]
     assert manifests[1]["config"]["cost_bps"] == 7.0  # the value kept across the tab switch ran
     assert not list((runs / ".jobs").iterdir())  # each job's record removed once its outcome was shown
+
+
+def test_the_run_form_keeps_its_values_across_a_reload(dashboard):
+    url, _ = dashboard
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.goto(url)
+        page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+        cost = page.get_by_label("costs [bps per unit traded]", exact=True)
+        cost.fill("7")
+        cost.press("Enter")
+        settle(page)
+        box = (
+            page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies").locator("input")
+        )
+        box.click()
+        box.fill("lstm-stateful")
+        box.press("Enter")
+        page.keyboard.press("Escape")
+        settle(page)
+        seeds = page.get_by_label("seeds", exact=True)
+        seeds.fill("3")
+        seeds.press("Enter")
+        settle(page)
+        page.wait_for_url("**seeds=3**", timeout=30_000)  # the address holds what was typed
+        page.reload()
+        page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+        expect(page.get_by_label("costs [bps per unit traded]", exact=True)).to_have_value("7")
+        expect(page.get_by_label("seeds", exact=True)).to_have_value("3")
+        chosen = page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies")
+        expect(chosen.get_by_text("lstm-stateful", exact=True)).to_be_visible()
+        expect(chosen.get_by_text("ma-trend", exact=True)).to_be_visible()
+        browser.close()

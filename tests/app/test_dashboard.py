@@ -224,6 +224,8 @@ def test_compare_aligns_runs_and_lists_the_settings_that_differ(runs, csv_file):
     assert diff["setting"].tolist() == ["lstm-stateful.hidden"]
     headings = [m.value for m in at.markdown]
     assert any("Settings that differ" in h for h in headings)
+    yearly = next(e.proto.body for e in at.get("html") if "<th>year</th>" in e.proto.body)
+    assert f"{a.run_id[-6:]} lstm-stateful · seed mean (3 seeds)</th>" in html.unescape(yearly)  # whole
 
 
 def test_a_plugin_appears_in_the_strategy_list_with_its_parameters(tmp_path, monkeypatch):
@@ -292,3 +294,50 @@ def test_the_run_form_keeps_its_values_across_a_tab_switch(csv_file):
     at.radio(key="frequency").set_value("annual").run()
     at.radio(key="frequency").set_value("daily").run()
     assert at.number_input(key="param-ma-trend-window").value == 37
+
+
+def test_the_run_form_is_kept_in_the_address_and_a_new_session_reads_it_back(csv_file):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    fill_file_form(at, csv_file)
+    at.number_input(key="cost").set_value(7.5)
+    at.multiselect(key="strategies-daily").set_value(["ma-trend", "lstm-stateful"]).run()
+    at.number_input(key="seeds").set_value(4)
+    at.number_input(key="param-ma-trend-window").set_value(37)
+    at.checkbox(key="limit-dates").check().run()
+    at.date_input(key="start").set_value(dt.date(1991, 3, 4)).run()
+    at.text_input(key="cash-rate").input("0.02").run()
+    address = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert address["cost"] == "7.5" and address["seeds"] == "4" and address["start"] == "1991-03-04"
+    assert "dividends" not in address  # defaults stay out of the address
+    reloaded = AppTest.from_file(APP, default_timeout=60)
+    reloaded.query_params.update(address)
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.text_input(key="data-path").value == f"csv:{csv_file}"
+    assert reloaded.number_input(key="cost").value == 7.5
+    assert reloaded.multiselect(key="strategies-daily").value == ["ma-trend", "lstm-stateful"]
+    assert reloaded.number_input(key="seeds").value == 4
+    assert reloaded.number_input(key="param-ma-trend-window").value == 37
+    assert reloaded.date_input(key="start").value == dt.date(1991, 3, 4)
+    assert reloaded.text_input(key="cash-rate").value == "0.02"
+
+
+def test_an_address_with_values_of_the_wrong_type_opens_the_defaults():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"cost": "lots", "seeds": "2.5", "start": "yesterday", "limit-dates": "1"})
+    at.query_params.update({"strategies-daily": '{"a": 1}', "frequency": "weekly"})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="cost").value == 5.0
+    assert at.radio(key="frequency").value == "daily"
+    assert at.multiselect(key="strategies-daily").value == ["ma-trend"]
+    assert not at.checkbox(key="limit-dates").value
+
+
+def test_the_today_tab_shows_the_daily_log_in_a_plain_box(runs):
+    runs.root.mkdir(parents=True, exist_ok=True)
+    (runs.root / "daily.log").write_text("2026-12-03T19:45:50Z updated idx: 5 day(s) <ok>\n")
+    at = open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Today")
+    assert not at.exception
+    assert shown_lines(at) == ["2026-12-03T19:45:50Z updated idx: 5 day(s) <ok>"]  # escaped, not st.code
+    assert not at.code

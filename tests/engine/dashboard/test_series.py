@@ -72,3 +72,17 @@ def test_a_deterministic_run_shows_no_empty_seed_columns_and_decimals_are_even(s
     assert decimals([10.8, 12.3]) == 2  # 10.80 beside the 2-decimal columns, not 10.8
     assert decimals([1.234]) == 3
     assert decimals([100.0, 45.0]) == 0
+
+
+def test_name_columns_are_as_wide_as_their_longest_name():
+    import polars as pl
+
+    from engine.dashboard.run_view import column_formats, text_width
+
+    name = "equal-weight buy-and-hold of 20 stocks [6501f5]"
+    frame = pl.DataFrame({"strategy": ["momentum-annual", name], "CAGR %": [12.5, 3.0]})
+    config = column_formats(frame)
+    assert config["strategy"]["width"] == text_width(name) >= 6.4 * len(name)
+    cagr = config["CAGR %"]
+    assert cagr["type_config"]["format"] == "%.2f" and cagr["width"] is None  # sized to its header
+    assert text_width("x") == 72 and text_width("x" * 500) == 560

@@ -21,3 +21,4 @@ def test_tearsheet_html_is_self_contained(stored):
     assert page.startswith("<!doctype html>")
     assert not re.search(r"<script[^>]*\bsrc=", page)  # plotly.js inlined, nothing fetched: opens offline
     assert "Worst drawdowns" in page and "Monthly returns" in page and payload["run_id"] in page
+    assert "<th>CAGR %</th>" in page and "± std %" not in page  # ma-trend: no empty seed columns
