@@ -74,9 +74,11 @@ def fit(
     at its full width when ``wide``).
     """
     for column in table.columns:
-        # a header may fold onto two lines; a cell is never narrower than its text
+        # a header may wrap between its words; a cell is never narrower than its text
         if column is not table.columns[0]:
-            column.min_width = max([1, *(max(len(line) for line in c.split("\n")) for c in _plain(column))])
+            words = str(column.header).split()
+            cells = (max(len(line) for line in c.split("\n")) for c in _plain(column))
+            column.min_width = max([1, *(len(w) for w in words), *cells])
         column.no_wrap = False
         column.overflow = "fold"
     if wide:
@@ -90,6 +92,8 @@ def fit(
             if str(column.header) == name:
                 table.columns.remove(column)
                 dropped.append(name)
+    for index, column in enumerate(table.columns):
+        column._index = index  # rich pads the edge columns by this index: keep it the position
     if dropped:
         note = f"not shown at {limit} columns: {', '.join(dropped)} (--wide or --json shows all)"
         table.caption = f"{table.caption}; {note}" if table.caption else note

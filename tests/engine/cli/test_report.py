@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich import box
 from rich.console import Console
+from rich.table import Table
 
 from engine.cli import main
-from engine.cli.report import evidence_lines, render_run
+from engine.cli.report import evidence_lines, fit, render_run
 from engine.store.result_schema import Evidence, RunResult, StrategyEntry
 
 
@@ -133,3 +136,47 @@ def test_compare_refuses_one_run(stored: tuple[Path, list[str]]) -> None:
     )
     assert done.returncode == 2
     assert "two or more" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("columns", [70, 80, 90, 100, 120])
+def test_fit_keeps_every_cell_and_header_word_on_one_line(columns: int) -> None:
+    """After columns are dropped, every shown cell and header word is printed whole on one line
+    (rich pads a table's edge columns by their index: a stale one squeezed a figure's "%" onto
+    the next line at 90 and 100 columns)."""
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+    headers = [
+        "strategy",
+        "CAGR",
+        "vs B&H",
+        "± std",
+        "worst .. best",
+        "beat B&H",
+        "Sharpe",
+        "max DD",
+        "vol",
+        "in mkt",
+    ]
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+    cells = [
+        "lstm-stateful ensemble",
+        "12.61%",
+        "+2.78%",
+        "0.34%",
+        "12.06% .. 13.05%",
+        "100%",
+        "0.82",
+        "-24.15%",
+    ]
+    table.add_row(*cells, "16.08%", "81%")
+    console = Console(record=True, width=columns, file=io.StringIO())
+    fitted = fit(table, console, ("vol", "worst .. best", "in mkt", "± std", "Sharpe", "beat B&H", "max DD"))
+    console.print(fitted, crop=False)
+    lines = console.export_text().splitlines()
+    shown = {str(c.header): c for c in fitted.columns}
+    for column in list(shown.values())[1:]:
+        for cell in column._cells:
+            assert any(cell in line for line in lines), (cell, lines)
+        for word in str(column.header).split():
+            assert any(re.search(rf"(^|\s){re.escape(word)}(\s|$)", line) for line in lines), (word, lines)
+    assert all(len(line) <= columns for line in lines)
