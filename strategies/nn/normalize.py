@@ -28,17 +28,19 @@ class RunningNorm:
         self.m2 = np.zeros(n_columns)
         self.floor = floor
         self.min_count = min_count
+        self._all_ready = False  # every column ready: stays so, as counts only grow (see _derive)
         self._derive()
 
     def update(self, row: np.ndarray) -> None:
         """Add one day's values; NaN entries are skipped."""
-        ok = ~np.isnan(row)
-        if ok.all():  # the common case, without fancy indexing (same arithmetic)
+        missing = np.isnan(row)
+        if not missing.any():  # the common case, without fancy indexing (same arithmetic)
             self.count += 1.0
             delta = row - self.mean
             self.mean += delta / self.count
             self.m2 += delta * (row - self.mean)
-        elif ok.any():
+        elif not missing.all():
+            ok = ~missing
             self.count[ok] += 1.0
             delta = row[ok] - self.mean[ok]
             self.mean[ok] += delta / self.count[ok]
@@ -48,10 +50,15 @@ class RunningNorm:
         self._derive()
 
     def _derive(self) -> None:
+        if self._all_ready:  # the selections below would keep every value: the same numbers, fewer calls
+            self._std = np.maximum(np.sqrt(self.m2 / np.maximum(self.count - 1.0, 1.0)), self.floor)
+            self._center = self.mean.copy()  # a copy, as np.where made: update changes mean in place
+            return
         self._ready = self.count >= self.min_count
         var = np.where(self._ready, self.m2 / np.maximum(self.count - 1.0, 1.0), 0.0)
         self._std = np.maximum(np.sqrt(var), self.floor)
         self._center = np.where(self._ready, self.mean, 0.0)
+        self._all_ready = bool(self._ready.all())
 
     @property
     def ready(self) -> np.ndarray:
@@ -69,6 +76,9 @@ class RunningNorm:
     def transform(self, values: np.ndarray) -> np.ndarray:
         """(values - mean) / std; NaN, and columns not yet ``ready``, become 0 (the mean)."""
         scaled = (values - self._center) / self._std
+        if self._all_ready:  # a new array: its NaNs set to 0 in place, as np.where below would give
+            np.copyto(scaled, 0.0, where=np.isnan(scaled))
+            return scaled
         return np.where(self._ready & ~np.isnan(scaled), scaled, 0.0)
 
     def state_dict(self) -> dict[str, Any]:
@@ -78,4 +88,5 @@ class RunningNorm:
         self.count, self.mean, self.m2 = (
             np.array(state[k], dtype=np.float64) for k in ("count", "mean", "m2")
         )
+        self._all_ready = False  # the loaded counts decide
         self._derive()
