@@ -130,6 +130,8 @@ class Transformer(SeededWalkForwardStrategy):
     def _raw(self, history: History, lo: int, hi: int) -> np.ndarray:
         """Feature rows lo..hi-1 per ticker: (rows, tickers, 1 + n_features), unscaled (NaN kept)."""
         deltas = history.deltas[lo:hi][:, :, None]
+        if not self.features:  # no extra columns: what the concatenation below gives, without it
+            return deltas.astype(np.float64)
         extra = feature_rows(history, self.features, slice(lo, hi))
         if self.pca is not None:
             extra = self.pca.transform(extra)
@@ -137,8 +139,11 @@ class Transformer(SeededWalkForwardStrategy):
         return np.concatenate([deltas, extra], axis=2)
 
     def _scaled(self, raw: np.ndarray) -> torch.Tensor:
-        scaled = torch.from_numpy(np.nan_to_num((raw - self.mean) / self.std).astype(np.float32))
-        return to_device(scaled, self.device)
+        # NaN -> 0 after the cast to float32: as np.nan_to_num before it, whose +-inf -> +-1.8e308
+        # become +-inf in float32 again (putmask: no Python-level work per call, predictions are daily)
+        scaled = ((raw - self.mean) / self.std).astype(np.float32)
+        np.putmask(scaled, np.isnan(scaled), np.float32(0.0))
+        return to_device(torch.from_numpy(scaled), self.device)
 
     # --- walk-forward -----------------------------------------------------------------
     def is_retrain_day(self, history: History) -> bool:

@@ -27,7 +27,11 @@ hand-written LSTM backward pass). Tests check one against the other.
 :func:`derivative_f32` is the same derivative for one float32 error inside numba
 kernels (the compiled LSTM day step), selected by a :class:`LossKind`; it is
 written here beside the torch formulas (one place to change a loss), and a test
-checks that the two agree to float32 rounding for every loss.
+checks that the two agree to float32 rounding for every loss. It is compiled when
+first looked up (``from strategies.nn.losses import derivative_f32``, as the LSTM
+kernels do), not when this module is imported: the transformer and the other
+autograd models use the torch formulas only, and importing numba would cost them
+a quarter of a second of start-up.
 """
 
 from __future__ import annotations
@@ -36,11 +40,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import torch
-
-from strategies.nn.compiled import jit
 
 EXP_LIMIT = 20.0
 _EXP_AT_LIMIT = math.exp(EXP_LIMIT)
@@ -128,8 +131,7 @@ _F0, _F1, _F2 = np.float32(0.0), np.float32(1.0), np.float32(2.0)
 _FLIM = np.float32(EXP_LIMIT)
 
 
-@jit
-def derivative_f32(e: np.float32, kind: int) -> np.float32:
+def _derivative_f32(e: np.float32, kind: int) -> np.float32:
     """d loss / d e of :data:`LOSSES`' ``kind`` (a :class:`LossKind`, as an int) for one float32
     error, in float32 (numba kernels)."""
     if kind == LossKind.MSE:
@@ -147,6 +149,17 @@ def derivative_f32(e: np.float32, kind: int) -> np.float32:
     if kind == LossKind.LINEX:
         return -np.float32(math.exp(-max(e, -_FLIM))) + _F1
     return min(max(e, -_F1), _F1)  # HUBER
+
+
+def __getattr__(name: str) -> Any:
+    """``derivative_f32``: :func:`_derivative_f32` compiled by numba, made on first lookup (then
+    a plain module attribute: later lookups do not come here)."""
+    if name != "derivative_f32":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from strategies.nn.compiled import jit
+
+    compiled = globals()["derivative_f32"] = jit(_derivative_f32)
+    return compiled
 
 
 def bce_value(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

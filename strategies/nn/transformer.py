@@ -64,26 +64,57 @@ def _sinusoidal(window: int, d_model: int) -> torch.Tensor:
 
 
 class _SplitQKV(torch.autograd.Function):
-    """``qkv.permute(2, 0, 3, 1, 4)`` unpacked into q, k, v, with a backward that writes the three
-    gradients straight into one tensor of ``qkv``'s layout (autograd's own unbind stacks them, then
-    copies the permuted stack again: about a tenth of an annual training step). Same values."""
+    """``qkv.permute(2, 0, 3, 1, 4)`` unpacked into q, k, v (with ``last``: q of the last position
+    only, ``q[:, :, -1:]``), with a backward that writes the three gradients straight into one
+    tensor of ``qkv``'s layout: autograd's own unbind stacks them, then copies the permuted stack
+    again (about a tenth of an annual training step), and its slice of q fills a full-size zero
+    gradient and copies it through a transpose (about 4% of a daily training step). Same values,
+    the same q, k, v views (sizes and strides) as the permute and slice give."""
 
     @staticmethod
-    def forward(ctx: Any, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        ctx.shape = qkv.shape
+    def forward(
+        ctx: Any, qkv: torch.Tensor, last: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ctx.shape, ctx.last = qkv.shape, last
         q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        return q, k, v
+        return (q[:, :, -1:] if last else q), k, v
 
     @staticmethod
-    def backward(ctx: Any, *grads: torch.Tensor | None) -> torch.Tensor:
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor, None]:
         out = next(g for g in grads if g is not None).new_empty(ctx.shape)
         parts = out.permute(2, 0, 3, 1, 4)
-        for part, grad in zip(parts, grads, strict=True):
+        for i, (part, grad) in enumerate(zip(parts, grads, strict=True)):
+            if ctx.last and i == 0:  # q: zero gradient except at the last position
+                part[:, :, :-1].zero_()
+                part = part[:, :, -1:]
             if grad is None:
                 part.zero_()
             else:
                 part.copy_(grad)
-        return out
+        return out, None
+
+
+class _Unflatten(torch.autograd.Function):
+    """The flat (S, P) parameters as named views, with a backward that writes every view's
+    gradient into one (S, P) tensor. Autograd's own slicing gives each of the ~30 views a
+    zero-filled (S, P) gradient and adds them up (about 5% of a training step). Same values:
+    each entry is its one gradient plus exact zeros, which turns a -0.0 into +0.0, as the
+    ``add_(0.0)`` below does."""
+
+    @staticmethod
+    def forward(ctx: Any, flat: torch.Tensor, layout: tuple[tuple[int, int, tuple[int, ...]], ...]) -> Any:
+        ctx.layout, ctx.shape = layout, flat.shape
+        rows = flat.shape[0]
+        return tuple(flat[:, offset : offset + n].view(rows, *shape) for offset, n, shape in layout)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor, None]:
+        out = next(g for g in grads if g is not None).new_zeros(ctx.shape)
+        rows = out.shape[0]
+        for (offset, n, shape), grad in zip(ctx.layout, grads, strict=True):
+            if grad is not None:
+                out[:, offset : offset + n].view(rows, *shape).copy_(grad)
+        return out.add_(0.0), None
 
 
 class BatchedTransformer:
@@ -128,6 +159,11 @@ class BatchedTransformer:
             ("head_b", (1,), "zero"),
         ]
         self._spec = spec
+        layout, offset = [], 0
+        for _, block, _ in spec:
+            layout.append((offset, math.prod(block), block))
+            offset += math.prod(block)
+        self._layout = tuple(layout)  # (offset, size, shape) of each named block in a row
         total = sum(math.prod(s) for _, s, _ in spec)
         total = -(-total // 64) * 64  # pad rows (see batched_lstm: aligned per-seed blocks)
         self.params = torch.zeros(len(self.rows), total)
@@ -141,7 +177,7 @@ class BatchedTransformer:
         self._pos = to_device(_sinusoidal(w, d), self.device) if shape.positions == "sinusoidal" else None
         # views of the detached parameters, made once: they follow the optimizer's in-place
         # updates, and spare prediction (no autograd) rebuilding ~30 views per call
-        self._frozen = self._views(self.params.detach())
+        self._frozen = self._broadcastable(self._views(self.params.detach()))
 
     def _init_row(self, row: int, gen: torch.Generator) -> None:
         offset = 0
@@ -159,7 +195,8 @@ class BatchedTransformer:
 
     def views(self) -> dict[str, torch.Tensor]:
         """Named views (S, ...) into ``params`` (they carry autograd)."""
-        return self._views(self.params)
+        views = _Unflatten.apply(self.params, self._layout)
+        return dict(zip((name for name, _, _ in self._spec), views, strict=True))
 
     def _views(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         out, offset = {}, 0
@@ -177,7 +214,8 @@ class BatchedTransformer:
         Without autograd (``torch.no_grad``/``inference_mode``) it reads the parameters
         through views made once.
         """
-        p = self.views() if torch.is_grad_enabled() else self._frozen
+        grad = torch.is_grad_enabled()
+        p = self._broadcastable(self.views()) if grad else self._frozen
         s_count = len(self.rows)
         if x.dim() == 3:
             x = x.unsqueeze(0).expand(s_count, -1, -1, -1)
@@ -189,7 +227,7 @@ class BatchedTransformer:
         n, w = x.shape[1], x.shape[2]
 
         def linear(a: torch.Tensor, weight: str, bias: str) -> torch.Tensor:
-            return torch.baddbmm(p[bias][:, None], a, p[weight])
+            return torch.baddbmm(p[bias], a, p[weight])
 
         h = linear(x.reshape(s_count, n * w, -1), "embed_w", "embed_b")  # (S, N*W, D)
         pos = self._pos[:w] if self._pos is not None else p["pos"][:, :w]
@@ -198,36 +236,52 @@ class BatchedTransformer:
             final = layer == sh.layers - 1
             a = self._layer_norm(h, p[f"ln1_g{layer}"], p[f"ln1_b{layer}"])
             qkv = linear(a, f"qkv_w{layer}", f"qkv_b{layer}").view(s_count * n, w, 3, heads, dh)
-            if sh.attention == "fused":
-                q, k, v = _SplitQKV.apply(qkv)  # (S*N, heads, w, dh) each
-                if final:  # only the last position feeds the head: attend from it alone (to all keys)
-                    q, h = q[:, :, -1:], h.view(s_count, n, w, d)[:, :, -1]
-                att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=not final)
-                rows = att.shape[2]
-                att = att.transpose(1, 2).reshape(s_count, n * rows, d)
-            else:
-                q, k, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, s_count * n * heads, w, dh)
-                if final:  # only the last position feeds the head: attend from it alone
-                    q, h = q[:, -1:], h.view(s_count, n, w, d)[:, :, -1]
-                    mask = self._mask[w - 1 : w, :w]
-                else:
-                    mask = self._mask[:w, :w]
-                rows = q.shape[1]
-                # scores transposed, (S*N*heads, keys, rows): torch's CPU softmax over a short last
-                # axis is several times slower than over a middle one
-                scores = torch.baddbmm(mask.T, k, q.transpose(1, 2), alpha=1.0 / math.sqrt(dh))
-                att = torch.bmm(torch.softmax(scores, dim=1).transpose(1, 2), v)  # (S*N*heads, rows, dh)
-                att = att.view(s_count * n, heads, rows, dh).transpose(1, 2).reshape(s_count, n * rows, d)
+            att = self._attend(qkv, s_count, n, final, grad)  # (S, N * rows, D)
+            if final:  # only the last position feeds the head: its query alone was attended from
+                h = h.view(s_count, n, w, d)[:, :, -1]
             h = h + linear(att, f"out_w{layer}", f"out_b{layer}")
             b = self._layer_norm(h, p[f"ln2_g{layer}"], p[f"ln2_b{layer}"])
             ff = torch.nn.functional.gelu(linear(b, f"ff1_w{layer}", f"ff1_b{layer}"))
             h = h + linear(ff, f"ff2_w{layer}", f"ff2_b{layer}")
         last = h  # (S, N, D): the last position after the final layer
         last = self._layer_norm(last, p["lnf_g"], p["lnf_b"])
-        y = torch.baddbmm(p["head_b"][:, None], last, p["head_w"])
+        y = torch.baddbmm(p["head_b"], last, p["head_w"])
         return y.squeeze(-1)[: len(self.seeds)]
+
+    def _attend(self, qkv: torch.Tensor, s_count: int, n: int, final: bool, grad: bool) -> torch.Tensor:
+        """Causal multi-head attention of (S*N, W, 3, heads, dh) projections: (S, N * rows, D), rows
+        W, or 1 in the final layer (the last position's query alone, attending to all keys)."""
+        w, heads, dh = qkv.shape[1], qkv.shape[3], qkv.shape[4]
+        d = heads * dh
+        if self.shape.attention == "fused":
+            if grad:  # (S*N, heads, rows, dh) each
+                q, k, v = _SplitQKV.apply(qkv, final)
+            else:  # without autograd the plain views (the same sizes and strides)
+                q, k, v = qkv.permute(2, 0, 3, 1, 4)
+                q = q[:, :, -1:] if final else q
+            att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=not final)
+            return att.transpose(1, 2).reshape(s_count, n * att.shape[2], d)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, s_count * n * heads, w, dh)
+        if final:
+            q, mask = q[:, -1:], self._mask[w - 1 : w, :w]
+        else:
+            mask = self._mask[:w, :w]
+        rows = q.shape[1]
+        # scores transposed, (S*N*heads, keys, rows): torch's CPU softmax over a short last
+        # axis is several times slower than over a middle one
+        scores = torch.baddbmm(mask.T, k, q.transpose(1, 2), alpha=1.0 / math.sqrt(dh))
+        att = torch.bmm(torch.softmax(scores, dim=1).transpose(1, 2), v)  # (S*N*heads, rows, dh)
+        return att.view(s_count * n, heads, rows, dh).transpose(1, 2).reshape(s_count, n * rows, d)
+
+    @staticmethod
+    def _broadcastable(views: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``views`` with each vector (S, n) as (S, 1, n), the shape biases and gains are used in."""
+        return {name: v[:, None] if v.dim() == 2 else v for name, v in views.items()}
 
     @staticmethod
     def _layer_norm(h: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        """LayerNorm over the last axis of (S, rows, D) with per-seed gain and bias (S, D)."""
-        return torch.addcmul(bias[:, None], torch.nn.functional.layer_norm(h, h.shape[-1:]), gain[:, None])
+        """LayerNorm over the last axis of (S, rows, D) with per-seed gain and bias (S, 1, D).
+
+        ``torch.layer_norm`` is the op ``nn.functional.layer_norm`` calls, without its Python
+        checks (a prediction calls it five times)."""
+        return torch.addcmul(bias, torch.layer_norm(h, h.shape[-1:], None, None, 1e-5, True), gain)

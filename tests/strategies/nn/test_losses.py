@@ -73,3 +73,15 @@ def test_numba_derivative_agrees_with_the_torch_one(name):
     want = get_loss(name).derivative(torch.from_numpy(grid)).numpy()
     got = np.array([derivative_f32(e, int(LossKind[name.upper()])) for e in grid], dtype=np.float32)
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7)
+
+
+def test_transformer_import_leaves_numba_unloaded():
+    """The torch formulas need no numba: ``derivative_f32`` is compiled on first lookup only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, strategies.transformer, strategies.nn.losses as losses; "
+        "assert 'numba' not in sys.modules; losses.derivative_f32; assert 'numba' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -140,3 +140,38 @@ def test_split_qkv_same_gradient_as_unbind():
         (att.sin().sum() + v.sum()).backward()
         grads.append(qkv.grad)
     assert torch.equal(grads[0], grads[1])
+
+
+def test_split_qkv_last_query_same_gradient_as_slice():
+    """``last``: q of the last position only, the gradient as autograd's slice gives it (zeros elsewhere)."""
+    from strategies.nn.transformer import _SplitQKV
+
+    gen = torch.Generator().manual_seed(6)
+    base = torch.randn(6, 12, 3, 4, 8, generator=gen)
+    grads = []
+    for last in (True, False):
+        qkv = base.clone().requires_grad_(True)
+        q, k, v = _SplitQKV.apply(qkv * 1.0, last)
+        q = q if last else q[:, :, -1:]
+        att = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        (att.sin().sum() + v.sum()).backward()
+        grads.append(qkv.grad)
+    assert torch.equal(grads[0], grads[1])
+    assert torch.equal(grads[0].signbit(), grads[1].signbit())
+
+
+def test_parameter_gradient_same_bits_as_autograd_slicing():
+    """The views' one-tensor backward (``_Unflatten``) against plain slices of ``params``: the same
+    gradient bit for bit, signs of zeros included (the zero head makes most of it +-0 at first)."""
+    shape = TransformerShape(n_features=2, window=8, d_model=16, layers=2, heads=2, ffn=16, zero_head=True)
+    model = BatchedTransformer((0, 1, 2), shape)
+    x = torch.randn(3, 5, 8, 2, generator=torch.Generator().manual_seed(7))
+    grads = []
+    for sliced in (False, True):
+        if sliced:
+            model.views = lambda: model._views(model.params)  # type: ignore[method-assign]
+        model.params.grad = None
+        (model.forward(x) - 0.5).square().sum().backward()
+        grads.append(model.params.grad.clone())
+    assert torch.equal(grads[0], grads[1])
+    assert torch.equal(grads[0].signbit(), grads[1].signbit())
