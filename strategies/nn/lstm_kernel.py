@@ -37,8 +37,10 @@ array-to-array slice assignment (numba compiles a shape-mismatch message with
 str/repr/join for each), no allocation inside the kernels (``np.empty``/``np.zeros``
 compile per array kind; the scratch is allocated once by :class:`NumbaDayStep`),
 one specialization per helper, no Python wrapper for helpers called only from
-compiled code. numba keys a cached kernel by its own file only: after an edit of
-``derivative_f32`` alone, clear the cache (or touch this file) to recompile.
+compiled code. numba keys a cached kernel by its own file only (its time and size),
+so the other files compiled into these kernels are pinned in :data:`COMPILED_IN` by
+digest (a test checks them): an edit there must update its digest here, which
+changes this file and so makes numba compile again instead of loading a stale kernel.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline, jit_i
 from strategies.nn.device import on_cpu
 from strategies.nn.losses import LossKind, derivative_f32
 from strategies.nn.optim import Adam
+
+# SHA-256 (first 16 hex digits) of the other sources compiled into these kernels: see the module docstring
+COMPILED_IN = {"strategies/nn/losses.py": "7277b4d16adb0037", "strategies/nn/compiled.py": "73ee99b335f0a827"}
 
 
 class GradMode(IntEnum):

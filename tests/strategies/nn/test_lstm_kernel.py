@@ -90,3 +90,17 @@ def test_warm_up_compiles_the_one_specialization_a_run_calls(market):
     # the run's calls found the warm-up's compiled code: no second specialization
     assert len(lstm_kernel.forward_steps.signatures) == 1
     assert len(lstm_kernel.learn_step.signatures) == 1
+
+
+def test_sources_compiled_into_the_kernels_are_pinned_by_digest() -> None:
+    """numba's disk cache is keyed on lstm_kernel.py alone: an edit of a file compiled into its
+    kernels must change lstm_kernel.py too (its digest there), or a stale kernel is loaded."""
+    import hashlib
+    from pathlib import Path
+
+    from strategies.nn import lstm_kernel
+
+    root = Path(lstm_kernel.__file__).resolve().parents[2]
+    for path, digest in lstm_kernel.COMPILED_IN.items():
+        actual = hashlib.sha256((root / path).read_bytes()).hexdigest()[:16]
+        assert actual == digest, f"{path} changed: set its digest in lstm_kernel.COMPILED_IN to {actual!r}"
