@@ -343,8 +343,15 @@ def make_store(runs_dir: Path, n: int) -> list[str]:
 IDLE = "() => new Promise(done => requestIdleCallback(() => done(true), {timeout: 20000}))"
 
 
+READING_S = 1.5  # a person reads the page before the next click
+
+
 def idle(page) -> None:
-    """Wait until the page's main thread is idle (a person reads the page before the next click)."""
+    """The page as a person meets it before the next click: its script run over, shown for a moment's
+    reading (READING_S: work a page leaves for idle time, such as the chart code's start-up, happens
+    meanwhile), any script run that started meanwhile over, and the main thread idle."""
+    settle(page)
+    page.wait_for_timeout(READING_S * 1000)
     settle(page)
     page.evaluate(IDLE)
     page.wait_for_timeout(200)  # a second idle period: script chunks loaded meanwhile have started

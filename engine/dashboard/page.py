@@ -9,8 +9,9 @@ so the numbers are those of ``backtest show``. The form is checked as a whole
 before Run is enabled (engine.dashboard.form): a rejected value is shown beside
 its field, never replaced. Tabs are lazy (only the open one runs) and store reads
 are cached on the runs directory's modification time (engine.dashboard.reads), so
-the page stays quick with hundreds of runs; a hidden empty chart at the page's end has
-the browser start the chart code before a run is opened (warm_up_drawing_code).
+the page stays quick with hundreds of runs; once the browser has drawn the page and is
+idle, a hidden empty chart and table have it start their code before a run is opened
+(engine.dashboard.warm_up).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from engine.dashboard.run_panel import run_panel
 from engine.dashboard.runs_browser import runs_browser
 from engine.dashboard.sweeps import sweeps_view
 from engine.dashboard.today import today_view
+from engine.dashboard.warm_up import warm_up_drawing_code
 
 INTRO = (
     "**What this page does.** Pick a strategy and run it: the engine trades it day by day without "
@@ -71,27 +73,6 @@ def main() -> None:
         with today_tab:
             today_view()
     warm_up_drawing_code()
-
-
-# hidden: the warm-up below draws nothing a person sees
-WARM_UP_STYLE = "<style>.st-key-warm-up { display: none; }</style>"
-
-
-def warm_up_drawing_code() -> None:
-    """An empty chart, hidden, at the page's end: the browser loads and starts the chart code while
-    the person reads the page, not when a run is first opened.
-
-    Streamlit's plotly bundle is 4.7 MB of script whose start-up took 1.4 s of a loaded 2-core
-    machine's main thread in a browser trace, the larger part of a 3 s switch to the Runs tab.
-    Drawn on every script run (a few hundred bytes): the code stays loaded in the page, so later
-    runs cost nothing. No table here: a first table imports pandas, which a quick second script
-    run could find half imported.
-    """
-    import plotly.graph_objects as go
-
-    box = st.container(key="warm-up")
-    box.html(WARM_UP_STYLE)
-    box.plotly_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
 
 
 def _unlist_own_folder() -> None:

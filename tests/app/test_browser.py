@@ -190,4 +190,7 @@ def test_the_run_form_keeps_its_values_across_a_reload(dashboard):
         chosen = page.locator("[data-testid='stMultiSelect']").filter(has_text="daily strategies")
         expect(chosen.get_by_text("lstm-stateful", exact=True)).to_be_visible()
         expect(chosen.get_by_text("ma-trend", exact=True)).to_be_visible()
+        # once the page is idle, its hidden warm-up has the browser load the chart and table code
+        for drawn in (".js-plotly-plot .main-svg", "[data-testid='stDataFrame']"):
+            page.locator(f".st-key-warm-up {drawn}").first.wait_for(state="attached", timeout=60_000)
         browser.close()

@@ -15,6 +15,7 @@ from engine.config.run_config import RunConfig, StrategySpec
 from engine.dashboard.jobs import Job, active_jobs
 from engine.dashboard.launch import page_path
 from engine.dashboard.tables import metrics_rows
+from engine.dashboard.warm_up import WARMED
 from engine.pipeline.prepare import prepare
 from engine.store.result_schema import parse_result
 from engine.store.run_store import RunStore
@@ -341,3 +342,17 @@ def test_the_today_tab_shows_the_daily_log_in_a_plain_box(runs):
     assert not at.exception
     assert shown_lines(at) == ["2026-12-03T19:45:50Z updated idx: 5 day(s) <ok>"]  # escaped, not st.code
     assert not at.code
+
+
+def test_the_hidden_warm_up_waits_until_the_browser_says_the_page_is_idle():
+    """First script run: only the in-page idle signal at the page's end, no chart or table for the
+    browser to start while the page's own widgets arrive; once the signal has come (kept in the
+    session), every run draws the hidden chart and table and no longer asks for it."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not plotly_charts(at) and not at.dataframe
+    assert [e for e in at.get("bidi_component")]  # the signal (engine.dashboard.warm_up.page_idle)
+    at.session_state[WARMED] = True  # what the signal's rerun records
+    at.run()
+    assert [c.proto.id.endswith("warm-up-chart") for c in plotly_charts(at)] == [True]
+    assert len(at.dataframe) == 1 and not at.get("bidi_component")
+    assert not at.exception

@@ -1,0 +1,76 @@
+"""Code the page needs later, loaded once the browser has drawn the page and is idle: pandas on
+the server, the chart and table scripts in the browser.
+
+A first click on the Runs tab waited for three things in a row: Streamlit's 4.7 MB plotly bundle
+started in the browser (0.8-1.1 s of a 2-core machine's main thread), pandas imported on the server
+(Streamlit's tables convert through it) and the browser's table bundle fetched and started (1.3 MB
+in some forty files). A hidden chart and table make all three happen ahead of the click; they are
+drawn only when the browser says it is idle (a tiny in-page component calls back from
+``requestIdleCallback``), because drawn in the first script run the chart code started while the
+page's own widgets were still arriving and delayed first paint by 1-1.5 s in over a third of the
+visits measured (benchmarks/dashboard_check.py timings).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import polars as pl
+import streamlit as st
+
+# hidden: the warm-up draws nothing a person sees
+WARM_UP_STYLE = "<style>.st-key-warm-up { display: none; }</style>"
+WARMED = "warm-up-done"  # session state: the chart and table code is loaded in this page
+
+# runs in the page (Streamlit's in-page components, no iframe): once the page is idle, tell Python
+IDLE_JS = """
+export default function ({ setTriggerValue }) {
+  const idle = (f) =>
+    window.requestIdleCallback ? requestIdleCallback(f, { timeout: 10000 }) : setTimeout(f, 1000);
+  // two idle periods 200 ms apart: the page drawn, then the chunks its widgets fetched started
+  idle(() => setTimeout(() => idle(() => setTriggerValue("idle", true)), 200));
+}
+"""
+page_idle = st.components.v2.component("stockrnn.page_idle", js=IDLE_JS)
+
+_PANDAS_LOCK = threading.Lock()
+_pandas_imported = False
+
+
+def pandas_imported() -> None:
+    """Import pandas once per server process, every script thread through the same lock.
+
+    Streamlit starts a new script run in a new thread at a click while the old one runs on to its
+    next page element: two threads importing pandas at once can each get a module the other has
+    only half imported (CPython's import deadlock avoidance). Call this before any table.
+    """
+    global _pandas_imported
+    if _pandas_imported:
+        return
+    with _PANDAS_LOCK:
+        import pandas  # noqa: F401  (the import is the point)
+
+        _pandas_imported = True
+
+
+@st.fragment
+def warm_up_drawing_code() -> None:
+    """At the page's end: an in-page idle signal, then (a rerun of only this part) an empty chart and
+    an empty table, hidden, so the browser loads and starts their code while the person reads.
+
+    Once drawn, every later script run draws them again (a few hundred bytes, the code stays loaded)
+    and no longer asks for the signal.
+    """
+    box = st.container(key="warm-up")
+    box.html(WARM_UP_STYLE)
+    if not st.session_state.get(WARMED):
+        with box:
+            signal = page_idle(key="page-idle", on_idle_change=lambda: None, height=0)
+        if not signal.idle:
+            return
+        st.session_state[WARMED] = True
+    import plotly.graph_objects as go
+
+    box.plotly_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
+    pandas_imported()
+    box.dataframe(pl.DataFrame({"-": []}), key="warm-up-table", hide_index=True)
