@@ -17,7 +17,7 @@ import streamlit as st
 from engine.api import RunResult, run_notes
 from engine.dashboard import analysis, charts, reads, tables
 from engine.dashboard.series import Series, series
-from engine.dashboard.warm_up import pandas_imported
+from engine.dashboard.warm_up import import_pandas_once
 from engine.rows import NA, display_name, seeded
 
 NAME_COLUMNS = ("strategy", "curve")  # long labels ("lstm-stateful · seed mean (10 seeds)"): never cut
@@ -56,7 +56,7 @@ def show_table(rows: list[dict[str, Any]], **kwargs: Any) -> None:
     """A table whose empty cells (figures that do not apply) read "—"; decimals even per column."""
     frame = pl.DataFrame(rows, infer_schema_length=None)
     kwargs["column_config"] = {**column_formats(frame), **kwargs.get("column_config", {})}
-    pandas_imported()
+    import_pandas_once()
     st.dataframe(frame, hide_index=True, width="stretch", placeholder=NA, **kwargs)
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from engine.api import daily, signals, tracking
 from engine.dashboard.reads import runs_root, store
 from engine.dashboard.run_view import show_lines
-from engine.dashboard.warm_up import pandas_imported
+from engine.dashboard.warm_up import import_pandas_once
 from feeds.errors import InputError
 
 RECENT_SESSIONS = 120  # the recent equity shown beside a signal: about half a year of sessions
@@ -60,7 +60,7 @@ def _tracked_run(entry: tracking.Tracked) -> None:
         for member in ([m for m in ("ensemble", "seed_mean") if m in per] or list(per)[:1])
         for ticker, weight in per[member].items()
     ]
-    pandas_imported()
+    import_pandas_once()
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="content")
     try:
         equity = store().load_equity(entry.run_id)

@@ -34,23 +34,17 @@ export default function ({ setTriggerValue }) {
 page_idle = st.components.v2.component("stockrnn.page_idle", js=IDLE_JS)
 
 _PANDAS_LOCK = threading.Lock()
-_pandas_imported = False
 
 
-def pandas_imported() -> None:
-    """Import pandas once per server process, every script thread through the same lock.
+def import_pandas_once() -> None:
+    """Import pandas, every script thread through the same lock (once imported: a dict lookup).
 
     Streamlit starts a new script run in a new thread at a click while the old one runs on to its
     next page element: two threads importing pandas at once can each get a module the other has
     only half imported (CPython's import deadlock avoidance). Call this before any table.
     """
-    global _pandas_imported
-    if _pandas_imported:
-        return
     with _PANDAS_LOCK:
         import pandas  # noqa: F401  (the import is the point)
-
-        _pandas_imported = True
 
 
 @st.fragment
@@ -72,5 +66,5 @@ def warm_up_drawing_code() -> None:
     import plotly.graph_objects as go
 
     box.plotly_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
-    pandas_imported()
+    import_pandas_once()
     box.dataframe(pl.DataFrame({"-": []}), key="warm-up-table", hide_index=True)

@@ -8,6 +8,7 @@ Skipped, with the reason, only when playwright or a chromium binary cannot be fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,7 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +80,20 @@ def dashboard(tmp_path):
             server.kill()
 
 
+@contextlib.contextmanager
+def opened(url: str) -> Iterator[Any]:
+    """The dashboard in a fresh headless chromium page, its first paint (the Run button) shown."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.goto(url)
+            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+            yield page
+        finally:
+            browser.close()
+
+
 def settle(page) -> None:
     """Wait until the page's script run has finished (Streamlit shows a running icon meanwhile)."""
     page.wait_for_timeout(150)
@@ -86,12 +103,8 @@ def settle(page) -> None:
 
 def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_cancelled(dashboard):
     url, runs = dashboard
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        page.goto(url)
+    with opened(url) as page:
         run = page.get_by_role("button", name="Run", exact=True)
-        run.wait_for(timeout=90_000)
         expect(run).to_be_enabled()
         # one invalid field: Run is disabled and the reason stands beside the field
         cost = page.get_by_label("costs [bps per unit traded]", exact=True)
@@ -149,7 +162,6 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
             once = 2 if label == "Run" else 1  # Run: the tab and the button
             expect(page.get_by_text(label, exact=True)).to_have_count(once)
         expect(page.get_by_text("daily strategies", exact=True)).to_have_count(0)
-        browser.close()
     stored = sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
     manifests = [json.loads((p / "manifest.json").read_text()) for p in stored]
     assert [m["status"] for m in manifests] == ["complete", "cancelled"]
@@ -161,11 +173,7 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
 
 def test_the_run_form_keeps_its_values_across_a_reload(dashboard):
     url, _ = dashboard
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=BROWSER, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        page.goto(url)
-        page.get_by_role("button", name="Run", exact=True).wait_for(timeout=90_000)
+    with opened(url) as page:
         cost = page.get_by_label("costs [bps per unit traded]", exact=True)
         cost.fill("7")
         cost.press("Enter")
@@ -193,4 +201,3 @@ def test_the_run_form_keeps_its_values_across_a_reload(dashboard):
         # once the page is idle, its hidden warm-up has the browser load the chart and table code
         for drawn in (".js-plotly-plot .main-svg", "[data-testid='stDataFrame']"):
             page.locator(f".st-key-warm-up {drawn}").first.wait_for(state="attached", timeout=60_000)
-        browser.close()

@@ -12,11 +12,11 @@ ROOT = Path(__file__).resolve().parents[3]
 THREADS = """
 import sys, threading
 assert "pandas" not in sys.modules
-from engine.dashboard.warm_up import pandas_imported
+from engine.dashboard.warm_up import import_pandas_once
 start, shapes = threading.Barrier(8), []
 def first_table():
     start.wait()
-    pandas_imported()
+    import_pandas_once()
     import pandas
     shapes.append(pandas.DataFrame({"a": [1.0]}).shape)
 threads = [threading.Thread(target=first_table) for _ in range(8)]
