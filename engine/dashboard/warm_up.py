@@ -9,6 +9,12 @@ drawn only when the browser says it is idle (a tiny in-page component calls back
 ``requestIdleCallback``), because drawn in the first script run the chart code started while the
 page's own widgets were still arriving and delayed first paint by 1-1.5 s in over a third of the
 visits measured (benchmarks/dashboard_check.py timings).
+
+A click on the Runs tab right at first paint still pays plotly's start-up (1.8-2.2 s in all). The
+Overview's three charts drawn with Streamlit's Vega-Lite instead (measured side by side, 500 runs,
+5 visits): that click 2.16 -> 1.55 s, but the Runs tab after reading 0.92 -> 1.21 s and opening a
+run 1.22 -> 1.49 s, since Vega-Lite draws these curves slower once started; so the charts stay
+plotly (the HTML tearsheet needs it too: plotly.js inlines from the Python package, offline).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ checkpoint. Two implementations hold the same state in the same checkpoint forma
 - :class:`TorchDayStep` (here): :class:`~strategies.nn.batched_lstm.BatchedLSTM`'s
   batched forward and hand-written backward, on any torch device (the reference);
 - :class:`~strategies.nn.lstm_kernel.NumbaDayStep`: the same step compiled with
-  numba, on the CPU (about 10x faster there).
+  numba, on the CPU (about 4x faster there: 0.4 s vs 1.6 s for 2,000 days of ten seeds).
 
 The strategy picks one in ``begin`` (:func:`make_day_step`) and never branches on
 it afterwards.
