@@ -119,7 +119,7 @@ def _time_stages(times: dict[str, float], cpu: dict[str, float]) -> None:
 
     import strategies.registry
 
-    timed(strategies.registry, "resolve", "resolve strategies")  # imports torch for the LSTMs
+    timed(strategies.registry, "resolve", "resolve strategies")  # imports the strategy modules
     try:  # engine.pipeline.prepare since the runner's split; engine.pipeline.runner in older trees
         import engine.pipeline.prepare as preparing
     except ImportError:

@@ -8,19 +8,20 @@ means the same thing everywhere.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 from pydantic import Field
 
 from strategies.base import ENSEMBLE, Member
 from strategies.history import History
-from strategies.nn.gradients import apply_gradient_mode
-from strategies.nn.losses import bce_derivative, bce_value, get_loss
-from strategies.nn.optim import FlatOptimizer, make_optimizer
 from strategies.nn.signals import predictions_to_weights, probabilities_to_weights
 from strategies.params import StrategyParams
+
+if TYPE_CHECKING:
+    import torch
+
+    from strategies.nn.optim import FlatOptimizer
 
 LossName = Literal["mse", "smooth_l1", "exp_or_log", "smooth_l1_or_l2", "linex", "huber"]
 TargetKind = Literal["delta", "direction"]
@@ -109,18 +110,15 @@ class CausalPCA:
     def transform(self, rows: np.ndarray) -> np.ndarray:
         return (np.nan_to_num(rows) - self.mean) @ self.components
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """The fitted reduction as float64 tensors (what checkpoints store): ``mean`` (F,),
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The fitted reduction as float64 arrays (what checkpoints store): ``mean`` (F,),
         ``components`` (F, d)."""
-        return {
-            "mean": torch.from_numpy(np.asarray(self.mean, dtype=np.float64).copy()),
-            "components": torch.from_numpy(self.components.copy()),
-        }
+        return {"mean": np.asarray(self.mean, dtype=np.float64).copy(), "components": self.components.copy()}
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        """Restore what :meth:`state_dict` gave (copies: the tensors stay untouched)."""
-        self.mean = state["mean"].numpy().copy()
-        self.components = state["components"].numpy().copy()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave (copies: the arrays given stay untouched)."""
+        self.mean = np.array(state["mean"])
+        self.components = np.array(state["components"])
 
 
 class OnlineReducedParams(FeatureParams):
@@ -173,12 +171,12 @@ class OnlineReduction:
         return self.pca.transform(np.nan_to_num(rows) / self.scale)
 
     def state_dict(self) -> dict[str, Any]:
-        """Tensors and a bool (what checkpoints store)."""
-        return {"fitted": self.fitted, "scale": torch.from_numpy(self.scale.copy()), **self.pca.state_dict()}
+        """Arrays and a bool (what checkpoints store)."""
+        return {"fitted": self.fitted, "scale": self.scale.copy(), **self.pca.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.fitted = bool(state["fitted"])
-        self.scale = state["scale"].numpy().copy()
+        self.scale = np.array(state["scale"])
         self.pca.load_state_dict(state)
 
 
@@ -230,9 +228,16 @@ def weights_for(predicted: np.ndarray, scale: np.ndarray, params: SignalParams) 
 
 
 class Trainer:
-    """Target, loss, gradient mode and optimizer over one flat (seeds, params) tensor."""
+    """Target, loss, gradient mode and optimizer over one flat (seeds, params) tensor.
+
+    torch's modules are imported when a trainer is made, not with this module: the
+    compiled LSTM path uses this module's parameters and signals without torch.
+    """
 
     def __init__(self, params: LearningParams, weights: torch.Tensor) -> None:
+        from strategies.nn.losses import get_loss
+        from strategies.nn.optim import make_optimizer
+
         self.loss = get_loss(params.loss)
         self.target: TargetKind = params.target
         self.optimizer: FlatOptimizer = make_optimizer(
@@ -247,17 +252,23 @@ class Trainer:
     def loss_value(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Elementwise loss of predictions against targets (differentiable)."""
         if self.target == "direction":
+            from strategies.nn.losses import bce_value
+
             return bce_value(pred, target)
         return self.loss.value(pred - target)
 
     def loss_derivative(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Elementwise d loss / d pred (closed form, for hand-written backward passes)."""
         if self.target == "direction":
+            from strategies.nn.losses import bce_derivative
+
             return bce_derivative(pred, target)
         return self.loss.derivative(pred - target)
 
     def step(self, grad: torch.Tensor) -> None:
         """Apply the gradient mode per seed, then one optimizer step (``grad`` is modified)."""
+        from strategies.nn.gradients import apply_gradient_mode
+
         apply_gradient_mode(grad, self.grad_mode, self.grad_norm)
         self.optimizer.step(grad)
 

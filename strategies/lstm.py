@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import torch
 from pydantic import Field
 
 from strategies.history import History
@@ -41,18 +40,19 @@ from strategies.learning import (
     OnlineReducedParams,
     OnlineReduction,
     SignalParams,
-    Trainer,
     feature_names,
     feature_rows,
     to_target,
     weights_for,
 )
-from strategies.nn import lstm_kernel
-from strategies.nn.batched_lstm import BatchedLSTM
 from strategies.nn.day_step import Backend, LstmDayStep, make_day_step
-from strategies.nn.device import current_device
+from strategies.nn.device import current_device_name
+from strategies.nn.lstm_init import LstmShape
 from strategies.nn.normalize import RunningNorm
 from strategies.seeded import SeededOnlineStrategy
+
+if TYPE_CHECKING:
+    import torch
 
 # Parameters the compiled day step (strategies.nn.lstm_kernel) implements. Any other
 # field (e.g. one added later) must be at its default for backend=auto to use it.
@@ -125,8 +125,13 @@ class _OnlineLstm(SeededOnlineStrategy):
     def torch_device(self) -> torch.device:
         # the numba kernel is the CPU path: backend=numba keeps the CPU; auto on a GPU takes the torch
         # path there (the seeds as one batched model on the device)
-        run = current_device()
-        return run if run.type != "cpu" and self.params.backend != "numba" else torch.device("cpu")
+        import torch
+
+        return torch.device(current_device_name() if self.backend() == "torch" else "cpu")
+
+    def uses_torch(self) -> bool:
+        # the compiled day step runs without torch: begin then imports nothing of it (about a second)
+        return self.backend() == "torch"
 
     # --- set-up -----------------------------------------------------------------------
     def setup(self, history: History) -> None:
@@ -140,11 +145,11 @@ class _OnlineLstm(SeededOnlineStrategy):
             fit_day = history.dates[0] + np.timedelta64(round(p.pca_years * 365.25), "D")
             self.reduction = OnlineReduction(self.n_features, p.pca, fit_day)
             self.n_features = p.pca
-        model = BatchedLSTM(
-            self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation, self.device
-        )
+        shape = LstmShape(self.seeds, p.lags + self.n_features, p.hidden, p.layers, p.activation)
+        backend = self.backend()
+        device = self.device if backend == "torch" else None
         self.day_step: LstmDayStep = make_day_step(
-            self.backend(), model, Trainer(p, model.params), self._ring(), self.n_tickers, self.carry
+            backend, shape, p, self._ring(), self.n_tickers, self.carry, device
         )
         self.delta_norm = RunningNorm(self.n_tickers, min_count=p.norm_days)
         self.feature_norm = RunningNorm(self.n_features, min_count=p.norm_days)
@@ -158,8 +163,9 @@ class _OnlineLstm(SeededOnlineStrategy):
         self._observe(history)
 
     @property
-    def model(self) -> BatchedLSTM:
-        """The seeds' model (its parameters; held by the day step)."""
+    def model(self) -> Any:
+        """The seeds' model as a :class:`~strategies.nn.batched_lstm.BatchedLSTM` (its parameters; held
+        by the day step; on the compiled path made on first use, importing torch)."""
         return self.day_step.model
 
     def warm_up(self) -> tuple[str, Callable[[], None]] | None:
@@ -170,12 +176,16 @@ class _OnlineLstm(SeededOnlineStrategy):
             return None
         # the progress label: fits an 80-column terminal beside the bar, an 8313/8313 count and the time
         what = "numba: LSTM day step (first run compiles)"
-        return what, lstm_kernel.warm_up
+        from strategies.nn.lstm_kernel import warm_up
+
+        return what, warm_up
 
     def _kernel_reason(self) -> str | None:
         """None when the compiled day step implements these parameters, else why not."""
+        from strategies.nn.lstm_kernel import supported
+
         p = self.params
-        reason = lstm_kernel.supported(p.model_dump())
+        reason = supported(p.model_dump())
         fields = type(p).model_fields
         for name in sorted(set(fields) - _KERNEL_FIELDS):
             if reason is None and getattr(p, name) != fields[name].default:
@@ -186,7 +196,7 @@ class _OnlineLstm(SeededOnlineStrategy):
         """The day step's backend for this run: numba when ``backend`` asks for it (or is auto) and it
         implements the options, on the CPU; else torch."""
         p = self.params
-        if p.backend == "torch" or self.device.type != "cpu":
+        if p.backend == "torch" or (p.backend == "auto" and current_device_name() != "cpu"):
             return "torch"  # the compiled day step is the CPU path; on a GPU the torch path runs there
         reason = self._kernel_reason()
         if reason is not None:
@@ -266,14 +276,14 @@ class _OnlineLstm(SeededOnlineStrategy):
 
     # --- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        step = self.day_step.state_dict()  # CPU tensors: a run continues on any device
+        step = self.day_step.state_dict()  # numpy arrays on either backend: a run continues on any device
         return {
             "params": step["params"],
             "optimizer": step["optimizer"],
-            "delta_norm": {k: torch.from_numpy(v) for k, v in self.delta_norm.state_dict().items()},
-            "feature_norm": {k: torch.from_numpy(v) for k, v in self.feature_norm.state_dict().items()},
+            "delta_norm": {k: np.array(v) for k, v in self.delta_norm.state_dict().items()},
+            "feature_norm": {k: np.array(v) for k, v in self.feature_norm.state_dict().items()},
             "pending": step["pending"],
-            "pending_scale": None if self.pending_scale is None else torch.from_numpy(self.pending_scale),
+            "pending_scale": None if self.pending_scale is None else self.pending_scale.copy(),
             "day": self.day,
             "extra": step["extra"],
             **({"reduction": self.reduction.state_dict()} if self.reduction is not None else {}),
@@ -281,10 +291,10 @@ class _OnlineLstm(SeededOnlineStrategy):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.day_step.load_state_dict(state)
-        self.delta_norm.load_state_dict({k: v.numpy() for k, v in state["delta_norm"].items()})
-        self.feature_norm.load_state_dict({k: v.numpy() for k, v in state["feature_norm"].items()})
+        self.delta_norm.load_state_dict({k: np.array(v) for k, v in state["delta_norm"].items()})
+        self.feature_norm.load_state_dict({k: np.array(v) for k, v in state["feature_norm"].items()})
         scale = state["pending_scale"]
-        self.pending_scale = None if scale is None else scale.numpy().copy()
+        self.pending_scale = None if scale is None else np.array(scale)
         self.day = int(state["day"])
         if self.reduction is not None:
             self.reduction.load_state_dict(state["reduction"])

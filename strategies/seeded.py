@@ -14,25 +14,29 @@ seeds, plus ``"ensemble"`` when the parameters have ``ensemble=True`` and there 
 several seeds. The built-in learned strategies (``lstm-*``, ``transformer``,
 ``*-annual``) subclass these bases too.
 
-Two hooks: :meth:`torch_device` (e.g. keep a model on the CPU whatever the run's
-device) and ``deterministic_on_cpu`` (False: torch's deterministic mode only on an
+Three hooks: :meth:`torch_device` (e.g. keep a model on the CPU whatever the run's
+device), ``deterministic_on_cpu`` (False: torch's deterministic mode only on an
 accelerator; on the CPU with one thread the built-ins' ops are deterministic
-already, and the mode would NaN-fill every new tensor).
+already, and the mode would NaN-fill every new tensor) and :meth:`uses_torch`
+(False: this run computes without torch, as the compiled LSTM does; then nothing
+of torch is touched in ``begin``, and ``device`` and ``generators`` are made on
+first use: importing torch costs about a second).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from strategies.base import Member, OnlineStrategy, WalkForwardStrategy
 from strategies.history import History
 from strategies.learning import members_of
-from strategies.nn.device import current_device
 from strategies.nn.seeding import seed_generator
-from strategies.nn.torch_threads import TorchSettings, pin_torch, restore_torch
+
+if TYPE_CHECKING:
+    import torch
+
+    from strategies.nn.torch_threads import TorchSettings
 
 __all__ = ["SeededOnlineStrategy", "SeededWalkForwardStrategy"]
 
@@ -45,25 +49,61 @@ class _TorchSeeded:
     deterministic_on_cpu: ClassVar[bool] = True
     params: Any
     seeds: tuple[int, ...]
-    generators: dict[int, torch.Generator]
+    _device: Any = None
+    _generators: dict[int, torch.Generator] | None = None
 
     def members(self, seeds: tuple[int, ...]) -> tuple[Member, ...]:
         return members_of(seeds, bool(getattr(self.params, "ensemble", False)))
 
     def torch_device(self) -> torch.device:
         """The device this strategy's models run on (called in ``begin``): the run's by default."""
+        from strategies.nn.device import current_device
+
         return current_device()
 
+    def uses_torch(self) -> bool:
+        """Whether this run of the strategy computes with torch (asked in ``begin``, seeds set)."""
+        return True
+
+    @property
+    def device(self) -> torch.device:
+        """The run's torch device for this strategy's models (:meth:`torch_device`, asked once)."""
+        if self._device is None:
+            self._device = self.torch_device()
+        return self._device
+
+    @device.setter
+    def device(self, value: torch.device) -> None:
+        self._device = value
+
+    @property
+    def generators(self) -> dict[int, torch.Generator]:
+        """One CPU ``torch.Generator`` per seed (:func:`strategies.nn.seeding.seed_generator`), made when
+        first asked."""
+        if self._generators is None:
+            self._generators = {seed: seed_generator(seed) for seed in self.seeds}
+        return self._generators
+
+    @generators.setter
+    def generators(self, value: dict[int, torch.Generator]) -> None:
+        self._generators = value
+
     def _enter_torch(self, seeds: tuple[int, ...]) -> None:
-        self.device: torch.device = self.torch_device()
         self.seeds = tuple(seeds)
-        self.generators = {seed: seed_generator(seed) for seed in self.seeds}
+        self._device, self._generators = None, None
+        self._torch_before: TorchSettings | None = None
+        if not self.uses_torch():
+            return
+        from strategies.nn.torch_threads import pin_torch
+
         deterministic = self.deterministic_on_cpu or self.device.type != "cpu"
-        self._torch_before: TorchSettings | None = pin_torch(deterministic=deterministic)
+        self._torch_before = pin_torch(deterministic=deterministic)
 
     def _exit_torch(self) -> None:
         before = getattr(self, "_torch_before", None)
         if before is not None:
+            from strategies.nn.torch_threads import restore_torch
+
             restore_torch(before)
             self._torch_before = None
 

@@ -102,8 +102,7 @@ def execute(
     checkpoints of an earlier run over a prefix of the same data: those strategies
     continue from there (``backtest update``).
     """
-    device = run_device_of(prepared.config)
-    with run_strategies_on(device):  # torch strategies read the device; a GPU's cache is emptied after
+    with run_strategies_on(prepared.config.device):  # strategies read the device; a GPU's cache emptied after
         strategies, failures = drive_strategies(prepared, progress, resume or {})
     benchmarks = drive_benchmarks(prepared)
     period = trading_period(prepared.market, strategies)
@@ -116,8 +115,9 @@ def execute(
 
 
 def run_strategies_on(device: str) -> contextlib.AbstractContextManager[Any]:
-    """The device context of the strategies (:func:`strategies.nn.device.run_device`); nothing on a CPU
-    run without torch (numpy-only strategies do not import it)."""
+    """The strategies' device context (:func:`strategies.nn.device.run_device`) for the setting ``device``;
+    nothing on a CPU run without torch. ``auto`` without torch is resolved when a strategy first asks
+    (the compiled LSTM asks without importing torch where no GPU can be)."""
     if device == "cpu" and "torch" not in sys.modules:
         return contextlib.nullcontext()
     from strategies.nn.device import run_device

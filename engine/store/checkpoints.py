@@ -2,7 +2,9 @@
 
 A run folder's ``checkpoint/`` holds, per online strategy, ``<n>.pt`` (its
 ``state_dict()`` after the last day: model weights, optimizer state, hidden state,
-normalization statistics, pending activations) and ``<n>.json`` (which strategy,
+normalization statistics, pending activations; a state file of
+:mod:`engine.store.state_file`, written and read without torch since format 3: the
+name is kept from when ``torch.save`` wrote it) and ``<n>.json`` (which strategy,
 the last day processed, a fingerprint of the data up to that day). The targets
 decided so far are in ``<n>.targets.npy``; ``<n>.days.npy`` holds one 64-bit digest
 per day of the data (``Market.day_digests``), so that when the data's past changed
@@ -12,11 +14,10 @@ over the very data it was computed on.
 
 Nothing read from a run folder can execute code: run folders are copied between
 machines (docs/scaling.md), so a checkpoint is untrusted input. ``<n>.pt`` holds
-tensors and plain data only (dicts with str or int keys, lists, tuples, str, int,
-float, bool, None; numpy arrays are stored as tensors and given back as arrays)
-and is read with ``torch.load(weights_only=True)``, torch's restricted unpickler,
-which refuses any other object instead of constructing it; the targets are read
-with ``allow_pickle=False``. A file that holds anything else is refused with
+arrays, tensors and plain data only (dicts with str or int keys, lists, tuples,
+str, int, float, bool, None) as JSON and ``.npy`` members, parsed and never
+unpickled (a ``torch.save`` pickle put in its place is refused unread); the targets
+are read with ``allow_pickle=False``. A file that holds anything else is refused with
 :class:`InputError` (exit 2) naming it. A strategy whose state is not plain data
 is stored without a checkpoint (with a warning) rather than with an unsafe one.
 
@@ -25,11 +26,10 @@ atomically; an update writes a new run, so a crash mid-update leaves the previou
 run and its checkpoint untouched.
 
 What a file declares is checked before anything is allocated for it: an ``.npy``
-header's shape times its item size must be exactly the bytes that follow it, and a
-``.pt`` is first opened memory-mapped (nothing read into memory) and every tensor
-must address no more bytes than its storage holds (so a stride-0 view of 8 bytes
-cannot declare 32 GB) and no storage more than the file; nothing may declare more
-than :data:`MAX_BYTES`. ``<n>.json`` records the program version that wrote it and
+header's shape times its item size must be exactly the bytes that follow it (also
+for each array inside ``<n>.pt``, whose members must be stored uncompressed within
+the file's size); nothing may declare more than :data:`MAX_BYTES`.
+``<n>.json`` records the program version that wrote it and
 the checkpoint :data:`FORMAT`; a checkpoint of another version (or of one that did
 not record it) is refused: its state need not mean what this version's strategies
 mean by it. ``backtest update`` then checks the state against the model it is loaded
@@ -38,6 +38,7 @@ into (engine.store.checkpoint_state, engine.workflows.update) before the run sta
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from pathlib import Path
@@ -48,54 +49,12 @@ import numpy as np
 from engine.pipeline.checkpoint import Checkpoint
 from engine.store import writes
 from engine.store.checkpoint_state import describe
+from engine.store.state_file import NotPlainData, StateFileError, read_state, write_state
 from feeds.errors import InputError
 
 FOLDER = "checkpoint"
-FORMAT = 2  # the checkpoint format: 2 = version recorded, sizes checked (1: before issue 23)
+FORMAT = 3  # the checkpoint format: 3 = <n>.pt a state file without pickle; 2 = torch.save, version recorded
 MAX_BYTES = 64 * 2**30  # the most one checkpoint file (a .pt or a targets .npy) may declare [bytes]
-
-
-ARRAY_TAG = "__stockrnn_ndarray__"  # {ARRAY_TAG: tensor}: a numpy array in a saved state
-_SCALARS = (str, int, float, bool, type(None))
-
-
-class NotPlainData(TypeError):
-    """A state holds something that is not a tensor or plain data (``where`` says what)."""
-
-
-def _encode(value: Any, where: str, torch: Any) -> Any:
-    """``value`` with numpy arrays tagged as tensors; NotPlainData for anything not plain."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().contiguous()  # no view addresses more bytes than it shows (load checks)
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufc":
-            raise NotPlainData(f"{where}: a numpy array of dtype {value.dtype}")
-        return {ARRAY_TAG: torch.from_numpy(np.ascontiguousarray(value).copy())}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, dict):
-        bad = next((k for k in value if not isinstance(k, str | int)), None)
-        if bad is not None:
-            raise NotPlainData(f"{where}: a dict key of type {type(bad).__name__}")
-        return {k: _encode(v, f"{where}.{k}", torch) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        items = [_encode(v, f"{where}[{i}]", torch) for i, v in enumerate(value)]
-        return items if isinstance(value, list) else tuple(items)
-    raise NotPlainData(f"{where}: {type(value).__module__}.{type(value).__qualname__}")
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {ARRAY_TAG}:
-            return value[ARRAY_TAG].numpy()
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_decode(v) for v in value)
-    return value
 
 
 def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None = None) -> None:
@@ -110,12 +69,11 @@ def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None =
     """
     if not checkpoints:
         return
-    import torch  # only runs with online strategies pay the import
-
     folder = run_folder / FOLDER
     for n, cp in enumerate(checkpoints):
+        built = io.BytesIO()
         try:
-            state = _encode(cp.state, "state", torch)
+            write_state(built, cp.state)  # checked (and built) before anything is written
         except NotPlainData as exc:
             warnings.warn(
                 f"strategy {cp.label}: stored without a checkpoint: its state_dict() holds {exc} "
@@ -125,7 +83,7 @@ def save(run_folder: Path, checkpoints: list[Checkpoint], *, root: Path | None =
             )
             continue
         writes.make_dirs(folder, root)
-        writes.write_stream(folder / f"{n}.pt", lambda fh, state=state: torch.save(state, fh), root=root)
+        writes.write_bytes(folder / f"{n}.pt", built.getbuffer(), root=root)
         writes.write_stream(
             folder / f"{n}.targets.npy",
             lambda fh, cp=cp: np.save(fh, cp.targets, allow_pickle=False),
@@ -157,10 +115,6 @@ def load(run_folder: Path) -> dict[str, Checkpoint]:
     folder = run_folder / FOLDER
     if not folder.is_dir():
         return {}
-    import pickle
-
-    import torch
-
     found = {}
     for meta_path in sorted(folder.glob("*.json")):
         n = meta_path.stem
@@ -176,7 +130,7 @@ def load(run_folder: Path) -> dict[str, Checkpoint]:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"checkpoint {meta_path}: unreadable ({type(exc).__name__}: {exc})") from None
         pt = folder / f"{n}.pt"
-        state = _load_pt(pt, torch, pickle)
+        state = _load_state(pt)
         targets = _load_npy(folder / f"{n}.targets.npy")
         found[label] = Checkpoint(
             label,
@@ -271,65 +225,12 @@ def _load_npy(path: Path) -> np.ndarray:
         raise InputError(f"checkpoint {path}: refused: {exc}") from None
 
 
-def _load_pt(path: Path, torch: Any, pickle: Any) -> Any:
-    """A .pt of tensors and plain data, opened memory-mapped and checked before its tensors are read."""
-    size = _regular_size(path)
+def _load_state(path: Path) -> Any:
+    """A state file (:mod:`engine.store.state_file`), every size checked before it is read."""
+    _regular_size(path)
     try:
-        # the restricted unpickler: tensors and plain containers only, nothing is called; mmap: the
-        # storages stay on disk until each tensor has been checked
-        raw = torch.load(path, weights_only=True, map_location="cpu", mmap=True)
-    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, OSError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise InputError(
-            f"checkpoint {path}: refused: it is not a file of tensors and plain data that this "
-            f"program writes, and reading it could run code ({first})"
-        ) from None
-    problem = _oversized(raw, "state", size, torch)
-    if problem:
-        raise InputError(f"checkpoint {path}: refused: {problem}")
-    return _decode(_copied(raw, torch))
-
-
-def _tensor_bytes(t: Any) -> int:
-    """Bytes the tensor's elements occupy when materialised (numel x element size)."""
-    return int(t.numel()) * int(t.element_size())
-
-
-def _oversized(value: Any, where: str, file_size: int, torch: Any) -> str | None:
-    """Why a tensor in ``value`` declares more than is stored, or None."""
-    if isinstance(value, torch.Tensor):
-        storage = value.untyped_storage().nbytes()
-        shown = _tensor_bytes(value)
-        if storage > file_size or shown > storage or shown > MAX_BYTES:
-            return (
-                f"{where}: a tensor of shape {tuple(value.shape)} {str(value.dtype).removeprefix('torch.')} "
-                f"declares {shown} bytes over a storage of {storage} bytes in a file of {file_size} "
-                "(this program writes every tensor whole)"
-            )
-        return None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list | tuple):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        problem = _oversized(
-            item, f"{where}.{key}" if isinstance(value, dict) else f"{where}[{key}]", file_size, torch
-        )
-        if problem:
-            return problem
-    return None
-
-
-def _copied(value: Any, torch: Any) -> Any:
-    """``value`` with every (memory-mapped) tensor copied into memory, so the file is let go."""
-    if isinstance(value, torch.Tensor):
-        return value.clone()
-    if isinstance(value, dict):
-        return {k: _copied(v, torch) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copied(v, torch) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_copied(v, torch) for v in value)
-    return value
+        return read_state(path, MAX_BYTES)
+    except StateFileError as exc:
+        raise InputError(f"checkpoint {path}: refused: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"checkpoint {path}: unreadable ({exc.strerror or exc})") from None

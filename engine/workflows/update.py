@@ -100,13 +100,12 @@ def _check_against_the_model(
     shape copied by broadcasting, a dtype cast, a key ignored all show there). The targets must be
     (last day + 1, members, tickers) of float64.
     """
-    from engine.pipeline.prepare import run_device_of
     from engine.pipeline.runner import _resume_point, run_strategies_on
     from strategies.history import History, PastBuffer
 
     market, seeds = prepared.market, tuple(prepared.config.seeds)
     folder = store.root / run_id / checkpoints.FOLDER
-    with run_strategies_on(run_device_of(prepared.config)):
+    with run_strategies_on(prepared.config.device):
         for n, strategy in enumerate(prepared.strategies):
             label = strategy.label()
             if label not in saved:

@@ -9,15 +9,40 @@
 - :mod:`.torch_threads`: torch on one thread (optionally deterministic) for a run, restored after;
 - :mod:`.batched_lstm`: an LSTM whose weights carry a leading seed dimension, so ten
   independently initialized models train as one batched computation.
+
+The names above are importable from this package; each module is imported on first
+lookup (a run of the compiled LSTM never imports torch).
 """
 
-from strategies.nn.gradients import GRADIENT_MODES, apply_gradient_mode
-from strategies.nn.losses import LOSSES, Loss, get_loss
-from strategies.nn.normalize import RunningNorm
-from strategies.nn.optim import FlatOptimizer, make_optimizer
-from strategies.nn.seeding import seed_generator, seed_rows
-from strategies.nn.signals import SIGNALS, predictions_to_weights
-from strategies.nn.torch_threads import TorchSettings, pin_torch, restore_torch
+from importlib import import_module
+from typing import Any
+
+# name -> module: imported on first lookup, so that importing one torch-free module of this
+# package (the compiled LSTM path's) does not import torch with the others
+_WHERE = {
+    "GRADIENT_MODES": "gradients",
+    "apply_gradient_mode": "gradients",
+    "LOSSES": "losses",
+    "Loss": "losses",
+    "get_loss": "losses",
+    "RunningNorm": "normalize",
+    "FlatOptimizer": "optim",
+    "make_optimizer": "optim",
+    "seed_generator": "seeding",
+    "seed_rows": "seeding",
+    "SIGNALS": "signals",
+    "predictions_to_weights": "signals",
+    "TorchSettings": "torch_threads",
+    "pin_torch": "torch_threads",
+    "restore_torch": "torch_threads",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"strategies.nn.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "GRADIENT_MODES",

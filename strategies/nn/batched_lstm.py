@@ -16,8 +16,9 @@ to one prediction: ``w`` (H, 1), ``b`` (1).
 
 Initialization matches ``torch.nn.LSTM`` + ``torch.nn.Linear`` (uniform in
 ±1/sqrt(H); LSTM bias = b_ih + b_hh), drawn from each seed's own generator, so a
-seed gets the same model whether it runs alone or among others;
-:meth:`BatchedLSTM.torch_modules` rebuilds those modules for comparison.
+seed gets the same model whether it runs alone or among others; the layout and
+the draws are :class:`~strategies.nn.lstm_init.LstmShape`'s (numpy, shared with the
+compiled path); :meth:`BatchedLSTM.torch_modules` rebuilds those modules for comparison.
 
 Bitwise independence of seeds: torch's CPU kernels run a vectorized body and a
 scalar tail, which can round differently; a seed's numbers must not depend on
@@ -41,15 +42,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
+import numpy as np
 import torch
 
-from strategies.nn.seeding import seed_generator, seed_rows
+from strategies.nn.lstm_init import ALIGN, PHI, Activation, LstmShape
 
-PHI = (1.0 + math.sqrt(5.0)) / 2.0
-ALIGN = 32  # floats: two AVX-512 vectors, the widest unrolled step of torch's CPU loops
-Activation = Literal["tanh", "phi_tanh"]
+__all__ = ["ALIGN", "PHI", "Activation", "BatchedLSTM", "LayerCache", "StepCache"]
 
 
 @dataclass
@@ -97,102 +97,44 @@ class BatchedLSTM:
         layers: int = 1,
         activation: Activation = "tanh",
         device: torch.device | None = None,
+        params: np.ndarray | None = None,
     ) -> None:
-        self.seeds = tuple(seeds)
-        # rows computed: a lone seed gets a shadow copy (see the module docstring)
-        self.rows = seed_rows(self.seeds)
+        """``params``: parameter rows (rows, total) float32 to use instead of the initial ones (a CPU
+        model shares their memory: the compiled day step's view of its own state)."""
+        shape = LstmShape(tuple(seeds), n_inputs, hidden, layers, activation)
+        self.shape = shape
+        self.seeds = shape.seeds
+        self.rows = shape.rows  # a lone seed gets a shadow copy (see the module docstring)
         self.n_inputs, self.hidden, self.n_layers = n_inputs, hidden, layers
-        self.width = -(-hidden // ALIGN) * ALIGN  # hidden units incl. inert padding
-        self.phi = PHI if activation == "phi_tanh" else 1.0
-        if activation not in ("tanh", "phi_tanh"):
-            raise ValueError(f"unknown activation {activation!r}; choose tanh or phi_tanh")
-        width = self.width
-        sizes = [n_inputs] + [width] * (layers - 1)
-        shapes: list[tuple[int, ...]] = []
-        for size in sizes:
-            shapes += [(size + width, 4 * width), (1, 4 * width)]
-        shapes += [(width, 1), (1, 1)]
-        used = sum(math.prod(s) for s in shapes)
-        total = -(-used // (2 * ALIGN)) * (2 * ALIGN)
-        s_count = len(self.rows)
-        self.params = torch.zeros(s_count, total)
-        self.grad = torch.zeros(s_count, total)
-        self._phi_t = torch.tensor(self.phi)
-        self._p = self._views(self.params, shapes)
-        self._g = self._views(self.grad, shapes)
-        for i, seed in enumerate(self.rows):
-            self._init_seed(i, seed_generator(seed))
-        # drawn on the CPU (the same initial bits on every device), then moved with their views
+        self.width, self.phi = shape.width, shape.phi  # hidden units incl. inert padding
+        # drawn on the CPU in numpy (the same initial bits on every device and for both backends)
         self.device = torch.device("cpu") if device is None else device
-        if self.device.type != "cpu":
-            self.params, self.grad = self.params.to(self.device), self.grad.to(self.device)
-            self._phi_t = self._phi_t.to(self.device)
-            self._p, self._g = self._views(self.params, shapes), self._views(self.grad, shapes)
+        self.params = torch.from_numpy(shape.initial_params() if params is None else params).to(self.device)
+        self.grad = torch.zeros_like(self.params)
+        self._phi_t = torch.tensor(self.phi, device=self.device)
+        self._p, self._g = self._views(self.params), self._views(self.grad)
 
-    @staticmethod
-    def _views(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
+    def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         views, offset = [], 0
-        for shape in shapes:
+        for shape in self.shape.shapes:
             n = math.prod(shape)
             views.append(flat[:, offset : offset + n].view(flat.shape[0], *shape))
             offset += n
         return views
 
-    # --- initialization, mirroring torch.nn.LSTM / nn.Linear -------------------------------
-    def _draw(self, gen: torch.Generator, sizes: list[int]) -> list[dict[str, torch.Tensor]]:
-        h = self.hidden
-        bound = 1.0 / math.sqrt(h)
-        uniform = lambda *shape: (torch.rand(*shape, generator=gen) * 2 - 1) * bound  # noqa: E731
-        layers = []
-        for size in sizes:
-            layers.append(
-                {
-                    "w_ih": uniform(4 * h, size),
-                    "w_hh": uniform(4 * h, h),
-                    "b_ih": uniform(4 * h),
-                    "b_hh": uniform(4 * h),
-                }
-            )
-        layers.append({"weight": uniform(1, h), "bias": uniform(1)})
-        return layers
-
-    def _init_seed(self, row: int, gen: torch.Generator) -> None:
-        h, width = self.hidden, self.width
-        sizes = [self.n_inputs] + [h] * (self.n_layers - 1)
-        drawn = self._draw(gen, sizes)
-
-        def gates(t: torch.Tensor) -> torch.Tensor:
-            """(4H, n) in torch's order [i, f, g, o] -> (4*width, n) in ours [i, f, o, g], padded."""
-            i, f, g, o = t.split(h, dim=0)
-            out = torch.zeros(4 * width, t.shape[1])
-            for k, block in enumerate((i, f, o, g)):
-                out[k * width : k * width + h] = block
-            return out
-
-        for l_idx, d in enumerate(drawn[:-1]):
-            n_in = self.n_inputs if l_idx == 0 else width
-            w = torch.zeros(4 * width, n_in + width)
-            w[:, : d["w_ih"].shape[1]] = gates(d["w_ih"])
-            w[:, n_in : n_in + h] = gates(d["w_hh"])
-            self._p[2 * l_idx][row].copy_(w.T)
-            self._p[2 * l_idx + 1][row].copy_(gates((d["b_ih"] + d["b_hh"])[:, None]).T)
-        self._p[-2][row, :h].copy_(drawn[-1]["weight"].T)
-        self._p[-1][row].copy_(drawn[-1]["bias"][None, :])
-
     def torch_modules(self, row: int) -> tuple[torch.nn.LSTM, torch.nn.Linear]:
         """``nn.LSTM`` + ``nn.Linear`` with exactly the initial weights of seed ``row`` (for comparisons)."""
-        sizes = [self.n_inputs] + [self.hidden] * (self.n_layers - 1)
-        drawn = self._draw(seed_generator(self.seeds[row]), sizes)
+        drawn = self.shape.drawn(self.seeds[row])
         lstm = torch.nn.LSTM(self.n_inputs, self.hidden, num_layers=self.n_layers, batch_first=True)
         head = torch.nn.Linear(self.hidden, 1)
         with torch.no_grad():
             for l_idx, d in enumerate(drawn[:-1]):
-                getattr(lstm, f"weight_ih_l{l_idx}").copy_(d["w_ih"])
-                getattr(lstm, f"weight_hh_l{l_idx}").copy_(d["w_hh"])
-                getattr(lstm, f"bias_ih_l{l_idx}").copy_(d["b_ih"])
-                getattr(lstm, f"bias_hh_l{l_idx}").copy_(d["b_hh"])
-            head.weight.copy_(drawn[-1]["weight"])
-            head.bias.copy_(drawn[-1]["bias"])
+                getattr(lstm, f"weight_ih_l{l_idx}").copy_(torch.from_numpy(d["w_ih"]))
+                getattr(lstm, f"weight_hh_l{l_idx}").copy_(torch.from_numpy(d["w_hh"]))
+                getattr(lstm, f"bias_ih_l{l_idx}").copy_(torch.from_numpy(d["b_ih"]))
+                getattr(lstm, f"bias_hh_l{l_idx}").copy_(torch.from_numpy(d["b_hh"]))
+            head.weight.copy_(torch.from_numpy(drawn[-1]["weight"]))
+            head.bias.copy_(torch.from_numpy(drawn[-1]["bias"]))
         return lstm, head
 
     # --- forward ---------------------------------------------------------------------------

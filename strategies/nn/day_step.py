@@ -7,56 +7,49 @@ target of the newest kept step is known; ``state_dict`` / ``load_state_dict``
 carry the model, optimizer, kept steps and (stateful) hidden state through a
 checkpoint. Two implementations hold the same state in the same checkpoint format:
 
-- :class:`TorchDayStep` (here): :class:`~strategies.nn.batched_lstm.BatchedLSTM`'s
+- :class:`~strategies.nn.torch_day_step.TorchDayStep`: :class:`~strategies.nn.batched_lstm.BatchedLSTM`'s
   batched forward and hand-written backward, on any torch device (the reference);
-- :class:`~strategies.nn.lstm_kernel.NumbaDayStep`: the same step compiled with
-  numba, on the CPU (about 4x faster there: 0.4 s vs 1.6 s for 2,000 days of ten seeds).
+- :class:`~strategies.nn.numba_day_step.NumbaDayStep`: the same step compiled with
+  numba, on the CPU (about 4x faster there: 0.4 s vs 1.6 s for 2,000 days of ten
+  seeds), and without torch: a run on this path never imports it (about a second).
 
 The strategy picks one in ``begin`` (:func:`make_day_step`) and never branches on
-it afterwards.
+it afterwards. This module imports neither torch nor numba: each backend's module
+is imported when it is picked.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 
-from strategies.nn.batched_lstm import BatchedLSTM, StepCache
-from strategies.nn.device import on_cpu, on_device, to_device
-from strategies.nn.gradients import seed_norms
-from strategies.nn.losses import Loss
+from strategies.nn.lstm_init import LstmShape
 
 Backend = Literal["torch", "numba"]
-
-
-class TrainerLike(Protocol):
-    """What a day step needs of :class:`strategies.learning.Trainer` (no import cycle)."""
-
-    optimizer: Any  # Adam or RMSprop of strategies.nn.optim (SGD too on torch) over the model's params
-    loss: Loss
-    grad_mode: str
-    grad_norm: float
-
-    def loss_derivative(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor: ...
-
-    def step(self, grad: torch.Tensor) -> None: ...
 
 
 @runtime_checkable
 class LstmDayStep(Protocol):
     """One day of the online LSTM, for every seed at once.
 
-    ``model`` holds the parameters (S rows; a lone seed has a shadow row, see
-    :mod:`strategies.nn.seeding`), ``kept`` the number of steps kept for BPTT (at
+    ``shape`` is the models' layout, ``params`` their parameter rows (S rows; a lone
+    seed has a shadow row, see :mod:`strategies.nn.seeding`): a tensor on the torch
+    path, a numpy array on the compiled one; ``model`` the parameters as a
+    :class:`~strategies.nn.batched_lstm.BatchedLSTM` (on the compiled path made on
+    first use, importing torch). ``kept`` is the number of steps kept for BPTT (at
     most ``ring``). With ``carry`` the hidden state runs on from step to step
     (stateful); without, each ``step`` starts from a zero state and forgets the
     steps kept before (stateless: a window of days per call).
     """
 
-    model: BatchedLSTM
+    shape: LstmShape
+    params: Any
+
+    @property
+    def model(self) -> Any:
+        """The parameters as a ``BatchedLSTM`` (for inspection: the run does not ask)."""
+        ...
 
     @property
     def kept(self) -> int:
@@ -74,8 +67,9 @@ class LstmDayStep(Protocol):
         ...
 
     def state_dict(self) -> dict[str, Any]:
-        """CPU tensors: ``params``, ``optimizer``, ``pending`` (kept steps, oldest first, as
-        :class:`StepCache` dicts), ``extra`` (``h``/``c`` per layer with ``carry``, else empty)."""
+        """numpy arrays (copies), the same keys, shapes and dtypes on both backends: ``params``,
+        ``optimizer``, ``pending`` (kept steps, oldest first, as ``StepCache.state_dict()`` dicts),
+        ``extra`` (``h``/``c`` per layer with ``carry``, else empty)."""
         ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -83,77 +77,22 @@ class LstmDayStep(Protocol):
         ...
 
 
-class TorchDayStep:
-    """:class:`LstmDayStep` on torch (any device): the reference implementation."""
-
-    def __init__(
-        self, model: BatchedLSTM, trainer: TrainerLike, ring: int, n_tickers: int, carry: bool
-    ) -> None:
-        self.model, self.trainer = model, trainer
-        self.ring, self.n_tickers, self.carry = ring, n_tickers, carry
-        self.n_seeds = len(model.seeds)
-        self.steps: deque[StepCache] = deque(maxlen=ring)
-        self.h, self.c = model.zero_state(n_tickers)
-
-    @property
-    def kept(self) -> int:
-        return len(self.steps)
-
-    def step(self, xs: np.ndarray) -> np.ndarray:
-        x = to_device(torch.from_numpy(xs), self.model.device)
-        if self.carry:
-            ys, self.h, self.c, caches = self.model.forward(x, self.h, self.c)
-        else:
-            h, c = self.model.zero_state(self.n_tickers)
-            ys, _, _, caches = self.model.forward(x, h, c)
-            self.steps.clear()
-        self.steps.extend(caches)
-        return ys[-1].cpu().numpy()
-
-    def learn(self, target: np.ndarray, known: np.ndarray) -> np.ndarray:
-        dev = self.model.device
-        y = self.steps[-1].output
-        dy = (
-            self.trainer.loss_derivative(
-                y, to_device(torch.from_numpy(np.nan_to_num(target).astype(np.float32)), dev)
-            )
-            * to_device(torch.from_numpy(known.astype(np.float32)), dev)
-            / float(known.sum())
-        )
-        grad = self.model.backward(list(self.steps), dy)
-        norms = seed_norms(grad)[: self.n_seeds, 0].double().cpu().numpy()
-        self.trainer.step(grad)
-        return norms
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "params": self.model.params.cpu().clone(),
-            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
-            "pending": [on_cpu(c.state_dict()) for c in self.steps],
-            "extra": on_cpu({"h": [t.clone() for t in self.h], "c": [t.clone() for t in self.c]})
-            if self.carry
-            else {},
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        dev = self.model.device
-        self.model.params.copy_(state["params"])
-        self.trainer.optimizer.load_state_dict(state["optimizer"])
-        self.steps = deque(
-            (StepCache.from_state_dict(on_device(c, dev)) for c in state["pending"]), maxlen=self.ring
-        )
-        if self.carry:
-            extra = on_device(state["extra"], dev)
-            self.h = [t.clone() for t in extra["h"]]
-            self.c = [t.clone() for t in extra["c"]]
-
-
 def make_day_step(
-    backend: Backend, model: BatchedLSTM, trainer: TrainerLike, ring: int, n_tickers: int, carry: bool
+    backend: Backend,
+    shape: LstmShape,
+    training: Any,
+    ring: int,
+    n_tickers: int,
+    carry: bool,
+    device: Any = None,
 ) -> LstmDayStep:
-    """The day step of ``backend`` over ``model`` and ``trainer``'s optimizer (numba: CPU only)."""
+    """The day step of ``backend`` for ``shape``'s seeds, trained as ``training`` says (the strategy's
+    parameters: ``lr``, ``optimizer``, ``loss``, ``grad_mode``, ``grad_norm``, ``target``, ...); the
+    torch path's model on ``device`` (a ``torch.device``; None: the CPU), numba: CPU only."""
     if backend == "numba":
-        from strategies.nn.lstm_kernel import NumbaDayStep
+        from strategies.nn.numba_day_step import NumbaDayStep
 
-        return NumbaDayStep(model, trainer, ring, n_tickers, carry)
-    return TorchDayStep(model, trainer, ring, n_tickers, carry)
+        return NumbaDayStep(shape, training, ring, n_tickers, carry)
+    from strategies.nn.torch_day_step import TorchDayStep
+
+    return TorchDayStep.of(shape, training, ring, n_tickers, carry, device)

@@ -24,15 +24,19 @@ import contextlib
 import gc
 import os
 import re
+import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DEVICE_PATTERN",
+    "accelerator_possible",
     "check_device_spec",
     "current_device",
+    "current_device_name",
     "device_info",
     "free_device_memory",
     "on_cpu",
@@ -47,8 +51,9 @@ DEVICE_PATTERN = re.compile(r"auto|cpu|cuda|cuda:\d{1,2}|mps")
 # cuBLAS's documented setting for reproducible results (one of two; this one uses ~24 MiB more)
 CUBLAS_WORKSPACE = ":4096:8"
 
-_CPU = torch.device("cpu")
-_current: torch.device = _CPU
+# the device of the run in progress: a resolved torch.device, or a setting not resolved yet ("cpu",
+# "auto": resolved when a strategy first asks, so a run that never needs torch never imports it)
+_current: Any = "cpu"
 
 
 def check_device_spec(spec: str) -> str:
@@ -67,7 +72,25 @@ def prepare_cuda() -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
 
 
+def accelerator_possible() -> bool:
+    """False when this machine certainly has no GPU that ``auto`` would pick, decided without torch.
+
+    On Linux CUDA needs the NVIDIA driver (``/proc/driver/nvidia/version``, ``/dev/nvidiactl``;
+    ``/dev/dxg`` under WSL) and ROCm builds of torch ``/dev/kfd``; with none of them torch's
+    ``cuda.is_available()`` is False, and importing torch to hear it costs about a second. On
+    macOS ``auto`` never picks a GPU (MPS is chosen by name only). Elsewhere: True (ask torch).
+    """
+    if sys.platform == "darwin":
+        return False
+    if not sys.platform.startswith("linux"):
+        return True
+    marks = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg", "/dev/kfd")
+    return any(os.path.exists(mark) for mark in marks)
+
+
 def _mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
@@ -78,12 +101,15 @@ def resolve_device(spec: str) -> torch.device:
     ``auto``: ``cuda:0`` when torch sees a CUDA GPU, else the CPU (never ``mps``:
     its kernels are not all deterministic, so it is chosen only by name).
     """
+    import torch
+
     check_device_spec(spec)
+    cpu = torch.device("cpu")
     if spec == "cpu":
-        return _CPU
+        return cpu
     if spec == "auto":
         prepare_cuda()
-        return torch.device("cuda:0") if torch.cuda.is_available() else _CPU
+        return torch.device("cuda:0") if torch.cuda.is_available() else cpu
     if spec == "mps":
         if not _mps_available():
             raise ValueError("device 'mps': torch sees no Apple GPU (MPS) here; use --device cpu or auto")
@@ -101,26 +127,47 @@ def resolve_device(spec: str) -> torch.device:
     return torch.device("cuda", index)
 
 
+def current_device_name() -> str:
+    """The name of the run's device (``cpu``, ``cuda:0`` ...; the CPU outside a run), resolving an
+    ``auto`` setting on first ask: without importing torch when no accelerator is possible here
+    (:func:`accelerator_possible`), else as :func:`resolve_device` does."""
+    global _current
+    if isinstance(_current, str) and _current != "cpu":
+        if _current == "auto" and "torch" not in sys.modules and not accelerator_possible():
+            _current = "cpu"
+        else:
+            _current = resolve_device(_current)
+    return str(_current)
+
+
 def current_device() -> torch.device:
-    """The device of the run in progress (:func:`run_device`); the CPU outside a run."""
-    return _current
+    """The device of the run in progress (:func:`run_device`); the CPU outside a run (imports torch)."""
+    import torch
+
+    return torch.device(current_device_name())
 
 
 @contextlib.contextmanager
-def run_device(spec: str | torch.device) -> Iterator[torch.device]:
+def run_device(spec: str | torch.device) -> Iterator[Any]:
     """Make ``spec`` the device of the strategies run inside; memory given back on the way out.
 
+    Yields the ``torch.device``, resolved now when torch is loaded or the setting names a
+    GPU (a device that is not there raises ``ValueError`` here); in a process without torch
+    so far, ``auto`` and ``cpu`` yield the setting and are resolved when a strategy first
+    asks (:func:`current_device_name`), so a run that never needs torch never imports it.
     On leaving (also on a failure) a GPU's cached blocks are returned to the driver
     (:func:`free_device_memory`), so a long-lived process does not keep them.
     """
     global _current
-    device = spec if isinstance(spec, torch.device) else resolve_device(spec)
+    lazy = isinstance(spec, str) and spec in ("auto", "cpu") and "torch" not in sys.modules
+    device: Any = spec if lazy or not isinstance(spec, str) else resolve_device(spec)
     before, _current = _current, device
     try:
         yield device
     finally:
+        used = _current
         _current = before
-        if device.type != "cpu":
+        if str(used) not in ("cpu", "auto"):
             free_device_memory()
 
 
@@ -140,6 +187,8 @@ def on_device(state: Any, device: torch.device) -> Any:
 
 
 def _map_tensors(state: Any, fn: Any) -> Any:
+    import torch
+
     if isinstance(state, torch.Tensor):
         return fn(state)
     if isinstance(state, dict):
@@ -151,6 +200,8 @@ def _map_tensors(state: Any, fn: Any) -> Any:
 
 def free_device_memory() -> None:
     """Collect unreachable tensors and return the GPU's cached blocks to the driver (no-op on a CPU)."""
+    import torch
+
     gc.collect()
     if torch.cuda.is_initialized():
         torch.cuda.synchronize()
@@ -167,6 +218,8 @@ def device_info(device: torch.device | None = None) -> dict[str, Any]:
     CUDA version torch was built with, None for a CPU build), ``gpus`` (CUDA GPUs
     torch sees), ``gpu`` (the used or first GPU's name), ``mps`` (Apple GPU there).
     """
+    import torch
+
     info: dict[str, Any] = {}
     if device is not None:
         info["device"] = str(device)

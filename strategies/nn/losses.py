@@ -24,14 +24,14 @@ standard deviation, so ordinary days have |e| of order 1.
 like the transformer); ``derivative`` gives dloss/de in closed form (for the
 hand-written LSTM backward pass). Tests check one against the other.
 
-:func:`derivative_f32` is the same derivative for one float32 error inside numba
-kernels (the compiled LSTM day step), selected by a :class:`LossKind`; it is
-written here beside the torch formulas (one place to change a loss), and a test
-checks that the two agree to float32 rounding for every loss. It is compiled when
-first looked up (``from strategies.nn.losses import derivative_f32``, as the LSTM
-kernels do), not when this module is imported: the transformer and the other
-autograd models use the torch formulas only, and importing numba would cost them
-a quarter of a second of start-up.
+:func:`strategies.nn.loss_kernels.derivative_f32` is the same derivative for one
+float32 error inside numba kernels (the compiled LSTM day step), selected by a
+:class:`LossKind`; it lives in its own torch-free module because the compiled path
+runs without torch (importing it costs about a second), and a test checks that the
+two agree to float32 rounding for every loss: a loss changed here must change there.
+It is compiled when first looked up (``losses.derivative_f32`` forwards the lookup),
+not when this module is imported: the transformer and the other autograd models use
+the torch formulas only, and importing numba would cost them a quarter of a second.
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
-import numpy as np
 import torch
 
-EXP_LIMIT = 20.0
+from strategies.nn.loss_kernels import EXP_LIMIT, LossKind
+
+__all__ = ["EXP_LIMIT", "LOSSES", "Loss", "LossKind", "bce_derivative", "bce_value", "get_loss"]
 _EXP_AT_LIMIT = math.exp(EXP_LIMIT)
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
@@ -116,50 +116,14 @@ LOSSES: dict[str, Loss] = {
 }
 
 
-class LossKind(IntEnum):
-    """The losses of :data:`LOSSES` as numba kernels select them (``LossKind[name.upper()]``)."""
-
-    MSE = 0
-    SMOOTH_L1 = 1
-    EXP_OR_LOG = 2
-    SMOOTH_L1_OR_L2 = 3
-    LINEX = 4
-    HUBER = 5
-
-
-_F0, _F1, _F2 = np.float32(0.0), np.float32(1.0), np.float32(2.0)
-_FLIM = np.float32(EXP_LIMIT)
-
-
-def _derivative_f32(e: np.float32, kind: int) -> np.float32:
-    """d loss / d e of :data:`LOSSES`' ``kind`` (a :class:`LossKind`, as an int) for one float32
-    error, in float32 (numba kernels)."""
-    if kind == LossKind.MSE:
-        return _F2 * e
-    if kind == LossKind.SMOOTH_L1:
-        if abs(e) > _F1:
-            return _F1 if e > _F0 else -_F1
-        return _F2 * e
-    if kind == LossKind.EXP_OR_LOG:
-        if e > _F0:
-            return _F1 / (_F1 + e)
-        return -np.float32(math.exp(-max(e, -_FLIM)))
-    if kind == LossKind.SMOOTH_L1_OR_L2:
-        return _F1 if e > _F1 else _F2 * e
-    if kind == LossKind.LINEX:
-        return -np.float32(math.exp(-max(e, -_FLIM))) + _F1
-    return min(max(e, -_F1), _F1)  # HUBER
-
-
 def __getattr__(name: str) -> Any:
-    """``derivative_f32``: :func:`_derivative_f32` compiled by numba, made on first lookup (then
-    a plain module attribute: later lookups do not come here)."""
+    """``derivative_f32``: :mod:`strategies.nn.loss_kernels`' compiled derivative (numba loads on
+    this lookup)."""
     if name != "derivative_f32":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from strategies.nn.compiled import jit
+    from strategies.nn import loss_kernels
 
-    compiled = globals()["derivative_f32"] = jit(_derivative_f32)
-    return compiled
+    return loss_kernels.derivative_f32
 
 
 def bce_value(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

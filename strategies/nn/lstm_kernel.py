@@ -12,9 +12,9 @@ the reference implementation and the tests compare the two.
 Same numbers as the torch path up to float32 rounding (different summation
 order; same formulas, float32 throughout, as torch on CPU); bit-identical run to
 run. Every seed row is computed by the same loops whatever the other rows are, so
-seed k gives the same bits alone or among others. The state lives in the arrays
-of the torch path (the parameter tensor, the optimizer's moments, as numpy views
-sharing memory), so checkpoints have one format for both paths.
+seed k gives the same bits alone or among others. The state (parameters, the
+optimizer's moments, the ring of kept steps) is numpy arrays that
+:class:`~strategies.nn.numba_day_step.NumbaDayStep` owns; nothing here imports torch.
 
 Layout (as in ``BatchedLSTM``): per seed one flat float32 row of parameters; layer
 l has ``W_l`` ((I_l + H) x 4H, input rows then hidden rows, gates [i, f, o, g])
@@ -26,8 +26,9 @@ Arguments, as vectorbt's ``nb`` modules pass them: arrays grouped in named tuple
 :class:`OptimizerState`, :class:`Work` the learning step's scratch) and the options
 as codes of :class:`~strategies.nn.losses.LossKind`, :class:`GradMode`,
 :class:`OptimizerKind` (:class:`Training`). The loss derivative is
-:func:`strategies.nn.losses.derivative_f32`, beside the torch formulas.
-:class:`NumbaDayStep` is the :class:`~strategies.nn.day_step.LstmDayStep` over them.
+:func:`strategies.nn.loss_kernels.derivative_f32` (the torch formulas' twin).
+:class:`~strategies.nn.numba_day_step.NumbaDayStep` is the
+:class:`~strategies.nn.day_step.LstmDayStep` over them.
 
 Compiled functions are cached on disk (``cache=True``: next to this file, or in
 the user's cache dir when that is not writable, or ``NUMBA_CACHE_DIR``); the
@@ -35,7 +36,7 @@ first use on a machine compiles for some seconds (about 5.5 s CPU, measured with
 ``benchmarks/cold_start.py --by-function``). What keeps that short: no
 array-to-array slice assignment (numba compiles a shape-mismatch message with
 str/repr/join for each), no allocation inside the kernels (``np.empty``/``np.zeros``
-compile per array kind; the scratch is allocated once by :class:`NumbaDayStep`),
+compile per array kind; the scratch is allocated once by ``NumbaDayStep``),
 one specialization per helper, no Python wrapper for helpers called only from
 compiled code. numba keys a cached kernel by its own file only (its time and size),
 so the other files compiled into these kernels are pinned in :data:`COMPILED_IN` by
@@ -49,18 +50,16 @@ import math
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
-import torch
 
-from strategies.nn.batched_lstm import BatchedLSTM, LayerCache, StepCache
 from strategies.nn.compiled import jit as _jit, jit_inline as _jit_inline, jit_inner as _jit_inner
-from strategies.nn.device import on_cpu
-from strategies.nn.losses import LossKind, derivative_f32
-from strategies.nn.optim import Adam
+from strategies.nn.loss_kernels import LossKind, derivative_f32
 
 # SHA-256 (first 16 hex digits) of the other sources compiled into these kernels: see the module docstring
-COMPILED_IN = {"strategies/nn/losses.py": "7277b4d16adb0037", "strategies/nn/compiled.py": "73ee99b335f0a827"}
+COMPILED_IN = {
+    "strategies/nn/loss_kernels.py": "b31f58e316103a77",
+    "strategies/nn/compiled.py": "73ee99b335f0a827",
+}
 
 
 class GradMode(IntEnum):
@@ -640,7 +639,7 @@ def new_work(ring: int, layers: int, batch: int, width: int, n_in: int) -> Work:
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) the two kernels a run calls, on tiny arrays.
 
-    The argument types are those :class:`NumbaDayStep` passes (C-contiguous float32
+    The argument types are those ``NumbaDayStep`` passes (C-contiguous float32
     arrays, int64 layouts, float32 scalars, Python ints, the enums), so the run's
     first call finds the one specialization ready. Safe in a background thread
     (numba holds its compiler lock); touches no state outside its own arrays.
@@ -692,186 +691,3 @@ def supported(options: dict[str, Any]) -> str | None:
         if not isinstance(value, str) or value.upper() not in kind.__members__:
             return f"{field} {value!r}"
     return None
-
-
-class _Bound:
-    """``kernel``'s compiled specialization for the argument types of the first call, then called
-    without numba's per-call type dispatch: numba types a named-tuple argument in Python, ~5 us a
-    call, ~10% of a one-ticker day step (measured side by side). Later calls must pass the same
-    types; :class:`NumbaDayStep` builds every argument itself (dtype and layout fixed)."""
-
-    def __init__(self, kernel: Any) -> None:
-        self.kernel = kernel
-        self.entry: Any = None
-
-    def __call__(self, *args: Any) -> None:
-        if self.entry is None:  # compiles, or finds the warm-up's (or the disk cache's) specialization
-            self.entry = self.kernel.compile(tuple(numba.typeof(a) for a in args))
-        self.entry(*args)
-
-
-class NumbaDayStep:
-    """:class:`~strategies.nn.day_step.LstmDayStep` compiled with numba (CPU), over a
-    :class:`BatchedLSTM`'s parameters and a trainer's Adam or RMSprop state.
-
-    The state lives in the torch objects' memory (``params`` and the optimizer's
-    moments as numpy views), so checkpoints have the torch path's format; the kept
-    steps sit in a ring of ``ring`` slots (``bptt`` or ``window``) and are converted
-    to and from the torch path's :class:`StepCache` list for checkpoints.
-    """
-
-    def __init__(self, model: BatchedLSTM, trainer: Any, ring: int, n_tickers: int, carry: bool) -> None:
-        self.model, self.trainer, self.carry = model, trainer, carry
-        self.params = model.params.numpy()
-        width, layers = model.width, model.n_layers
-        layout, offset = [], 0
-        for layer in range(layers):
-            n_in = model.n_inputs if layer == 0 else width
-            w_size = (n_in + width) * 4 * width
-            layout.append((offset, offset + w_size, n_in))
-            offset += w_size + 4 * width
-        self.net = Net(
-            np.array(layout, dtype=np.int64),
-            np.array([offset, offset + width], dtype=np.int64),
-            width,
-            np.float32(model.phi),
-        )
-        self.n_seeds, rows = len(model.seeds), len(model.rows)
-        optimizer = trainer.optimizer
-        self.training = Training.of(
-            LossKind[trainer.loss.name.upper()],
-            GradMode[trainer.grad_mode.upper()],
-            trainer.grad_norm,
-            OptimizerKind.ADAM if isinstance(optimizer, Adam) else OptimizerKind.RMSPROP,
-        )
-        self.cache = _new_cache(ring, layers, rows, n_tickers, width, model.n_inputs)
-        self.work = new_work(ring, layers, n_tickers, width, model.n_inputs)
-        self.z = np.zeros(4 * width, np.float32)  # forward_steps' scratch
-        self.ring = ring
-        self.newest = -1  # ring slot of the newest kept step
-        self._kept = 0  # steps kept (at most ring)
-        self.state_shape = (layers, rows, n_tickers, width)
-        self.h, self.c = np.zeros(self.state_shape, np.float32), np.zeros(self.state_shape, np.float32)
-        self.grad_norms = np.zeros(rows)  # the last step's raw gradient norm per row
-        self._forward, self._learn = _Bound(forward_steps), _Bound(learn_step)
-        # numpy views of the optimizer's state (its load_state_dict copies in place)
-        if self.training.optimizer == OptimizerKind.ADAM:
-            self.state1, self.state2 = optimizer.exp_avg.numpy(), optimizer.exp_avg_sq.numpy()
-            self.steps = optimizer.steps.numpy()  # 0-d float32, as torch counts
-        else:
-            self.state1 = self.state2 = optimizer.square_avg.numpy()
-
-    @property
-    def kept(self) -> int:
-        return self._kept
-
-    def step(self, xs: np.ndarray) -> np.ndarray:
-        if self.carry:
-            h, c = self.h, self.c
-        else:  # a fresh zero state, and the kept steps forgotten (stateless)
-            self.newest, self._kept = -1, 0
-            h, c = np.zeros(self.state_shape, np.float32), np.zeros(self.state_shape, np.float32)
-        xs = np.ascontiguousarray(xs, dtype=np.float32)  # the bound specialization's type (no copy)
-        if xs.ndim != 3:
-            raise ValueError(f"inputs must be (steps, tickers, inputs), not shape {xs.shape}")
-        steps = xs.shape[0]
-        slot0 = (self.newest + 1) % self.ring
-        self._forward(self.params, self.net, xs, h, c, slot0, self.cache, self.z)
-        self.newest = (slot0 + steps - 1) % self.ring
-        self._kept = min(self._kept + steps, self.ring)
-        return self.cache.yo[self.newest][: self.n_seeds]
-
-    def learn(self, target: np.ndarray, known: np.ndarray) -> np.ndarray:
-        opt = self.trainer.optimizer
-        if self.training.optimizer == OptimizerKind.ADAM:
-            self.steps += np.float32(1.0)
-            step = float(self.steps)
-            beta1, beta2 = opt.betas
-            bc1, bc2 = 1.0 - beta1**step, 1.0 - beta2**step
-            hyper = np.array(
-                [opt.lr / bc1, 1.0 - beta1, beta2, 1.0 - beta2, 1.0 / math.sqrt(bc2), opt.eps],
-                dtype=np.float32,
-            )
-        else:
-            hyper = np.array([opt.lr, opt.alpha, 1.0 - opt.alpha, opt.eps], dtype=np.float32)
-        self._learn(
-            self.params,
-            self.net,
-            self.cache,
-            self.newest,
-            self._kept,
-            np.where(known, target, 0.0).astype(np.float32),
-            known.astype(np.float32),
-            int(known.sum()),
-            self.training,
-            OptimizerState(self.state1, self.state2, hyper),
-            self.grad_norms,
-            self.work,
-        )
-        return self.grad_norms[: self.n_seeds].copy()
-
-    # --- checkpoints: the torch path's format ---------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "params": self.model.params.cpu().clone(),
-            "optimizer": on_cpu(self.trainer.optimizer.state_dict()),
-            "pending": [c.state_dict() for c in self._kept_steps()],
-            "extra": {
-                key: [torch.from_numpy(a.copy()) for a in arr] for key, arr in (("h", self.h), ("c", self.c))
-            }
-            if self.carry
-            else {},
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.params.copy_(state["params"])
-        self.trainer.optimizer.load_state_dict(state["optimizer"])  # copies into the viewed memory
-        self._load_kept_steps([StepCache.from_state_dict(c) for c in state["pending"]])
-        if self.carry:
-            self.h, self.c = (np.stack([t.cpu().numpy() for t in state["extra"][key]]) for key in ("h", "c"))
-
-    def _kept_steps(self) -> list[StepCache]:
-        """The kept steps, oldest first, as the torch path's :class:`StepCache` objects (copies)."""
-        cache, rows = self.cache, len(self.model.rows)
-        out = []
-        for back in range(self._kept - 1, -1, -1):
-            k = (self.newest - back) % self.ring
-            layers = []
-            for layer in range(self.net.layout.shape[0]):
-                x = (
-                    np.broadcast_to(cache.xc[k], (rows, *cache.xc[k].shape))
-                    if layer == 0
-                    else cache.ho[k, layer - 1]
-                )
-                t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32))  # noqa: E731 - a copy
-                layers.append(
-                    LayerCache(
-                        t(x),
-                        t(cache.hp[k, layer]),
-                        t(cache.sg[k, layer]),
-                        t(cache.cd[k, layer]),
-                        t(cache.cp[k, layer]),
-                        t(cache.ac[k, layer]),
-                    )
-                )
-            out.append(StepCache(layers, t(cache.ho[k, -1]), t(cache.yo[k])))
-        return out
-
-    def _load_kept_steps(self, steps: list[StepCache]) -> None:
-        """Refill the ring from :class:`StepCache` objects, oldest first (from a checkpoint)."""
-        steps = steps[-self.ring :]
-        cache = self.cache
-        for k, step in enumerate(steps):
-            cache.xc[k] = step.layers[0].x[0].numpy()
-            for layer, lc in enumerate(step.layers):
-                cache.hp[k, layer] = lc.h_prev.numpy()
-                cache.sg[k, layer] = lc.sig.numpy()
-                cache.cd[k, layer] = lc.cand.numpy()
-                cache.cp[k, layer] = lc.c_prev.numpy()
-                cache.ac[k, layer] = lc.act_c.numpy()
-                cache.ho[k, layer] = (
-                    step.layers[layer + 1].x if layer + 1 < len(step.layers) else step.top
-                ).numpy()
-            cache.yo[k] = step.output.numpy()
-        self._kept = len(steps)
-        self.newest = self._kept - 1 if steps else -1

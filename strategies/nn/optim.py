@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import torch
 
+from strategies.nn.optim_settings import ADAM_BETAS, ADAM_EPS, RMSPROP_ALPHA, RMSPROP_EPS
+
 Optimizer = Literal["adam", "rmsprop", "sgd"]
 
 
@@ -40,7 +42,7 @@ class FlatOptimizer:
 
 class Adam(FlatOptimizer):
     def __init__(
-        self, params: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+        self, params: torch.Tensor, lr: float, betas: tuple[float, float] = ADAM_BETAS, eps: float = ADAM_EPS
     ) -> None:
         super().__init__(params, lr)
         self.betas, self.eps = betas, eps
@@ -81,7 +83,9 @@ class Adam(FlatOptimizer):
 
 
 class RMSprop(FlatOptimizer):
-    def __init__(self, params: torch.Tensor, lr: float, alpha: float = 0.99, eps: float = 1e-8) -> None:
+    def __init__(
+        self, params: torch.Tensor, lr: float, alpha: float = RMSPROP_ALPHA, eps: float = RMSPROP_EPS
+    ) -> None:
         super().__init__(params, lr)
         self.alpha, self.eps = alpha, eps
         self.square_avg = torch.zeros_like(params)

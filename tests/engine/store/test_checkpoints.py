@@ -1,9 +1,10 @@
-"""Checkpoints hold tensors and plain data only; nothing read from a run folder can execute code."""
+"""Checkpoints hold arrays, tensors and plain data only; nothing read from a run folder can execute code."""
 
 from __future__ import annotations
 
 import builtins
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 
 from engine.cli import main
 from engine.store import checkpoints
+from engine.store.state_file import FORMAT_NAME, read_state, write_state
 from feeds.errors import InputError
 from tests.conftest import random_walk_market, write_yahoo_csv
 
@@ -181,11 +183,12 @@ def _refused(capsys, tmp_path, stored, *needles: str) -> str:
 
 def _state(tmp_path, run_id):
     folder = tmp_path / "runs" / run_id / "checkpoint"
-    return folder, torch.load(folder / "0.pt", weights_only=True)
+    return folder, read_state(folder / "0.pt", checkpoints.MAX_BYTES)
 
 
-def _array(values: np.ndarray) -> dict:
-    return {checkpoints.ARRAY_TAG: torch.from_numpy(values)}
+def _save(folder, state) -> None:
+    with (folder / "0.pt").open("wb") as fh:
+        write_state(fh, state)
 
 
 def test_an_intact_checkpoint_still_continues(tmp_path, capsys, stored_run):
@@ -196,16 +199,16 @@ def test_an_intact_checkpoint_still_continues(tmp_path, capsys, stored_run):
 
 def test_a_tensor_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, capsys, stored_run):
     folder, state = _state(tmp_path, stored_run[0])
-    state["total"] = _array(np.zeros(5))
-    torch.save(state, folder / "0.pt")
+    state["total"] = np.zeros(5)
+    _save(folder, state)
     line = _refused(capsys, tmp_path, stored_run, "0.pt", "total", "(5,)", "(1,)")
     assert "float64" in line
 
 
 def test_a_tensor_of_the_wrong_dtype_is_refused(tmp_path, capsys, stored_run):
     folder, state = _state(tmp_path, stored_run[0])
-    state["total"] = _array(np.zeros(1, dtype=np.int32))
-    torch.save(state, folder / "0.pt")
+    state["total"] = np.zeros(1, dtype=np.int32)
+    _save(folder, state)
     _refused(capsys, tmp_path, stored_run, "0.pt", "total", "int32", "float64")
 
 
@@ -216,7 +219,7 @@ def test_a_missing_or_extra_key_is_refused(tmp_path, capsys, stored_run, change)
         del state["days"]
     else:
         state["bogus"] = torch.zeros(3)
-    torch.save(state, folder / "0.pt")
+    _save(folder, state)
     _refused(capsys, tmp_path, stored_run, "0.pt", "days" if change == "missing" else "bogus")
 
 
@@ -241,14 +244,81 @@ def test_a_huge_npy_header_is_refused_before_anything_is_allocated(tmp_path, cap
         checkpoints.load(tmp_path / "runs" / stored_run[0])
 
 
-def test_a_stride_0_huge_tensor_in_a_tiny_pt_is_refused(tmp_path, capsys, stored_run):
+def _npy_header(shape, descr="<f8") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "member,needle",
+    [
+        (_npy_header((4 * 2**30,)) + b"\0" * 8, "declares"),  # 32 GiB declared over 8 bytes
+        (_npy_header((1,), "|O") + b"\0" * 8, "dtype"),  # an object array would need pickle
+        (b"not an npy file at all", "total"),
+    ],
+)
+def test_an_array_that_declares_what_it_does_not_hold_is_refused(
+    tmp_path, capsys, stored_run, member, needle
+):
     folder, state = _state(tmp_path, stored_run[0])
-    state["total"] = _array(np.broadcast_to(np.zeros(1), (4 * 2**30,)))  # 32 GiB over 8 bytes
-    torch.save(state, folder / "0.pt")
+    state["total"] = np.zeros(1)
+    _save(folder, state)
+    with zipfile.ZipFile(folder / "0.pt") as archive:  # the array of "total" swapped for a forged one
+        members = {name: archive.read(name) for name in archive.namelist()}
+    index = next(
+        pair[1]["array"] for pair in json.loads(members["state.json"])["state"]["dict"] if pair[0] == "total"
+    )
+    members[f"arrays/{index}.npy"] = member
+    with zipfile.ZipFile(folder / "0.pt", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
     assert (folder / "0.pt").stat().st_size < 100_000
-    _refused(capsys, tmp_path, stored_run, "0.pt", "total")
+    _refused(capsys, tmp_path, stored_run, "0.pt", "total", needle)
     with pytest.raises(InputError, match="total"):
         checkpoints.load(tmp_path / "runs" / stored_run[0])
+
+
+@pytest.mark.parametrize("forgery", ["compressed", "unknown tag", "no format"])
+def test_a_state_file_this_program_did_not_write_is_refused(tmp_path, capsys, stored_run, forgery):
+    folder, state = _state(tmp_path, stored_run[0])
+    _save(folder, state)
+    with zipfile.ZipFile(folder / "0.pt") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    doc = json.loads(members["state.json"])
+    if forgery == "unknown tag":
+        doc["state"] = {"pickle": "cos\nsystem\n"}
+    elif forgery == "no format":
+        del doc["format"]
+    members["state.json"] = json.dumps(doc).encode()
+    method = zipfile.ZIP_DEFLATED if forgery == "compressed" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(folder / "0.pt", "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _refused(capsys, tmp_path, stored_run, "0.pt", "refused")
+
+
+def test_state_files_keep_every_kind_of_value(tmp_path):
+    state = {
+        "f64": np.arange(3.0),
+        "scalar": np.array(2.5, dtype=np.float32),  # 0-d stays 0-d
+        "bools": np.array([True, False]),
+        "bf16": torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
+        "t": torch.arange(6, dtype=torch.int64).reshape(2, 3),
+        7: (1, "a", None, float("nan"), float("inf")),
+        "nested": [{"k": [np.zeros((0, 2))]}],
+    }
+    path = tmp_path / "s.pt"
+    with path.open("wb") as fh:
+        write_state(fh, state)
+    back = read_state(path, 2**20)
+    assert list(back) == list(state) and back[7][:3] == (1, "a", None) and np.isnan(back[7][3])
+    assert back["scalar"].shape == () and back["scalar"].dtype == np.float32
+    assert back["bools"].dtype == np.bool_ and back["nested"][0]["k"][0].shape == (0, 2)
+    assert torch.equal(back["bf16"], state["bf16"]) and torch.equal(back["t"], state["t"])
+    assert json.loads(zipfile.ZipFile(path).read("state.json"))["format"] == FORMAT_NAME
 
 
 @pytest.mark.parametrize("written_by", ["0.0.1", None])
@@ -291,10 +361,10 @@ def test_an_lstm_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path, cap
     run_id = json.loads(out)["run_id"]
     folder, state = _state(tmp_path, run_id)
     if key == "params":  # the issue's example: a model of another size
-        state["params"] = torch.zeros(state["params"].shape[0], 17024)
+        state["params"] = np.zeros((state["params"].shape[0], 17024), np.float32)
     else:  # a step kept for backpropagation, of the wrong width (the fresh state keeps none)
-        state["pending"][0]["top"] = torch.zeros(*state["pending"][0]["top"].shape[:2], 1)
-    torch.save(state, folder / "0.pt")
+        state["pending"][0]["top"] = np.zeros((*state["pending"][0]["top"].shape[:2], 1), np.float32)
+    _save(folder, state)
     _forget_digests(folder.parent)
     before = _runs(tmp_path)
     code, _, err = cli(capsys, "update", run_id, "--data", f"csv:{longer}")

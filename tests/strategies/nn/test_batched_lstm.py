@@ -11,7 +11,7 @@ from strategies.nn.batched_lstm import BatchedLSTM, StepCache
 def autograd_reference(model: BatchedLSTM, xs: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
     """The same forward written with autograd; returns d(dy . y_last)/d params."""
     params = model.params.clone().requires_grad_(True)
-    views = model._views(params, [tuple(v.shape[1:]) for v in model._p])
+    views = model._views(params)
     hidden, s_count, batch = model.width, len(model.seeds), xs.shape[1]
     h = [torch.zeros(s_count, batch, hidden) for _ in range(model.n_layers)]
     c = [torch.zeros(s_count, batch, hidden) for _ in range(model.n_layers)]

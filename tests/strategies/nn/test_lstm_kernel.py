@@ -8,8 +8,8 @@ from pydantic import Field
 
 from engine.pipeline.drive import generate_targets
 from strategies.lstm import LstmStateful, LstmStateless, StatefulParams
-from strategies.nn.day_step import TorchDayStep
-from strategies.nn.lstm_kernel import NumbaDayStep
+from strategies.nn.numba_day_step import NumbaDayStep
+from strategies.nn.torch_day_step import TorchDayStep
 from tests.conftest import random_walk_market
 
 SEEDS = (0, 1, 2)
