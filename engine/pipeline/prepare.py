@@ -228,13 +228,17 @@ def run_device_of(config: RunConfig) -> str:
     """The torch device ``config.device`` names here (``cpu``, ``cuda:0`` ...); InputError naming the
     setting when it is not there.
 
-    ``auto``/``cpu`` in a process that has not imported torch (no torch strategy, no
-    headlines yet) give ``cpu`` without importing it: start-up of the numpy-only
-    strategies stays as fast as it was.
+    ``cpu``, and ``auto`` where no GPU can be (no driver: ``accelerator_possible``), give
+    ``cpu`` without importing torch: numpy-only strategies and the compiled LSTM start
+    without it. With a driver present ``auto`` asks torch (about a second), so that the
+    manifest written before the run records the GPU a torch strategy will use there.
     """
-    if config.device in ("auto", "cpu") and "torch" not in sys.modules:
+    from strategies.nn.device import accelerator_possible, resolve_device
+
+    if "torch" not in sys.modules and (
+        config.device == "cpu" or (config.device == "auto" and not accelerator_possible())
+    ):
         return "cpu"
-    from strategies.nn.device import resolve_device
 
     try:
         return str(resolve_device(config.device))

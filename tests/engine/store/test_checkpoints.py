@@ -281,7 +281,7 @@ def test_an_array_that_declares_what_it_does_not_hold_is_refused(
         checkpoints.load(tmp_path / "runs" / stored_run[0])
 
 
-@pytest.mark.parametrize("forgery", ["compressed", "unknown tag", "no format"])
+@pytest.mark.parametrize("forgery", ["compressed", "unknown tag", "no format", "array twice", "bad checksum"])
 def test_a_state_file_this_program_did_not_write_is_refused(tmp_path, capsys, stored_run, forgery):
     folder, state = _state(tmp_path, stored_run[0])
     _save(folder, state)
@@ -292,11 +292,17 @@ def test_a_state_file_this_program_did_not_write_is_refused(tmp_path, capsys, st
         doc["state"] = {"pickle": "cos\nsystem\n"}
     elif forgery == "no format":
         del doc["format"]
+    elif forgery == "array twice":  # one small array named many times would be read as many copies
+        doc["state"]["dict"].append(["copies", {"list": [{"array": 0}] * 1000}])
     members["state.json"] = json.dumps(doc).encode()
     method = zipfile.ZIP_DEFLATED if forgery == "compressed" else zipfile.ZIP_STORED
     with zipfile.ZipFile(folder / "0.pt", "w", method) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    if forgery == "bad checksum":  # one byte of the array flipped: the archive's CRC no longer agrees
+        raw = bytearray((folder / "0.pt").read_bytes())
+        raw[raw.rindex(b"\x93NUMPY") + 130] ^= 0xFF
+        (folder / "0.pt").write_bytes(bytes(raw))
     _refused(capsys, tmp_path, stored_run, "0.pt", "refused")
 
 
@@ -308,6 +314,7 @@ def test_state_files_keep_every_kind_of_value(tmp_path):
         "bf16": torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
         "t": torch.arange(6, dtype=torch.int64).reshape(2, 3),
         7: (1, "a", None, float("nan"), float("inf")),
+        True: {False: -0.0},
         "nested": [{"k": [np.zeros((0, 2))]}],
     }
     path = tmp_path / "s.pt"
@@ -316,6 +323,7 @@ def test_state_files_keep_every_kind_of_value(tmp_path):
     back = read_state(path, 2**20)
     assert list(back) == list(state) and back[7][:3] == (1, "a", None) and np.isnan(back[7][3])
     assert back["scalar"].shape == () and back["scalar"].dtype == np.float32
+    assert back[True] == {False: -0.0} and str(back[True][False]) == "-0.0"
     assert back["bools"].dtype == np.bool_ and back["nested"][0]["k"][0].shape == (0, 2)
     assert torch.equal(back["bf16"], state["bf16"]) and torch.equal(back["t"], state["t"])
     assert json.loads(zipfile.ZipFile(path).read("state.json"))["format"] == FORMAT_NAME
