@@ -130,3 +130,18 @@ def test_rerun_pins_the_run_device_or_says_it_differs() -> None:
     if NO_CUDA:
         same, note = _same_device(config, {"device": {"used": "cuda:0"}})
         assert same.device == "auto" and "the run used cuda:0, this rerun cpu" in note
+
+
+def test_accelerator_possible_reads_the_driver_marks_without_torch(monkeypatch) -> None:
+    import strategies.nn.device as device
+
+    seen: list[str] = []
+    monkeypatch.setattr(device.sys, "platform", "linux")
+    monkeypatch.setattr(device.os.path, "exists", lambda p: seen.append(p) or p == "/dev/dxg")
+    assert device.accelerator_possible() and "/proc/driver/nvidia/version" in seen  # WSL's GPU
+    monkeypatch.setattr(device.os.path, "exists", lambda p: False)
+    assert not device.accelerator_possible()  # no driver: auto is the CPU, torch not asked
+    monkeypatch.setattr(device.sys, "platform", "darwin")
+    assert not device.accelerator_possible()  # auto never picks MPS
+    monkeypatch.setattr(device.sys, "platform", "win32")
+    assert device.accelerator_possible()  # cannot tell without torch: ask it
