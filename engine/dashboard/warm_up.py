@@ -15,6 +15,10 @@ Overview's three charts drawn with Streamlit's Vega-Lite instead (measured side 
 5 visits): that click 2.16 -> 1.55 s, but the Runs tab after reading 0.92 -> 1.21 s and opening a
 run 1.22 -> 1.49 s, since Vega-Lite draws these curves slower once started; so the charts stay
 plotly (the HTML tearsheet needs it too: plotly.js inlines from the Python package, offline).
+Drawing this warm-up first in the script run of a chart tab opened before the page was idle (so
+that the chart code starts while the server reads the store) did not help either: Runs tab at
+once 2.08 s without, 2.28 s with (500 runs, 4 visits each, side by side); the server's part of
+that click is small beside the browser's.
 """
 
 from __future__ import annotations
