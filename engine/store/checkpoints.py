@@ -49,7 +49,7 @@ import numpy as np
 from engine.pipeline.checkpoint import Checkpoint
 from engine.store import writes
 from engine.store.checkpoint_state import describe
-from engine.store.state_file import NotPlainData, StateFileError, read_state, write_state
+from engine.store.state_file import NotPlainData, StateFileError, checked_npy_header, read_state, write_state
 from feeds.errors import InputError
 
 FOLDER = "checkpoint"
@@ -202,23 +202,7 @@ def _load_npy(path: Path) -> np.ndarray:
     size = _regular_size(path)
     try:
         with path.open("rb") as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)):
-                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"npy format version {version}")
-            if dtype.hasobject or dtype.kind not in "biufc":
-                raise ValueError(f"dtype {dtype} (numbers only)")
-            declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            held = size - f.tell()
-            if declared != held or declared > MAX_BYTES:
-                raise ValueError(
-                    f"its header declares shape {tuple(shape)} of {dtype} = {declared} bytes but the "
-                    f"file holds {held} bytes after it"
-                    + (f" (at most {MAX_BYTES} bytes are read)" if declared > MAX_BYTES else "")
-                )
+            checked_npy_header(f, size, MAX_BYTES)
             f.seek(0)  # read_array reads the (checked) header again
             return np.lib.format.read_array(f, allow_pickle=False)
     except (OSError, ValueError, EOFError, TypeError) as exc:

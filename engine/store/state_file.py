@@ -216,30 +216,41 @@ class _Reader:
         with self.archive.open(info) as member:
             stream = io.BufferedReader(member)  # type: ignore[arg-type]
             try:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version in ((2, 0), (3, 0)):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"npy format version {version}")
+                shape, fortran, dtype = checked_npy_header(
+                    stream, info.file_size, min(self.max_bytes, self.budget)
+                )
             except (ValueError, EOFError, TypeError) as exc:
                 raise StateFileError(f"{_where(path)}: {name}: {exc}") from None
-            if dtype.hasobject or dtype.kind not in "biufc":
-                raise StateFileError(f"{_where(path)}: {name}: dtype {dtype} (numbers only)")
-            if len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
-                raise StateFileError(f"{_where(path)}: {name}: shape {shape!r}")
             declared = math.prod(shape) * dtype.itemsize
-            held = info.file_size - stream.tell()
-            if declared != held or declared > min(self.max_bytes, self.budget):
-                raise StateFileError(
-                    f"{_where(path)}: {name} declares shape {tuple(shape)} of {dtype} = {declared} bytes "
-                    f"but holds {held} bytes"
-                    + (f" (at most {self.max_bytes} are read)" if declared > self.max_bytes else "")
-                )
             self.budget -= declared
             data = np.frombuffer(stream.read(declared), dtype=dtype).copy()
         return data.reshape(shape, order="F" if fortran else "C")
+
+
+def checked_npy_header(stream: IO[bytes], size: int, limit: int) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The (shape, fortran order, dtype) of the ``.npy`` of ``size`` bytes that ``stream`` starts, read
+    and checked before any of its data is: numbers only, a plain shape, and exactly the bytes after
+    the header that it declares, at most ``limit``; ValueError saying what otherwise. The stream is
+    left at the start of the data."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"npy format version {version}")
+    if dtype.hasobject or dtype.kind not in "biufc":
+        raise ValueError(f"dtype {dtype} (numbers only)")
+    if len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise ValueError(f"shape {shape!r}")
+    declared = math.prod(shape) * dtype.itemsize
+    held = size - stream.tell()
+    if declared != held or declared > limit:
+        raise ValueError(
+            f"its header declares shape {tuple(shape)} of {dtype} = {declared} bytes but it holds {held} "
+            "bytes after it" + (f" (at most {limit} bytes are read)" if declared > limit else "")
+        )
+    return tuple(shape), bool(fortran), dtype
 
 
 def _tensor(array: np.ndarray, dtype: str, where: str) -> Any:

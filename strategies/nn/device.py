@@ -39,6 +39,7 @@ __all__ = [
     "current_device_name",
     "device_info",
     "free_device_memory",
+    "map_tensors",
     "on_cpu",
     "on_device",
     "prepare_cuda",
@@ -178,23 +179,24 @@ def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 def on_cpu(state: Any) -> Any:
     """``state`` (nested dicts, lists, tuples of tensors) with every tensor on the CPU (a checkpoint)."""
-    return _map_tensors(state, lambda t: t.cpu())
+    return map_tensors(state, lambda t: t.cpu())
 
 
 def on_device(state: Any, device: torch.device) -> Any:
     """``state`` with every tensor on ``device`` (a checkpoint loaded into a model there)."""
-    return _map_tensors(state, lambda t: to_device(t, device))
+    return map_tensors(state, lambda t: to_device(t, device))
 
 
-def _map_tensors(state: Any, fn: Any) -> Any:
+def map_tensors(state: Any, fn: Any) -> Any:
+    """``state`` (nested dicts, lists, tuples) with ``fn(tensor)`` in place of every tensor."""
     import torch
 
     if isinstance(state, torch.Tensor):
         return fn(state)
     if isinstance(state, dict):
-        return {k: _map_tensors(v, fn) for k, v in state.items()}
+        return {k: map_tensors(v, fn) for k, v in state.items()}
     if isinstance(state, list | tuple):
-        return type(state)(_map_tensors(v, fn) for v in state)
+        return type(state)(map_tensors(v, fn) for v in state)
     return state
 
 

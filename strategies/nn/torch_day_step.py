@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from strategies.nn.batched_lstm import BatchedLSTM, StepCache
-from strategies.nn.device import to_device
+from strategies.nn.device import map_tensors, to_device
 from strategies.nn.gradients import seed_norms
 from strategies.nn.losses import Loss
 from strategies.nn.lstm_init import LstmShape
@@ -37,13 +37,8 @@ class TrainerLike(Protocol):
 
 def as_arrays(state: Any) -> Any:
     """``state`` (nested dicts and lists) with every tensor as a numpy copy on the CPU (a checkpoint)."""
-    if isinstance(state, torch.Tensor):
-        return state.detach().cpu().numpy().copy()  # copy: contiguous, also for an expanded view
-    if isinstance(state, dict):
-        return {k: as_arrays(v) for k, v in state.items()}
-    if isinstance(state, list | tuple):
-        return type(state)(as_arrays(v) for v in state)
-    return state
+    # copy: contiguous, also for an expanded view
+    return map_tensors(state, lambda t: t.detach().cpu().numpy().copy())
 
 
 def as_tensors(state: Any, device: torch.device) -> Any:
