@@ -298,7 +298,7 @@ def shots(runs_dir: Path) -> None:
             tearsheet(page, runs["lstm-stateful"], SHOTS / "run-view-tearsheet.png")
             tearsheet(page, runs["annual"], SHOTS / "run-view-annual-tearsheet.png")
             tearsheet(page, pair[0], SHOTS / "run-view-tearsheet-exposure.png")
-            chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Gross exposure")
+            chart = page.locator(".stockrnn-chart").filter(has_text="Gross exposure")
             chart.screenshot(path=str(SHOTS / "exposure-chart.png"))
             print(f"saved {SHOTS / 'exposure-chart.png'}")
             compare(page, [runs["lstm-stateful"], runs["annual"]], SHOTS / "compare-lstm-annual.png")

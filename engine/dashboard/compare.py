@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.api import COMPLETE
 from engine.dashboard import charts, reads, tables
+from engine.dashboard.chart_view import show_chart
 from engine.dashboard.run_view import show_table, show_wrapped_table
 
 
@@ -23,8 +24,8 @@ def compare_runs() -> None:
         labelled = result.model_copy(update={"label": reads.annotation(run_id)["label"]})  # RunResult.label
         loaded.append((run_id, labelled, equity))
     log = st.toggle("log scale", value=True, key="cmp-log")
-    st.plotly_chart(charts.compare_equity_figure(loaded, log=log), width="stretch", key="cmp-equity")
-    st.plotly_chart(charts.compare_drawdown_figure(loaded), width="stretch", key="cmp-drawdown")
+    show_chart(charts.compare_equity_figure(loaded, log=log), key="cmp-equity")
+    show_chart(charts.compare_drawdown_figure(loaded), key="cmp-drawdown")
     st.markdown("**Over the common period** (each curve rebased to 1 at the common start)")
     show_table(tables.compare_metric_rows(loaded))
     st.markdown("**Key figures, each run over its own period**")

@@ -16,6 +16,7 @@ import streamlit as st
 
 from engine.api import RunResult, run_notes
 from engine.dashboard import analysis, charts, reads, tables
+from engine.dashboard.chart_view import show_chart
 from engine.dashboard.series import Series, series
 from engine.dashboard.warm_up import import_pandas_once
 from engine.rows import NA, display_name, seeded
@@ -135,9 +136,9 @@ def show_run(run_id: str, key: str) -> None:
     if overview.open:
         with overview:
             log = st.toggle("log scale", value=True, key=f"{key}-log")
-            st.plotly_chart(charts.equity_figure(result, equity, log=log), width="stretch", key=f"{key}-eq")
-            st.plotly_chart(charts.drawdown_figure(result, equity), width="stretch", key=f"{key}-dd")
-            st.plotly_chart(charts.yearly_figure(result), width="stretch", key=f"{key}-yearly")
+            show_chart(charts.equity_figure(result, equity, log=log), key=f"{key}-eq")
+            show_chart(charts.drawdown_figure(result, equity), key=f"{key}-dd")
+            show_chart(charts.yearly_figure(result), key=f"{key}-yearly")
             st.markdown("**Yield per calendar year, %** (* partial year)")
             show_table(tables.yearly_rows(result))
             for line in result.notes:
@@ -157,16 +158,14 @@ def tearsheet_panels(run_id: str, result: RunResult, items: list[Series], key: s
     """Monthly returns, rolling figures, excess, exposure, costs, worst drawdowns, return histogram."""
     strategies = [s for s in items if s.role == "strategy"] or items
     chosen = st.selectbox("monthly returns of", [s.label for s in items], key=f"{key}-heat")
-    st.plotly_chart(
-        analysis.monthly_heatmap_figure(next(s for s in items if s.label == chosen)),
-        width="stretch",
-        key=f"{key}-heatmap",
+    show_chart(
+        analysis.monthly_heatmap_figure(next(s for s in items if s.label == chosen)), key=f"{key}-heatmap"
     )
-    st.plotly_chart(analysis.rolling_figure(items), width="stretch", key=f"{key}-rolling")
+    show_chart(analysis.rolling_figure(items), key=f"{key}-rolling")
     if any(s.role == "benchmark" for s in items) and strategies is not items:
-        st.plotly_chart(analysis.excess_figure(items), width="stretch", key=f"{key}-excess")
+        show_chart(analysis.excess_figure(items), key=f"{key}-excess")
     weights = reads.load_weights(str(reads.runs_root()), run_id)
-    st.plotly_chart(analysis.exposure_figure(result, weights), width="stretch", key=f"{key}-exposure")
+    show_chart(analysis.exposure_figure(result, weights), key=f"{key}-exposure")
     st.markdown("**Turnover and fees paid**")
     show_table(analysis.cost_rows(result, weights))
     left, right = st.columns(2)
@@ -175,21 +174,21 @@ def tearsheet_panels(run_id: str, result: RunResult, items: list[Series], key: s
             st.markdown(f"**Worst drawdowns: {s.label}**")
             show_table(analysis.drawdown_periods(s.dates, s.values))
     with right:
-        st.plotly_chart(analysis.returns_histogram(items), width="stretch", key=f"{key}-hist")
+        show_chart(analysis.returns_histogram(items), key=f"{key}-hist")
 
 
 def seeds_panel(result: RunResult, key: str) -> None:
     """Every seed, the seed evidence ("is it a fluke?"), picks per year and universe coverage."""
     distribution = charts.seed_distribution_figure(result)
     if distribution is not None:
-        st.plotly_chart(distribution, width="stretch", key=f"{key}-seeds")
+        show_chart(distribution, key=f"{key}-seeds")
     evidence = tables.evidence_text(result)
     if evidence:
         st.markdown("**Is it a fluke?**")
         show_lines("\n".join(evidence[1:]))
     ranks = charts.rank_figure(result)
     if ranks is not None:
-        st.plotly_chart(ranks, width="stretch", key=f"{key}-ranks")
+        show_chart(ranks, key=f"{key}-ranks")
     bench = result.benchmark.cagr
     for entry in result.strategies:
         if seeded(entry):

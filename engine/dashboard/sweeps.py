@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.dashboard import reads
+from engine.dashboard.chart_view import show_chart
 from engine.dashboard.run_view import show_table
 from engine.rows import percent, rounded
 
@@ -39,4 +40,4 @@ def sweeps_view() -> None:
     show_table(table)
     trials = next((r.trials for r in rows if r.trials is not None), 0)
     st.caption(f"DSR deflated for {trials} trials (every seed of every cell); < 0.95: within chance")
-    st.plotly_chart(sweep_figure(rows, chosen), width="stretch", key="sweep-chart")
+    show_chart(sweep_figure(rows, chosen), key="sweep-chart")

@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from engine.api import daily, signals, tracking
+from engine.dashboard.chart_view import show_chart
 from engine.dashboard.reads import runs_root, store
 from engine.dashboard.run_view import show_lines
 from engine.dashboard.warm_up import import_pandas_once
@@ -88,4 +89,4 @@ def _tracked_run(entry: tracking.Tracked) -> None:
         margin={"l": 40, "r": 10, "t": 40, "b": 30},
         legend={"orientation": "h", "y": -0.2},
     )
-    st.plotly_chart(figure, key=f"today-{entry.name}")
+    show_chart(figure, key=f"today-{entry.name}")

@@ -10,15 +10,16 @@ drawn only when the browser says it is idle (a tiny in-page component calls back
 page's own widgets were still arriving and delayed first paint by 1-1.5 s in over a third of the
 visits measured (benchmarks/dashboard_check.py timings).
 
-A click on the Runs tab right at first paint still pays plotly's start-up (1.8-2.2 s in all). The
-Overview's three charts drawn with Streamlit's Vega-Lite instead (measured side by side, 500 runs,
-5 visits): that click 2.16 -> 1.55 s, but the Runs tab after reading 0.92 -> 1.21 s and opening a
-run 1.22 -> 1.49 s, since Vega-Lite draws these curves slower once started; so the charts stay
-plotly (the HTML tearsheet needs it too: plotly.js inlines from the Python package, offline).
+A click on the Runs tab right at first paint paid Streamlit's plotly start-up (1.8-2.2 s in all).
+The Overview's three charts drawn with Streamlit's Vega-Lite instead (measured side by side, 500
+runs, 5 visits): that click 2.16 -> 1.55 s, but the Runs tab after reading 0.92 -> 1.21 s and
+opening a run 1.22 -> 1.49 s, since Vega-Lite draws these curves slower once started. The charts
+are now drawn by plotly.js's cartesian bundle (engine.dashboard.chart_view), which starts in
+0.45 s instead of 1.1: that click 2.04 -> 1.37 s, after reading 0.86 -> 0.74 s (side by side).
 Drawing this warm-up first in the script run of a chart tab opened before the page was idle (so
-that the chart code starts while the server reads the store) did not help either: Runs tab at
-once 2.08 s without, 2.28 s with (500 runs, 4 visits each, side by side); the server's part of
-that click is small beside the browser's.
+that the chart code starts while the server reads the store) did not help: Runs tab at once
+2.08 s without, 2.28 s with (500 runs, 4 visits each, side by side); the server's part of that
+click is small beside the browser's.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def warm_up_drawing_code() -> None:
         st.session_state[WARMED] = True
     import plotly.graph_objects as go
 
-    box.plotly_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
+    from engine.dashboard.chart_view import show_chart
+
+    with box:
+        show_chart(go.Figure(), key="warm-up-chart", config={"staticPlot": True})
     import_pandas_once()
     box.dataframe(pl.DataFrame({"-": []}), key="warm-up-table", hide_index=True)
