@@ -196,6 +196,7 @@ def save(page, path: Path) -> None:
     """A full-page screenshot without the blank below the content; refused if the page shows an error."""
     from PIL import Image, ImageChops
 
+    settle(page)  # a script run still going (the idle warm-up's, say) can still show an error
     errors = page.locator("[data-testid='stException']")
     if errors.count():
         raise SystemExit(f"{path.name}: the page shows an error: {errors.first.inner_text()[:300]}")

@@ -29,6 +29,7 @@ import plotly.io as pio
 import streamlit as st
 from streamlit.components import v1 as components_v1
 
+from engine.dashboard.pandas_import import pandas_whole_or_absent
 from engine.dashboard.style import COLORS
 
 ASSETS = Path(__file__).with_name("assets")
@@ -126,7 +127,8 @@ def figure_bytes(figure: go.Figure, config: dict | None = None) -> bytes:
     template = figure.layout.template
     figure.layout.template = None
     try:
-        text = pio.to_json(figure, validate=False)
+        with pandas_whole_or_absent():  # the JSON writer reads pandas if another thread is importing it
+            text = pio.to_json(figure, validate=False)
     finally:
         figure.layout.template = template
     if config:

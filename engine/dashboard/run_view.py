@@ -17,8 +17,8 @@ import streamlit as st
 from engine.api import RunResult, run_notes
 from engine.dashboard import analysis, charts, reads, tables
 from engine.dashboard.chart_view import show_chart
+from engine.dashboard.pandas_import import import_pandas_once
 from engine.dashboard.series import Series, series
-from engine.dashboard.warm_up import import_pandas_once
 from engine.rows import NA, display_name, seeded
 
 NAME_COLUMNS = ("strategy", "curve")  # long labels ("lstm-stateful · seed mean (10 seeds)"): never cut

@@ -14,9 +14,9 @@ import streamlit as st
 
 from engine.api import daily, signals, tracking
 from engine.dashboard.chart_view import show_chart
+from engine.dashboard.pandas_import import import_pandas_once
 from engine.dashboard.reads import runs_root, store
 from engine.dashboard.run_view import show_lines
-from engine.dashboard.warm_up import import_pandas_once
 from feeds.errors import InputError
 
 RECENT_SESSIONS = 120  # the recent equity shown beside a signal: about half a year of sessions

@@ -24,10 +24,10 @@ click is small beside the browser's.
 
 from __future__ import annotations
 
-import threading
-
 import polars as pl
 import streamlit as st
+
+from engine.dashboard.pandas_import import import_pandas_once
 
 # hidden: the warm-up draws nothing a person sees
 WARM_UP_STYLE = "<style>.st-key-warm-up { display: none; }</style>"
@@ -43,19 +43,6 @@ export default function ({ setTriggerValue }) {
 }
 """
 page_idle = st.components.v2.component("stockrnn.page_idle", js=IDLE_JS)
-
-_PANDAS_LOCK = threading.Lock()
-
-
-def import_pandas_once() -> None:
-    """Import pandas, every script thread through the same lock (once imported: a dict lookup).
-
-    Streamlit starts a new script run in a new thread at a click while the old one runs on to its
-    next page element: two threads importing pandas at once can each get a module the other has
-    only half imported (CPython's import deadlock avoidance). Call this before any table.
-    """
-    with _PANDAS_LOCK:
-        import pandas  # noqa: F401  (the import is the point)
 
 
 @st.fragment
