@@ -108,6 +108,9 @@ export default function ({ data, parentElement }) {
   layout.template = theme(parentElement);
   const config = { displaylogo: false, responsive: true, ...(figure.config || {}) };
   plotly().then((Plotly) => Plotly.react(box, figure.data || [], layout, config));
+  // called before the next figure (the box stays: Plotly.react updates it) and when the element
+  // goes (the box leaves the page): then free the plot and its window resize listener
+  return () => setTimeout(() => { if (!box.isConnected && window.Plotly) window.Plotly.purge(box); }, 0);
 }
 """
 
