@@ -14,15 +14,12 @@ bundle's script once per page from the server's component file route (the folder
 as a v1 component's static files; nothing is fetched from the internet), then draws each figure
 with ``Plotly.react``. The figure's look follows Streamlit's theme, light or dark, from the CSS
 variables Streamlit gives every component (text and background colours, fonts); colours set
-by the figure win. The bundle's provenance: ``npm view plotly.js-cartesian-dist-min@4.1.1``,
-tarball SHA-1 4282e25097f00195aa7aeafb3f1678d6bf25a36c (``tests/engine/dashboard/test_chart_view.py``
-pins the file's SHA-256).
+by the figure win. The bundle itself, its provenance and its trace types: engine.dashboard.plotly_bundle.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -30,15 +27,9 @@ import streamlit as st
 from streamlit.components import v1 as components_v1
 
 from engine.dashboard.pandas_import import pandas_whole_or_absent
+from engine.dashboard.plotly_bundle import ASSETS, BUNDLE, TRACES, unsupported_traces
 from engine.dashboard.style import COLORS
 
-ASSETS = Path(__file__).with_name("assets")
-BUNDLE = "plotly-cartesian.min.js"
-# the trace types the bundle draws (its README); a figure with another type is refused before it is sent
-TRACES = frozenset(
-    {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie"}
-    | {"scatter", "scatterternary", "violin"}
-)
 DEFAULT_HEIGHT = 450  # px, as st.plotly_chart: a figure without a height of its own
 
 # the folder served read-only at <page>/component/<name>/ (a v1 component that is never drawn)
@@ -146,7 +137,7 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None) -> No
     (``staticPlot``, ...) over the defaults (no plotly logo, resized with the window).
     Raises ValueError for a trace type the bundle cannot draw (:data:`TRACES`).
     """
-    missing = sorted({t.type for t in figure.data} - TRACES)
+    missing = unsupported_traces({t.type for t in figure.data})
     if missing:
         raise ValueError(
             f"chart {key!r}: trace type(s) {missing} are not in {BUNDLE} (it draws {sorted(TRACES)})"

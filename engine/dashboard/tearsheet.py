@@ -2,7 +2,8 @@
 
 Every chart of :mod:`engine.dashboard.charts` and :mod:`engine.dashboard.analysis`
 and the tables of :mod:`engine.dashboard.tables`, with plotly.js inlined once (the
-file opens offline) and the run's JSON form embedded.
+dashboard's cartesian bundle, :mod:`engine.dashboard.plotly_bundle`: the file opens offline)
+and the run's JSON form embedded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.dashboard.analysis import (
     rolling_figure,
 )
 from engine.dashboard.charts import drawdown_figure, equity_figure, seed_distribution_figure, yearly_figure
+from engine.dashboard.plotly_bundle import bundle_text
 from engine.dashboard.series import series
 from engine.dashboard.tables import config_lines, metrics_rows, without_empty_seed_columns, yearly_rows
 from engine.rows import NA
@@ -93,8 +95,12 @@ def tearsheet_html(
             _table_html(drawdown_periods(s.dates, s.values)),
         ]
     parts += ["<h2>Yield per calendar year (%)</h2>", _table_html(yearly_rows(typed))]
-    for i, fig in enumerate(tearsheet_figures(typed, equity, weights)):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False}))
+    parts.append(f"<script type='text/javascript'>{bundle_text()}</script>")  # once, before the charts
+    for fig in tearsheet_figures(typed, equity, weights):
+        # plotly's own look, also where the process has imported streamlit: its default template
+        # then is Streamlit's, whose colours are placeholders only Streamlit's page fills in
+        fig.update_layout(template="plotly")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in typed.notes)
     if notes:
         parts.append(f"<h2>Notes</h2><ul>{notes}</ul>")

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 import pytest
 
 from engine.dashboard import chart_view
-from engine.dashboard.chart_view import ASSETS, BUNDLE, TRACES, figure_bytes
+from engine.dashboard.chart_view import figure_bytes
+from engine.dashboard.plotly_bundle import ASSETS, BUNDLE, TRACES
 
 # npm's plotly.js-cartesian-dist-min 4.1.1, plotly-cartesian.min.js (its tarball's SHA-1 is in chart_view)
 BUNDLE_SHA256 = "79542150855a52c567260e3137095dbe2b744e6d702a5cabe67da246942fba7a"
