@@ -100,7 +100,16 @@ export default function ({ data, parentElement }) {
   box.style.height = (layout.height || %(height)d) + "px";
   layout.template = theme(parentElement);
   const config = { displaylogo: false, responsive: true, ...(figure.config || {}) };
-  plotly().then((Plotly) => Plotly.react(box, figure.data || [], layout, config));
+  plotly()
+    .then((Plotly) => {
+      if (box.dataset.failed) { delete box.dataset.failed; box.textContent = ""; }
+      return Plotly.react(box, figure.data || [], layout, config);
+    })
+    .catch((err) => {  // say so where the chart would be (the next figure tries again)
+      box.dataset.failed = "1";
+      box.style.height = "auto";
+      box.textContent = "chart not drawn: " + err.message;
+    });
   // called before the next figure (the box stays: Plotly.react updates it) and when the element
   // goes (the box leaves the page): then free the plot and its window resize listener
   return () => setTimeout(() => { if (!box.isConnected && window.Plotly) window.Plotly.purge(box); }, 0);

@@ -130,6 +130,11 @@ def test_a_strategy_runs_from_the_page_an_invalid_field_blocks_run_and_a_run_is_
             "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
         )
         page.get_by_text("ma-trend: window=200").first.wait_for(timeout=30_000)  # the config echo
+        # drawn by the bundled cartesian plotly.js (engine/dashboard/chart_view.py), fetched once;
+        # Streamlit's 4.7 MB plotly chunk is never loaded
+        loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        assert sum(u.endswith("/plotly-cartesian.min.js") for u in loaded) == 1, loaded
+        assert not [u for u in loaded if "PlotlyChart" in u]
         # the form keeps what was typed across a tab switch (Streamlit drops hidden widgets' state)
         cost.fill("7")
         cost.press("Enter")
