@@ -10,7 +10,8 @@
         first paint, a tab switch and opening a run with N stored runs (copies of three
         real runs under new ids); ``--app-root`` times another checkout (e.g. the code
         before this change, from ``git archive``) on the same store, side by side;
-        ``--returning`` keeps each app's browser cache across visits (a person's second visit).
+        ``--returning`` keeps each app's browser cache across visits (a person's second visit);
+        ``--floor`` visits the bare page below in the same rounds.
     python benchmarks/dashboard_check.py floor
         the same first paint and tab switch for a bare Streamlit page with a 500-row table and
         three small plotly charts: what Streamlit itself costs on this machine.
@@ -58,11 +59,12 @@ class Server:
     """``streamlit run APP`` on a free port with its own runs directory."""
 
     def __init__(self, app_root: Path, runs_dir: Path) -> None:
-        self.port = free_port()
+        self.root, self.port = app_root, free_port()
         env = {**os.environ, "STOCKRNN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(app_root)}
         command = [sys.executable, "-m", "streamlit", "run", str(app_root / "app.py")]
         command += ["--server.headless", "true", "--server.port", str(self.port)]
         command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+        command += ["--server.fileWatcherType", "none"]  # as `backtest dashboard` (bare page included)
         self.process = subprocess.Popen(
             command, env=env, cwd=app_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -394,12 +396,21 @@ def measure(page, url: str, ids: list[str], target: str, *, wait_idle: bool) -> 
     return out
 
 
-def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returning: bool = False) -> None:
+def timings(
+    runs_dir: Path,
+    n: int,
+    app_roots: list[Path],
+    repeat: int,
+    returning: bool = False,
+    with_floor: bool = False,
+) -> None:
     """Every app root served at once on the same store, visits interleaved (same load for each).
 
     Each visit opens a fresh browser context (a first visit: Streamlit's scripts fetched and
     compiled again); ``returning``: one context per app root across its visits, so the browser's
     HTTP and compiled-code caches persist as for a person who has opened the page before.
+    ``with_floor``: the bare Streamlit page (:func:`floor`) visited in the same rounds, so the
+    dashboard's figures can be set beside what Streamlit itself costs under the same load.
     """
     from playwright.sync_api import sync_playwright
 
@@ -409,11 +420,14 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returnin
     print(f"store: {listed} runs in {runs_dir}")
     servers = [Server(root, runs_dir) for root in app_roots]
     figures: dict[Path, dict[str, list[float]]] = {root: {} for root in app_roots}
+    bare = floor_server() if with_floor else None
+    bare_figures: dict[str, list[float]] = {}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium(), headless=True)
             viewport = {"width": 1400, "height": 2400}
-            contexts = {root: browser.new_context(viewport=viewport) for root in app_roots}
+            roots = [*app_roots, *([bare.root] if bare else [])]
+            contexts = {root: browser.new_context(viewport=viewport) for root in roots}
             for r in range(repeat + 1):  # visit 0 warms the browser's and the servers' caches
                 target = sorted(ids)[len(ids) // 2 + r]
                 pairs = list(zip(app_roots, servers, strict=True))
@@ -429,16 +443,26 @@ def timings(runs_dir: Path, n: int, app_roots: list[Path], repeat: int, returnin
                     if r:
                         for k, v in got.items():
                             figures[root].setdefault(k, []).append(v)
+                if bare is not None:  # as the apps: a fresh context, or one kept across visits
+                    kept = contexts[bare.root]
+                    page = kept.new_page() if returning else browser.new_page(viewport=viewport)
+                    got = measure_floor(page, bare.url)
+                    page.close()
+                    for k, v in got.items():
+                        if r:
+                            bare_figures.setdefault(k, []).append(v)
             browser.close()
     finally:
-        for server in servers:
+        for server in [*servers, *([bare] if bare else [])]:
             server.stop()
     visits = "returning visitor" if returning else "fresh browser context each visit"
     print(f"median of {repeat} visits (after one warm-up visit; {visits}), every figure in brackets:")
     for root in app_roots:
         print(f"{root}:")
-        for k, v in figures[root].items():
-            print(f"  {k:36s} {statistics.median(v):5.2f} s  [{', '.join(f'{x:.2f}' for x in v)}]")
+        report(figures[root])
+    if bare_figures:
+        print("bare Streamlit page (one button; a tab: 500-row table, three plotly charts), same rounds:")
+        report(bare_figures)
 
 
 FLOOR_APP = """
@@ -462,38 +486,55 @@ if runs_tab.open:
 """
 
 
+def floor_server() -> Server:
+    """The bare Streamlit page (FLOOR_APP) served from a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="stockrnn-dash-floor-"))
+    (folder / "app.py").write_text(FLOOR_APP)
+    return Server(folder, folder)
+
+
+def measure_floor(page, url: str) -> dict[str, float]:
+    """One visit to the bare page: first paint, then the switch to its chart tab (clicked at once)."""
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
+    out = {"first paint": time.perf_counter() - start}
+    start = time.perf_counter()
+    open_tab(page, "Runs")
+    page.get_by_text("Run r0").first.wait_for(timeout=120_000)
+    charts_ready(page, 3, finished=True)
+    out["tab switch (at once)"] = time.perf_counter() - start
+    return out
+
+
 def floor(repeat: int) -> None:
     """The least Streamlit itself costs here: a page with one button, then a tab with a 500-row
     table, a 500-option selectbox and three 2,000-point plotly charts (the browser fetches and
     compiles Streamlit's table and plotly bundles on their first use)."""
     from playwright.sync_api import sync_playwright
 
-    folder = Path(tempfile.mkdtemp(prefix="stockrnn-dash-floor-"))
-    (folder / "app.py").write_text(FLOOR_APP)
-    server = Server(folder, folder)
-    got: dict[str, list[float]] = {"first paint": [], "tab switch": []}
+    server = floor_server()
+    got: dict[str, list[float]] = {}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium(), headless=True)
             for r in range(repeat + 1):
                 page = browser.new_page(viewport={"width": 1400, "height": 2400})
-                start = time.perf_counter()
-                page.goto(server.url)
-                page.get_by_role("button", name="Run", exact=True).wait_for(timeout=120_000)
-                paint = time.perf_counter() - start
-                start = time.perf_counter()
-                open_tab(page, "Runs")
-                page.get_by_text("Run r0").first.wait_for(timeout=120_000)
-                charts_ready(page, 3, finished=True)
-                if r:
-                    got["first paint"].append(paint)
-                    got["tab switch"].append(time.perf_counter() - start)
+                visit = measure_floor(page, server.url)
                 page.close()
+                for k, v in visit.items():
+                    if r:
+                        got.setdefault(k, []).append(v)
             browser.close()
     finally:
         server.stop()
-    summary = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in got.items())
-    print(f"bare Streamlit page: {summary} (median of {repeat}, after one warm-up visit)")
+    print(f"bare Streamlit page (median of {repeat}, after one warm-up visit):")
+    report(got)
+
+
+def report(figures: dict[str, list[float]]) -> None:
+    for k, v in figures.items():
+        print(f"  {k:36s} {statistics.median(v):5.2f} s  [{', '.join(f'{x:.2f}' for x in v)}]")
 
 
 def rss_mb(pid: int) -> float:
@@ -546,6 +587,9 @@ def main() -> None:
     parser.add_argument(
         "--returning", action="store_true", help="timings: keep each app's browser cache across visits"
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="timings: visit the bare Streamlit page in the same rounds"
+    )
     args = parser.parse_args()
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="stockrnn-dash-runs-"))
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -556,7 +600,7 @@ def main() -> None:
     elif args.mode == "memory":
         memory(runs_dir, args.runs)
     else:
-        timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat, args.returning)
+        timings(runs_dir, args.runs, args.app_root or [ROOT], args.repeat, args.returning, args.floor)
 
 
 if __name__ == "__main__":
