@@ -196,6 +196,8 @@ def main() -> None:
     print(f"numba model time {t_numba:.2f} s wall / {c_numba:.2f} s CPU (wanted <= 1.5 s on one core)")
     cold, warm = compile_times()
     print(f"fresh process, import + 40 days with numba: cold cache {cold:.1f} s, warm cache {warm:.1f} s")
+    if args.memory_runs <= 0:  # --memory-runs 0: the memory part skipped
+        return
 
     print(
         f"memory: {args.memory_runs} consecutive trainings of 10 seeds x {args.memory_days} days, one process"
@@ -208,10 +210,11 @@ def main() -> None:
         readings.append(rss_mb())
         if i + 1 in (1, 2, 5, 10, 15, 20) or i + 1 == args.memory_runs:
             print(f"  after run {i + 1:2d}: RSS {readings[-1]:.0f} MB")
-    print(
-        f"  growth from run 2 to run {args.memory_runs}: {readings[-1] - readings[1]:+.1f} MB; "
-        f"peak RSS {peak_mb():.0f} MB"
-    )
+    if len(readings) >= 2:  # one run: nothing to compare
+        print(
+            f"  growth from run 2 to run {args.memory_runs}: {readings[-1] - readings[1]:+.1f} MB; "
+            f"peak RSS {peak_mb():.0f} MB"
+        )
 
 
 if __name__ == "__main__":

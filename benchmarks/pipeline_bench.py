@@ -68,8 +68,9 @@ def child(argv: list[str]) -> None:
         time.perf_counter() - t0,
         time.process_time() - c0,
     )  # the CLI module; lazy imports count in their stage
-    if argv and argv[0] == "run":
-        _time_stages(times, cpu)
+    if argv and argv[0] == "run" and not _time_stages(times, cpu):
+        for stage in STAGES[1:]:  # an older tree: end to end only, no zeros shown as stages
+            del times[stage], cpu[stage]
     reported: list[bool] = []
 
     def report() -> None:
@@ -96,8 +97,17 @@ def child(argv: list[str]) -> None:
         report()
 
 
-def _time_stages(times: dict[str, float], cpu: dict[str, float]) -> None:
-    """Wrap the engine's stage functions so that their wall and CPU seconds add up in ``times``/``cpu``."""
+def _time_stages(times: dict[str, float], cpu: dict[str, float]) -> bool:
+    """Wrap the engine's stage functions so that their wall and CPU seconds add up in ``times``/``cpu``.
+
+    A tree from before ``engine/`` had its rooms (``--before`` with older code) is timed end to end
+    only: asking it for ``engine.pipeline`` would import this checkout's modules through its
+    editable install and mix the two trees. Returns whether the stages are timed.
+    """
+    import engine
+
+    if not (Path(engine.__file__).parent / "pipeline" / "runner.py").is_file():
+        return False
     import engine.cli.report
     import engine.pipeline.runner
     import engine.store.run_store
@@ -134,6 +144,7 @@ def _time_stages(times: dict[str, float], cpu: dict[str, float]) -> None:
     writer = "_commit" if hasattr(engine.store.run_store.RunStore, "_commit") else "commit"
     timed(engine.store.run_store.RunStore, writer, "store")
     timed(engine.cli.report, "render_run", "report")
+    return True
 
 
 def measure(argv: list[str], runs_dir: str, root: Path = ROOT) -> tuple[float, float, dict[str, float]]:
