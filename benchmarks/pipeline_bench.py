@@ -68,8 +68,8 @@ def child(argv: list[str]) -> None:
         time.perf_counter() - t0,
         time.process_time() - c0,
     )  # the CLI module; lazy imports count in their stage
-    if argv and argv[0] == "run" and not _time_stages(times, cpu):
-        for stage in STAGES[1:]:  # an older tree: end to end only, no zeros shown as stages
+    if not (argv and argv[0] == "run" and _time_stages(times, cpu)):
+        for stage in STAGES[1:]:  # not a run, or an older tree: no zeros shown as stages
             del times[stage], cpu[stage]
     reported: list[bool] = []
 
