@@ -146,7 +146,10 @@ def test_the_disk_cache_gives_the_same_table(tmp_path, monkeypatch):
         xc.session_table.cache_clear()
         again = xc.session_table()  # read back
         assert np.array_equal(again.sessions, first.sessions) and np.array_equal(again.closes, first.closes)
-        assert np.array_equal(again.sessions, built.sessions)
+        # this process's table may be from an earlier day (built before midnight, or a disk cache
+        # still reaching REBUILD_HORIZON_DAYS ahead), so it can end earlier: the sessions both hold agree
+        n = min(len(again.sessions), len(built.sessions))
+        assert np.array_equal(again.sessions[:n], built.sessions[:n])
         next(iter((tmp_path / "calendars").iterdir())).write_bytes(b"damaged")
         xc.session_table.cache_clear()
         assert np.array_equal(xc.session_table().closes, first.closes)  # rebuilt, not trusted
